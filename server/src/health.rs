@@ -1,0 +1,83 @@
+//! `GET /api/health` (readiness, with each dependency and its latency) and
+//! `GET /api/health/live` (liveness: the process answers).
+
+use std::time::Duration;
+
+use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
+use serde::Serialize;
+
+use crate::AppState;
+
+/// How long a dependency may take before it counts as down.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Serialize)]
+pub struct Health {
+    pub status: &'static str,
+    pub version: &'static str,
+    pub checks: Checks,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Checks {
+    pub database: Check,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub status: &'static str,
+    /// A required dependency being down makes the whole service unavailable.
+    pub required: bool,
+    pub latency_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<i64>,
+    /// What is wrong, in words that reveal no address or credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+}
+
+pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let started = std::time::Instant::now();
+    let database = match frontdesk::db::check(&state.pool, CHECK_TIMEOUT).await {
+        Ok(db) => Check {
+            status: "ok",
+            required: true,
+            latency_ms: db.latency_ms,
+            schema_version: db.schema_version,
+            error: None,
+        },
+        Err(err) => {
+            tracing::warn!(error = %err, "health: database check failed");
+            Check {
+                status: "down",
+                required: true,
+                latency_ms: (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0,
+                schema_version: None,
+                error: Some("database unreachable or not migrated"),
+            }
+        }
+    };
+    let healthy = !(database.required && database.status != "ok");
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Health {
+        status: if healthy { "ok" } else { "unavailable" },
+        version: env!("CARGO_PKG_VERSION"),
+        checks: Checks { database },
+    };
+    (
+        status,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(body),
+    )
+}
+
+pub async fn live() -> impl IntoResponse {
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(serde_json::json!({ "status": "ok" })),
+    )
+}

@@ -1,0 +1,12 @@
+//! The Frontdesk HTTP server: router, middleware, health and the command line.
+
+pub mod cli;
+pub mod health;
+pub mod middleware;
+pub mod router;
+pub mod serve;
+pub mod state;
+
+pub use router::{router, router_with};
+pub use serve::{serve, serve_router, shutdown_signal};
+pub use state::AppState;

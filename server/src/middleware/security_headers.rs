@@ -1,0 +1,128 @@
+//! Security headers on every response, pages, API, static files and errors alike.
+//!
+//! Each request gets a fresh CSP nonce. It is put into the request's
+//! extensions, from where the Leptos renderer picks it up (see
+//! `router::provide_request_nonce`), so the nonce on the page's scripts and
+//! the one in the `Content-Security-Policy` header are the same.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderName, HeaderValue},
+    middleware::Next,
+    response::Response,
+};
+use leptos::nonce::Nonce;
+
+#[derive(Debug, Clone)]
+pub struct SecurityPolicy {
+    /// Send HSTS: only when the app is served over HTTPS.
+    pub hsts: bool,
+    /// Extra `connect-src` sources, e.g. the live-reload websocket in development.
+    pub extra_connect_src: Option<String>,
+}
+
+impl SecurityPolicy {
+    pub fn from_config(config: &frontdesk::config::Config) -> Self {
+        Self {
+            hsts: config.http.is_https(),
+            extra_connect_src: config
+                .site
+                .reload_port
+                .map(|port| format!("ws://{}:{port}", config.http.addr.ip())),
+        }
+    }
+
+    /// No inline script runs without the nonce; wasm may be compiled
+    /// ('wasm-unsafe-eval'), nothing else may be evaluated.
+    pub fn content_security_policy(&self, nonce: &str) -> String {
+        let connect = match &self.extra_connect_src {
+            Some(extra) => format!("'self' {extra}"),
+            None => "'self'".to_string(),
+        };
+        let mut csp = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; font-src 'self'; \
+             connect-src {connect}; object-src 'none'; base-uri 'none'; form-action 'self'; \
+             frame-ancestors 'none'"
+        );
+        if self.hsts {
+            csp.push_str("; upgrade-insecure-requests");
+        }
+        csp
+    }
+}
+
+const PERMISSIONS_POLICY: &str =
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
+
+pub async fn security_headers(
+    State(policy): State<Arc<SecurityPolicy>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let nonce = Nonce::new();
+    let csp = policy.content_security_policy(&nonce);
+    req.extensions_mut().insert(nonce);
+    let mut res = next.run(req).await;
+
+    let headers = res.headers_mut();
+    let mut set = |name: HeaderName, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    set(header::CONTENT_SECURITY_POLICY, &csp);
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
+    set(
+        HeaderName::from_static("permissions-policy"),
+        PERMISSIONS_POLICY,
+    );
+    set(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
+    if policy.hsts {
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        );
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csp_allows_scripts_only_by_nonce_or_origin() {
+        let csp = SecurityPolicy {
+            hsts: false,
+            extra_connect_src: None,
+        }
+        .content_security_policy("abc");
+        assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
+        assert!(!csp.contains("unsafe-inline"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(!csp.contains("upgrade-insecure-requests"));
+    }
+
+    #[test]
+    fn development_reload_socket_is_allowed_to_connect() {
+        let csp = SecurityPolicy {
+            hsts: true,
+            extra_connect_src: Some("ws://127.0.0.1:3001".into()),
+        }
+        .content_security_policy("n");
+        assert!(csp.contains("connect-src 'self' ws://127.0.0.1:3001;"));
+        assert!(csp.ends_with("upgrade-insecure-requests"));
+    }
+}

@@ -1,0 +1,126 @@
+//! The whole HTTP surface: API routes, Leptos pages, static files, and the
+//! layers every response passes through.
+
+use std::{any::Any, sync::Arc};
+
+use app::{shell, App};
+use axum::{
+    extract::DefaultBodyLimit,
+    http::{Request, StatusCode},
+    middleware::{from_fn, from_fn_with_state},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use frontdesk::error::AppError;
+use leptos::{nonce::Nonce, prelude::*};
+use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+    LatencyUnit,
+};
+use tracing::Level;
+
+use crate::{
+    health,
+    middleware::{
+        error_bodies::{json_error_bodies, BodyLimit},
+        request_id::{
+            drop_malformed_request_id, request_id_of, scope_request_id, MakeRequestUuidV7,
+            X_REQUEST_ID,
+        },
+        security_headers::{security_headers, SecurityPolicy},
+    },
+    AppState,
+};
+
+pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The router with `extra` routes mounted under the same layers (tools and
+/// tests that need an endpoint of their own get the full middleware stack).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
+    let config = state.config.clone();
+    let body_limit = config.http.body_limit_bytes;
+    let policy = Arc::new(SecurityPolicy::from_config(&config));
+
+    let routes = generate_route_list(App);
+    let pages = {
+        let options = state.leptos.clone();
+        move || shell(options.clone())
+    };
+
+    extra
+        .route("/api/health", get(health::health))
+        .route("/api/health/live", get(health::live))
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .leptos_routes_with_context(&state, routes, provide_request_nonce, pages)
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            provide_request_nonce,
+            shell,
+        ))
+        // Layers run outside-in from the last one added to the first.
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.http.request_timeout,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(from_fn_with_state(BodyLimit(body_limit), json_error_bodies))
+        .layer(CompressionLayer::new())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    // The path only: query strings may carry tokens.
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        request_id = %request_id_of(req).unwrap_or_default(),
+                    )
+                })
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
+        )
+        .layer(from_fn_with_state(policy, security_headers))
+        .layer(from_fn(scope_request_id))
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuidV7))
+        .layer(from_fn(drop_malformed_request_id))
+        .with_state(state)
+}
+
+/// Hands the nonce of the request's `Content-Security-Policy` header to the
+/// renderer, which puts it on every script it emits.
+fn provide_request_nonce() {
+    let nonce = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Nonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(nonce);
+    }
+}
+
+async fn api_not_found() -> AppError {
+    AppError::NotFound("there is no such API endpoint".into())
+}
+
+/// A panic becomes a plain 500; what it said goes to the log only.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("non-string panic payload");
+    tracing::error!(panic = %detail, "handler panicked");
+    AppError::Internal("handler panicked".into()).into_response()
+}

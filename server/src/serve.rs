@@ -1,0 +1,86 @@
+//! Serving with graceful shutdown.
+
+use std::{
+    future::{Future, IntoFuture},
+    net::SocketAddr,
+};
+
+use tokio::{net::TcpListener, sync::oneshot};
+
+use axum::Router;
+
+use crate::{router::router_with, AppState};
+
+/// Serves until `shutdown` resolves, then stops accepting connections and lets
+/// in-flight requests finish, for at most `SHUTDOWN_TIMEOUT_SECS`.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_router(listener, state, Router::new(), shutdown).await
+}
+
+/// [`serve`] with `extra` routes under the same middleware.
+pub async fn serve_router(
+    listener: TcpListener,
+    state: AppState,
+    extra: Router<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    let grace = state.config.http.shutdown_timeout;
+    let pool = state.pool.clone();
+    let app = router_with(state, extra);
+
+    let (started_tx, started_rx) = oneshot::channel::<()>();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = started_tx.send(());
+    });
+    tracing::info!(url = %format!("http://{addr}"), "frontdesk is listening");
+
+    let deadline = async move {
+        if started_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server.into_future() => result?,
+        () = deadline => tracing::warn!(?grace, "in-flight requests did not finish in time; stopping anyway"),
+    }
+    pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

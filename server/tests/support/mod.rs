@@ -1,0 +1,146 @@
+//! Spawns the real server on port 0 against a fresh PostgreSQL database.
+
+#![allow(dead_code)]
+
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
+
+use axum::Router;
+use frontdesk::{config::Config, db};
+use server::{serve_router, AppState};
+use sqlx::{Connection, PgConnection};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+/// The server the tests create their databases on (trust auth on the machine).
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub async fn create() -> Self {
+        let name = format!("frontdesk_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = admin_url();
+        let mut conn = PgConnection::connect(&admin)
+            .await
+            .expect("test PostgreSQL must be reachable at TEST_DATABASE_ADMIN_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+        TestDb {
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async: a short-lived runtime of its own does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut conn) = PgConnection::connect(&admin_url()).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    pub server: Option<JoinHandle<std::io::Result<()>>>,
+    _db: Option<TestDb>,
+}
+
+impl TestApp {
+    /// A server on a fresh, migrated database.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[], Router::new()).await
+    }
+
+    /// A server with configuration overrides and extra routes. Without a
+    /// `DATABASE_URL` override it gets a fresh, migrated database.
+    pub async fn spawn_with(vars: &[(&str, &str)], extra: Router<AppState>) -> Self {
+        let mut map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let test_db = if map.contains_key("DATABASE_URL") {
+            None
+        } else {
+            let test_db = TestDb::create().await;
+            map.insert("DATABASE_URL".into(), test_db.url.clone());
+            Some(test_db)
+        };
+        map.entry("LEPTOS_SITE_ROOT".into())
+            .or_insert_with(|| public_dir().display().to_string());
+        map.entry("LEPTOS_SITE_ADDR".into())
+            .or_insert_with(|| "127.0.0.1:0".into());
+        let config = Config::from_map(&map).expect("test configuration is valid");
+
+        let pool = db::pool(&config.database).unwrap();
+        if test_db.is_some() {
+            db::migrate(&pool)
+                .await
+                .expect("migrations apply to a fresh database");
+        }
+        let listener = tokio::net::TcpListener::bind(config.http.addr)
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = AppState::new(config, pool);
+        let server = tokio::spawn(serve_router(listener, state, extra, async move {
+            let _ = rx.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            addr,
+            client,
+            shutdown: Some(tx),
+            server: Some(server),
+            _db: test_db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Starts graceful shutdown.
+    pub fn shut_down(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Static assets straight from the source tree: the tests need no site build.
+pub fn public_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../public")
+}

@@ -1,0 +1,467 @@
+//! Typed configuration, read once at start-up from the environment (and `.env`).
+//!
+//! A missing or malformed variable stops start-up with a [`ConfigError`] that
+//! names the variable and says what is expected. Every variable is documented
+//! in `.env.example`.
+
+use std::{collections::HashMap, net::SocketAddr, str::FromStr, time::Duration};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for log shippers.
+    Json,
+    /// Readable lines for a terminal.
+    Pretty,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+    pub site: SiteConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub addr: SocketAddr,
+    /// The address users reach the app at; `https://` turns on HSTS.
+    pub public_url: String,
+    pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_timeout: Duration,
+}
+
+impl HttpConfig {
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    /// Contains credentials: never logged, never shown (see the `Debug` impl).
+    pub url: String,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub migrate_on_start: bool,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &"<redacted>")
+            .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("migrate_on_start", &self.migrate_on_start)
+            .finish()
+    }
+}
+
+#[derive(Clone)]
+pub struct LogConfig {
+    /// An `EnvFilter` directive such as `info` or `info,sqlx=warn`.
+    pub filter: String,
+    pub format: LogFormat,
+    /// Key for hashing user ids in logs; secret.
+    pub hash_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for LogConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogConfig")
+            .field("filter", &self.filter)
+            .field("format", &self.format)
+            .field("hash_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Where the built site (wasm, js, css, assets) lives; set by cargo-leptos.
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    pub output_name: String,
+    pub site_root: String,
+    pub pkg_dir: String,
+    /// `LEPTOS_ENV`: `DEV` or `PROD`.
+    pub leptos_env: String,
+    /// Set by `cargo leptos watch`: the page then loads the live-reload script.
+    pub reload_port: Option<u32>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("app_env", &self.app_env)
+            .field("http", &self.http)
+            .field("database", &self.database)
+            .field("log", &self.log)
+            .field("site", &self.site)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {variable} {problem}; expected {expected}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+    pub expected: &'static str,
+}
+
+/// The key used when `LOG_HASH_KEY` is unset in development. Production refuses it.
+const DEV_LOG_HASH_KEY: &str = "frontdesk-development-log-hash-key";
+
+impl Config {
+    /// Reads `.env` (when present) and then the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is reported.
+        if let Err(err) = dotenvy::dotenv() {
+            if !err.not_found() {
+                return Err(ConfigError {
+                    variable: ".env",
+                    problem: format!("could not be read ({err})"),
+                    expected: "KEY=value lines",
+                });
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from explicit values (tests, tools).
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Vars(&lookup);
+        let app_env = env.parse_with(
+            "APP_ENV",
+            AppEnv::Development,
+            "development or production",
+            |v| match v {
+                "development" | "dev" => Some(AppEnv::Development),
+                "production" | "prod" => Some(AppEnv::Production),
+                _ => None,
+            },
+        )?;
+
+        let http = HttpConfig {
+            addr: env.parse(
+                "LEPTOS_SITE_ADDR",
+                "127.0.0.1:3000".parse().unwrap(),
+                "a socket address such as 127.0.0.1:3000",
+            )?,
+            public_url: env.parse_with(
+                "PUBLIC_URL",
+                "http://127.0.0.1:3000".to_string(),
+                "an absolute http:// or https:// URL",
+                |v| {
+                    (v.starts_with("http://") || v.starts_with("https://"))
+                        .then(|| v.trim_end_matches('/').to_string())
+                },
+            )?,
+            body_limit_bytes: env.parse(
+                "REQUEST_BODY_LIMIT_BYTES",
+                2 * 1024 * 1024,
+                "a size in bytes such as 2097152",
+            )?,
+            request_timeout: Duration::from_secs(env.parse_positive(
+                "REQUEST_TIMEOUT_SECS",
+                30,
+                "a whole number of seconds above 0",
+            )?),
+            shutdown_timeout: Duration::from_secs(env.parse_positive(
+                "SHUTDOWN_TIMEOUT_SECS",
+                30,
+                "a whole number of seconds above 0",
+            )?),
+        };
+
+        let max_connections =
+            env.parse_positive("DATABASE_MAX_CONNECTIONS", 10, "a whole number above 0")?;
+        let min_connections: u32 = env.parse("DATABASE_MIN_CONNECTIONS", 0, "a whole number")?;
+        if min_connections > max_connections {
+            return Err(ConfigError {
+                variable: "DATABASE_MIN_CONNECTIONS",
+                problem: format!(
+                    "is {min_connections}, above DATABASE_MAX_CONNECTIONS ({max_connections})"
+                ),
+                expected: "a number not above DATABASE_MAX_CONNECTIONS",
+            });
+        }
+        let database = DatabaseConfig {
+            url: env.parse_with(
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/frontdesk".to_string(),
+                "a postgres:// or postgresql:// URL",
+                |v| {
+                    (v.starts_with("postgres://") || v.starts_with("postgresql://"))
+                        .then(|| v.to_string())
+                },
+            )?,
+            max_connections,
+            min_connections,
+            acquire_timeout: Duration::from_millis(env.parse_positive(
+                "DATABASE_ACQUIRE_TIMEOUT_MS",
+                3000,
+                "a whole number of milliseconds above 0",
+            )?),
+            statement_timeout: Duration::from_millis(env.parse_positive(
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                15000,
+                "a whole number of milliseconds above 0",
+            )?),
+            migrate_on_start: env.parse_with(
+                "MIGRATE_ON_START",
+                true,
+                "true or false",
+                parse_bool,
+            )?,
+        };
+
+        let filter = match lookup("LOG_LEVEL").or_else(|| lookup("RUST_LOG")) {
+            Some(v) if !v.trim().is_empty() => v,
+            _ => "info".to_string(),
+        };
+        let default_format = match app_env {
+            AppEnv::Production => LogFormat::Json,
+            AppEnv::Development => LogFormat::Pretty,
+        };
+        let format = env.parse_with(
+            "LOG_FORMAT",
+            default_format,
+            "json or pretty",
+            |v| match v {
+                "json" => Some(LogFormat::Json),
+                "pretty" | "text" => Some(LogFormat::Pretty),
+                _ => None,
+            },
+        )?;
+        let hash_key = match (lookup("LOG_HASH_KEY"), app_env) {
+            (Some(k), _) if k.len() >= 16 => k.into_bytes(),
+            (Some(_), _) => {
+                return Err(ConfigError {
+                    variable: "LOG_HASH_KEY",
+                    problem: "is shorter than 16 characters".into(),
+                    expected: "a random secret of at least 16 characters",
+                })
+            }
+            (None, AppEnv::Development) => DEV_LOG_HASH_KEY.as_bytes().to_vec(),
+            (None, AppEnv::Production) => {
+                return Err(ConfigError {
+                    variable: "LOG_HASH_KEY",
+                    problem: "is not set (it is required when APP_ENV=production)".into(),
+                    expected: "a random secret of at least 16 characters",
+                })
+            }
+        };
+
+        let site = SiteConfig {
+            output_name: env.string("LEPTOS_OUTPUT_NAME", "frontdesk"),
+            site_root: env.string("LEPTOS_SITE_ROOT", "target/site"),
+            pkg_dir: env.string("LEPTOS_SITE_PKG_DIR", "pkg"),
+            leptos_env: env.parse_with(
+                "LEPTOS_ENV",
+                match app_env {
+                    AppEnv::Production => "PROD".to_string(),
+                    AppEnv::Development => "DEV".to_string(),
+                },
+                "DEV or PROD",
+                |v| match v.to_ascii_uppercase().as_str() {
+                    "DEV" | "DEVELOPMENT" => Some("DEV".to_string()),
+                    "PROD" | "PRODUCTION" => Some("PROD".to_string()),
+                    _ => None,
+                },
+            )?,
+            reload_port: match lookup("LEPTOS_WATCH") {
+                Some(w) if parse_bool(&w) == Some(true) => {
+                    Some(env.parse("LEPTOS_RELOAD_PORT", 3001, "a port number")?)
+                }
+                _ => None,
+            },
+        };
+
+        Ok(Config {
+            app_env,
+            http,
+            database,
+            log: LogConfig {
+                filter,
+                format,
+                hash_key,
+            },
+            site,
+        })
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Variable lookup with the error wording in one place.
+struct Vars<'a, L: Fn(&str) -> Option<String>>(&'a L);
+
+impl<L: Fn(&str) -> Option<String>> Vars<'_, L> {
+    /// The value, or `None` when unset or blank (blank counts as unset, as in `.env.example`).
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn string(&self, name: &str, default: &str) -> String {
+        self.get(name).unwrap_or_else(|| default.to_string())
+    }
+
+    fn parse_with<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        expected: &'static str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            // The value itself is not echoed: it may be a secret.
+            Some(v) => parse(&v).ok_or(ConfigError {
+                variable: name,
+                problem: "is malformed".into(),
+                expected,
+            }),
+        }
+    }
+
+    fn parse<T: FromStr>(
+        &self,
+        name: &'static str,
+        default: T,
+        expected: &'static str,
+    ) -> Result<T, ConfigError> {
+        self.parse_with(name, default, expected, |v| v.parse().ok())
+    }
+
+    fn parse_positive<T: FromStr + PartialOrd + Default>(
+        &self,
+        name: &'static str,
+        default: T,
+        expected: &'static str,
+    ) -> Result<T, ConfigError> {
+        self.parse_with(name, default, expected, |v| {
+            v.parse().ok().filter(|n| *n > T::default())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_map(&map)
+    }
+
+    #[test]
+    fn defaults_run_on_one_machine() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.app_env, AppEnv::Development);
+        assert_eq!(c.http.addr, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(
+            c.database.url,
+            "postgres://postgres@127.0.0.1:5432/frontdesk"
+        );
+        assert_eq!(c.log.format, LogFormat::Pretty);
+        assert!(!c.http.is_https());
+        assert!(c.database.migrate_on_start);
+    }
+
+    #[test]
+    fn malformed_value_names_the_variable_and_what_is_expected() {
+        let err = config(&[("DATABASE_MAX_CONNECTIONS", "lots")])
+            .err()
+            .unwrap();
+        assert_eq!(err.variable, "DATABASE_MAX_CONNECTIONS");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("DATABASE_MAX_CONNECTIONS") && msg.contains("a whole number above 0"),
+            "{msg}"
+        );
+
+        let err = config(&[("LEPTOS_SITE_ADDR", "localhost")]).err().unwrap();
+        assert_eq!(err.variable, "LEPTOS_SITE_ADDR");
+        let err = config(&[("REQUEST_TIMEOUT_SECS", "0")]).err().unwrap();
+        assert_eq!(err.variable, "REQUEST_TIMEOUT_SECS");
+        let err = config(&[("MIGRATE_ON_START", "maybe")]).err().unwrap();
+        assert_eq!(err.variable, "MIGRATE_ON_START");
+    }
+
+    #[test]
+    fn secret_values_are_not_echoed_in_errors_or_debug() {
+        let err = config(&[("DATABASE_URL", "mysql://root:hunter2@db/x")])
+            .err()
+            .unwrap();
+        assert_eq!(err.variable, "DATABASE_URL");
+        assert!(!err.to_string().contains("hunter2"));
+
+        let c = config(&[("DATABASE_URL", "postgres://app:hunter2@db/x")]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn production_requires_a_log_hash_key_and_logs_json() {
+        let err = config(&[("APP_ENV", "production")]).err().unwrap();
+        assert_eq!(err.variable, "LOG_HASH_KEY");
+        let c = config(&[
+            ("APP_ENV", "production"),
+            ("LOG_HASH_KEY", "0123456789abcdef0123"),
+        ])
+        .unwrap();
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(c.site.leptos_env, "PROD");
+    }
+
+    #[test]
+    fn https_public_url_enables_hsts_and_min_above_max_is_rejected() {
+        let c = config(&[("PUBLIC_URL", "https://desk.example.com/")]).unwrap();
+        assert!(c.http.is_https());
+        assert_eq!(c.http.public_url, "https://desk.example.com");
+        let err = config(&[("DATABASE_MIN_CONNECTIONS", "20")]).err().unwrap();
+        assert_eq!(err.variable, "DATABASE_MIN_CONNECTIONS");
+    }
+
+    #[test]
+    fn log_level_falls_back_to_rust_log() {
+        assert_eq!(
+            config(&[("RUST_LOG", "debug")]).unwrap().log.filter,
+            "debug"
+        );
+        assert_eq!(
+            config(&[("RUST_LOG", "debug"), ("LOG_LEVEL", "warn")])
+                .unwrap()
+                .log
+                .filter,
+            "warn"
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! The PostgreSQL pool, embedded migrations and the database health probe.
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    PgPool,
+};
+
+use crate::config::DatabaseConfig;
+
+/// The migrations under `migrations/`, compiled into the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
+    BadUrl(sqlx::Error),
+    #[error("database unreachable: {0}")]
+    Unreachable(sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Builds the pool without connecting: the server starts (and reports 503 on
+/// health) while the database is down, and connects once it is back.
+pub fn pool(config: &DatabaseConfig) -> Result<PgPool, DbError> {
+    let statement_timeout_ms = config.statement_timeout.as_millis().to_string();
+    let options = PgConnectOptions::from_str(&config.url)
+        .map_err(DbError::BadUrl)?
+        .application_name("frontdesk")
+        .options([("statement_timeout", statement_timeout_ms.as_str())]);
+    Ok(PgPoolOptions::new()
+        .max_connections(config.max_connections)
+        .min_connections(config.min_connections)
+        .acquire_timeout(config.acquire_timeout)
+        .idle_timeout(Some(Duration::from_secs(600)))
+        .max_lifetime(Some(Duration::from_secs(1800)))
+        .test_before_acquire(true)
+        .connect_lazy_with(options))
+}
+
+/// Applies every pending migration; safe to run from several instances at once
+/// (sqlx holds an advisory lock while migrating).
+pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// What the health endpoint reports about the database.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DbHealth {
+    pub latency_ms: f64,
+    /// The newest applied migration.
+    pub schema_version: Option<i64>,
+}
+
+/// One round trip to the database, bounded by `timeout`.
+pub async fn check(pool: &PgPool, timeout: Duration) -> Result<DbHealth, DbError> {
+    let started = std::time::Instant::now();
+    let version = tokio::time::timeout(timeout, schema_version(pool))
+        .await
+        .map_err(|_| DbError::Unreachable(sqlx::Error::PoolTimedOut))?
+        .map_err(DbError::Unreachable)?;
+    Ok(DbHealth {
+        latency_ms: (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
+        schema_version: version,
+    })
+}
+
+async fn schema_version(pool: &PgPool) -> Result<Option<i64>, sqlx::Error> {
+    // Fails when the schema was never migrated: such a database cannot serve the app.
+    sqlx::query_scalar!(r#"SELECT max(version) AS "version" FROM _sqlx_migrations WHERE success"#)
+        .fetch_one(pool)
+        .await
+}

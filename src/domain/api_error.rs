@@ -1,0 +1,50 @@
+//! The JSON body of every error response, shared by the server and the browser.
+
+use serde::{Deserialize, Serialize};
+
+/// `{ "error": { "code", "message", "request_id" } }`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub error: ApiError,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable, machine-readable code such as `not_found` or `payload_too_large`.
+    pub code: String,
+    /// A sentence a person can act on. Never carries internal details.
+    pub message: String,
+    /// The request id, to quote when reporting a problem.
+    pub request_id: Option<String>,
+}
+
+impl ApiErrorBody {
+    pub fn new(
+        code: impl Into<String>,
+        message: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Self {
+        Self {
+            error: ApiError {
+                code: code.into(),
+                message: message.into(),
+                request_id,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_to_the_documented_shape() {
+        let body = ApiErrorBody::new("not_found", "No such page.", Some("r-1".into()));
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"error": {"code": "not_found", "message": "No such page.", "request_id": "r-1"}})
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! Wasm-safe domain: value types and the shapes the UI and the API share. No I/O.
+
+pub mod api_error;

@@ -1,0 +1,17 @@
+//! Frontdesk's domain and platform.
+//!
+//! [`domain`] is wasm-safe and shared with the browser build. Everything that
+//! does I/O sits behind the `server` feature.
+
+pub mod domain;
+
+#[cfg(feature = "server")]
+pub mod config;
+#[cfg(feature = "server")]
+pub mod db;
+#[cfg(feature = "server")]
+pub mod error;
+#[cfg(feature = "server")]
+pub mod request_context;
+#[cfg(feature = "server")]
+pub mod telemetry;
