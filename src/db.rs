@@ -40,6 +40,18 @@ pub fn pool(config: &DatabaseConfig) -> Result<PgPool, DbError> {
         .connect_lazy_with(options))
 }
 
+/// Creates the database named in `url` when the server has none of that name,
+/// so that a fresh PostgreSQL needs no manual set-up.
+pub async fn ensure_database(url: &str) -> Result<(), DbError> {
+    use sqlx::migrate::MigrateDatabase;
+    let exists = sqlx::Postgres::database_exists(url).await.map_err(DbError::Unreachable)?;
+    if !exists {
+        sqlx::Postgres::create_database(url).await.map_err(DbError::Unreachable)?;
+        tracing::info!("created the database");
+    }
+    Ok(())
+}
+
 /// Applies every pending migration; safe to run from several instances at once
 /// (sqlx holds an advisory lock while migrating).
 pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {

@@ -36,11 +36,13 @@ async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::error:
     let pool = db::pool(&config.database)?;
     match command {
         Command::Migrate => {
+            db::ensure_database(&config.database.url).await?;
             db::migrate(&pool).await?;
             tracing::info!("migrations applied");
         }
         Command::Serve => {
             if config.database.migrate_on_start {
+                db::ensure_database(&config.database.url).await?;
                 db::migrate(&pool).await?;
                 tracing::info!("migrations applied");
             }

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Frontdesk needs. Idempotent:
+# skips what is present. Usage: bootstrap.sh [run|test|release]...
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+want_test=false; want_release=false
+for arg in "$@"; do
+  case "$arg" in
+    run) ;;
+    test) want_test=true ;;
+    release) want_release=true ;;
+    *) die "bootstrap.sh: unknown argument '$arg' (expected run, test or release)" ;;
+  esac
+done
+
+command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup (https://rustup.rs) and retry"
+command -v rustup >/dev/null || die "rustup is missing: it is needed to add the wasm32-unknown-unknown target"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown || die "could not add the wasm32-unknown-unknown target"
+fi
+
+if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes about 15 minutes, once per machine)"
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --force \
+    || die "could not install cargo-leptos $CARGO_LEPTOS_VERSION from crates.io"
+fi
+
+# cargo-leptos needs the wasm-bindgen CLI of exactly the library version in Cargo.lock.
+wbg_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"
+[ -n "$wbg_version" ] || die "Cargo.lock names no wasm-bindgen version"
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbg_version" ]; then
+  say "installing wasm-bindgen-cli $wbg_version (takes about 3 minutes)"
+  # Not --locked: its lock file names a crate version missing from the index.
+  cargo install wasm-bindgen-cli --version "$wbg_version" --force \
+    || die "could not install wasm-bindgen-cli $wbg_version from crates.io"
+fi
+
+if $want_release; then
+  if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
+    command -v npm >/dev/null || die "npm is missing: it installs wasm-opt (binaryen) for release builds"
+    say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+    as_root npm install -g "binaryen@$BINARYEN_VERSION" >/dev/null || npm install -g --prefix "$HOME/.local" "binaryen@$BINARYEN_VERSION" >/dev/null \
+      || die "could not install binaryen@$BINARYEN_VERSION from npm"
+    export PATH="$HOME/.local/bin:$PATH"
+    wasm-opt --version >/dev/null 2>&1 || die "wasm-opt is still not on PATH after installing binaryen"
+  fi
+fi
+
+if $want_test; then
+  if [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium || die "could not install chromium (apt-get install chromium); the browser tests need /usr/bin/chromium"
+  fi
+  command -v npm >/dev/null || die "npm is missing: it installs the Playwright test runner"
+  if [ ! -f "$ROOT/end2end/node_modules/.package-lock.json" ] \
+     || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+    say "installing the end-to-end test packages (npm ci)"
+    # Playwright must not download browsers: the tests use Debian's chromium.
+    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null) \
+      || die "npm ci in end2end/ failed"
+  fi
+fi

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the site, starts it on a fresh database and runs Playwright against it.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+
+admin_url="${TEST_DATABASE_ADMIN_URL:?TEST_DATABASE_ADMIN_URL must name a PostgreSQL maintenance database}"
+db="frontdesk_e2e_$(date +%s)_$$"
+port="${E2E_PORT:-3199}"
+
+say "building the site (server and wasm)"
+cargo leptos build
+
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+say "starting the server on 127.0.0.1:$port with database $db"
+DATABASE_URL="${admin_url%/*}/$db" \
+LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+LEPTOS_SITE_ROOT="$ROOT/target/site" \
+LEPTOS_OUTPUT_NAME=frontdesk \
+LOG_LEVEL="${E2E_LOG_LEVEL:-warn}" \
+  "$CARGO_TARGET_DIR/debug/frontdesk" serve > "$CARGO_TARGET_DIR/e2e-server.log" 2>&1 &
+server_pid=$!
+
+for _ in $(seq 1 60); do
+  curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$CARGO_TARGET_DIR/e2e-server.log"; die "the server exited during start-up"; }
+  sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || die "the server did not become healthy on port $port"
+
+cd end2end
+E2E_BASE_URL="http://127.0.0.1:$port" npx playwright test
