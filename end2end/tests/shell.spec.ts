@@ -1,10 +1,16 @@
 import { expect, test, type Page } from "@playwright/test";
 
-/** Collects console errors and uncaught exceptions for the whole test. */
-function watchErrors(page: Page): string[] {
+/**
+ * Collects console errors and uncaught exceptions for the whole test.
+ * `expectedErrorDocument`: a page whose own error status the browser reports.
+ */
+function watchErrors(page: Page, expectedErrorDocument?: string): string[] {
   const errors: string[] = [];
   page.on("console", (msg) => {
-    if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
+    if (msg.type() !== "error") return;
+    const from = msg.location().url;
+    if (expectedErrorDocument && from && new URL(from).pathname === expectedErrorDocument) return;
+    errors.push(`console: ${msg.text()} (${from})`);
   });
   page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
   return errors;
@@ -50,7 +56,7 @@ test("hydration makes the page interactive, without console errors", async ({ pa
 });
 
 test("an unknown address shows the not-found page with status 404", async ({ page }) => {
-  const errors = watchErrors(page);
+  const errors = watchErrors(page, "/no/such/page");
   const response = await page.goto("/no/such/page");
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
