@@ -11,12 +11,14 @@ pg_url="$("$ROOT/scripts/ensure-postgres.sh")" || exit 1
 export TEST_DATABASE_ADMIN_URL="${pg_url%/*}/postgres"
 
 LOG_DIR="$CARGO_TARGET_DIR/test-logs"
-mkdir -p "$LOG_DIR"
+rm -rf "$LOG_DIR"; mkdir -p "$LOG_DIR"
 steps_ok=(); steps_failed=()
+
+slug() { tr 'A-Z' 'a-z' <<<"$1" | tr -cs 'a-z0-9' '-' | sed 's/-*$//'; }
 
 step() {  # name command...
   local name="$1"; shift
-  local log="$LOG_DIR/${name//[^a-z0-9]/-}.log"
+  local log; log="$LOG_DIR/$(slug "$name").log"
   say "$name"
   if "$@" 2>&1 | tee "$log"; then steps_ok+=("$name"); else steps_failed+=("$name"); fi
 }
@@ -37,7 +39,7 @@ for log in "$LOG_DIR"/tests-*.log; do
   while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
     sed -nE 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$log")
 done
-e2e_log="$LOG_DIR/end-to-end--playwright-in-chromium.log"
+e2e_log="$LOG_DIR/$(slug "end-to-end: Playwright in Chromium").log"
 if [ -f "$e2e_log" ]; then
   p="$(sed -nE 's/^ *([0-9]+) passed.*/\1/p' "$e2e_log" | tail -n 1)"; passed=$((passed + ${p:-0}))
   f="$(sed -nE 's/^ *([0-9]+) failed.*/\1/p' "$e2e_log" | tail -n 1)"; failed=$((failed + ${f:-0}))

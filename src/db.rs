@@ -44,9 +44,13 @@ pub fn pool(config: &DatabaseConfig) -> Result<PgPool, DbError> {
 /// so that a fresh PostgreSQL needs no manual set-up.
 pub async fn ensure_database(url: &str) -> Result<(), DbError> {
     use sqlx::migrate::MigrateDatabase;
-    let exists = sqlx::Postgres::database_exists(url).await.map_err(DbError::Unreachable)?;
+    let exists = sqlx::Postgres::database_exists(url)
+        .await
+        .map_err(DbError::Unreachable)?;
     if !exists {
-        sqlx::Postgres::create_database(url).await.map_err(DbError::Unreachable)?;
+        sqlx::Postgres::create_database(url)
+            .await
+            .map_err(DbError::Unreachable)?;
         tracing::info!("created the database");
     }
     Ok(())
