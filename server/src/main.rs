@@ -14,7 +14,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if cli.command() == Command::CheckConfig {
+    let command = cli.command();
+    if command == Command::CheckConfig {
         println!("{config:#?}");
         println!("configuration is valid");
         return ExitCode::SUCCESS;
@@ -23,7 +24,11 @@ async fn main() -> ExitCode {
         eprintln!("frontdesk: {err}");
         return ExitCode::from(2);
     }
-    match run(cli.command(), config).await {
+    let outcome = match command {
+        Command::Migrate => migrate(config).await,
+        Command::Serve | Command::CheckConfig => run_server(config).await,
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(error = %err, "frontdesk stopped");
@@ -32,25 +37,25 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, config: Config) -> Result<(), Box<dyn std::error::Error>> {
+type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+async fn migrate(config: Config) -> Outcome {
+    db::ensure_database(&config.database.url).await?;
     let pool = db::pool(&config.database)?;
-    match command {
-        Command::Migrate => {
-            db::ensure_database(&config.database.url).await?;
-            db::migrate(&pool).await?;
-            tracing::info!("migrations applied");
-        }
-        Command::Serve => {
-            if config.database.migrate_on_start {
-                db::ensure_database(&config.database.url).await?;
-                db::migrate(&pool).await?;
-                tracing::info!("migrations applied");
-            }
-            let listener = tokio::net::TcpListener::bind(config.http.addr).await?;
-            let state = AppState::new(config, pool);
-            serve(listener, state, shutdown_signal()).await?;
-        }
-        Command::CheckConfig => unreachable!("handled before logging starts"),
+    db::migrate(&pool).await?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn run_server(config: Config) -> Outcome {
+    let pool = db::pool(&config.database)?;
+    if config.database.migrate_on_start {
+        db::ensure_database(&config.database.url).await?;
+        db::migrate(&pool).await?;
+        tracing::info!("migrations applied");
     }
+    let listener = tokio::net::TcpListener::bind(config.http.addr).await?;
+    let state = AppState::new(config, pool);
+    serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }
