@@ -8,8 +8,11 @@ admin_url="${TEST_DATABASE_ADMIN_URL:?TEST_DATABASE_ADMIN_URL must name a Postgr
 db="frontdesk_e2e_$(date +%s)_$$"
 port="${E2E_PORT:-3199}"
 
-say "building the site (server and wasm)"
-cargo leptos build
+# The server binary from plain cargo shares its build with `cargo test -p server`;
+# cargo-leptos builds only the browser side (wasm, JS, CSS, assets).
+say "building the site: the browser side with cargo-leptos, the server with cargo"
+cargo leptos build --frontend-only
+cargo build -p server --bin frontdesk
 
 server_pid=""
 cleanup() {

@@ -119,10 +119,10 @@ mod tests {
     fn development_reload_socket_is_allowed_to_connect() {
         let csp = SecurityPolicy {
             hsts: true,
-            extra_connect_src: Some("ws://127.0.0.1:3001".into()),
+            extra_connect_src: Some("ws://*:3001".into()),
         }
         .content_security_policy("n");
-        assert!(csp.contains("connect-src 'self' ws://127.0.0.1:3001;"));
+        assert!(csp.contains("connect-src 'self' ws://*:3001;"));
         assert!(csp.ends_with("upgrade-insecure-requests"));
     }
 }
