@@ -9,6 +9,10 @@ use sqlx::{
 
 use crate::config::DatabaseConfig;
 
+mod tenant;
+
+pub use tenant::{begin_tenant, TenantTx, APP_ROLE};
+
 /// The migrations under `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

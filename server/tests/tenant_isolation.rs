@@ -1,0 +1,191 @@
+//! Row-level isolation, enforced by PostgreSQL even for queries that forget
+//! to filter by tenant.
+
+mod support;
+
+use frontdesk::db::{self, begin_tenant};
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+struct Seeded {
+    pool: PgPool,
+    tenant_a: Uuid,
+    tenant_b: Uuid,
+    user_a: Uuid,
+    user_b: Uuid,
+    _db: support::TestDb,
+}
+
+/// Two tenants with one member each, written on the system path (no tenant set).
+async fn seed() -> Seeded {
+    let test_db = support::TestDb::create().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&test_db.url)
+        .await
+        .unwrap();
+    db::migrate(&pool).await.unwrap();
+    let (tenant_a, tenant_b, user_a, user_b) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
+    for (tenant, slug, user, email) in [
+        (tenant_a, "clinic-a", user_a, "a@example.com"),
+        (tenant_b, "salon-b", user_b, "b@example.com"),
+    ] {
+        sqlx::query(
+            "INSERT INTO tenants (id, name, slug, time_zone) VALUES ($1, $2, $2, 'Europe/Berlin')",
+        )
+        .bind(tenant)
+        .bind(slug)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $2, 'x')")
+            .bind(user)
+            .bind(email)
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
+            .bind(tenant)
+            .bind(user)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    Seeded {
+        pool,
+        tenant_a,
+        tenant_b,
+        user_a,
+        user_b,
+        _db: test_db,
+    }
+}
+
+#[tokio::test]
+async fn an_unfiltered_select_sees_only_the_current_tenant() {
+    let s = seed().await;
+    let mut tx = begin_tenant(&s.pool, s.tenant_a).await.unwrap();
+
+    let tenants: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM tenants")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(tenants, vec![s.tenant_a]);
+    let members: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM memberships")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(members, vec![s.user_a]);
+    let users: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(users, vec![s.user_a]);
+
+    // Guessing the other tenant's ids finds nothing.
+    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM tenants WHERE id = $1")
+        .bind(s.tenant_b)
+        .fetch_optional(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(found, None);
+    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+        .bind(s.user_b)
+        .fetch_optional(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(found, None);
+}
+
+#[tokio::test]
+async fn the_other_tenant_cannot_be_written() {
+    let s = seed().await;
+
+    let mut tx = begin_tenant(&s.pool, s.tenant_a).await.unwrap();
+    let changed = sqlx::query("UPDATE memberships SET role = 'reader' WHERE tenant_id = $1")
+        .bind(s.tenant_b)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected(), 0);
+    let deleted = sqlx::query("DELETE FROM memberships WHERE user_id = $1")
+        .bind(s.user_b)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(deleted.rows_affected(), 0);
+    tx.commit().await.unwrap();
+
+    // Inserting a row for another tenant is refused by the policy's check.
+    let mut tx = begin_tenant(&s.pool, s.tenant_a).await.unwrap();
+    let err =
+        sqlx::query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'staff')")
+            .bind(s.tenant_b)
+            .bind(s.user_a)
+            .execute(&mut *tx)
+            .await
+            .unwrap_err();
+    assert!(err.to_string().contains("row-level security"), "{err}");
+    tx.rollback().await.unwrap();
+
+    let role: String = sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1")
+        .bind(s.user_b)
+        .fetch_one(&s.pool)
+        .await
+        .unwrap();
+    assert_eq!(role, "owner", "tenant B's row is untouched");
+}
+
+#[tokio::test]
+async fn password_hashes_are_out_of_reach_inside_a_tenant() {
+    let s = seed().await;
+    let mut tx = begin_tenant(&s.pool, s.tenant_a).await.unwrap();
+    let err = sqlx::query("SELECT password_hash FROM users")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("permission denied"), "{err}");
+}
+
+#[tokio::test]
+async fn no_tenant_set_means_no_rows_and_settings_end_with_the_transaction() {
+    let s = seed().await;
+
+    // The app role without a tenant sees nothing.
+    let mut tx = s.pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL ROLE frontdesk_app")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+    tx.rollback().await.unwrap();
+
+    // The pool has one connection: the next user of it is back to the connecting role.
+    let tx = begin_tenant(&s.pool, s.tenant_a).await.unwrap();
+    tx.commit().await.unwrap();
+    let row = sqlx::query(
+        "SELECT current_user::text AS who, current_setting('app.tenant_id', true) AS tenant",
+    )
+    .fetch_one(&s.pool)
+    .await
+    .unwrap();
+    assert_ne!(row.get::<String, _>("who"), db::APP_ROLE);
+    assert_eq!(
+        row.get::<Option<String>, _>("tenant").unwrap_or_default(),
+        ""
+    );
+    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships")
+        .fetch_one(&s.pool)
+        .await
+        .unwrap();
+    assert_eq!(all, 2, "the system path sees every tenant");
+}
