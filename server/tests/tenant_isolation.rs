@@ -4,67 +4,9 @@
 mod support;
 
 use frontdesk::db::{self, begin_tenant};
-use sqlx::{PgPool, Row};
+use sqlx::Row;
+use support::seed_two_tenants as seed;
 use uuid::Uuid;
-
-struct Seeded {
-    pool: PgPool,
-    tenant_a: Uuid,
-    tenant_b: Uuid,
-    user_a: Uuid,
-    user_b: Uuid,
-    _db: support::TestDb,
-}
-
-/// Two tenants with one member each, written on the system path (no tenant set).
-async fn seed() -> Seeded {
-    let test_db = support::TestDb::create().await;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&test_db.url)
-        .await
-        .unwrap();
-    db::migrate(&pool).await.unwrap();
-    let (tenant_a, tenant_b, user_a, user_b) = (
-        Uuid::now_v7(),
-        Uuid::now_v7(),
-        Uuid::now_v7(),
-        Uuid::now_v7(),
-    );
-    for (tenant, slug, user, email) in [
-        (tenant_a, "clinic-a", user_a, "a@example.com"),
-        (tenant_b, "salon-b", user_b, "b@example.com"),
-    ] {
-        sqlx::query(
-            "INSERT INTO tenants (id, name, slug, time_zone) VALUES ($1, $2, $2, 'Europe/Berlin')",
-        )
-        .bind(tenant)
-        .bind(slug)
-        .execute(&pool)
-        .await
-        .unwrap();
-        sqlx::query("INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $2, 'x')")
-            .bind(user)
-            .bind(email)
-            .execute(&pool)
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
-            .bind(tenant)
-            .bind(user)
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    Seeded {
-        pool,
-        tenant_a,
-        tenant_b,
-        user_a,
-        user_b,
-        _db: test_db,
-    }
-}
 
 #[tokio::test]
 async fn an_unfiltered_select_sees_only_the_current_tenant() {

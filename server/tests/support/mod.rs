@@ -7,8 +7,9 @@ use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 use axum::Router;
 use frontdesk::{config::Config, db};
 use server::{serve_router, AppState};
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, PgConnection, PgPool};
 use tokio::{sync::oneshot, task::JoinHandle};
+use uuid::Uuid;
 
 /// The server the tests create their databases on (trust auth on the machine).
 pub fn admin_url() -> String {
@@ -143,4 +144,63 @@ impl TestApp {
 /// Static assets straight from the source tree: the tests need no site build.
 pub fn public_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../public")
+}
+
+pub struct Seeded {
+    pub pool: PgPool,
+    pub tenant_a: Uuid,
+    pub tenant_b: Uuid,
+    pub user_a: Uuid,
+    pub user_b: Uuid,
+    _db: TestDb,
+}
+
+/// Two tenants with one member each, written on the system path (no tenant set).
+pub async fn seed_two_tenants() -> Seeded {
+    let test_db = TestDb::create().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&test_db.url)
+        .await
+        .unwrap();
+    db::migrate(&pool).await.unwrap();
+    let (tenant_a, tenant_b, user_a, user_b) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
+    for (tenant, slug, user, email) in [
+        (tenant_a, "clinic-a", user_a, "a@example.com"),
+        (tenant_b, "salon-b", user_b, "b@example.com"),
+    ] {
+        sqlx::query(
+            "INSERT INTO tenants (id, name, slug, time_zone) VALUES ($1, $2, $2, 'Europe/Berlin')",
+        )
+        .bind(tenant)
+        .bind(slug)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $2, 'x')")
+            .bind(user)
+            .bind(email)
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
+            .bind(tenant)
+            .bind(user)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    Seeded {
+        pool,
+        tenant_a,
+        tenant_b,
+        user_a,
+        user_b,
+        _db: test_db,
+    }
 }
