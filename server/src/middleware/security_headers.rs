@@ -27,10 +27,11 @@ impl SecurityPolicy {
     pub fn from_config(config: &frontdesk::config::Config) -> Self {
         Self {
             hsts: config.http.is_https(),
+            // The page may be opened as localhost or by IP: any host, the reload port only.
             extra_connect_src: config
                 .site
                 .reload_port
-                .map(|port| format!("ws://{}:{port}", config.http.addr.ip())),
+                .map(|port| format!("ws://*:{port} wss://*:{port}")),
         }
     }
 
@@ -113,6 +114,27 @@ mod tests {
         assert!(!csp.contains("unsafe-inline"));
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("upgrade-insecure-requests"));
+    }
+
+    #[test]
+    fn watch_mode_allows_the_reload_socket_on_any_host_name() {
+        let vars = [("LEPTOS_WATCH", "true"), ("LEPTOS_RELOAD_PORT", "3011")];
+        let config = frontdesk::config::Config::from_map(
+            &vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+        .unwrap();
+        let csp = SecurityPolicy::from_config(&config).content_security_policy("n");
+        assert!(
+            csp.contains("connect-src 'self' ws://*:3011 wss://*:3011;"),
+            "{csp}"
+        );
+        let plain = frontdesk::config::Config::from_map(&Default::default()).unwrap();
+        assert!(SecurityPolicy::from_config(&plain)
+            .content_security_policy("n")
+            .contains("connect-src 'self';"));
     }
 
     #[test]
