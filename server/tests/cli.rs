@@ -84,3 +84,60 @@ async fn migrate_creates_the_database_and_applies_every_migration() {
             .success()
     );
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let db = support::TestDb::create().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
+        .arg("serve")
+        .env_clear()
+        .envs([
+            ("DATABASE_URL", db.url.as_str()),
+            ("LEPTOS_SITE_ADDR", addr.as_str()),
+            ("LOG_FORMAT", "json"),
+        ])
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let health = format!("http://{addr}/api/health");
+    let mut healthy = false;
+    for _ in 0..100 {
+        if reqwest::get(&health)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(healthy, "the server came up");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        let mut logged = String::new();
+        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut logged).unwrap();
+        (status, logged)
+    })
+    .await
+    .unwrap();
+    assert!(out.0.success(), "exit status {:?}", out.0);
+    assert!(
+        out.1.contains("shutting down") && out.1.contains("\"stopped\""),
+        "{}",
+        out.1
+    );
+}
