@@ -121,6 +121,12 @@ mod tests {
         RecordKind::Message,
     ];
     const ACTIONS: [Action; 4] = [Action::Read, Action::Create, Action::Update, Action::Delete];
+    const ADMINISTRATION: [Permission; 4] = [
+        Permission::ManageTeam,
+        Permission::ManageSettings,
+        Permission::ReadAuditLog,
+        Permission::ManageApiKeys,
+    ];
 
     /// The matrix written out as a table: R C U D per record kind for staff.
     fn staff_expected(kind: RecordKind, action: Action) -> bool {
@@ -166,12 +172,7 @@ mod tests {
                 );
             }
         }
-        for p in [
-            Permission::ManageTeam,
-            Permission::ManageSettings,
-            Permission::ReadAuditLog,
-            Permission::ManageApiKeys,
-        ] {
+        for p in ADMINISTRATION {
             assert!(!Role::Staff.allows(p), "{p:?}");
         }
     }
@@ -187,12 +188,7 @@ mod tests {
                 );
             }
         }
-        for p in [
-            Permission::ManageTeam,
-            Permission::ManageSettings,
-            Permission::ReadAuditLog,
-            Permission::ManageApiKeys,
-        ] {
+        for p in ADMINISTRATION {
             assert!(!Role::Reader.allows(p));
         }
     }
