@@ -150,12 +150,7 @@ mod tests {
                     );
                 }
             }
-            for p in [
-                Permission::ManageTeam,
-                Permission::ManageSettings,
-                Permission::ReadAuditLog,
-                Permission::ManageApiKeys,
-            ] {
+            for p in ADMINISTRATION {
                 assert!(role.allows(p), "{role} {p:?}");
             }
         }
