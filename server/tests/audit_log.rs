@@ -55,10 +55,7 @@ async fn an_entry_is_written_in_the_tenant_transaction_and_seen_only_there() {
     tx.rollback().await.unwrap();
 
     let mut tx = begin_tenant(&s.pool, s.tenant_b).await.unwrap();
-    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
+    let seen = support::count(&mut *tx, "SELECT count(*) FROM audit_log").await;
     assert_eq!(seen, 0, "tenant B sees none of A's entries");
 }
 
@@ -75,10 +72,7 @@ async fn a_rolled_back_change_leaves_no_entry() {
     .await
     .unwrap();
     tx.rollback().await.unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
-        .fetch_one(&s.pool)
-        .await
-        .unwrap();
+    let count = support::count(&s.pool, "SELECT count(*) FROM audit_log").await;
     assert_eq!(count, 0);
 }
 
@@ -138,9 +132,6 @@ async fn entries_cannot_be_changed_or_deleted() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
-        .fetch_one(&s.pool)
-        .await
-        .unwrap();
+    let count = support::count(&s.pool, "SELECT count(*) FROM audit_log").await;
     assert_eq!(count, 0);
 }

@@ -104,10 +104,7 @@ async fn no_tenant_set_means_no_rows_and_settings_end_with_the_transaction() {
         .execute(&mut *tx)
         .await
         .unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
+    let count = support::count(&mut *tx, "SELECT count(*) FROM memberships").await;
     assert_eq!(count, 0);
     tx.rollback().await.unwrap();
 
@@ -125,9 +122,6 @@ async fn no_tenant_set_means_no_rows_and_settings_end_with_the_transaction() {
         row.get::<Option<String>, _>("tenant").unwrap_or_default(),
         ""
     );
-    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships")
-        .fetch_one(&s.pool)
-        .await
-        .unwrap();
+    let all = support::count(&s.pool, "SELECT count(*) FROM memberships").await;
     assert_eq!(all, 2, "the system path sees every tenant");
 }

@@ -204,3 +204,8 @@ pub async fn seed_two_tenants() -> Seeded {
         _db: test_db,
     }
 }
+
+/// The number a `SELECT count(*) ...` statement returns.
+pub async fn count<'e>(executor: impl sqlx::PgExecutor<'e>, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(executor).await.unwrap()
+}
