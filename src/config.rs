@@ -27,6 +27,32 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub site: SiteConfig,
+    pub auth: AuthConfig,
+    pub mail: MailConfig,
+}
+
+/// Sessions and sign-in throttling.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// A session ends after this long without a request.
+    pub session_idle: Duration,
+    /// Failed sign-ins for one email within `lockout` before it is locked.
+    pub max_failures_per_account: u32,
+    /// Failed sign-ins from one client address within `lockout` before it is locked.
+    pub max_failures_per_ip: u32,
+    /// How long a lock-out lasts (and the window failures are counted in).
+    pub lockout: Duration,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy_headers: bool,
+}
+
+/// Outgoing email.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// The From header, such as `Frontdesk <no-reply@example.com>`.
+    pub from: String,
+    /// Where the development outbox writes messages (one `.eml` file each).
+    pub outbox_dir: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -109,6 +135,8 @@ impl std::fmt::Debug for Config {
             .field("database", &self.database)
             .field("log", &self.log)
             .field("site", &self.site)
+            .field("auth", &self.auth)
+            .field("mail", &self.mail)
             .finish()
     }
 }
@@ -294,7 +322,53 @@ impl Config {
             },
         };
 
+        let auth = AuthConfig {
+            session_idle: Duration::from_secs(
+                60 * env.parse_positive::<u64>(
+                    "SESSION_IDLE_MINUTES",
+                    7 * 24 * 60,
+                    "a whole number of minutes above 0",
+                )?,
+            ),
+            max_failures_per_account: env.parse_positive(
+                "SIGN_IN_MAX_FAILURES",
+                5,
+                "a whole number above 0",
+            )?,
+            max_failures_per_ip: env.parse_positive(
+                "SIGN_IN_MAX_FAILURES_PER_IP",
+                50,
+                "a whole number above 0",
+            )?,
+            lockout: Duration::from_secs(env.parse_positive(
+                "SIGN_IN_LOCKOUT_SECS",
+                15 * 60,
+                "a whole number of seconds above 0",
+            )?),
+            trust_proxy_headers: env.parse_with(
+                "TRUST_PROXY_HEADERS",
+                false,
+                "true or false",
+                parse_bool,
+            )?,
+        };
+        let mail = MailConfig {
+            from: env.parse_with(
+                "MAIL_FROM",
+                "Frontdesk <no-reply@frontdesk.localhost>".to_string(),
+                "an address such as Frontdesk <no-reply@example.com>",
+                |v| {
+                    v.parse::<lettre::message::Mailbox>()
+                        .ok()
+                        .map(|_| v.to_string())
+                },
+            )?,
+            outbox_dir: env.string("MAIL_OUTBOX_DIR", ".data/outbox").into(),
+        };
+
         Ok(Config {
+            auth,
+            mail,
             app_env,
             http,
             database,

@@ -12,7 +12,10 @@ use axum::{
     Json,
 };
 
-use crate::{domain::api_error::ApiErrorBody, request_context};
+use crate::{
+    domain::{api_error::ApiErrorBody, form::FieldErrors},
+    request_context,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -21,6 +24,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("sign in to continue")]
     Unauthorized,
+    /// The email and password (or key) did not match; the message never says which.
+    #[error("{0}")]
+    InvalidCredentials(String),
     #[error("you do not have permission to do this")]
     Forbidden,
     #[error("{0}")]
@@ -34,6 +40,9 @@ pub enum AppError {
     /// Well-formed but invalid input; the message names the field and the problem.
     #[error("{0}")]
     Unprocessable(String),
+    /// Invalid form or API input, per field.
+    #[error("{0}")]
+    Invalid(FieldErrors),
     #[error("{message}")]
     RateLimited {
         message: String,
@@ -57,13 +66,13 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::InvalidCredentials(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unprocessable(_) | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
@@ -75,12 +84,14 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized => "unauthorized",
+            AppError::InvalidCredentials(_) => "invalid_credentials",
             AppError::Forbidden => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::Unprocessable(_) => "unprocessable",
+            AppError::Invalid(_) => "invalid",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Unavailable(_) => "unavailable",
             AppError::Timeout => "timeout",
@@ -123,11 +134,20 @@ impl AppError {
 
     /// The JSON body, carrying the current request's id.
     pub fn body(&self) -> ApiErrorBody {
-        ApiErrorBody::new(
+        let mut body = ApiErrorBody::new(
             self.code(),
             self.to_string(),
             request_context::current_request_id(),
-        )
+        );
+        if let AppError::Invalid(fields) = self {
+            body.error.fields = Some(fields.clone());
+        }
+        body
+    }
+
+    /// One field's problem.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid(FieldErrors::single(field, message))
     }
 }
 

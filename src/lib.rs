@@ -16,6 +16,10 @@ pub mod db;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
+pub mod mail;
+#[cfg(feature = "server")]
 pub mod request_context;
+#[cfg(feature = "server")]
+pub mod services;
 #[cfg(feature = "server")]
 pub mod telemetry;

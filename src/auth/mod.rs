@@ -1,3 +1,9 @@
 //! Authentication building blocks.
 
+pub mod actor;
 pub mod password;
+pub mod session;
+pub mod throttle;
+pub mod tokens;
+
+pub use actor::{ApiClient, Principal, Staff};

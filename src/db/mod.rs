@@ -11,7 +11,7 @@ use crate::config::DatabaseConfig;
 
 mod tenant;
 
-pub use tenant::{begin_tenant, TenantTx, APP_ROLE};
+pub use tenant::{begin_system, begin_tenant, enter_tenant, TenantTx, APP_ROLE};
 
 /// The migrations under `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

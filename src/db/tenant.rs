@@ -23,3 +23,25 @@ pub async fn begin_tenant(pool: &PgPool, tenant: Uuid) -> Result<TenantTx, sqlx:
         .await?;
     Ok(tx)
 }
+
+/// Begins a transaction on the system path: as the connecting role, across
+/// tenants. For sign-in, sign-up, session checks and invitation look-ups
+/// only; `reason` names the caller in the log.
+pub async fn begin_system(pool: &PgPool, reason: &'static str) -> Result<TenantTx, sqlx::Error> {
+    tracing::debug!(target: "frontdesk::system_path", reason, "system transaction");
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('app.system', 'on', true)")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// Within a system transaction, makes `tenant` the current tenant (so that
+/// audit entries and tenant defaults land in it).
+pub async fn enter_tenant(tx: &mut TenantTx, tenant: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::form::FieldErrors;
+
 /// `{ "error": { "code", "message", "request_id" } }`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiErrorBody {
@@ -16,6 +18,9 @@ pub struct ApiError {
     pub message: String,
     /// The request id, to quote when reporting a problem.
     pub request_id: Option<String>,
+    /// Per-field problems when the input was invalid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldErrors>,
 }
 
 impl ApiErrorBody {
@@ -29,6 +34,7 @@ impl ApiErrorBody {
                 code: code.into(),
                 message: message.into(),
                 request_id,
+                fields: None,
             },
         }
     }

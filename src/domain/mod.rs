@@ -1,5 +1,9 @@
 //! Wasm-safe domain: value types and the shapes the UI and the API share. No I/O.
 
+pub mod account;
 pub mod api_error;
+pub mod api_scopes;
+pub mod form;
 pub mod password;
 pub mod roles;
+pub mod views;

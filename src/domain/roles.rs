@@ -18,7 +18,7 @@ pub enum Role {
 }
 
 /// The kinds of tenant records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     Client,
@@ -49,6 +49,31 @@ pub enum Permission {
     ManageSettings,
     ReadAuditLog,
     ManageApiKeys,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 7] = [
+        RecordKind::Client,
+        RecordKind::Appointment,
+        RecordKind::Service,
+        RecordKind::Provider,
+        RecordKind::Resource,
+        RecordKind::File,
+        RecordKind::Message,
+    ];
+
+    /// The name in API paths and scopes.
+    pub fn plural(self) -> &'static str {
+        match self {
+            RecordKind::Client => "clients",
+            RecordKind::Appointment => "appointments",
+            RecordKind::Service => "services",
+            RecordKind::Provider => "providers",
+            RecordKind::Resource => "resources",
+            RecordKind::File => "files",
+            RecordKind::Message => "messages",
+        }
+    }
 }
 
 impl Role {
@@ -111,15 +136,7 @@ impl FromStr for Role {
 mod tests {
     use super::*;
 
-    const KINDS: [RecordKind; 7] = [
-        RecordKind::Client,
-        RecordKind::Appointment,
-        RecordKind::Service,
-        RecordKind::Provider,
-        RecordKind::Resource,
-        RecordKind::File,
-        RecordKind::Message,
-    ];
+    const KINDS: [RecordKind; 7] = RecordKind::ALL;
     const ACTIONS: [Action; 4] = [Action::Read, Action::Create, Action::Update, Action::Delete];
     const ADMINISTRATION: [Permission; 4] = [
         Permission::ManageTeam,

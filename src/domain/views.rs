@@ -1,0 +1,112 @@
+//! What the UI shows: the shapes server functions return to the browser.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{api_scopes::ApiScope, roles::Role};
+
+/// The signed-in staff member, the tenant they work in, and where else they may switch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub tenant: TenantChoice,
+    pub tenants: Vec<TenantChoice>,
+}
+
+impl SessionView {
+    pub fn role(&self) -> Role {
+        self.tenant.role
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantChoice {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub time_zone: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub invited_by: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What the person following an invitation link sees before accepting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    pub tenant_name: String,
+    pub email: String,
+    pub role: Role,
+    /// Whether an account with this email exists (then accepting asks for its password).
+    pub has_account: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamView {
+    pub members: Vec<MemberView>,
+    pub invitations: Vec<InvitationView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// `user`, `api_key` or `system`.
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    /// The user's or key's name when it still exists.
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    /// `{"field": {"old": .., "new": ..}}` as JSON text.
+    pub changes: String,
+}
+
+/// One page of the audit log, newest first; `next` continues after the last entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntryView>,
+    pub next: Option<String>,
+    /// The entity types and actors the filters offer.
+    pub entity_types: Vec<String>,
+    pub actors: Vec<(Uuid, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: Uuid,
+    pub name: String,
+    /// The key's first characters, to recognise it; never enough to use it.
+    pub prefix: String,
+    pub scopes: Vec<ApiScope>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A key just created: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    pub key: ApiKeyView,
+    pub secret: String,
+}

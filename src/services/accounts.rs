@@ -1,0 +1,420 @@
+//! Signing up, signing in, passwords and their reset.
+
+use chrono::{Duration, Utc};
+use uuid::Uuid;
+
+use super::{is_unique_violation, Deps};
+use crate::{
+    audit::{self, Actor, Changes, Entry, Origin},
+    auth::{
+        password,
+        session::SessionAuth,
+        throttle::{self, ThrottleKeys},
+        tokens, Principal, Staff,
+    },
+    db,
+    domain::{
+        account::{DisplayName, Email, Slug, TimeZoneName},
+        form::FieldErrors,
+        password::NewPassword,
+        roles::Role,
+    },
+    error::AppError,
+    mail::OutgoingEmail,
+};
+
+/// The one answer for an unknown email and a wrong password.
+pub const WRONG_CREDENTIALS: &str = "The email or password is incorrect.";
+/// How long a password-reset link works.
+pub const RESET_VALID_FOR: Duration = Duration::hours(1);
+
+#[derive(Debug, Clone, Default)]
+pub struct SignUp {
+    pub business_name: String,
+    pub slug: String,
+    pub time_zone: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// Creates a tenant and its owner; returns the owner's new session.
+pub async fn sign_up(deps: &Deps, input: SignUp, origin: &Origin) -> Result<SessionAuth, AppError> {
+    let mut errors = FieldErrors::new();
+    let business = errors.check("business_name", DisplayName::parse(&input.business_name));
+    let slug = if input.slug.trim().is_empty() {
+        Slug::suggest(&input.business_name)
+            .ok_or(())
+            .map_err(|_| {
+                errors.add(
+                    "slug",
+                    "enter a short name for addresses (a-z, 0-9, hyphens)",
+                )
+            })
+            .ok()
+    } else {
+        errors.check("slug", Slug::parse(&input.slug))
+    };
+    let time_zone = errors.check("time_zone", TimeZoneName::parse(&input.time_zone));
+    let name = errors.check("name", DisplayName::parse(&input.name));
+    let email = errors.check("email", Email::parse(&input.email));
+    let new_password = errors.check("password", NewPassword::parse(&input.password));
+    let (Some(business), Some(slug), Some(time_zone), Some(name), Some(email), Some(new_password)) =
+        (business, slug, time_zone, name, email, new_password)
+    else {
+        return Err(AppError::Invalid(errors));
+    };
+    let hash = password::hash(&new_password)
+        .await
+        .map_err(AppError::internal)?;
+
+    let tenant_id = Uuid::now_v7();
+    let user_id = Uuid::now_v7();
+    let mut tx = db::begin_system(&deps.pool, "sign up").await?;
+    sqlx::query("INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)")
+        .bind(user_id)
+        .bind(email.as_str())
+        .bind(name.as_str())
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e, "users_email_key") {
+                AppError::field(
+                    "email",
+                    "an account with this email exists; sign in instead",
+                )
+            } else {
+                e.into()
+            }
+        })?;
+    sqlx::query("INSERT INTO tenants (id, name, slug, time_zone) VALUES ($1, $2, $3, $4)")
+        .bind(tenant_id)
+        .bind(business.as_str())
+        .bind(slug.as_str())
+        .bind(time_zone.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e, "tenants_slug_key") {
+                AppError::field(
+                    "slug",
+                    format!("'{}' is taken; choose another short name", slug.as_str()),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+    sqlx::query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    db::enter_tenant(&mut tx, tenant_id).await?;
+    let actor = Actor::User(user_id);
+    audit::record(
+        &mut tx,
+        actor,
+        origin,
+        Entry {
+            action: "tenant.created",
+            entity_type: "tenant",
+            entity_id: Some(tenant_id),
+            changes: Changes::new()
+                .field("name", None, Some(business.as_str()))
+                .field("slug", None, Some(slug.as_str()))
+                .field("time_zone", None, Some(time_zone.as_str())),
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        origin,
+        Entry {
+            action: "member.added",
+            entity_type: "member",
+            entity_id: Some(user_id),
+            changes: Changes::new()
+                .field("email", None, Some(email.as_str()))
+                .field("role", None, Some(Role::Owner.as_str())),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SessionAuth {
+        user_id,
+        tenant_id,
+        generation: 0,
+    })
+}
+
+/// Checks the email and password, with throttling; returns the new session.
+///
+/// Unknown emails and wrong passwords get the same answer after the same
+/// work (an argon2 verification either way).
+pub async fn sign_in(
+    deps: &Deps,
+    email: &str,
+    password_text: &str,
+    origin: &Origin,
+) -> Result<SessionAuth, AppError> {
+    let mut errors = FieldErrors::new();
+    errors.check("email", Email::parse(email));
+    if password_text.is_empty() {
+        errors.add("password", "enter your password");
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let keys = ThrottleKeys::new(email, origin.ip_hash.as_deref());
+    if let Some(until) = throttle::locked_until(&deps.pool, &keys).await? {
+        return Err(locked(until));
+    }
+
+    let mut tx = db::begin_system(&deps.pool, "sign in").await?;
+    let account: Option<(Uuid, String, i32)> =
+        sqlx::query_as("SELECT id, password_hash, session_generation FROM users WHERE email = $1")
+            .bind(email.trim())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let matches = password::verify(password_text, account.as_ref().map(|a| a.1.as_str()))
+        .await
+        .map_err(AppError::internal)?;
+    let account = match (matches, account) {
+        (true, Some(account)) => account,
+        _ => {
+            tx.rollback().await?;
+            let (lock, failures) =
+                throttle::record_failure(&deps.pool, &deps.config.auth, &keys).await?;
+            if let Some(until) = lock {
+                tracing::warn!("sign-in locked after repeated failures");
+                return Err(locked(until));
+            }
+            tokio::time::sleep(throttle::delay_after(failures)).await;
+            return Err(AppError::InvalidCredentials(WRONG_CREDENTIALS.into()));
+        }
+    };
+    let (user_id, _, generation) = account;
+    let tenant_id: Option<Uuid> = sqlx::query_scalar(
+        "SELECT tenant_id FROM memberships WHERE user_id = $1 ORDER BY created_at LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    throttle::clear_account(&deps.pool, &keys).await?;
+    let Some(tenant_id) = tenant_id else {
+        return Err(AppError::Conflict(
+            "This account is no longer a member of any business; ask a colleague to invite you again.".into(),
+        ));
+    };
+    Ok(SessionAuth {
+        user_id,
+        tenant_id,
+        generation,
+    })
+}
+
+fn locked(until: chrono::DateTime<Utc>) -> AppError {
+    let (message, retry_after) = throttle::lockout_message(until);
+    AppError::RateLimited {
+        message,
+        retry_after,
+    }
+}
+
+/// Changes the signed-in user's password after checking the current one.
+/// Every other session of the user ends; the returned session continues.
+pub async fn change_password(
+    deps: &Deps,
+    staff: &Staff,
+    current: &str,
+    new: &str,
+    origin: &Origin,
+) -> Result<SessionAuth, AppError> {
+    let new_password =
+        NewPassword::parse(new).map_err(|e| AppError::field("new_password", e.to_string()))?;
+    let mut tx = db::begin_system(&deps.pool, "change password").await?;
+    let stored: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE")
+            .bind(staff.user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if !password::verify(current, Some(&stored))
+        .await
+        .map_err(AppError::internal)?
+    {
+        return Err(AppError::field(
+            "current_password",
+            "the current password is incorrect",
+        ));
+    }
+    let hash = password::hash(&new_password)
+        .await
+        .map_err(AppError::internal)?;
+    let generation = set_password(&mut tx, staff.user_id, &hash).await?;
+    db::enter_tenant(&mut tx, staff.tenant_id).await?;
+    audit_password(&mut tx, staff.user_id, origin, "user.password_changed").await?;
+    tx.commit().await?;
+    Ok(SessionAuth {
+        user_id: staff.user_id,
+        tenant_id: staff.tenant_id,
+        generation,
+    })
+}
+
+/// Ends every session of the user, on every device (the caller ends its own).
+pub async fn sign_out_everywhere(
+    deps: &Deps,
+    staff: &Staff,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let mut tx = db::begin_system(&deps.pool, "sign out everywhere").await?;
+    sqlx::query("UPDATE users SET session_generation = session_generation + 1 WHERE id = $1")
+        .bind(staff.user_id)
+        .execute(&mut *tx)
+        .await?;
+    db::enter_tenant(&mut tx, staff.tenant_id).await?;
+    audit::record(
+        &mut tx,
+        staff.actor(),
+        origin,
+        Entry {
+            action: "user.signed_out_everywhere",
+            entity_type: "user",
+            entity_id: Some(staff.user_id),
+            changes: Changes::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Emails a reset link when the account exists. Answers the same either way.
+pub async fn request_password_reset(
+    deps: &Deps,
+    email: &str,
+    _origin: &Origin,
+) -> Result<(), AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::field("email", e.to_string()))?;
+    let mut tx = db::begin_system(&deps.pool, "request password reset").await?;
+    let user: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT id, email::text FROM users WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((user_id, address)) = user else {
+        tracing::info!("password reset asked for an unknown email");
+        return Ok(());
+    };
+    let (token, hash) = tokens::new_token();
+    sqlx::query(
+        "INSERT INTO password_resets (id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(user_id)
+    .bind(hash)
+    .bind(Utc::now() + RESET_VALID_FOR)
+    .execute(&mut *tx)
+    .await?;
+    let link = deps.link(&format!("/reset-password?token={token}"));
+    deps.mailer
+        .send(&OutgoingEmail {
+            to: address,
+            subject: "Reset your Frontdesk password".into(),
+            text: format!(
+                "Someone asked to reset the password of your Frontdesk account.\n\n\
+                 To choose a new password, open this link within an hour:\n{link}\n\n\
+                 If it was not you, ignore this email; your password stays as it is.\n"
+            ),
+        })
+        .await
+        .map_err(AppError::internal)?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub const RESET_LINK_INVALID: &str =
+    "This reset link is invalid, already used or expired; ask for a new one.";
+
+/// Sets a new password with a reset token. The token works once; every
+/// session of the user ends.
+pub async fn reset_password(
+    deps: &Deps,
+    token: &str,
+    new: &str,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let new_password =
+        NewPassword::parse(new).map_err(|e| AppError::field("password", e.to_string()))?;
+    let mut tx = db::begin_system(&deps.pool, "reset password").await?;
+    let user_id: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE password_resets SET used_at = now() \
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id",
+    )
+    .bind(tokens::hash_token(token))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(user_id) = user_id else {
+        return Err(AppError::field("token", RESET_LINK_INVALID));
+    };
+    // Older links stop working too.
+    sqlx::query(
+        "UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    let hash = password::hash(&new_password)
+        .await
+        .map_err(AppError::internal)?;
+    set_password(&mut tx, user_id, &hash).await?;
+    let (email, tenants): (String, Vec<Uuid>) = sqlx::query_as(
+        "SELECT u.email::text, coalesce(array_agg(m.tenant_id) FILTER (WHERE m.tenant_id IS NOT NULL), '{}') \
+         FROM users u LEFT JOIN memberships m ON m.user_id = u.id WHERE u.id = $1 GROUP BY u.email",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    for tenant in tenants {
+        db::enter_tenant(&mut tx, tenant).await?;
+        audit_password(&mut tx, user_id, origin, "user.password_reset").await?;
+    }
+    tx.commit().await?;
+    throttle::clear_account(&deps.pool, &ThrottleKeys::new(&email, None)).await?;
+    Ok(())
+}
+
+async fn set_password(tx: &mut db::TenantTx, user_id: Uuid, hash: &str) -> Result<i32, AppError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE users SET password_hash = $2, session_generation = session_generation + 1 \
+         WHERE id = $1 RETURNING session_generation",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+async fn audit_password(
+    tx: &mut db::TenantTx,
+    user_id: Uuid,
+    origin: &Origin,
+    action: &str,
+) -> Result<(), AppError> {
+    audit::record(
+        tx,
+        Actor::User(user_id),
+        origin,
+        Entry {
+            action,
+            entity_type: "user",
+            entity_id: Some(user_id),
+            changes: Changes::new().field("password_hash", Some("old"), Some("new")),
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! Reading the audit log: newest first, filtered by entity type and actor,
+//! paginated by a cursor (entry ids are UUIDv7, so they sort by time).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::Deps;
+use crate::{
+    auth::{Principal, Staff},
+    db,
+    domain::{
+        roles::Permission,
+        views::{AuditEntryView, AuditPage},
+    },
+    error::AppError,
+};
+
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 200;
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub actor: Option<Uuid>,
+    /// Continue after this entry (the `next` of the previous page).
+    pub after: Option<Uuid>,
+    pub limit: Option<u32>,
+}
+
+pub async fn list(deps: &Deps, staff: &Staff, filter: &AuditFilter) -> Result<AuditPage, AppError> {
+    staff.require(Permission::ReadAuditLog)?;
+    let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
+    type Row = (
+        Uuid,
+        DateTime<Utc>,
+        String,
+        Option<Uuid>,
+        Option<String>,
+        String,
+        String,
+        Option<Uuid>,
+        Option<String>,
+        serde_json::Value,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.created_at, a.actor_kind, a.actor_id, coalesce(u.name, k.name), a.action, \
+                a.entity_type, a.entity_id, a.request_id, a.changes \
+         FROM audit_log a \
+         LEFT JOIN users u ON a.actor_kind = 'user' AND u.id = a.actor_id \
+         LEFT JOIN api_keys k ON a.actor_kind = 'api_key' AND k.id = a.actor_id \
+         WHERE a.tenant_id = $1 \
+           AND ($2::text IS NULL OR a.entity_type = $2) \
+           AND ($3::uuid IS NULL OR a.actor_id = $3) \
+           AND ($4::uuid IS NULL OR a.id < $4) \
+         ORDER BY a.id DESC LIMIT $5",
+    )
+    .bind(staff.tenant_id)
+    .bind(filter.entity_type.as_deref().filter(|t| !t.is_empty()))
+    .bind(filter.actor)
+    .bind(filter.after)
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    let entity_types: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT entity_type FROM audit_log WHERE tenant_id = $1 ORDER BY 1",
+    )
+    .bind(staff.tenant_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let actors: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.tenant_id = $1 ORDER BY u.name",
+    )
+    .bind(staff.tenant_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let more = rows.len() > limit as usize;
+    let entries: Vec<AuditEntryView> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(
+            |(
+                id,
+                at,
+                actor_kind,
+                actor_id,
+                actor_name,
+                action,
+                entity_type,
+                entity_id,
+                request_id,
+                changes,
+            )| {
+                AuditEntryView {
+                    id,
+                    at,
+                    actor_kind,
+                    actor_id,
+                    actor_name,
+                    action,
+                    entity_type,
+                    entity_id,
+                    request_id,
+                    changes: changes.to_string(),
+                }
+            },
+        )
+        .collect();
+    let next = more
+        .then(|| entries.last().map(|e| e.id.to_string()))
+        .flatten();
+    Ok(AuditPage {
+        entries,
+        next,
+        entity_types,
+        actors,
+    })
+}

@@ -1,0 +1,37 @@
+//! The one way in to tenant data: each service checks the acting
+//! principal's permission, works in a tenant transaction and writes the
+//! audit entry in the same transaction. Server functions and HTTP handlers
+//! are thin adapters around these.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::{config::Config, mail::Mailer};
+
+pub mod accounts;
+pub mod api_keys;
+pub mod audit_log;
+pub mod team;
+pub mod tenants;
+
+/// What services need from the outside world.
+#[derive(Clone, Debug)]
+pub struct Deps {
+    pub pool: PgPool,
+    pub mailer: Mailer,
+    pub config: Arc<Config>,
+}
+
+impl Deps {
+    /// An absolute link into the app, for emails.
+    pub fn link(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.config.http.public_url)
+    }
+}
+
+/// The database error code of a unique-constraint violation on `constraint`.
+pub(crate) fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
+    matches!(err, sqlx::Error::Database(db)
+        if db.code().as_deref() == Some("23505") && db.constraint() == Some(constraint))
+}
