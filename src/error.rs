@@ -27,6 +27,9 @@ pub enum AppError {
     /// The email and password (or key) did not match; the message never says which.
     #[error("{0}")]
     InvalidCredentials(String),
+    /// A state-changing request from another site (CSRF).
+    #[error("this request came from another site and was refused")]
+    CrossSite,
     #[error("you do not have permission to do this")]
     Forbidden,
     #[error("{0}")]
@@ -67,7 +70,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized | AppError::InvalidCredentials(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -86,6 +89,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::InvalidCredentials(_) => "invalid_credentials",
             AppError::Forbidden => "forbidden",
+            AppError::CrossSite => "cross_site_request",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict(_) => "conflict",

@@ -1,7 +1,21 @@
 //! The frame every page sits in: the header, the navigation and the main area.
 
-use leptos::prelude::*;
-use leptos_router::components::A;
+use frontdesk::domain::views::SessionView;
+use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_router::components::{Outlet, A};
+
+use crate::{
+    errors::UiError,
+    fns::accounts::{whoami, SignOut, SwitchTenant},
+};
+
+/// The signed-in user, loaded once per page by the layout.
+pub type Me = Resource<Result<Option<SessionView>, UiError>>;
+
+/// The layout's [`Me`]; pages outside the layout get a fresh one.
+pub fn use_me() -> Me {
+    use_context::<Me>().unwrap_or_else(|| Resource::new(|| (), |_| whoami()))
+}
 
 /// The areas of the app, in navigation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +58,9 @@ impl Section {
 }
 
 #[component]
-pub fn AppLayout(children: Children) -> impl IntoView {
+pub fn AppLayout() -> impl IntoView {
+    let me: Me = Resource::new(|| (), |_| whoami());
+    provide_context(me);
     // Effects run only in the browser: the attribute tells users' tools and the
     // end-to-end tests that the page is live.
     let hydrated = RwSignal::new(false);
@@ -65,6 +81,11 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                     <span aria-hidden="true">"☰"</span>
                 </button>
                 <a class="brand" href="/">"Frontdesk"</a>
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        me.await.ok().flatten().map(|m| view! { <AccountBar me=m /> })
+                    })}
+                </Suspense>
             </header>
             <nav id="primary-nav" class="sidebar" aria-label="Primary">
                 <ul>
@@ -74,7 +95,40 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                         .collect_view()}
                 </ul>
             </nav>
-            <main class="content" id="main">{children()}</main>
+            <main class="content" id="main"><Outlet /></main>
+        </div>
+    }
+}
+
+/// The current business (with a switcher when there are several), the
+/// person, and signing out. Plain forms: switching and signing out reload.
+#[component]
+fn AccountBar(me: SessionView) -> impl IntoView {
+    let current = me.tenant.id;
+    let switcher = (me.tenants.len() > 1).then(|| {
+        view! {
+            <form method="post" action=SwitchTenant::PATH class="switcher">
+                <label class="visually-hidden" for="tenant-switch">"Business"</label>
+                <select id="tenant-switch" name="tenant">
+                    {me.tenants
+                        .iter()
+                        .map(|t| view! { <option value=t.id.to_string() selected=t.id == current>{t.name.clone()}</option> })
+                        .collect_view()}
+                </select>
+                <button type="submit">"Switch"</button>
+            </form>
+        }
+    });
+    view! {
+        <div class="account">
+            {match switcher {
+                Some(form) => form.into_any(),
+                None => view! { <span class="tenant-name">{me.tenant.name.clone()}</span> }.into_any(),
+            }}
+            <a class="person" href="/profile" title=me.email.clone()>{me.name.clone()}</a>
+            <form method="post" action=SignOut::PATH>
+                <button type="submit" class="link">"Sign out"</button>
+            </form>
         </div>
     }
 }

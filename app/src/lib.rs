@@ -2,19 +2,33 @@
 //!
 //! Built twice: with `ssr` into the server, with `hydrate` into the browser.
 
+mod components;
+pub mod errors;
+pub mod fns;
 mod layout;
 mod pages;
+pub mod routes;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
 use crate::{
     layout::AppLayout,
-    pages::{dashboard::DashboardPage, not_found::NotFoundPage, section::SectionPage},
+    pages::{
+        auth::{
+            AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage,
+        },
+        dashboard::DashboardPage,
+        not_found::NotFoundPage,
+        profile::ProfilePage,
+        section::SectionPage,
+        settings::{ApiKeysPage, AuditLogPage, SettingsPage},
+        team::TeamPage,
+    },
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -46,15 +60,24 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/frontdesk.css" />
         <Title formatter=|page: String| format!("{page} · Frontdesk") />
         <Router>
-            <AppLayout>
-                <Routes fallback=NotFoundPage>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("signin") view=SignInPage />
+                <Route path=path!("signup") view=SignUpPage />
+                <Route path=path!("forgot-password") view=ForgotPasswordPage />
+                <Route path=path!("reset-password") view=ResetPasswordPage />
+                <Route path=path!("accept-invitation") view=AcceptInvitationPage />
+                <ParentRoute path=path!("") view=AppLayout>
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("calendar") view=|| view! { <SectionPage section=layout::Section::Calendar /> } />
                     <Route path=path!("inbox") view=|| view! { <SectionPage section=layout::Section::Inbox /> } />
                     <Route path=path!("clients") view=|| view! { <SectionPage section=layout::Section::Clients /> } />
-                    <Route path=path!("settings") view=|| view! { <SectionPage section=layout::Section::Settings /> } />
-                </Routes>
-            </AppLayout>
+                    <Route path=path!("team") view=TeamPage />
+                    <Route path=path!("profile") view=ProfilePage />
+                    <Route path=path!("settings") view=SettingsPage />
+                    <Route path=path!("settings/audit-log") view=AuditLogPage />
+                    <Route path=path!("settings/api-keys") view=ApiKeysPage />
+                </ParentRoute>
+            </Routes>
         </Router>
     }
 }

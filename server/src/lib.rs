@@ -1,5 +1,6 @@
 //! The Frontdesk HTTP server: router, middleware, health and the command line.
 
+pub mod api;
 pub mod cli;
 pub mod health;
 pub mod middleware;

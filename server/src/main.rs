@@ -55,7 +55,7 @@ async fn run_server(config: Config) -> Outcome {
         tracing::info!("migrations applied");
     }
     let listener = tokio::net::TcpListener::bind(config.http.addr).await?;
-    let state = AppState::new(config, pool);
+    let state = AppState::new(config, pool)?;
     serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

@@ -24,12 +24,16 @@ use tower_http::{
     trace::{DefaultOnResponse, TraceLayer},
     LatencyUnit,
 };
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
 use tracing::Level;
 
 use crate::{
-    health,
+    api, health,
     middleware::{
+        csrf::{reject_cross_site, TrustedOrigin},
         error_bodies::{json_error_bodies, BodyLimit},
+        principal::load_principal,
         request_id::{
             drop_malformed_request_id, request_id_of, scope_request_id, MakeRequestUuidV7,
             X_REQUEST_ID,
@@ -51,6 +55,15 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let policy = Arc::new(SecurityPolicy::from_config(&config));
 
     let routes = generate_route_list(App);
+    let context = {
+        let deps = state.deps.clone();
+        move || {
+            provide_request_nonce();
+            provide_context(deps.clone());
+        }
+    };
+    let sessions = session_layer(&state);
+    let trusted = TrustedOrigin(public_origin(&config.http.public_url));
     let pages = {
         let options = state.leptos.clone();
         move || shell(options.clone())
@@ -59,12 +72,15 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     extra
         .route("/api/health", get(health::health))
         .route("/api/health/live", get(health::live))
+        .route("/api/v1/key", get(api::key_info))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
-        .leptos_routes_with_context(&state, routes, provide_request_nonce, pages)
+        .leptos_routes_with_context(&state, routes, context.clone(), pages)
         .fallback(file_and_error_handler_with_context::<AppState, _>(
-            provide_request_nonce,
-            shell,
+            context, shell,
         ))
+        .layer(from_fn_with_state(state.clone(), load_principal))
+        .layer(sessions)
+        .layer(from_fn_with_state(trusted, reject_cross_site))
         // Layers run outside-in from the last one added to the first.
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
@@ -123,4 +139,35 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         .unwrap_or("non-string panic payload");
     tracing::error!(panic = %detail, "handler panicked");
     AppError::Internal("handler panicked".into()).into_response()
+}
+
+/// Sessions in PostgreSQL, behind an HttpOnly, SameSite=Lax cookie that is
+/// Secure (and `__Host-` prefixed) when the app is served over HTTPS.
+fn session_layer(state: &AppState) -> SessionManagerLayer<PostgresStore> {
+    let https = state.config.http.is_https();
+    let idle = state.config.auth.session_idle;
+    SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+        .with_name(if https {
+            "__Host-frontdesk"
+        } else {
+            "frontdesk_session"
+        })
+        .with_http_only(true)
+        .with_secure(https)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        // Saved on every request, so the idle timeout counts from the last one.
+        .with_always_save(true)
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            i64::try_from(idle.as_secs()).unwrap_or(i64::MAX),
+        )))
+}
+
+/// `https://desk.example.com` from `https://desk.example.com/some/path`.
+fn public_origin(url: &str) -> String {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[after_scheme..].find('/') {
+        Some(slash) => url[..after_scheme + slash].to_string(),
+        None => url.to_string(),
+    }
 }

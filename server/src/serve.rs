@@ -33,6 +33,8 @@ pub async fn serve_router(
     let pool = state.pool.clone();
     let app = router_with(state, extra);
 
+    let sweeper = tokio::spawn(sweep_expired_sessions(pool.clone()));
+
     let (started_tx, started_rx) = oneshot::channel::<()>();
     let server = axum::serve(
         listener,
@@ -56,6 +58,7 @@ pub async fn serve_router(
         result = server.into_future() => result?,
         () = deadline => tracing::warn!(?grace, "in-flight requests did not finish in time; stopping anyway"),
     }
+    sweeper.abort();
     pool.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -82,5 +85,18 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+/// Deletes sessions past their expiry, every ten minutes.
+async fn sweep_expired_sessions(pool: sqlx::PgPool) {
+    use tower_sessions::session_store::ExpiredDeletion;
+    let store = tower_sessions_sqlx_store::PostgresStore::new(pool);
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        if let Err(err) = store.delete_expired().await {
+            tracing::warn!(error = %err, "could not delete expired sessions");
+        }
     }
 }

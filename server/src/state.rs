@@ -3,7 +3,11 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use frontdesk::config::Config;
+use frontdesk::{
+    config::Config,
+    mail::{MailError, Mailer},
+    services::Deps,
+};
 use leptos::config::{Env, LeptosOptions};
 use sqlx::PgPool;
 
@@ -12,16 +16,26 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub pool: PgPool,
     pub leptos: LeptosOptions,
+    /// What the services need; also handed to server functions.
+    pub deps: Deps,
 }
 
 impl AppState {
-    pub fn new(config: Config, pool: PgPool) -> Self {
+    /// Fails when the mail outbox cannot be set up.
+    pub fn new(config: Config, pool: PgPool) -> Result<Self, MailError> {
         let leptos = leptos_options(&config);
-        Self {
-            config: Arc::new(config),
+        let config = Arc::new(config);
+        let mailer = Mailer::from_config(&config.mail)?;
+        Ok(Self {
+            deps: Deps {
+                pool: pool.clone(),
+                mailer,
+                config: config.clone(),
+            },
+            config,
             pool,
             leptos,
-        }
+        })
     }
 }
 

@@ -11,8 +11,7 @@ pub fn SectionPage(section: Section) -> impl IntoView {
         Section::Calendar => "Appointments across providers and rooms will show here.",
         Section::Inbox => "Email conversations with clients will show here.",
         Section::Clients => "Client records and their files will show here.",
-        Section::Settings => "Services, providers, rooms and your team will be managed here.",
-        Section::Dashboard => "",
+        Section::Settings | Section::Dashboard => "",
     };
     view! {
         <Title text=section.title() />

@@ -1,5 +1,7 @@
 //! The layers every response passes through.
 
+pub mod csrf;
 pub mod error_bodies;
+pub mod principal;
 pub mod request_id;
 pub mod security_headers;

@@ -108,7 +108,7 @@ impl TestApp {
             .unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::new(config, pool);
+        let state = AppState::new(config, pool).expect("app state");
         let server = tokio::spawn(serve_router(listener, state, extra, async move {
             let _ = rx.await;
         }));

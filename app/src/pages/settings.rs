@@ -1,0 +1,177 @@
+//! Settings: the overview, the audit log and API keys.
+
+use frontdesk::domain::{api_scopes::ApiScope, roles::Permission};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use uuid::Uuid;
+
+use crate::{
+    components::forms::{error_of, invalid, FieldError, FormError},
+    fns::settings::{load_api_keys, load_audit_log, CreateApiKey, RevokeApiKey},
+    layout::use_me,
+};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let me = use_me();
+    view! {
+        <Title text="Settings" />
+        <h1>"Settings"</h1>
+        <ul class="list">
+            <li><a href="/team">"Team"</a>" — members, roles and invitations"</li>
+            <li><a href="/profile">"Profile"</a>" — your password and sessions"</li>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let role = me.await.ok().flatten().map(|m| m.role());
+                    let audit = role.is_some_and(|r| r.allows(Permission::ReadAuditLog));
+                    let keys = role.is_some_and(|r| r.allows(Permission::ManageApiKeys));
+                    view! {
+                        {audit.then(|| view! { <li><a href="/settings/audit-log">"Audit log"</a>" — who changed what, and when"</li> })}
+                        {keys.then(|| view! { <li><a href="/settings/api-keys">"API keys"</a>" — access for other programs"</li> })}
+                    }
+                })}
+            </Suspense>
+        </ul>
+    }
+}
+
+#[component]
+pub fn AuditLogPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        let q = query.read();
+        (
+            q.get("entity_type").filter(|t| !t.is_empty()),
+            q.get("actor").and_then(|a| a.parse::<Uuid>().ok()),
+            q.get("after").and_then(|a| a.parse::<Uuid>().ok()),
+        )
+    });
+    let page = Resource::new(
+        move || filter.get(),
+        |(entity, actor, after)| load_audit_log(entity, actor, after),
+    );
+    view! {
+        <Title text="Audit log" />
+        <h1>"Audit log"</h1>
+        <Suspense fallback=|| view! { <p>"Loading the audit log…"</p> }>
+            {move || Suspend::new(async move {
+                let (entity, actor, _) = filter.get_untracked();
+                match page.await {
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(page) => {
+                        let next_href = page.next.clone().map(|next| {
+                            let mut href = format!("/settings/audit-log?after={next}");
+                            if let Some(e) = &entity { href.push_str(&format!("&entity_type={e}")); }
+                            if let Some(a) = actor { href.push_str(&format!("&actor={a}")); }
+                            href
+                        });
+                        view! {
+                            <form method="get" action="/settings/audit-log" class="filters">
+                                <label for="entity_type">"Record"</label>
+                                <select id="entity_type" name="entity_type">
+                                    <option value="">"All"</option>
+                                    {page.entity_types.iter().map(|t| view! {
+                                        <option value=t.clone() selected=entity.as_deref() == Some(t.as_str())>{t.clone()}</option>
+                                    }).collect_view()}
+                                </select>
+                                <label for="actor">"By"</label>
+                                <select id="actor" name="actor">
+                                    <option value="">"Anyone"</option>
+                                    {page.actors.iter().map(|(id, name)| view! {
+                                        <option value=id.to_string() selected=actor == Some(*id)>{name.clone()}</option>
+                                    }).collect_view()}
+                                </select>
+                                <button type="submit">"Filter"</button>
+                            </form>
+                            <table class="table audit" aria-label="Audit entries">
+                                <thead><tr><th>"When (UTC)"</th><th>"Who"</th><th>"Action"</th><th>"Record"</th><th>"Changes"</th></tr></thead>
+                                <tbody>
+                                    {page.entries.into_iter().map(|e| view! {
+                                        <tr data-action=e.action.clone()>
+                                            <td>{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                            <td>{e.actor_name.clone().unwrap_or_else(|| e.actor_kind.clone())}</td>
+                                            <td>{e.action.clone()}</td>
+                                            <td>{e.entity_type.clone()}</td>
+                                            <td><code>{e.changes.clone()}</code></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            {next_href.map(|href| view! { <p><a href=href rel="next">"Older entries"</a></p> })}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| load_api_keys(),
+    );
+    let error = error_of(create.value());
+    view! {
+        <Title text="API keys" />
+        <h1>"API keys"</h1>
+        <h2>"New key"</h2>
+        <ActionForm action=create attr:class="stack narrow" attr:novalidate="">
+            <FormError error />
+            <label for="key-name">"Name"</label>
+            <input id="key-name" name="name" required maxlength="200" aria-invalid=invalid(error, "name") />
+            <FieldError error field="name" />
+            <fieldset>
+                <legend>"Scopes"</legend>
+                {ApiScope::all().into_iter().enumerate().map(|(i, scope)| view! {
+                    <label class="check"><input type="checkbox" name=format!("scopes[{i}]") value=scope.to_string() />{scope.to_string()}</label>
+                }).collect_view()}
+            </fieldset>
+            <FieldError error field="scopes" />
+            <button type="submit" class="primary">"Create key"</button>
+        </ActionForm>
+        {move || create.value().get().and_then(|r| r.ok()).map(|created| view! {
+            <div class="notice" role="status">
+                <p>"Copy this key now: it is shown only once."</p>
+                <p><code class="secret">{created.secret}</code></p>
+            </div>
+        })}
+        <h2>"Keys"</h2>
+        <Suspense fallback=|| view! { <p>"Loading keys…"</p> }>
+            {move || Suspend::new(async move {
+                match keys.await {
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(keys) if keys.is_empty() => view! { <p class="muted">"No API keys yet."</p> }.into_any(),
+                    Ok(keys) => view! {
+                        <table class="table" aria-label="API keys">
+                            <thead><tr><th>"Name"</th><th>"Key"</th><th>"Scopes"</th><th>"Last used"</th><th></th></tr></thead>
+                            <tbody>
+                                {keys.into_iter().map(|k| view! {
+                                    <tr>
+                                        <td>{k.name}</td>
+                                        <td><code>{format!("{}…", k.prefix)}</code></td>
+                                        <td>{k.scopes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")}</td>
+                                        <td>{k.last_used_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())}</td>
+                                        <td>{match k.revoked_at {
+                                            Some(at) => view! { <span class="muted">{format!("revoked {}", at.format("%Y-%m-%d"))}</span> }.into_any(),
+                                            None => view! {
+                                                <ActionForm action=revoke attr:class="inline">
+                                                    <input type="hidden" name="key" value=k.id.to_string() />
+                                                    <button type="submit" class="danger">"Revoke"</button>
+                                                </ActionForm>
+                                            }.into_any(),
+                                        }}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

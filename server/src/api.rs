@@ -1,0 +1,51 @@
+//! The public REST API, authenticated by API key (`Authorization: Bearer fdk_...`).
+
+use axum::{
+    extract::{FromRequestParts, State},
+    http::{header, request::Parts},
+    Json,
+};
+use frontdesk::{auth::ApiClient, error::AppError, services::api_keys};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::AppState;
+
+/// The API key a request presents, checked against the stored hashes.
+pub struct ApiKey(pub ApiClient);
+
+impl FromRequestParts<AppState> for ApiKey {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                AppError::InvalidCredentials(
+                    "Send an API key as 'Authorization: Bearer <key>'.".into(),
+                )
+            })?;
+        api_keys::authenticate(&state.deps, presented.trim())
+            .await
+            .map(ApiKey)
+    }
+}
+
+#[derive(Serialize)]
+pub struct KeyInfo {
+    tenant_id: Uuid,
+    key_id: Uuid,
+    scopes: Vec<String>,
+}
+
+/// `GET /api/v1/key`: which tenant and scopes the presented key has.
+pub async fn key_info(State(_): State<AppState>, ApiKey(client): ApiKey) -> Json<KeyInfo> {
+    Json(KeyInfo {
+        tenant_id: client.tenant_id,
+        key_id: client.key_id,
+        scopes: client.scopes.iter().map(ToString::to_string).collect(),
+    })
+}

@@ -1,0 +1,109 @@
+//! Who is asking: the client's origin (request id, hashed address) and, for
+//! a signed-in session, the staff member. Both go into the request's
+//! extensions, where server functions and handlers find them. Pages that
+//! need an account send signed-out visitors to the sign-in page.
+
+use std::net::{IpAddr, SocketAddr};
+
+use app::routes::{is_public_page, SIGN_IN, SIGN_UP};
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{header, Method},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use frontdesk::{audit::Origin, auth::session, telemetry::hash_for_log};
+use tower_sessions::Session;
+
+use crate::{middleware::request_id::request_id_of, AppState};
+
+pub async fn load_principal(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let origin = Origin {
+        request_id: request_id_of(&request),
+        ip_hash: client_ip(&request, state.config.auth.trust_proxy_headers)
+            .map(|ip| hash_for_log(&state.config.log.hash_key, &ip.to_string())),
+    };
+    request.extensions_mut().insert(origin);
+
+    let path = request.uri().path().to_owned();
+    if is_static(&path) {
+        return next.run(request).await;
+    }
+    let staff = match request.extensions().get::<Session>().cloned() {
+        Some(session) => match session::resolve(&session, &state.pool).await {
+            Ok(staff) => staff,
+            Err(err) => return err.into_response(),
+        },
+        None => None,
+    };
+    let is_page =
+        request.method() == Method::GET && !path.starts_with("/api/") && accepts_html(&request);
+    match staff {
+        Some(staff) => {
+            if is_page && (path == SIGN_IN || path == SIGN_UP) {
+                return Redirect::to("/").into_response();
+            }
+            request.extensions_mut().insert(staff);
+        }
+        None if is_page && !is_public_page(&path) => {
+            let target = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let next = if target == "/" {
+                String::new()
+            } else {
+                format!("?next={}", encode(target))
+            };
+            return Redirect::to(&format!("{SIGN_IN}{next}")).into_response();
+        }
+        None => {}
+    }
+    next.run(request).await
+}
+
+/// Built assets and files from `public/`: no session needed.
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/")
+        || path.starts_with("/api/health")
+        || path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains('.'))
+}
+
+fn accepts_html(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.contains("text/html") || v.contains("*/*"))
+}
+
+fn client_ip(request: &Request, trust_proxy_headers: bool) -> Option<IpAddr> {
+    if trust_proxy_headers {
+        // The proxy appends the address it saw: the last entry is the one it vouches for.
+        let forwarded = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+fn encode(path: &str) -> String {
+    form_urlencoded::byte_serialize(path.as_bytes()).collect()
+}
