@@ -173,11 +173,12 @@ pub async fn sign_in(
     }
 
     let mut tx = db::begin_system(&deps.pool, "sign in").await?;
-    let account: Option<(Uuid, String, i32)> =
-        sqlx::query_as("SELECT id, password_hash, session_generation FROM users WHERE email = $1")
-            .bind(email.trim())
-            .fetch_optional(&mut *tx)
-            .await?;
+    let account: Option<(Uuid, String, i32)> = sqlx::query_as(
+        "SELECT id, password_hash, session_generation FROM users WHERE email = $1::citext",
+    )
+    .bind(email.trim())
+    .fetch_optional(&mut *tx)
+    .await?;
     let matches = password::verify(password_text, account.as_ref().map(|a| a.1.as_str()))
         .await
         .map_err(AppError::internal)?;
@@ -301,7 +302,7 @@ pub async fn request_password_reset(
     let email = Email::parse(email).map_err(|e| AppError::field("email", e.to_string()))?;
     let mut tx = db::begin_system(&deps.pool, "request password reset").await?;
     let user: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT id, email::text FROM users WHERE email = $1")
+        sqlx::query_as("SELECT id, email::text FROM users WHERE email = $1::citext")
             .bind(email.as_str())
             .fetch_optional(&mut *tx)
             .await?;

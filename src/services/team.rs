@@ -116,7 +116,7 @@ pub async fn invite(
     let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
     let already: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.tenant_id = $1 AND u.email = $2)",
+         WHERE m.tenant_id = $1 AND u.email = $2::citext)",
     )
     .bind(staff.tenant_id)
     .bind(email.as_str())
@@ -129,7 +129,7 @@ pub async fn invite(
         ));
     }
     sqlx::query(
-        "UPDATE invitations SET revoked_at = now() WHERE tenant_id = $1 AND email = $2 \
+        "UPDATE invitations SET revoked_at = now() WHERE tenant_id = $1 AND email = $2::citext \
          AND accepted_at IS NULL AND revoked_at IS NULL",
     )
     .bind(staff.tenant_id)
@@ -285,7 +285,7 @@ pub async fn preview_invitation(deps: &Deps, token: &str) -> Result<InvitationPr
     let mut tx = db::begin_system(&deps.pool, "preview invitation").await?;
     let invitation = open_invitation(&mut tx, token).await?;
     let has_account: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1)")
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1::citext)")
             .bind(&invitation.email)
             .fetch_one(&mut *tx)
             .await?;
@@ -317,7 +317,7 @@ pub async fn accept_invitation(
     let mut tx = db::begin_system(&deps.pool, "accept invitation").await?;
     let invitation = open_invitation(&mut tx, &input.token).await?;
     let existing: Option<(Uuid, String, i32)> = sqlx::query_as(
-        "SELECT id, password_hash, session_generation FROM users WHERE email = $1 FOR UPDATE",
+        "SELECT id, password_hash, session_generation FROM users WHERE email = $1::citext FOR UPDATE",
     )
     .bind(&invitation.email)
     .fetch_optional(&mut *tx)

@@ -8,7 +8,7 @@ use crate::errors::UiError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{deps, origin, session, staff},
+    super::ctx::{deps, origin, session, signed_in, staff},
     crate::errors::ssr::ui_error,
     crate::routes::safe_next,
     frontdesk::{auth::session as sessions, services::accounts, services::tenants},
@@ -116,7 +116,7 @@ pub async fn change_password(
 /// The signed-in user and their tenants; `None` when signed out.
 #[server(prefix = "/api", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<SessionView>, UiError> {
-    let Ok(staff) = staff() else {
+    let Some(staff) = signed_in() else {
         return Ok(None);
     };
     tenants::session_view(&deps()?, &staff)

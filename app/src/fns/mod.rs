@@ -21,9 +21,11 @@ pub(crate) mod ctx {
 
     /// The signed-in staff member (resolved by the server's middleware).
     pub fn staff() -> Result<Staff, UiError> {
-        use_context::<Parts>()
-            .and_then(|parts| parts.extensions.get::<Staff>().copied())
-            .ok_or_else(|| ui_error(AppError::Unauthorized))
+        signed_in().ok_or_else(|| ui_error(AppError::Unauthorized))
+    }
+
+    pub fn signed_in() -> Option<Staff> {
+        use_context::<Parts>().and_then(|parts| parts.extensions.get::<Staff>().copied())
     }
 
     pub fn origin() -> Origin {

@@ -5,7 +5,7 @@
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
 use axum::Router;
-use frontdesk::{config::Config, db};
+use frontdesk::{config::Config, db, services::Deps};
 use server::{serve_router, AppState};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -66,6 +66,8 @@ impl Drop for TestDb {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    pub deps: Deps,
+    pub outbox: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     pub server: Option<JoinHandle<std::io::Result<()>>>,
     _db: Option<TestDb>,
@@ -95,6 +97,9 @@ impl TestApp {
             .or_insert_with(|| public_dir().display().to_string());
         map.entry("LEPTOS_SITE_ADDR".into())
             .or_insert_with(|| "127.0.0.1:0".into());
+        let outbox = temp_outbox();
+        map.entry("MAIL_OUTBOX_DIR".into())
+            .or_insert_with(|| outbox.display().to_string());
         let config = Config::from_map(&map).expect("test configuration is valid");
 
         let pool = db::pool(&config.database).unwrap();
@@ -109,6 +114,7 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let state = AppState::new(config, pool).expect("app state");
+        let deps = state.deps.clone();
         let server = tokio::spawn(serve_router(listener, state, extra, async move {
             let _ = rx.await;
         }));
@@ -119,6 +125,8 @@ impl TestApp {
         TestApp {
             addr,
             client,
+            deps,
+            outbox,
             shutdown: Some(tx),
             server: Some(server),
             _db: test_db,
@@ -208,4 +216,139 @@ pub async fn seed_two_tenants() -> Seeded {
 /// The number a `SELECT count(*) ...` statement returns.
 pub async fn count<'e>(executor: impl sqlx::PgExecutor<'e>, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(executor).await.unwrap()
+}
+
+/// A fresh directory for one test's outgoing email.
+pub fn temp_outbox() -> PathBuf {
+    std::env::temp_dir().join(format!("frontdesk-test-outbox-{}", Uuid::now_v7().simple()))
+}
+
+/// The token of the newest link to `path` in the outbox (`/accept-invitation`, `/reset-password`).
+pub fn latest_token(outbox: &std::path::Path, path: &str) -> String {
+    let mut messages: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(outbox)
+        .expect("the outbox exists")
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            (entry.metadata().unwrap().modified().unwrap(), text)
+        })
+        .collect();
+    messages.sort_by_key(|(time, _)| *time);
+    let needle = format!("{path}?token=");
+    messages
+        .iter()
+        .rev()
+        .find_map(|(_, text)| {
+            // Quoted-printable soft line breaks and escapes, should the encoder use them.
+            let text = text
+                .replace("=\r\n", "")
+                .replace("=\n", "")
+                .replace("=3D", "=");
+            let start = text.find(&needle)? + needle.len();
+            Some(
+                text[start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .collect(),
+            )
+        })
+        .unwrap_or_else(|| panic!("no email with a {path} link in the outbox"))
+}
+
+/// A browser-like client: keeps cookies, and its state-changing requests
+/// come from the app's own pages (same-origin `Origin` and `Sec-Fetch-Site`).
+pub struct Browser {
+    pub client: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Self {
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: format!("http://{}", app.addr),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A server function call as the hydrated page makes it.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("origin", &self.base)
+            .header("sec-fetch-site", "same-origin")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The JSON body of a successful call; panics with the body otherwise.
+    pub async fn call_ok(&self, endpoint: &str, form: &[(&str, &str)]) -> serde_json::Value {
+        let response = self.call(endpoint, form).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "{endpoint}: {status} {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.call("sign-in", &[("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn whoami(&self) -> serde_json::Value {
+        self.call_ok("whoami", &[]).await
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Signs up a business whose owner is `email`; returns the signed-in browser.
+pub async fn sign_up(app: &TestApp, business: &str, email: &str) -> Browser {
+    let browser = Browser::new(app);
+    browser
+        .call_ok(
+            "sign-up",
+            &[
+                ("business_name", business),
+                ("slug", ""),
+                ("time_zone", "Europe/Berlin"),
+                ("name", &format!("Owner of {business}")),
+                ("email", email),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    browser
+}
+
+/// Invites `email` as `role` from `admin`'s browser and accepts in a new browser.
+pub async fn add_member(app: &TestApp, admin: &Browser, email: &str, role: &str) -> Browser {
+    admin
+        .call_ok("invite", &[("email", email), ("role", role)])
+        .await;
+    let token = latest_token(&app.outbox, "/accept-invitation");
+    let member = Browser::new(app);
+    member
+        .call_ok(
+            "accept-invitation",
+            &[("token", &token), ("name", email), ("password", PASSWORD)],
+        )
+        .await;
+    member
 }
