@@ -29,6 +29,16 @@ impl FromServerFnError for UiError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(err: ServerFnErrorErr) -> Self {
+        // Malformed input is the caller's mistake: 400, not 500.
+        #[cfg(feature = "ssr")]
+        if matches!(
+            err,
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_)
+        ) {
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::BAD_REQUEST);
+            }
+        }
         let message = match err {
             ServerFnErrorErr::Request(_) => {
                 "The server could not be reached; check the connection and try again.".to_string()

@@ -69,8 +69,9 @@ fn script_nonces(html: &str) -> Vec<String> {
 #[tokio::test]
 async fn pages_carry_security_headers_and_a_fresh_nonce_matching_their_scripts() {
     let app = TestApp::spawn().await;
+    let owner = support::sign_up(&app, "North Clinic", "owner@north.example").await;
 
-    let first = app.get("/").await;
+    let first = owner.get("/").await;
     assert_eq!(first.status(), StatusCode::OK);
     assert_security_headers(&first, "the dashboard page");
     assert!(first.headers()["content-type"]
@@ -94,8 +95,16 @@ async fn pages_carry_security_headers_and_a_fresh_nonce_matching_their_scripts()
         "every script carries the header's nonce: {nonces:?} vs {nonce}"
     );
 
-    let second = app.get("/").await;
+    let second = owner.get("/").await;
     assert_ne!(csp_nonce(&second), nonce, "each response gets a new nonce");
+
+    // The sign-in page, for people not signed in, is held to the same rules.
+    let signin = app.get("/signin").await;
+    assert_eq!(signin.status(), StatusCode::OK);
+    assert_security_headers(&signin, "the sign-in page");
+    let nonce = csp_nonce(&signin);
+    let html = signin.text().await.unwrap();
+    assert!(script_nonces(&html).iter().all(|n| *n == nonce));
 }
 
 #[tokio::test]
@@ -111,7 +120,15 @@ async fn api_static_files_and_404s_carry_the_same_headers() {
     assert_security_headers(&file, "a static file");
     assert_eq!(file.text().await.unwrap(), "User-agent: *\nDisallow: /\n");
 
-    let page_404 = app.get("/no/such/page").await;
+    // Signed out, an unknown page leads to the sign-in page; signed in, it is a 404.
+    let signed_out = app.get("/no/such/page").await;
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        signed_out.headers()["location"],
+        "/signin?next=%2Fno%2Fsuch%2Fpage"
+    );
+    let owner = support::sign_up(&app, "North Clinic", "owner@north.example").await;
+    let page_404 = owner.get("/no/such/page").await;
     assert_eq!(page_404.status(), StatusCode::NOT_FOUND);
     assert_security_headers(&page_404, "a 404 page");
     assert!(page_404.text().await.unwrap().contains("Page not found"));
@@ -174,7 +191,7 @@ async fn health_is_503_when_the_database_is_unreachable_and_says_no_more_than_ne
 
     // The process itself is alive, and pages that need no data still render.
     assert_eq!(app.get("/api/health/live").await.status(), StatusCode::OK);
-    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/signin").await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -325,7 +342,7 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
     let app = TestApp::spawn().await;
     let res = app
         .client
-        .get(app.url("/"))
+        .get(app.url("/signin"))
         .header(header::ACCEPT_ENCODING, "gzip")
         .send()
         .await
