@@ -14,10 +14,12 @@ say "building the site: the browser side with cargo-leptos, the server with carg
 cargo leptos build --frontend-only
 cargo build -p server --bin frontdesk
 
+outbox="$(mktemp -d)"
 server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$outbox"
 }
 trap cleanup EXIT
 
@@ -26,6 +28,8 @@ DATABASE_URL="${admin_url%/*}/$db" \
 LEPTOS_SITE_ADDR="127.0.0.1:$port" \
 LEPTOS_SITE_ROOT="$ROOT/target/site" \
 LEPTOS_OUTPUT_NAME=frontdesk \
+PUBLIC_URL="http://127.0.0.1:$port" \
+MAIL_OUTBOX_DIR="$outbox" \
 LOG_LEVEL="${E2E_LOG_LEVEL:-warn}" \
   "$CARGO_TARGET_DIR/debug/frontdesk" serve > "$CARGO_TARGET_DIR/e2e-server.log" 2>&1 &
 server_pid=$!
@@ -38,4 +42,4 @@ done
 curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || die "the server did not become healthy on port $port"
 
 cd end2end
-E2E_BASE_URL="http://127.0.0.1:$port" npx playwright test
+E2E_BASE_URL="http://127.0.0.1:$port" E2E_OUTBOX="$outbox" npx playwright test "$@"

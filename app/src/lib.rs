@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::{
@@ -65,8 +65,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("signup") view=SignUpPage />
                 <Route path=path!("forgot-password") view=ForgotPasswordPage />
                 <Route path=path!("reset-password") view=ResetPasswordPage />
-                <Route path=path!("accept-invitation") view=AcceptInvitationPage />
-                <ParentRoute path=path!("") view=AppLayout>
+                <Route path=path!("accept-invitation") view=AcceptInvitationPage ssr=SsrMode::Async />
+                // Data is loaded before the page is sent, so it reads the same without JavaScript.
+                <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("calendar") view=|| view! { <SectionPage section=layout::Section::Calendar /> } />
                     <Route path=path!("inbox") view=|| view! { <SectionPage section=layout::Section::Inbox /> } />

@@ -9,9 +9,16 @@ pub fn NotFoundPage() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <Title text="Page not found" />
-        <h1>"Page not found"</h1>
-        <p class="muted">"There is nothing at this address. " <a href="/">"Go to the dashboard"</a></p>
+        <main class="auth" id="main" data-hydrated=move || hydrated.get().then_some("true")>
+            <p class="brand">"Frontdesk"</p>
+            <section class="auth-card">
+                <h1>"Page not found"</h1>
+                <p class="muted">"There is nothing at this address. " <a href="/">"Go to the dashboard"</a></p>
+            </section>
+        </main>
     }
 }

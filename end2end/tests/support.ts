@@ -1,0 +1,38 @@
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+export const PASSWORD = "correct horse battery";
+
+/** A fresh, unique email address for one test. */
+export function uniqueEmail(who: string): string {
+  return `${who}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+/** Creates a business and its owner through the API; the context is then signed in. */
+export async function signUpQuickly(request: APIRequestContext, business: string, email: string): Promise<void> {
+  const response = await request.post("/api/sign-up", {
+    form: { business_name: business, slug: "", time_zone: "Europe/Berlin", name: `Owner of ${business}`, email, password: PASSWORD },
+    maxRedirects: 0,
+  });
+  expect(response.status(), await response.text()).toBeLessThan(400);
+}
+
+/** The newest link to `path` in the development outbox (one .eml file per message). */
+export function latestLink(path: string, to: string): string {
+  const dir = process.env.E2E_OUTBOX;
+  if (!dir) throw new Error("E2E_OUTBOX must name the server's MAIL_OUTBOX_DIR");
+  const messages = readdirSync(dir)
+    .map((name) => join(dir, name))
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
+    .map((file) => readFileSync(file, "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "="))
+    .filter((text) => text.includes(`To: ${to}`));
+  const last = messages.at(-1);
+  const match = last && new RegExp(`https?://[^\\s]+${path}\\?token=[0-9a-f]+`).exec(last);
+  if (!match) throw new Error(`no email to ${to} with a ${path} link`);
+  return match[0];
+}
+
+export async function waitForHydration(page: Page): Promise<void> {
+  await expect(page.locator("[data-hydrated=true]")).toHaveCount(1);
+}
