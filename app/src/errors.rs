@@ -59,7 +59,7 @@ impl FromServerFnError for UiError {
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use super::UiError;
-    use frontdesk::{domain::form::FieldErrors, error::AppError};
+    use frontdesk::error::AppError;
     use http::{header, request::Parts};
     use leptos::prelude::*;
     use leptos_axum::ResponseOptions;
@@ -95,7 +95,7 @@ pub(crate) mod ssr {
         UiError {
             code: body.error.code,
             message: body.error.message,
-            fields: body.error.fields.unwrap_or_else(FieldErrors::new),
+            fields: body.error.fields.unwrap_or_default(),
         }
     }
 }

@@ -306,7 +306,8 @@ async fn http_refuses_another_tenants_rows_even_with_their_ids() {
         b.api_key.to_string(),
         b.staff.tenant_id.to_string(),
     );
-    let attempts: [(&str, Vec<(&str, &str)>, StatusCode); 5] = [
+    type Attempt<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode);
+    let attempts: [Attempt; 5] = [
         (
             "change-role",
             vec![("user", &member), ("role", "admin")],

@@ -64,7 +64,8 @@ async fn pending_invitations(
     tx: &mut db::TenantTx,
     tenant: Uuid,
 ) -> Result<Vec<InvitationView>, AppError> {
-    let rows: Vec<(Uuid, String, String, Option<String>, DateTime<Utc>)> = sqlx::query_as(
+    type Row = (Uuid, String, String, Option<String>, DateTime<Utc>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT i.id, i.email::text, i.role, u.name, i.expires_at FROM invitations i \
          LEFT JOIN users u ON u.id = i.invited_by \
          WHERE i.tenant_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() \
