@@ -21,6 +21,9 @@ pub enum Command {
     Migrate,
     /// Check the configuration and exit; prints it with secrets redacted.
     CheckConfig,
+    /// Measure sign-in latency and the cost of a tenant transaction, in a
+    /// database of its own (`<DATABASE_URL's database>_bench`).
+    BenchAuth,
 }
 
 impl Cli {

@@ -1,6 +1,7 @@
 //! The Frontdesk HTTP server: router, middleware, health and the command line.
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod health;
 pub mod middleware;

@@ -26,6 +26,7 @@ async fn main() -> ExitCode {
     }
     let outcome = match command {
         Command::Migrate => migrate(config).await,
+        Command::BenchAuth => server::bench::auth(config).await,
         Command::Serve | Command::CheckConfig => run_server(config).await,
     };
     match outcome {

@@ -1,0 +1,167 @@
+//! `frontdesk bench-auth`: sign-in latency and tenant-transaction overhead,
+//! measured on a fixed data set in a database of its own. Prints medians and
+//! 99th percentiles; rerun to compare.
+
+use std::time::{Duration, Instant};
+
+use frontdesk::{
+    audit::Origin,
+    auth::password,
+    config::Config,
+    db,
+    services::{accounts, Deps},
+};
+use uuid::Uuid;
+
+use crate::AppState;
+
+const SIGN_INS: usize = 100;
+const TRANSACTIONS: usize = 2000;
+
+type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+pub async fn auth(mut config: Config) -> Outcome {
+    let bench_url = bench_database_url(&config.database.url);
+    config.database.url = bench_url.clone();
+    db::ensure_database(&bench_url).await?;
+    let pool = db::pool(&config.database)?;
+    db::migrate(&pool).await?;
+    let state = AppState::new(config, pool.clone())?;
+    let deps = state.deps;
+
+    let email = format!("bench-{}@example.com", Uuid::now_v7().simple());
+    let origin = Origin::default();
+    accounts::sign_up(
+        &deps,
+        accounts::SignUp {
+            business_name: "Bench Clinic".into(),
+            slug: format!("bench-{}", Uuid::now_v7().simple()),
+            time_zone: "Europe/Berlin".into(),
+            name: "Bench".into(),
+            email: email.clone(),
+            password: "correct horse battery".into(),
+        },
+        &origin,
+    )
+    .await?;
+
+    println!(
+        "argon2id: m={} KiB, t={}, p={}",
+        password::MEMORY_KIB,
+        password::ITERATIONS,
+        password::PARALLELISM
+    );
+    let ok = measure(SIGN_INS, || sign_in(&deps, &email, "correct horse battery")).await?;
+    report("sign-in, right password", &ok);
+    // A fresh unknown email each time: no throttling delay is added.
+    let unknown = measure(SIGN_INS, || async {
+        let email = format!("nobody-{}@example.com", Uuid::now_v7().simple());
+        sign_in(&deps, &email, "wrong").await
+    })
+    .await?;
+    report("sign-in, unknown email", &unknown);
+    println!(
+        "unknown/right median ratio: {:.2}",
+        median(&unknown).as_secs_f64() / median(&ok).as_secs_f64()
+    );
+
+    let tenant: Uuid = sqlx::query_scalar("SELECT id FROM tenants LIMIT 1")
+        .fetch_one(&pool)
+        .await?;
+    let plain = measure(TRANSACTIONS, || async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT 1").execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await?;
+    let scoped = measure(TRANSACTIONS, || async {
+        let mut tx = db::begin_tenant(&pool, tenant).await?;
+        sqlx::query("SELECT 1").execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await?;
+    report("transaction, plain", &plain);
+    report("transaction, tenant (set role + tenant)", &scoped);
+    println!(
+        "tenant-transaction overhead per request: {:.3} ms median ({:.2}x)",
+        (median(&scoped).as_secs_f64() - median(&plain).as_secs_f64()) * 1e3,
+        median(&scoped).as_secs_f64() / median(&plain).as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn sign_in(
+    deps: &Deps,
+    email: &str,
+    password: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    // Both outcomes are the work being measured; only an outage is an error.
+    match accounts::sign_in(deps, email, password, &Origin::default()).await {
+        Ok(_) | Err(frontdesk::error::AppError::InvalidCredentials(_)) => Ok(()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn measure<F, Fut>(
+    runs: usize,
+    mut run: F,
+) -> Result<Vec<Duration>, Box<dyn std::error::Error>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), Box<dyn std::error::Error>>>,
+{
+    // Warm-up: connections, caches, the dummy hash.
+    for _ in 0..runs.div_ceil(10) {
+        run().await?;
+    }
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        run().await?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times)
+}
+
+fn median(sorted: &[Duration]) -> Duration {
+    sorted[sorted.len() / 2]
+}
+
+fn report(what: &str, sorted: &[Duration]) {
+    let p99 = sorted[(sorted.len() * 99 / 100).min(sorted.len() - 1)];
+    println!(
+        "{what}: median {:.3} ms, p99 {:.3} ms ({} runs)",
+        median(sorted).as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3,
+        sorted.len()
+    );
+}
+
+fn bench_database_url(url: &str) -> String {
+    let (base, rest) = url.rsplit_once('/').unwrap_or((url, "frontdesk"));
+    let (name, query) = rest
+        .split_once('?')
+        .map_or((rest, None), |(n, q)| (n, Some(q)));
+    match query {
+        Some(q) => format!("{base}/{name}_bench?{q}"),
+        None => format!("{base}/{name}_bench"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_bench_database_sits_beside_the_configured_one() {
+        assert_eq!(
+            super::bench_database_url("postgres://u@h:5432/frontdesk?sslmode=require"),
+            "postgres://u@h:5432/frontdesk_bench?sslmode=require"
+        );
+        assert_eq!(
+            super::bench_database_url("postgres://u@h/app"),
+            "postgres://u@h/app_bench"
+        );
+    }
+}
