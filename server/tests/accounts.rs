@@ -696,3 +696,35 @@ async fn changes_leave_audit_entries_the_owner_can_filter_and_page() {
         .collect();
     assert_eq!(rest_ids, ids[2..].to_vec());
 }
+
+#[tokio::test]
+async fn under_https_the_session_cookie_is_secure_and_host_only() {
+    let app = TestApp::spawn_with(
+        &[("PUBLIC_URL", "https://desk.example.com")],
+        axum::Router::new(),
+    )
+    .await;
+    let browser = Browser::new(&app);
+    let response = browser
+        .call(
+            "sign-up",
+            &[
+                ("business_name", "North Clinic"),
+                ("slug", ""),
+                ("time_zone", "UTC"),
+                ("name", "Ann"),
+                ("email", "ann@north.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("__Host-frontdesk="), "{cookie}");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    assert!(!cookie.contains("Domain="), "{cookie}");
+}

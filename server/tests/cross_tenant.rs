@@ -364,3 +364,72 @@ async fn snapshot(app: &TestApp, tenant: Uuid) -> Vec<String> {
     .await
     .unwrap()
 }
+
+/// On managed PostgreSQL the connecting role is no superuser and row-level
+/// security applies to it too: outside a tenant it sees nothing, unless its
+/// transaction is on the system path; the app role never is.
+#[tokio::test]
+async fn the_system_path_is_the_only_way_across_tenants_for_a_non_superuser() {
+    let app = TestApp::spawn().await;
+    business(&app, "North Clinic", "north.example").await;
+    business(&app, "South Salon", "south.example").await;
+    let pool = &app.deps.pool;
+    let role = format!("frontdesk_owner_{}", Uuid::now_v7().simple());
+    for statement in [
+        format!("CREATE ROLE {role} NOSUPERUSER NOBYPASSRLS"),
+        format!("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT frontdesk_app TO {role}"),
+    ] {
+        sqlx::query(&statement).execute(pool).await.unwrap();
+    }
+    let users_seen = |system: bool, app_role: bool| {
+        let role = role.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(&format!("SET LOCAL ROLE {role}"))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            if system {
+                sqlx::query("SELECT set_config('app.system', 'on', true)")
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            if app_role {
+                sqlx::query("SET LOCAL ROLE frontdesk_app")
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM (SELECT id FROM users) u")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            tx.rollback().await.unwrap();
+            seen
+        }
+    };
+    let total = count(pool, "SELECT count(*) FROM users").await;
+    assert_eq!(
+        users_seen(false, false).await,
+        0,
+        "no tenant, no system path: nothing"
+    );
+    assert_eq!(
+        users_seen(true, false).await,
+        total,
+        "the system path sees every account"
+    );
+    assert_eq!(
+        users_seen(true, true).await,
+        0,
+        "the app role cannot use the system path"
+    );
+    for statement in [
+        format!("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"),
+        format!("DROP ROLE {role}"),
+    ] {
+        sqlx::query(&statement).execute(pool).await.unwrap();
+    }
+}
