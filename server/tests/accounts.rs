@@ -728,3 +728,16 @@ async fn under_https_the_session_cookie_is_secure_and_host_only() {
     }
     assert!(!cookie.contains("Domain="), "{cookie}");
 }
+
+#[tokio::test]
+async fn an_expired_session_is_signed_out() {
+    let app = TestApp::spawn().await;
+    let owner = sign_up(&app, "North Clinic", "owner@north.example").await;
+    assert_eq!(owner.whoami().await["email"], "owner@north.example");
+    sqlx::query("UPDATE tower_sessions.session SET expiry_date = now() - interval '1 second'")
+        .execute(&app.deps.pool)
+        .await
+        .unwrap();
+    assert_eq!(owner.whoami().await, serde_json::Value::Null);
+    assert_eq!(owner.get("/").await.status(), StatusCode::SEE_OTHER);
+}
