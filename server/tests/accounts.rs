@@ -741,3 +741,47 @@ async fn an_expired_session_is_signed_out() {
     assert_eq!(owner.whoami().await, serde_json::Value::Null);
     assert_eq!(owner.get("/").await.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn owners_rename_the_business_and_change_its_time_zone() {
+    let app = TestApp::spawn().await;
+    let owner = sign_up(&app, "North Clinic", "owner@north.example").await;
+    let (status, body) = error_of(
+        owner
+            .call(
+                "update-settings",
+                &[("name", " "), ("time_zone", "Mars/Olympus")],
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["fields"]["name"].is_string() && body["fields"]["time_zone"].is_string(),
+        "{body}"
+    );
+    owner
+        .call_ok(
+            "update-settings",
+            &[("name", "North Physio"), ("time_zone", "America/New_York")],
+        )
+        .await;
+    let me = owner.whoami().await;
+    assert_eq!(me["tenant"]["name"], "North Physio");
+    assert_eq!(me["tenant"]["time_zone"], "America/New_York");
+    let log = owner
+        .call_ok("audit-log", &[("entity_type", "tenant")])
+        .await;
+    let entry = &log["entries"][0];
+    assert_eq!(entry["action"], "tenant.updated");
+    let changes: serde_json::Value =
+        serde_json::from_str(entry["changes"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        changes["name"],
+        serde_json::json!({"old": "North Clinic", "new": "North Physio"})
+    );
+    assert_eq!(
+        changes["time_zone"],
+        serde_json::json!({"old": "Europe/Berlin", "new": "America/New_York"})
+    );
+}

@@ -8,7 +8,7 @@ use frontdesk::{
     auth::Staff,
     domain::roles::{Permission, Role},
     error::AppError,
-    services::{api_keys, audit_log, team},
+    services::{api_keys, audit_log, team, tenants},
 };
 use reqwest::StatusCode;
 use support::{add_member, sign_up, Browser, TestApp};
@@ -95,7 +95,7 @@ async fn setup(app: &TestApp, role: Role) -> Setup {
     }
 }
 
-const OPERATIONS: [(&str, Option<Permission>); 9] = [
+const OPERATIONS: [(&str, Option<Permission>); 10] = [
     ("team", None),
     ("invite", Some(Permission::ManageTeam)),
     ("change-role", Some(Permission::ManageTeam)),
@@ -105,6 +105,7 @@ const OPERATIONS: [(&str, Option<Permission>); 9] = [
     ("api-keys", Some(Permission::ManageApiKeys)),
     ("create-api-key", Some(Permission::ManageApiKeys)),
     ("revoke-api-key", Some(Permission::ManageApiKeys)),
+    ("update-settings", Some(Permission::ManageSettings)),
 ];
 
 async fn through_service(app: &TestApp, s: &Setup, operation: &str) -> Result<(), AppError> {
@@ -127,6 +128,7 @@ async fn through_service(app: &TestApp, s: &Setup, operation: &str) -> Result<()
             .await
             .map(drop),
         "revoke-api-key" => api_keys::revoke(deps, staff, s.api_key, &origin).await,
+        "update-settings" => tenants::update_settings(deps, staff, "Renamed", "UTC", &origin).await,
         other => panic!("unknown operation {other}"),
     }
 }
@@ -145,6 +147,7 @@ async fn through_http(s: &Setup, operation: &str) -> StatusCode {
         "revoke-invitation" => vec![("invitation", &invitation)],
         "create-api-key" => vec![("name", "Key"), ("scopes[0]", "clients:read")],
         "revoke-api-key" => vec![("key", &key)],
+        "update-settings" => vec![("name", "Renamed"), ("time_zone", "UTC")],
         _ => vec![],
     };
     let endpoint = if operation == "team" {

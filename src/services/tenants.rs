@@ -4,9 +4,15 @@ use uuid::Uuid;
 
 use super::Deps;
 use crate::{
-    auth::{session::SessionAuth, Staff},
+    audit::{self, Changes, Entry, Origin},
+    auth::{session::SessionAuth, Principal, Staff},
     db,
-    domain::views::{SessionView, TenantChoice},
+    domain::{
+        account::{DisplayName, TimeZoneName},
+        form::FieldErrors,
+        roles::Permission,
+        views::{SessionView, TenantChoice},
+    },
     error::AppError,
 };
 
@@ -73,4 +79,57 @@ pub async fn switch(deps: &Deps, staff: &Staff, tenant: Uuid) -> Result<SessionA
         tenant_id: tenant,
         generation,
     })
+}
+
+/// Renames the business or changes its time zone (owners and admins).
+pub async fn update_settings(
+    deps: &Deps,
+    staff: &Staff,
+    name: &str,
+    time_zone: &str,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    staff.require(Permission::ManageSettings)?;
+    let mut errors = FieldErrors::new();
+    let name = errors.check("name", DisplayName::parse(name));
+    let time_zone = errors.check("time_zone", TimeZoneName::parse(time_zone));
+    let (Some(name), Some(time_zone)) = (name, time_zone) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
+    let (old_name, old_zone): (String, String) =
+        sqlx::query_as("SELECT name, time_zone FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(staff.tenant_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let changes = Changes::new()
+        .field("name", Some(old_name.as_str()), Some(name.as_str()))
+        .field(
+            "time_zone",
+            Some(old_zone.as_str()),
+            Some(time_zone.as_str()),
+        );
+    if changes.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("UPDATE tenants SET name = $2, time_zone = $3 WHERE id = $1")
+        .bind(staff.tenant_id)
+        .bind(name.as_str())
+        .bind(time_zone.as_str())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        staff.actor(),
+        origin,
+        Entry {
+            action: "tenant.updated",
+            entity_type: "tenant",
+            entity_id: Some(staff.tenant_id),
+            changes,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -137,3 +137,10 @@ pub async fn switch_tenant(tenant: Uuid) -> Result<(), UiError> {
     leptos_axum::redirect("/");
     Ok(())
 }
+
+#[server(prefix = "/api", endpoint = "update-settings")]
+pub async fn update_settings(name: String, time_zone: String) -> Result<(), UiError> {
+    tenants::update_settings(&deps()?, &staff()?, &name, &time_zone, &origin())
+        .await
+        .map_err(ui_error)
+}

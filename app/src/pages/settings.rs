@@ -1,6 +1,6 @@
 //! Settings: the overview, the audit log and API keys.
 
-use frontdesk::domain::{api_scopes::ApiScope, roles::Permission};
+use frontdesk::domain::{account::TimeZoneName, api_scopes::ApiScope, roles::Permission};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -8,7 +8,10 @@ use uuid::Uuid;
 
 use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
-    fns::settings::{load_api_keys, load_audit_log, CreateApiKey, RevokeApiKey},
+    fns::{
+        accounts::UpdateSettings,
+        settings::{load_api_keys, load_audit_log, CreateApiKey, RevokeApiKey},
+    },
     layout::use_me,
 };
 
@@ -33,6 +36,40 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </Suspense>
         </ul>
+        <Suspense>
+            {move || Suspend::new(async move {
+                me.await.ok().flatten().filter(|m| m.role().allows(Permission::ManageSettings)).map(|m| view! {
+                    <BusinessForm name=m.tenant.name.clone() time_zone=m.tenant.time_zone.clone() />
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// The business's name and time zone, for those who manage settings.
+#[component]
+fn BusinessForm(name: String, time_zone: String) -> impl IntoView {
+    let update = ServerAction::<UpdateSettings>::new();
+    let error = error_of(update.value());
+    view! {
+        <h2>"Business"</h2>
+        <ActionForm action=update attr:class="stack narrow" attr:novalidate="">
+            <FormError error />
+            <label for="business-name">"Business name"</label>
+            <input id="business-name" name="name" value=name required maxlength="200" aria-invalid=invalid(error, "name") />
+            <FieldError error field="name" />
+            <label for="business-zone">"Time zone"</label>
+            <select id="business-zone" name="time_zone" aria-invalid=invalid(error, "time_zone")>
+                {TimeZoneName::choices()
+                    .map(|z| view! { <option value=z selected=z == time_zone>{z}</option> })
+                    .collect_view()}
+            </select>
+            <FieldError error field="time_zone" />
+            <button type="submit" class="primary">"Save"</button>
+            {move || update.value().get().and_then(|r| r.ok()).map(|_| view! {
+                <p class="notice" role="status">"Saved."</p>
+            })}
+        </ActionForm>
     }
 }
 
