@@ -64,6 +64,18 @@ pub(crate) mod ssr {
     use leptos::prelude::*;
     use leptos_axum::ResponseOptions;
 
+    /// A form posted by the browser itself (no JavaScript): it is answered
+    /// with a redirect back to the page.
+    pub fn is_plain_form_post() -> bool {
+        use_context::<Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
     /// Maps a service error for the page. A plain HTML form post keeps the
     /// redirect that carries the error back to the form; other callers get
     /// the error's HTTP status.
@@ -73,14 +85,7 @@ pub(crate) mod ssr {
         if status.is_server_error() {
             tracing::error!(error = %err, "server function failed");
         }
-        let is_form_post = use_context::<Parts>().is_some_and(|parts| {
-            parts
-                .headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"))
-        });
-        if !is_form_post {
+        if !is_plain_form_post() {
             if let Some(response) = use_context::<ResponseOptions>() {
                 response.set_status(status);
                 if let AppError::RateLimited { retry_after, .. } = &err {

@@ -785,3 +785,39 @@ async fn owners_rename_the_business_and_change_its_time_zone() {
         serde_json::json!({"old": "Europe/Berlin", "new": "America/New_York"})
     );
 }
+
+#[tokio::test]
+async fn without_javascript_a_new_api_key_is_shown_once_on_the_page() {
+    let app = TestApp::spawn().await;
+    let owner = sign_up(&app, "North Clinic", "owner@north.example").await;
+    let response = owner
+        .client
+        .post(app.url("/api/create-api-key"))
+        .header("accept", "text/html")
+        .header("origin", app.url(""))
+        .header("referer", app.url("/settings/api-keys"))
+        .form(&[("name", "Booking site"), ("scopes[0]", "clients:read")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let secret: Vec<u8> = sqlx::query_scalar("SELECT key_hash FROM api_keys")
+        .fetch_one(&app.deps.pool)
+        .await
+        .unwrap();
+    let page = owner.get("/settings/api-keys").await.text().await.unwrap();
+    let start = page.find("fdk_").expect("the new key is on the page");
+    let shown: String = page[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    assert_eq!(shown.len(), 68, "{shown}");
+    use sha2::Digest;
+    assert_eq!(
+        sha2::Sha256::digest(shown.as_bytes()).to_vec(),
+        secret,
+        "the page shows the stored key"
+    );
+    let again = owner.get("/settings/api-keys").await.text().await.unwrap();
+    assert!(!again.contains(&shown), "shown only once");
+}

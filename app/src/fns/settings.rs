@@ -8,9 +8,12 @@ use crate::errors::UiError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{deps, origin, staff},
-    crate::errors::ssr::ui_error,
-    frontdesk::services::{api_keys, audit_log},
+    super::ctx::{deps, origin, session, staff},
+    crate::errors::ssr::{is_plain_form_post, ui_error},
+    frontdesk::{
+        error::AppError,
+        services::{api_keys, audit_log},
+    },
 };
 
 #[server(prefix = "/api", endpoint = "audit-log")]
@@ -35,20 +38,39 @@ pub async fn load_api_keys() -> Result<Vec<ApiKeyView>, UiError> {
     api_keys::list(&deps()?, &staff()?).await.map_err(ui_error)
 }
 
+/// Where a key created by a plain form post waits for the page it returns to.
+#[cfg(feature = "ssr")]
+const NEW_KEY: &str = "new_api_key";
+
 #[server(prefix = "/api", endpoint = "create-api-key")]
 pub async fn create_api_key(
     name: String,
     scopes: Option<Vec<String>>,
 ) -> Result<CreatedApiKey, UiError> {
-    api_keys::create(
-        &deps()?,
-        &staff()?,
-        &name,
-        &scopes.unwrap_or_default(),
-        &origin(),
-    )
-    .await
-    .map_err(ui_error)
+    let scopes = scopes.unwrap_or_default();
+    let created = api_keys::create(&deps()?, &staff()?, &name, &scopes, &origin())
+        .await
+        .map_err(ui_error)?;
+    if is_plain_form_post() {
+        // Without JavaScript the answer is a redirect: the page shows the key once from the session.
+        session()
+            .await?
+            .insert(NEW_KEY, &created.secret)
+            .await
+            .map_err(|e| ui_error(AppError::internal(e)))?;
+    }
+    Ok(created)
+}
+
+/// The key created by the last plain form post, once; then it is gone.
+#[server(prefix = "/api", endpoint = "new-api-key")]
+pub async fn take_new_api_key() -> Result<Option<String>, UiError> {
+    staff()?;
+    session()
+        .await?
+        .remove::<String>(NEW_KEY)
+        .await
+        .map_err(|e| ui_error(AppError::internal(e)))
 }
 
 #[server(prefix = "/api", endpoint = "revoke-api-key")]

@@ -10,7 +10,7 @@ use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
     fns::{
         accounts::UpdateSettings,
-        settings::{load_api_keys, load_audit_log, CreateApiKey, RevokeApiKey},
+        settings::{load_api_keys, load_audit_log, take_new_api_key, CreateApiKey, RevokeApiKey},
     },
     layout::use_me,
 };
@@ -153,6 +153,16 @@ pub fn ApiKeysPage() -> impl IntoView {
         |_| load_api_keys(),
     );
     let error = error_of(create.value());
+    // A key created without JavaScript comes back through the session, once.
+    let flashed = Resource::new(|| (), |_| take_new_api_key());
+    let secret = move || {
+        create
+            .value()
+            .get()
+            .and_then(|r| r.ok())
+            .map(|created| created.secret)
+            .or_else(|| flashed.get().and_then(|r| r.ok()).flatten())
+    };
     view! {
         <Title text="API keys" />
         <h1>"API keys"</h1>
@@ -171,12 +181,14 @@ pub fn ApiKeysPage() -> impl IntoView {
             <FieldError error field="scopes" />
             <button type="submit" class="primary">"Create key"</button>
         </ActionForm>
-        {move || create.value().get().and_then(|r| r.ok()).map(|created| view! {
-            <div class="notice" role="status">
-                <p>"Copy this key now: it is shown only once."</p>
-                <p><code class="secret">{created.secret}</code></p>
-            </div>
-        })}
+        <Suspense>
+            {move || secret().map(|secret| view! {
+                <div class="notice" role="status">
+                    <p>"Copy this key now: it is shown only once."</p>
+                    <p><code class="secret">{secret}</code></p>
+                </div>
+            })}
+        </Suspense>
         <h2>"Keys"</h2>
         <Suspense fallback=|| view! { <p>"Loading keys…"</p> }>
             {move || Suspend::new(async move {
