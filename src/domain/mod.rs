@@ -6,4 +6,5 @@ pub mod api_scopes;
 pub mod form;
 pub mod password;
 pub mod roles;
+pub mod scheduling;
 pub mod views;
