@@ -5,6 +5,7 @@ pub mod api_error;
 pub mod api_scopes;
 pub mod form;
 pub mod password;
+pub mod records;
 pub mod roles;
 pub mod scheduling;
 pub mod views;

@@ -110,3 +110,76 @@ pub struct CreatedApiKey {
     pub key: ApiKeyView,
     pub secret: String,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientView {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub notes: String,
+    pub tags: Vec<String>,
+    pub email_reminders: bool,
+    pub archived: bool,
+}
+
+/// A page of clients in name order; `next` continues after the last one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientPage {
+    pub clients: Vec<ClientView>,
+    pub next: Option<String>,
+}
+
+/// A saved client, with other clients already using the same email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedClient {
+    pub client: ClientView,
+    pub same_email: Vec<ClientView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceView {
+    pub id: Uuid,
+    pub name: String,
+    pub duration_minutes: i32,
+    pub price_minor: i64,
+    pub currency: String,
+    pub buffer_before_minutes: i32,
+    pub buffer_after_minutes: i32,
+    pub colour: String,
+    pub resource_kinds: Vec<String>,
+    pub provider_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderView {
+    pub id: Uuid,
+    pub name: String,
+    pub time_zone: String,
+    pub colour: String,
+    pub user_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceView {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentView {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub client_name: String,
+    pub service_id: Uuid,
+    pub service_name: String,
+    pub provider_id: Uuid,
+    pub provider_name: String,
+    pub resource_ids: Vec<Uuid>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: crate::domain::records::AppointmentStatus,
+    pub notes: String,
+    pub override_reason: Option<String>,
+}

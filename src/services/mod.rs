@@ -12,6 +12,7 @@ use crate::{config::Config, mail::Mailer};
 pub mod accounts;
 pub mod api_keys;
 pub mod audit_log;
+pub mod clients;
 pub mod team;
 pub mod tenants;
 

@@ -352,3 +352,13 @@ pub async fn add_member(app: &TestApp, admin: &Browser, email: &str, role: &str)
         .await;
     member
 }
+
+/// The staff member a signed-in browser acts as.
+pub async fn staff_of(browser: &Browser) -> frontdesk::auth::Staff {
+    let me = browser.whoami().await;
+    frontdesk::auth::Staff {
+        user_id: me["user_id"].as_str().unwrap().parse().unwrap(),
+        tenant_id: me["tenant"]["id"].as_str().unwrap().parse().unwrap(),
+        role: serde_json::from_value(me["tenant"]["role"].clone()).unwrap(),
+    }
+}

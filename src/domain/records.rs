@@ -1,0 +1,145 @@
+//! Value types of the front desk's records.
+
+use serde::{Deserialize, Serialize};
+
+/// A phone number as people write it: digits with optional `+`, spaces,
+/// dashes, dots and parentheses; 5 to 20 digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phone(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("a phone number may use digits, spaces, + - . ( ) only")]
+    Characters,
+    #[error("a phone number has 5 to 20 digits")]
+    Length,
+}
+
+impl Phone {
+    pub fn parse(text: &str) -> Result<Self, PhoneError> {
+        let text = text.trim();
+        if !text
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
+            || text[1.min(text.len())..].contains('+')
+        {
+            return Err(PhoneError::Characters);
+        }
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        if !(5..=20).contains(&digits) {
+            return Err(PhoneError::Length);
+        }
+        Ok(Self(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An amount of money in minor units (cents) of an ISO 4217 currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("a price cannot be negative")]
+    Negative,
+    #[error("a currency is three capital letters such as EUR or USD")]
+    Currency,
+}
+
+impl Money {
+    pub fn new(minor: i64, currency: &str) -> Result<Self, MoneyError> {
+        if minor < 0 {
+            return Err(MoneyError::Negative);
+        }
+        let currency = currency.trim();
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(MoneyError::Currency);
+        }
+        Ok(Money {
+            minor,
+            currency: currency.to_string(),
+        })
+    }
+}
+
+/// A colour for the calendar, `#rrggbb` in lower case.
+pub fn parse_colour(text: &str) -> Result<String, ColourError> {
+    let text = text.trim().to_ascii_lowercase();
+    let ok = text.len() == 7
+        && text.starts_with('#')
+        && text[1..].chars().all(|c| c.is_ascii_hexdigit());
+    ok.then_some(text).ok_or(ColourError)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a colour is written #rrggbb, such as #4a7bd0")]
+pub struct ColourError;
+
+/// The state of an appointment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentStatus {
+    Booked,
+    Confirmed,
+    Completed,
+    Cancelled,
+    NoShow,
+}
+
+impl AppointmentStatus {
+    pub const ALL: [AppointmentStatus; 5] = [
+        AppointmentStatus::Booked,
+        AppointmentStatus::Confirmed,
+        AppointmentStatus::Completed,
+        AppointmentStatus::Cancelled,
+        AppointmentStatus::NoShow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppointmentStatus::Booked => "booked",
+            AppointmentStatus::Confirmed => "confirmed",
+            AppointmentStatus::Completed => "completed",
+            AppointmentStatus::Cancelled => "cancelled",
+            AppointmentStatus::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones() {
+        assert!(Phone::parse("+49 (30) 123-456.78").is_ok());
+        assert_eq!(Phone::parse("12 34").unwrap_err(), PhoneError::Length);
+        assert_eq!(Phone::parse("call me").unwrap_err(), PhoneError::Characters);
+        assert_eq!(
+            Phone::parse("12+345678").unwrap_err(),
+            PhoneError::Characters
+        );
+    }
+
+    #[test]
+    fn money_and_colours() {
+        assert_eq!(Money::new(6000, "EUR").unwrap().minor, 6000);
+        assert_eq!(Money::new(-1, "EUR").unwrap_err(), MoneyError::Negative);
+        assert_eq!(Money::new(1, "eur").unwrap_err(), MoneyError::Currency);
+        assert_eq!(parse_colour(" #4A7BD0 ").unwrap(), "#4a7bd0");
+        assert!(parse_colour("blue").is_err());
+        for status in AppointmentStatus::ALL {
+            assert_eq!(AppointmentStatus::parse(status.as_str()), Some(status));
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! Client records: create, change, archive, find.
+
+use uuid::Uuid;
+
+use super::Deps;
+use crate::{
+    audit::{self, Changes, Entry, Origin},
+    auth::Principal,
+    db,
+    domain::{
+        account::{DisplayName, Email},
+        form::FieldErrors,
+        records::Phone,
+        roles::{Action, Permission, RecordKind},
+        views::{ClientPage, ClientView, SavedClient},
+    },
+    error::AppError,
+};
+
+pub const PAGE: i64 = 50;
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientInput {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub notes: String,
+    pub tags: Vec<String>,
+    pub email_reminders: bool,
+}
+
+struct Parsed {
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    notes: String,
+    tags: Vec<String>,
+}
+
+fn parse(input: &ClientInput) -> Result<Parsed, AppError> {
+    let mut errors = FieldErrors::new();
+    let name = errors.check("name", DisplayName::parse(&input.name));
+    let email = match input.email.trim() {
+        "" => Some(None),
+        text => errors
+            .check("email", Email::parse(text))
+            .map(|e| Some(e.as_str().to_string())),
+    };
+    let phone = match input.phone.trim() {
+        "" => Some(None),
+        text => errors
+            .check("phone", Phone::parse(text))
+            .map(|p| Some(p.as_str().to_string())),
+    };
+    if input.notes.chars().count() > 10_000 {
+        errors.add("notes", "notes have at most 10000 characters");
+    }
+    let mut tags: Vec<String> = input
+        .tags
+        .iter()
+        .flat_map(|t| t.split(','))
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    tags.sort();
+    tags.dedup();
+    if tags.iter().any(|t| t.chars().count() > 40) || tags.len() > 20 {
+        errors.add("tags", "at most 20 tags of at most 40 characters each");
+    }
+    match (name, email, phone) {
+        (Some(name), Some(email), Some(phone)) if errors.is_empty() => Ok(Parsed {
+            name: name.as_str().to_string(),
+            email,
+            phone,
+            notes: input.notes.clone(),
+            tags,
+        }),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+type Row = (
+    Uuid,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Vec<String>,
+    bool,
+    bool,
+);
+const COLUMNS: &str =
+    "id, name, email::text, phone, notes, tags, email_reminders, archived_at IS NOT NULL";
+
+fn view((id, name, email, phone, notes, tags, email_reminders, archived): Row) -> ClientView {
+    ClientView {
+        id,
+        name,
+        email,
+        phone,
+        notes,
+        tags,
+        email_reminders,
+        archived,
+    }
+}
+
+async fn same_email(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
+    id: Uuid,
+    email: Option<&str>,
+) -> Result<Vec<ClientView>, AppError> {
+    let Some(email) = email else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 AND email = $2::citext AND id <> $3 ORDER BY name"
+    ))
+    .bind(tenant)
+    .bind(email)
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(view).collect())
+}
+
+/// Creates a client; warns (does not refuse) when the email is already used.
+pub async fn create(
+    deps: &Deps,
+    who: &impl Principal,
+    input: &ClientInput,
+    origin: &Origin,
+) -> Result<SavedClient, AppError> {
+    who.require(Permission::Record(RecordKind::Client, Action::Create))?;
+    let parsed = parse(input)?;
+    let id = Uuid::now_v7();
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let row: Row = sqlx::query_as(&format!(
+        "INSERT INTO clients (id, tenant_id, name, email, phone, notes, tags, email_reminders) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(who.tenant_id())
+    .bind(&parsed.name)
+    .bind(&parsed.email)
+    .bind(&parsed.phone)
+    .bind(&parsed.notes)
+    .bind(&parsed.tags)
+    .bind(input.email_reminders)
+    .fetch_one(&mut *tx)
+    .await?;
+    let same = same_email(&mut tx, who.tenant_id(), id, parsed.email.as_deref()).await?;
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "client.created",
+            entity_type: "client",
+            entity_id: Some(id),
+            changes: Changes::new()
+                .field("name", None, Some(&parsed.name))
+                .field("email", None, parsed.email.as_ref())
+                .field("phone", None, parsed.phone.as_ref()),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SavedClient {
+        client: view(row),
+        same_email: same,
+    })
+}
+
+pub async fn update(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    input: &ClientInput,
+    origin: &Origin,
+) -> Result<SavedClient, AppError> {
+    who.require(Permission::Record(RecordKind::Client, Action::Update))?;
+    let parsed = parse(input)?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let old: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM clients WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
+    ))
+    .bind(id)
+    .bind(who.tenant_id())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let old = view(old.ok_or_else(|| AppError::NotFound("no such client".into()))?);
+    let row: Row = sqlx::query_as(&format!(
+        "UPDATE clients SET name = $3, email = $4, phone = $5, notes = $6, tags = $7, email_reminders = $8, updated_at = now() \
+         WHERE id = $1 AND tenant_id = $2 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(who.tenant_id())
+    .bind(&parsed.name)
+    .bind(&parsed.email)
+    .bind(&parsed.phone)
+    .bind(&parsed.notes)
+    .bind(&parsed.tags)
+    .bind(input.email_reminders)
+    .fetch_one(&mut *tx)
+    .await?;
+    let same = same_email(&mut tx, who.tenant_id(), id, parsed.email.as_deref()).await?;
+    let changes = Changes::new()
+        .field("name", Some(&old.name), Some(&parsed.name))
+        .field("email", old.email.as_ref(), parsed.email.as_ref())
+        .field("phone", old.phone.as_ref(), parsed.phone.as_ref())
+        .field("notes", Some(&old.notes), Some(&parsed.notes))
+        .field("tags", Some(&old.tags), Some(&parsed.tags))
+        .field(
+            "email_reminders",
+            Some(old.email_reminders),
+            Some(input.email_reminders),
+        );
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "client.updated",
+            entity_type: "client",
+            entity_id: Some(id),
+            changes,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SavedClient {
+        client: view(row),
+        same_email: same,
+    })
+}
+
+/// Archives instead of deleting: the client's history stays.
+pub async fn archive(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    who.require(Permission::Record(RecordKind::Client, Action::Delete))?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let done = sqlx::query("UPDATE clients SET archived_at = now() WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL")
+        .bind(id)
+        .bind(who.tenant_id())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if done == 0 {
+        return Err(AppError::NotFound("no such active client".into()));
+    }
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "client.archived",
+            entity_type: "client",
+            entity_id: Some(id),
+            changes: Changes::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<ClientView, AppError> {
+    who.require(Permission::Record(RecordKind::Client, Action::Read))?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM clients WHERE id = $1 AND tenant_id = $2"
+    ))
+    .bind(id)
+    .bind(who.tenant_id())
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    row.map(view)
+        .ok_or_else(|| AppError::NotFound("no such client".into()))
+}
+
+/// Clients in name order, matching `query` anywhere in name, email or phone.
+/// `after` is the `next` of the previous page.
+pub async fn list(
+    deps: &Deps,
+    who: &impl Principal,
+    query: &str,
+    after: Option<&str>,
+    archived: bool,
+) -> Result<ClientPage, AppError> {
+    who.require(Permission::Record(RecordKind::Client, Action::Read))?;
+    let cursor = match after {
+        None | Some("") => None,
+        Some(text) => Some(decode_cursor(text).ok_or_else(|| {
+            AppError::field(
+                "after",
+                "this page marker is not valid; start from the first page",
+            )
+        })?),
+    };
+    let pattern = format!("%{}%", escape_like(&query.trim().to_lowercase()));
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 \
+           AND (archived_at IS NOT NULL) = $2 \
+           AND ($3 = '%%' OR (lower(name) || ' ' || coalesce(lower(email::text), '') || ' ' || coalesce(phone, '')) LIKE $3) \
+           AND ($4::text IS NULL OR (lower(name), id) > ($4, $5)) \
+         ORDER BY lower(name), id LIMIT $6"
+    ))
+    .bind(who.tenant_id())
+    .bind(archived)
+    .bind(&pattern)
+    .bind(cursor.as_ref().map(|c| c.0.clone()))
+    .bind(cursor.as_ref().map(|c| c.1))
+    .bind(PAGE + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let more = rows.len() as i64 > PAGE;
+    let clients: Vec<ClientView> = rows.into_iter().take(PAGE as usize).map(view).collect();
+    let next = more
+        .then(|| {
+            clients
+                .last()
+                .map(|c| encode_cursor(&c.name.to_lowercase(), c.id))
+        })
+        .flatten();
+    Ok(ClientPage { clients, next })
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn encode_cursor(name: &str, id: Uuid) -> String {
+    format!("{}.{}", hex::encode(name.as_bytes()), id.simple())
+}
+
+fn decode_cursor(text: &str) -> Option<(String, Uuid)> {
+    let (name, id) = text.rsplit_once('.')?;
+    let name = String::from_utf8(hex::decode(name).ok()?).ok()?;
+    Some((name, Uuid::parse_str(id).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let id = Uuid::now_v7();
+        assert_eq!(
+            decode_cursor(&encode_cursor("zoë o'neil", id)),
+            Some(("zoë o'neil".to_string(), id))
+        );
+        assert_eq!(decode_cursor("nonsense"), None);
+        assert_eq!(decode_cursor("zz.123"), None);
+        assert_eq!(escape_like("50%_a\\"), "50\\%\\_a\\\\");
+    }
+}
