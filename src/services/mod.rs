@@ -11,7 +11,9 @@ use crate::{config::Config, mail::Mailer};
 
 pub mod accounts;
 pub mod api_keys;
+pub mod appointments;
 pub mod audit_log;
+pub mod catalog;
 pub mod clients;
 pub mod team;
 pub mod tenants;
