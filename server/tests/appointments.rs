@@ -388,3 +388,140 @@ async fn readers_cannot_book_and_other_tenants_ids_are_unknown() {
         Err(AppError::NotFound(_))
     ));
 }
+
+fn local_times(slots: &[DateTime<Utc>]) -> Vec<String> {
+    slots
+        .iter()
+        .map(|s| {
+            s.with_timezone(&chrono_tz::Europe::Berlin)
+                .format("%a %H:%M")
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn availability_leaves_out_booked_time_buffers_busy_rooms_and_follows_the_clock_change() {
+    use frontdesk::services::availability;
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let (deps, origin, owner) = (&app.deps, Origin::default(), &desk.owner);
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+
+    // Dana is booked 10:00-10:50 (+10 minutes after) on Monday 7 December.
+    appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-07T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    let dana = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        day(7),
+        day(7),
+        60,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        local_times(&dana),
+        [
+            "Mon 09:00",
+            "Mon 11:00",
+            "Mon 12:00",
+            "Mon 13:00",
+            "Mon 14:00",
+            "Mon 15:00",
+            "Mon 16:00"
+        ]
+    );
+    // Eli is free, but the only room is taken at 10:00.
+    let eli = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[1],
+        day(7),
+        day(7),
+        60,
+    )
+    .await
+    .unwrap();
+    assert!(
+        !local_times(&eli).contains(&"Mon 10:00".to_string()),
+        "{eli:?}"
+    );
+    assert_eq!(eli.len(), 7);
+    // A weekend has no hours.
+    assert!(availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        day(5),
+        day(6),
+        60
+    )
+    .await
+    .unwrap()
+    .is_empty());
+
+    // The Monday after the spring change: 09:00 Berlin is 07:00 UTC.
+    let spring = chrono::NaiveDate::from_ymd_opt(2026, 3, 30).unwrap();
+    let after = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        spring,
+        spring,
+        60,
+    )
+    .await
+    .unwrap();
+    assert_eq!(after[0], at("2026-03-30T07:00:00Z"));
+    let before = chrono::NaiveDate::from_ymd_opt(2026, 3, 27).unwrap();
+    let friday = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        before,
+        before,
+        60,
+    )
+    .await
+    .unwrap();
+    assert_eq!(friday[0], at("2026-03-27T08:00:00Z"));
+
+    // Bad ranges are named.
+    let err = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        day(8),
+        day(7),
+        60,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("to"));
+    let err = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        day(1),
+        day(1) + chrono::Duration::days(90),
+        60,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("to"));
+}

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod appointments;
 pub mod audit_log;
+pub mod availability;
 pub mod catalog;
 pub mod clients;
 pub mod team;

@@ -1,0 +1,167 @@
+//! Free slots: when a service can be booked with a provider, over a range
+//! of days in the provider's time zone, leaving room for the buffers and
+//! for a free resource of every kind the service needs.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use super::Deps;
+use crate::{
+    auth::Principal,
+    db,
+    domain::{
+        roles::{Action, Permission, RecordKind},
+        scheduling::{free_slots, working_spans, SlotNeed, Span, WorkingSpan},
+    },
+    error::AppError,
+};
+
+/// The longest range one query covers.
+pub const MAX_DAYS: i64 = 62;
+
+pub async fn slots(
+    deps: &Deps,
+    who: &impl Principal,
+    service: Uuid,
+    provider: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+    step_minutes: i64,
+) -> Result<Vec<DateTime<Utc>>, AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
+    if to < from {
+        return Err(AppError::field("to", "the range ends before it starts"));
+    }
+    if (to - from).num_days() >= MAX_DAYS {
+        return Err(AppError::field(
+            "to",
+            format!("ask for at most {MAX_DAYS} days at a time"),
+        ));
+    }
+    if !(5..=240).contains(&step_minutes) {
+        return Err(AppError::field(
+            "step",
+            "offer starts every 5 to 240 minutes",
+        ));
+    }
+    let tenant = who.tenant_id();
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let service_row: Option<(i32, i32, i32, Vec<String>)> = sqlx::query_as(
+        "SELECT duration_minutes, buffer_before_minutes, buffer_after_minutes, resource_kinds \
+         FROM services WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL",
+    )
+    .bind(service)
+    .bind(tenant)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (duration, before, after, kinds) =
+        service_row.ok_or_else(|| AppError::field("service_id", "there is no such service"))?;
+    let zone: Option<String> = sqlx::query_scalar(
+        "SELECT time_zone FROM providers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL",
+    )
+    .bind(provider)
+    .bind(tenant)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let zone: Tz = zone
+        .ok_or_else(|| AppError::field("provider_id", "there is no such provider"))?
+        .parse()
+        .map_err(|_| AppError::internal("a provider's stored time zone does not parse"))?;
+    let hours: Vec<(i16, NaiveTime, NaiveTime)> = sqlx::query_as(
+        "SELECT weekday, starts, ends FROM working_hours WHERE provider_id = $1 AND tenant_id = $2",
+    )
+    .bind(provider)
+    .bind(tenant)
+    .fetch_all(&mut *tx)
+    .await?;
+    const DAYS: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+    let week: Vec<WorkingSpan> = hours
+        .into_iter()
+        .filter_map(|(day, starts, ends)| {
+            Some(WorkingSpan {
+                weekday: *DAYS.get(usize::try_from(day).ok()?.checked_sub(1)?)?,
+                starts,
+                ends,
+            })
+        })
+        .collect();
+    let working = working_spans(&week, zone, from, to);
+    let (Some(first), Some(last)) = (working.first(), working.last()) else {
+        return Ok(Vec::new());
+    };
+    let window = (
+        first.start - Duration::hours(5),
+        last.end + Duration::hours(5),
+    );
+    let busy: Vec<(DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT lower(blocked), upper(blocked) FROM appointments WHERE tenant_id = $1 AND provider_id = $2 \
+           AND status <> 'cancelled' AND blocked && tstzrange($3, $4) \
+         UNION ALL SELECT lower(during), upper(during) FROM time_off WHERE tenant_id = $1 AND provider_id = $2 AND during && tstzrange($3, $4)",
+    )
+    .bind(tenant)
+    .bind(provider)
+    .bind(window.0)
+    .bind(window.1)
+    .fetch_all(&mut *tx)
+    .await?;
+    // Per needed kind: every resource of that kind with its busy time.
+    let held: Vec<(String, Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT r.kind, r.id, lower(x.blocked), upper(x.blocked) FROM resources r \
+         LEFT JOIN appointment_resources x ON x.resource_id = r.id AND x.active AND x.blocked && tstzrange($3, $4) \
+         WHERE r.tenant_id = $1 AND r.archived_at IS NULL AND r.kind = ANY($2)",
+    )
+    .bind(tenant)
+    .bind(&kinds)
+    .bind(window.0)
+    .bind(window.1)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let need = SlotNeed {
+        duration: Duration::minutes(duration.into()),
+        buffer_before: Duration::minutes(before.into()),
+        buffer_after: Duration::minutes(after.into()),
+        step: Duration::minutes(step_minutes),
+    };
+    let busy: Vec<Span> = busy
+        .into_iter()
+        .filter_map(|(s, e)| Span::new(s, e))
+        .collect();
+    let mut resources: BTreeMap<&str, BTreeMap<Uuid, Vec<Span>>> = BTreeMap::new();
+    for (kind, id, start, end) in &held {
+        let spans = resources
+            .entry(kind.as_str())
+            .or_default()
+            .entry(*id)
+            .or_default();
+        if let (Some(s), Some(e)) = (start, end) {
+            spans.extend(Span::new(*s, *e));
+        }
+    }
+    let slots = free_slots(&working, &busy, need)
+        .into_iter()
+        .filter(|start| {
+            let blocked = need.blocked(*start);
+            kinds.iter().all(|kind| {
+                resources.get(kind.as_str()).is_some_and(|of_kind| {
+                    of_kind
+                        .values()
+                        .any(|spans| spans.iter().all(|s| !s.overlaps(&blocked)))
+                })
+            })
+        })
+        .collect();
+    Ok(slots)
+}
