@@ -116,7 +116,8 @@ pub async fn slots(
     .fetch_all(&mut *tx)
     .await?;
     // Per needed kind: every resource of that kind with its busy time.
-    let held: Vec<(String, Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = sqlx::query_as(
+    type Held = (String, Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let held: Vec<Held> = sqlx::query_as(
         "SELECT r.kind, r.id, lower(x.blocked), upper(x.blocked) FROM resources r \
          LEFT JOIN appointment_resources x ON x.resource_id = r.id AND x.active AND x.blocked && tstzrange($3, $4) \
          WHERE r.tenant_id = $1 AND r.archived_at IS NULL AND r.kind = ANY($2)",
