@@ -525,3 +525,59 @@ async fn availability_leaves_out_booked_time_buffers_busy_rooms_and_follows_the_
     .unwrap_err();
     assert_eq!(field_of(&err).as_deref(), Some("to"));
 }
+
+#[tokio::test]
+async fn statuses_move_forward_and_a_cancelled_appointment_stays_cancelled() {
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let (deps, origin, owner) = (&app.deps, Origin::default(), &desk.owner);
+    let booked = appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-07T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    let done = appointments::set_status(
+        deps,
+        owner,
+        booked.id,
+        AppointmentStatus::Completed,
+        &origin,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.status, AppointmentStatus::Completed);
+    let err = appointments::set_status(
+        deps,
+        owner,
+        booked.id,
+        AppointmentStatus::Cancelled,
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("status"));
+    appointments::cancel(deps, owner, booked.id, "entered by mistake", &origin)
+        .await
+        .unwrap();
+    let err = appointments::set_status(deps, owner, booked.id, AppointmentStatus::NoShow, &origin)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE entity_id = $1 ORDER BY id")
+            .bind(booked.id)
+            .fetch_all(&deps.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "appointment.booked",
+            "appointment.status_changed",
+            "appointment.cancelled"
+        ]
+    );
+}

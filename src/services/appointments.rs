@@ -506,3 +506,54 @@ async fn load(tx: &mut db::TenantTx, tenant: Uuid, id: Uuid) -> Result<Appointme
         override_reason,
     })
 }
+
+/// Confirms, completes or marks a no-show. Cancelling has its own path (it needs a reason).
+pub async fn set_status(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    status: AppointmentStatus,
+    origin: &Origin,
+) -> Result<AppointmentView, AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Update))?;
+    if status == AppointmentStatus::Cancelled {
+        return Err(AppError::field("status", "cancel with a reason instead"));
+    }
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let current = load(&mut tx, who.tenant_id(), id).await?;
+    if current.status == AppointmentStatus::Cancelled {
+        return Err(AppError::Conflict(
+            "This appointment was cancelled; book a new one.".into(),
+        ));
+    }
+    if current.status == status {
+        return Ok(current);
+    }
+    sqlx::query(
+        "UPDATE appointments SET status = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(id)
+    .bind(who.tenant_id())
+    .bind(status.as_str())
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "appointment.status_changed",
+            entity_type: "appointment",
+            entity_id: Some(id),
+            changes: Changes::new().field(
+                "status",
+                Some(current.status.as_str()),
+                Some(status.as_str()),
+            ),
+        },
+    )
+    .await?;
+    let view = load(&mut tx, who.tenant_id(), id).await?;
+    tx.commit().await?;
+    Ok(view)
+}
