@@ -9,6 +9,9 @@ cd "$ROOT"
 "$ROOT/scripts/bootstrap.sh" test || exit 1
 pg_url="$("$ROOT/scripts/ensure-postgres.sh")" || exit 1
 export TEST_DATABASE_ADMIN_URL="${pg_url%/*}/postgres"
+# Test runs rebuild from scratch often enough that incremental caches only
+# fill the disk (tens of gigabytes over a day of runs).
+export CARGO_INCREMENTAL=0
 
 LOG_DIR="$CARGO_TARGET_DIR/test-logs"
 rm -rf "$LOG_DIR"; mkdir -p "$LOG_DIR"

@@ -73,6 +73,16 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/health", get(health::health))
         .route("/api/health/live", get(health::live))
         .route("/api/v1/key", get(api::key_info))
+        .route(
+            "/api/v1/clients",
+            get(api::clients::list).post(api::clients::create),
+        )
+        .route(
+            "/api/v1/clients/{id}",
+            get(api::clients::get)
+                .put(api::clients::update)
+                .delete(api::clients::archive),
+        )
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
         .fallback(file_and_error_handler_with_context::<AppState, _>(

@@ -1,5 +1,7 @@
 //! The public REST API, authenticated by API key (`Authorization: Bearer fdk_...`).
 
+pub mod clients;
+
 use axum::{
     extract::{FromRequestParts, State},
     http::{header, request::Parts},
@@ -48,4 +50,32 @@ pub async fn key_info(State(_): State<AppState>, ApiKey(client): ApiKey) -> Json
         key_id: client.key_id,
         scopes: client.scopes.iter().map(ToString::to_string).collect(),
     })
+}
+
+/// A JSON body whose problems are answered with a 422 that names the field
+/// (`missing field \`name\``, `invalid type: ...`), never a bare 400 or 500.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(AppError::Unprocessable(format!(
+                "the request body is not valid: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+/// An id from the path; one that is not a UUID names nothing.
+pub fn parse_id(text: &str, what: &str) -> Result<Uuid, AppError> {
+    text.parse()
+        .map_err(|_| AppError::NotFound(format!("no such {what}")))
 }

@@ -1,0 +1,124 @@
+//! `/api/v1/clients`: list and search, read, create, change, archive.
+
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    Json,
+};
+use frontdesk::{
+    audit::Origin,
+    domain::views::{ClientPage, ClientView, SavedClient},
+    error::AppError,
+    services::clients::{self, ClientInput},
+};
+use serde::Deserialize;
+
+use super::{parse_id, ApiJson, ApiKey};
+use crate::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientBody {
+    name: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    email_reminders: bool,
+}
+
+impl From<ClientBody> for ClientInput {
+    fn from(body: ClientBody) -> Self {
+        ClientInput {
+            name: body.name,
+            email: body.email.unwrap_or_default(),
+            phone: body.phone.unwrap_or_default(),
+            notes: body.notes.unwrap_or_default(),
+            tags: body.tags,
+            email_reminders: body.email_reminders,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    after: Option<String>,
+    #[serde(default)]
+    archived: bool,
+}
+
+fn origin(parts: Option<axum::Extension<Origin>>) -> Origin {
+    parts.map(|axum::Extension(o)| o).unwrap_or_default()
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ApiKey(client): ApiKey,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<ClientPage>, AppError> {
+    clients::list(
+        &state.deps,
+        &client,
+        &query.q,
+        query.after.as_deref(),
+        query.archived,
+    )
+    .await
+    .map(Json)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    ApiKey(client): ApiKey,
+    Path(id): Path<String>,
+) -> Result<Json<ClientView>, AppError> {
+    clients::get(&state.deps, &client, parse_id(&id, "client")?)
+        .await
+        .map(Json)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ApiKey(client): ApiKey,
+    from: Option<axum::Extension<Origin>>,
+    ApiJson(body): ApiJson<ClientBody>,
+) -> Result<(StatusCode, Json<SavedClient>), AppError> {
+    let saved = clients::create(&state.deps, &client, &body.into(), &origin(from)).await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ApiKey(client): ApiKey,
+    Path(id): Path<String>,
+    from: Option<axum::Extension<Origin>>,
+    ApiJson(body): ApiJson<ClientBody>,
+) -> Result<Json<SavedClient>, AppError> {
+    let id = parse_id(&id, "client")?;
+    clients::update(&state.deps, &client, id, &body.into(), &origin(from))
+        .await
+        .map(Json)
+}
+
+pub async fn archive(
+    State(state): State<AppState>,
+    ApiKey(client): ApiKey,
+    Path(id): Path<String>,
+    from: Option<axum::Extension<Origin>>,
+) -> Result<StatusCode, AppError> {
+    clients::archive(
+        &state.deps,
+        &client,
+        parse_id(&id, "client")?,
+        &origin(from),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
