@@ -74,6 +74,18 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/health/live", get(health::live))
         .route("/api/v1/key", get(api::key_info))
         .route(
+            "/api/v1/appointments",
+            get(api::appointments::list).post(api::appointments::create),
+        )
+        .route(
+            "/api/v1/appointments/{id}",
+            get(api::appointments::get).patch(api::appointments::update),
+        )
+        .route(
+            "/api/v1/appointments/{id}/cancel",
+            axum::routing::post(api::appointments::cancel),
+        )
+        .route(
             "/api/v1/clients",
             get(api::clients::list).post(api::clients::create),
         )

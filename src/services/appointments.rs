@@ -557,3 +557,76 @@ pub async fn set_status(
     tx.commit().await?;
     Ok(view)
 }
+
+pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<AppointmentView, AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let view = load(&mut tx, who.tenant_id(), id).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// The longest range one listing covers.
+pub const MAX_RANGE_DAYS: i64 = 62;
+pub const PAGE: usize = 200;
+
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub provider_id: Option<Uuid>,
+    pub client_id: Option<Uuid>,
+    /// Continue after this appointment (the `next` of the previous page).
+    pub after: Option<Uuid>,
+}
+
+/// Appointments starting in `[from, to)`, in start order, a page at a time.
+pub async fn list(
+    deps: &Deps,
+    who: &impl Principal,
+    query: &Listing,
+) -> Result<(Vec<AppointmentView>, Option<Uuid>), AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
+    let (Some(from), Some(to)) = (query.from, query.to) else {
+        return Err(AppError::field(
+            "from",
+            "give a range with from and to (RFC 3339 times)",
+        ));
+    };
+    if to <= from {
+        return Err(AppError::field("to", "the range ends before it starts"));
+    }
+    if to - from > Duration::days(MAX_RANGE_DAYS) {
+        return Err(AppError::field(
+            "to",
+            format!("ask for at most {MAX_RANGE_DAYS} days at a time"),
+        ));
+    }
+    let tenant = who.tenant_id();
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT a.id FROM appointments a WHERE a.tenant_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
+           AND ($4::uuid IS NULL OR a.provider_id = $4) AND ($5::uuid IS NULL OR a.client_id = $5) \
+           AND ($6::uuid IS NULL OR (a.starts_at, a.id) > (SELECT starts_at, id FROM appointments WHERE id = $6 AND tenant_id = $1)) \
+         ORDER BY a.starts_at, a.id LIMIT $7",
+    )
+    .bind(tenant)
+    .bind(from)
+    .bind(to)
+    .bind(query.provider_id)
+    .bind(query.client_id)
+    .bind(query.after)
+    .bind(PAGE as i64 + 1)
+    .fetch_all(&mut *tx)
+    .await?;
+    let more = ids.len() > PAGE;
+    let mut views = Vec::with_capacity(ids.len().min(PAGE));
+    for id in ids.into_iter().take(PAGE) {
+        views.push(load(&mut tx, tenant, id).await?);
+    }
+    tx.commit().await?;
+    let next = more
+        .then(|| views.last().map(|v: &AppointmentView| v.id))
+        .flatten();
+    Ok((views, next))
+}

@@ -1,5 +1,6 @@
 //! The public REST API, authenticated by API key (`Authorization: Bearer fdk_...`).
 
+pub mod appointments;
 pub mod clients;
 
 use axum::{

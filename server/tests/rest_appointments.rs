@@ -1,0 +1,283 @@
+//! `/api/v1/appointments` with API keys: booking, conflicts as 409, bad
+//! input as 422 naming the problem, listing a range, changes, isolation.
+
+mod support;
+
+use chrono::{NaiveTime, Weekday};
+use frontdesk::{
+    audit::Origin,
+    domain::scheduling::WorkingSpan,
+    services::{
+        catalog::{self, ProviderInput, ServiceInput},
+        clients::{self, ClientInput},
+    },
+};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use support::{sign_up, staff_of, Browser, TestApp};
+
+async fn key(owner: &Browser, scopes: &[&str]) -> String {
+    let names: Vec<String> = (0..scopes.len()).map(|i| format!("scopes[{i}]")).collect();
+    let mut form: Vec<(&str, &str)> = vec![("name", "Booking site")];
+    form.extend(names.iter().map(String::as_str).zip(scopes.iter().copied()));
+    owner.call_ok("create-api-key", &form).await["secret"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn send(
+    app: &TestApp,
+    key: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app.client.request(method, app.url(path)).bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (
+        status,
+        serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn appointments_over_rest() {
+    let app = TestApp::spawn().await;
+    let north = sign_up(&app, "North Clinic", "owner@north.example").await;
+    let owner = staff_of(&north).await;
+    let (deps, origin) = (&app.deps, Origin::default());
+    let hours = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+    ]
+    .map(|weekday| WorkingSpan {
+        weekday,
+        starts: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        ends: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
+    })
+    .to_vec();
+    let provider = catalog::create_provider(
+        deps,
+        &owner,
+        &ProviderInput {
+            name: "Dana".into(),
+            time_zone: "Europe/Berlin".into(),
+            hours,
+            ..Default::default()
+        },
+        &origin,
+    )
+    .await
+    .unwrap();
+    let service = catalog::create_service(
+        deps,
+        &owner,
+        &ServiceInput {
+            name: "Massage".into(),
+            duration_minutes: 50,
+            price_minor: 6000,
+            currency: "EUR".into(),
+            ..Default::default()
+        },
+        &origin,
+    )
+    .await
+    .unwrap();
+    let client = clients::create(
+        deps,
+        &owner,
+        &ClientInput {
+            name: "Ann".into(),
+            ..Default::default()
+        },
+        &origin,
+    )
+    .await
+    .unwrap()
+    .client;
+    let write = key(&north, &["appointments:write"]).await;
+    let read = key(&north, &["appointments:read"]).await;
+    let body = |starts: &str| json!({"client_id": client.id, "service_id": service.id, "provider_id": provider.id, "starts_at": starts});
+
+    let (status, booked) = send(
+        &app,
+        &write,
+        Method::POST,
+        "/api/v1/appointments",
+        Some(body("2026-12-07T09:00:00Z")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{booked}");
+    let id = booked["id"].as_str().unwrap().to_string();
+    assert_eq!(booked["ends_at"], "2026-12-07T09:50:00Z");
+
+    let (status, conflict) = send(
+        &app,
+        &write,
+        Method::POST,
+        "/api/v1/appointments",
+        Some(body("2026-12-07T09:30:00Z")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        conflict["error"]["message"].as_str().unwrap().contains(&id),
+        "{conflict}"
+    );
+    let (status, _) = send(
+        &app,
+        &read,
+        Method::POST,
+        "/api/v1/appointments",
+        Some(body("2026-12-08T09:00:00Z")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Bad input.
+    let mut wrong_service = body("2026-12-08T09:00:00Z");
+    wrong_service["service_id"] = json!(uuid::Uuid::now_v7());
+    let mut no_client = body("2026-12-08T09:00:00Z");
+    no_client.as_object_mut().unwrap().remove("client_id");
+    let cases = [
+        (
+            json!({"client_id": client.id, "service_id": service.id, "provider_id": provider.id, "starts_at": "tomorrow"}),
+            "starts_at",
+        ),
+        (no_client, "missing field `client_id`"),
+        (
+            json!({"client_id": "x", "service_id": service.id, "provider_id": provider.id, "starts_at": "2026-12-08T09:00:00Z"}),
+            "client_id",
+        ),
+        (wrong_service, "service"),
+        (body("2026-12-07T20:00:00Z"), "working hours"),
+    ];
+    for (case, says) in cases {
+        let (status, error) = send(
+            &app,
+            &write,
+            Method::POST,
+            "/api/v1/appointments",
+            Some(case.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{case}: {error}");
+        assert!(error.to_string().contains(says), "{case}: {error}");
+    }
+
+    // Listing a range.
+    let (status, error) = send(&app, &read, Method::GET, "/api/v1/appointments", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let (status, _) = send(
+        &app,
+        &read,
+        Method::GET,
+        "/api/v1/appointments?from=2026-12-01T00:00:00Z&to=2027-06-01T00:00:00Z",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = send(
+        &app,
+        &read,
+        Method::GET,
+        "/api/v1/appointments?from=yesterday&to=2027-01-01T00:00:00Z",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, page) = send(
+        &app,
+        &read,
+        Method::GET,
+        "/api/v1/appointments?from=2026-12-07T00:00:00Z&to=2026-12-14T00:00:00Z",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["appointments"].as_array().unwrap().len(), 1);
+    assert_eq!(page["next"], Value::Null);
+
+    // Changes and cancelling.
+    let (status, error) = send(
+        &app,
+        &write,
+        Method::PATCH,
+        &format!("/api/v1/appointments/{id}"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let (status, moved) = send(
+        &app,
+        &write,
+        Method::PATCH,
+        &format!("/api/v1/appointments/{id}"),
+        Some(json!({"starts_at": "2026-12-07T10:00:00Z", "status": "confirmed"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["status"], "confirmed");
+    let (status, _) = send(
+        &app,
+        &write,
+        Method::PATCH,
+        &format!("/api/v1/appointments/{id}"),
+        Some(json!({"status": "teleported"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let south = sign_up(&app, "South Salon", "owner@south.example").await;
+    let south_key = key(&south, &["appointments:write"]).await;
+    let (status, _) = send(
+        &app,
+        &south_key,
+        Method::GET,
+        &format!("/api/v1/appointments/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = send(
+        &app,
+        &south_key,
+        Method::POST,
+        &format!("/api/v1/appointments/{id}/cancel"),
+        Some(json!({"reason": "x"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, cancelled) = send(
+        &app,
+        &write,
+        Method::POST,
+        &format!("/api/v1/appointments/{id}/cancel"),
+        Some(json!({"reason": "ill"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cancelled["status"], "cancelled");
+    let (status, _) = send(
+        &app,
+        &write,
+        Method::POST,
+        "/api/v1/appointments",
+        Some(body("2026-12-07T10:00:00Z")),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the cancelled time is free again"
+    );
+}
