@@ -14,36 +14,7 @@ use frontdesk::{
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{sign_up, staff_of, Browser, TestApp};
-
-async fn key(owner: &Browser, scopes: &[&str]) -> String {
-    let names: Vec<String> = (0..scopes.len()).map(|i| format!("scopes[{i}]")).collect();
-    let mut form: Vec<(&str, &str)> = vec![("name", "Booking site")];
-    form.extend(names.iter().map(String::as_str).zip(scopes.iter().copied()));
-    owner.call_ok("create-api-key", &form).await["secret"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-async fn send(
-    app: &TestApp,
-    key: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    (
-        status,
-        serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null),
-    )
-}
+use support::{api_key, rest, sign_up, staff_of, TestApp};
 
 #[tokio::test]
 async fn appointments_over_rest() {
@@ -103,11 +74,11 @@ async fn appointments_over_rest() {
     .await
     .unwrap()
     .client;
-    let write = key(&north, &["appointments:write"]).await;
-    let read = key(&north, &["appointments:read"]).await;
+    let write = api_key(&north, &["appointments:write"]).await;
+    let read = api_key(&north, &["appointments:read"]).await;
     let body = |starts: &str| json!({"client_id": client.id, "service_id": service.id, "provider_id": provider.id, "starts_at": starts});
 
-    let (status, booked) = send(
+    let (status, booked) = rest(
         &app,
         &write,
         Method::POST,
@@ -119,7 +90,7 @@ async fn appointments_over_rest() {
     let id = booked["id"].as_str().unwrap().to_string();
     assert_eq!(booked["ends_at"], "2026-12-07T09:50:00Z");
 
-    let (status, conflict) = send(
+    let (status, conflict) = rest(
         &app,
         &write,
         Method::POST,
@@ -132,7 +103,7 @@ async fn appointments_over_rest() {
         conflict["error"]["message"].as_str().unwrap().contains(&id),
         "{conflict}"
     );
-    let (status, _) = send(
+    let (status, _) = rest(
         &app,
         &read,
         Method::POST,
@@ -161,7 +132,7 @@ async fn appointments_over_rest() {
         (body("2026-12-07T20:00:00Z"), "working hours"),
     ];
     for (case, says) in cases {
-        let (status, error) = send(
+        let (status, error) = rest(
             &app,
             &write,
             Method::POST,
@@ -174,9 +145,9 @@ async fn appointments_over_rest() {
     }
 
     // Listing a range.
-    let (status, error) = send(&app, &read, Method::GET, "/api/v1/appointments", None).await;
+    let (status, error) = rest(&app, &read, Method::GET, "/api/v1/appointments", None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
-    let (status, _) = send(
+    let (status, _) = rest(
         &app,
         &read,
         Method::GET,
@@ -185,7 +156,7 @@ async fn appointments_over_rest() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, _) = send(
+    let (status, _) = rest(
         &app,
         &read,
         Method::GET,
@@ -194,7 +165,7 @@ async fn appointments_over_rest() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, page) = send(
+    let (status, page) = rest(
         &app,
         &read,
         Method::GET,
@@ -207,7 +178,7 @@ async fn appointments_over_rest() {
     assert_eq!(page["next"], Value::Null);
 
     // Changes and cancelling.
-    let (status, error) = send(
+    let (status, error) = rest(
         &app,
         &write,
         Method::PATCH,
@@ -216,7 +187,7 @@ async fn appointments_over_rest() {
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
-    let (status, moved) = send(
+    let (status, moved) = rest(
         &app,
         &write,
         Method::PATCH,
@@ -226,7 +197,7 @@ async fn appointments_over_rest() {
     .await;
     assert_eq!(status, StatusCode::OK, "{moved}");
     assert_eq!(moved["status"], "confirmed");
-    let (status, _) = send(
+    let (status, _) = rest(
         &app,
         &write,
         Method::PATCH,
@@ -237,8 +208,8 @@ async fn appointments_over_rest() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let south = sign_up(&app, "South Salon", "owner@south.example").await;
-    let south_key = key(&south, &["appointments:write"]).await;
-    let (status, _) = send(
+    let south_key = api_key(&south, &["appointments:write"]).await;
+    let (status, _) = rest(
         &app,
         &south_key,
         Method::GET,
@@ -247,7 +218,7 @@ async fn appointments_over_rest() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = send(
+    let (status, _) = rest(
         &app,
         &south_key,
         Method::POST,
@@ -257,7 +228,7 @@ async fn appointments_over_rest() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, cancelled) = send(
+    let (status, cancelled) = rest(
         &app,
         &write,
         Method::POST,
@@ -267,7 +238,7 @@ async fn appointments_over_rest() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(cancelled["status"], "cancelled");
-    let (status, _) = send(
+    let (status, _) = rest(
         &app,
         &write,
         Method::POST,

@@ -4,46 +4,19 @@
 mod support;
 
 use reqwest::StatusCode;
-use serde_json::{json, Value};
-use support::{sign_up, Browser, TestApp};
-
-async fn key(owner: &Browser, scopes: &[&str]) -> String {
-    let names: Vec<String> = (0..scopes.len()).map(|i| format!("scopes[{i}]")).collect();
-    let mut form: Vec<(&str, &str)> = vec![("name", "Integration")];
-    form.extend(names.iter().map(String::as_str).zip(scopes.iter().copied()));
-    owner.call_ok("create-api-key", &form).await["secret"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-async fn send(
-    app: &TestApp,
-    key: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.client.request(method, app.url(path)).bearer_auth(key);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
+use serde_json::json;
+use support::{api_key, rest, sign_up, TestApp};
 
 #[tokio::test]
 async fn clients_over_rest_with_scopes_validation_and_isolation() {
     use reqwest::Method;
     let app = TestApp::spawn().await;
     let north = sign_up(&app, "North Clinic", "owner@north.example").await;
-    let write = key(&north, &["clients:write"]).await;
-    let read = key(&north, &["clients:read"]).await;
-    let other = key(&north, &["appointments:read"]).await;
+    let write = api_key(&north, &["clients:write"]).await;
+    let read = api_key(&north, &["clients:read"]).await;
+    let other = api_key(&north, &["appointments:read"]).await;
 
-    let (status, created) = send(
+    let (status, created) = rest(
         &app,
         &write,
         Method::POST,
@@ -54,7 +27,7 @@ async fn clients_over_rest_with_scopes_validation_and_isolation() {
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["client"]["id"].as_str().unwrap().to_string();
 
-    let (status, _) = send(
+    let (status, _) = rest(
         &app,
         &read,
         Method::POST,
@@ -63,9 +36,9 @@ async fn clients_over_rest_with_scopes_validation_and_isolation() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a read key cannot create");
-    let (status, _) = send(&app, &other, Method::GET, "/api/v1/clients", None).await;
+    let (status, _) = rest(&app, &other, Method::GET, "/api/v1/clients", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "no client scope at all");
-    let (status, got) = send(
+    let (status, got) = rest(
         &app,
         &read,
         Method::GET,
@@ -86,7 +59,7 @@ async fn clients_over_rest_with_scopes_validation_and_isolation() {
         ),
     ];
     for (body, says) in cases {
-        let (status, error) = send(
+        let (status, error) = rest(
             &app,
             &write,
             Method::POST,
@@ -100,7 +73,7 @@ async fn clients_over_rest_with_scopes_validation_and_isolation() {
             "{body}: {error}"
         );
     }
-    let (status, error) = send(
+    let (status, error) = rest(
         &app,
         &write,
         Method::POST,
@@ -115,9 +88,9 @@ async fn clients_over_rest_with_scopes_validation_and_isolation() {
             "{field}: {error}"
         );
     }
-    let (status, _) = send(&app, &read, Method::GET, "/api/v1/clients/not-a-uuid", None).await;
+    let (status, _) = rest(&app, &read, Method::GET, "/api/v1/clients/not-a-uuid", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = send(
+    let (status, _) = rest(
         &app,
         &read,
         Method::GET,
@@ -126,7 +99,7 @@ async fn clients_over_rest_with_scopes_validation_and_isolation() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, error) = send(
+    let (status, error) = rest(
         &app,
         &read,
         Method::GET,
@@ -138,13 +111,13 @@ async fn clients_over_rest_with_scopes_validation_and_isolation() {
 
     // Another tenant's key sees nothing of North's.
     let south = sign_up(&app, "South Salon", "owner@south.example").await;
-    let south_key = key(&south, &["clients:write"]).await;
+    let south_key = api_key(&south, &["clients:write"]).await;
     for (method, body) in [
         (Method::GET, None),
         (Method::PUT, Some(json!({"name": "Mallory"}))),
         (Method::DELETE, None),
     ] {
-        let (status, _) = send(
+        let (status, _) = rest(
             &app,
             &south_key,
             method.clone(),
@@ -154,11 +127,11 @@ async fn clients_over_rest_with_scopes_validation_and_isolation() {
         .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method}");
     }
-    let (_, listed) = send(&app, &south_key, Method::GET, "/api/v1/clients", None).await;
+    let (_, listed) = rest(&app, &south_key, Method::GET, "/api/v1/clients", None).await;
     assert_eq!(listed["clients"], json!([]));
 
     // Update, search, archive.
-    let (status, updated) = send(
+    let (status, updated) = rest(
         &app,
         &write,
         Method::PUT,
@@ -167,9 +140,9 @@ async fn clients_over_rest_with_scopes_validation_and_isolation() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
-    let (_, found) = send(&app, &read, Method::GET, "/api/v1/clients?q=1234567", None).await;
+    let (_, found) = rest(&app, &read, Method::GET, "/api/v1/clients?q=1234567", None).await;
     assert_eq!(found["clients"][0]["name"], "Ann Lee-Smith");
-    let (status, _) = send(
+    let (status, _) = rest(
         &app,
         &write,
         Method::DELETE,
@@ -178,7 +151,7 @@ async fn clients_over_rest_with_scopes_validation_and_isolation() {
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (_, archived) = send(
+    let (_, archived) = rest(
         &app,
         &read,
         Method::GET,

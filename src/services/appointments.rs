@@ -69,13 +69,12 @@ async fn service_rule(
     })
 }
 
-/// Whether `span` lies inside the provider's working hours and outside their time off.
-async fn within_hours(
+/// A provider's time zone and working week.
+pub(super) async fn provider_week(
     tx: &mut db::TenantTx,
     tenant: Uuid,
     provider: Uuid,
-    span: Span,
-) -> Result<bool, AppError> {
+) -> Result<(Tz, Vec<WorkingSpan>), AppError> {
     let zone: Option<String> = sqlx::query_scalar(
         "SELECT time_zone FROM providers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL",
     )
@@ -94,26 +93,37 @@ async fn within_hours(
     .bind(tenant)
     .fetch_all(&mut **tx)
     .await?;
-    let week: Vec<WorkingSpan> = rows
+    const DAYS: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+    let week = rows
         .into_iter()
         .filter_map(|(day, starts, ends)| {
-            let weekday = [
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-                Weekday::Sat,
-                Weekday::Sun,
-            ]
-            .get(usize::try_from(day).ok()?.checked_sub(1)?)?;
+            let weekday = *DAYS.get(usize::try_from(day).ok()?.checked_sub(1)?)?;
             Some(WorkingSpan {
-                weekday: *weekday,
+                weekday,
                 starts,
                 ends,
             })
         })
         .collect();
+    Ok((zone, week))
+}
+
+/// Whether `span` lies inside the provider's working hours and outside their time off.
+async fn within_hours(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
+    provider: Uuid,
+    span: Span,
+) -> Result<bool, AppError> {
+    let (zone, week) = provider_week(tx, tenant, provider).await?;
     let first = span.start.with_timezone(&zone).date_naive();
     let last = span.end.with_timezone(&zone).date_naive();
     let working = working_spans(&week, zone, first, last);

@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc, Weekday};
-use chrono_tz::Tz;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::Deps;
@@ -14,7 +13,7 @@ use crate::{
     db,
     domain::{
         roles::{Action, Permission, RecordKind},
-        scheduling::{free_slots, working_spans, SlotNeed, Span, WorkingSpan},
+        scheduling::{free_slots, working_spans, SlotNeed, Span},
     },
     error::AppError,
 };
@@ -59,43 +58,7 @@ pub async fn slots(
     .await?;
     let (duration, before, after, kinds) =
         service_row.ok_or_else(|| AppError::field("service_id", "there is no such service"))?;
-    let zone: Option<String> = sqlx::query_scalar(
-        "SELECT time_zone FROM providers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL",
-    )
-    .bind(provider)
-    .bind(tenant)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let zone: Tz = zone
-        .ok_or_else(|| AppError::field("provider_id", "there is no such provider"))?
-        .parse()
-        .map_err(|_| AppError::internal("a provider's stored time zone does not parse"))?;
-    let hours: Vec<(i16, NaiveTime, NaiveTime)> = sqlx::query_as(
-        "SELECT weekday, starts, ends FROM working_hours WHERE provider_id = $1 AND tenant_id = $2",
-    )
-    .bind(provider)
-    .bind(tenant)
-    .fetch_all(&mut *tx)
-    .await?;
-    const DAYS: [Weekday; 7] = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ];
-    let week: Vec<WorkingSpan> = hours
-        .into_iter()
-        .filter_map(|(day, starts, ends)| {
-            Some(WorkingSpan {
-                weekday: *DAYS.get(usize::try_from(day).ok()?.checked_sub(1)?)?,
-                starts,
-                ends,
-            })
-        })
-        .collect();
+    let (zone, week) = super::appointments::provider_week(&mut tx, tenant, provider).await?;
     let working = working_spans(&week, zone, from, to);
     let (Some(first), Some(last)) = (working.first(), working.last()) else {
         return Ok(Vec::new());

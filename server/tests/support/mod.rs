@@ -362,3 +362,35 @@ pub async fn staff_of(browser: &Browser) -> frontdesk::auth::Staff {
         role: serde_json::from_value(me["tenant"]["role"].clone()).unwrap(),
     }
 }
+
+/// A new API key of `owner`'s business with `scopes`; the secret.
+pub async fn api_key(owner: &Browser, scopes: &[&str]) -> String {
+    let names: Vec<String> = (0..scopes.len()).map(|i| format!("scopes[{i}]")).collect();
+    let mut form: Vec<(&str, &str)> = vec![("name", "Integration")];
+    form.extend(names.iter().map(String::as_str).zip(scopes.iter().copied()));
+    owner.call_ok("create-api-key", &form).await["secret"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A REST call with an API key; the status and the JSON body (null when none).
+pub async fn rest(
+    app: &TestApp,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut request = app.client.request(method, app.url(path)).bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
