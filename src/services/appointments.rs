@@ -458,63 +458,69 @@ pub async fn reschedule(
 }
 
 async fn load(tx: &mut db::TenantTx, tenant: Uuid, id: Uuid) -> Result<AppointmentView, AppError> {
-    type Row = (
-        Uuid,
-        Uuid,
-        String,
-        Uuid,
-        String,
-        Uuid,
-        String,
-        Vec<Uuid>,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        String,
-        String,
-        Option<String>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT a.id, a.client_id, c.name, a.service_id, s.name, a.provider_id, p.name, \
-                coalesce((SELECT array_agg(r.resource_id ORDER BY r.resource_id) FROM appointment_resources r WHERE r.appointment_id = a.id), '{}'), \
+    load_many(tx, tenant, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound("no such appointment".into()))
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    client_id: Uuid,
+    client_name: String,
+    service_id: Uuid,
+    service_name: String,
+    provider_id: Uuid,
+    provider_name: String,
+    resource_ids: Vec<Uuid>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    status: String,
+    notes: String,
+    override_reason: Option<String>,
+}
+
+/// The appointments `ids` that exist in the tenant, in start order, in one query.
+async fn load_many(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<AppointmentView>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.client_id, c.name AS client_name, a.service_id, s.name AS service_name, \
+                a.provider_id, p.name AS provider_name, \
+                coalesce((SELECT array_agg(r.resource_id ORDER BY r.resource_id) FROM appointment_resources r \
+                          WHERE r.appointment_id = a.id), '{}') AS resource_ids, \
                 a.starts_at, a.ends_at, a.status, a.notes, a.override_reason \
          FROM appointments a JOIN clients c ON c.id = a.client_id JOIN services s ON s.id = a.service_id \
-         JOIN providers p ON p.id = a.provider_id WHERE a.id = $1 AND a.tenant_id = $2",
+         JOIN providers p ON p.id = a.provider_id WHERE a.id = ANY($1) AND a.tenant_id = $2 \
+         ORDER BY a.starts_at, a.id",
     )
-    .bind(id)
+    .bind(ids)
     .bind(tenant)
-    .fetch_optional(&mut **tx)
+    .fetch_all(&mut **tx)
     .await?;
-    let (
-        id,
-        client_id,
-        client_name,
-        service_id,
-        service_name,
-        provider_id,
-        provider_name,
-        resource_ids,
-        starts_at,
-        ends_at,
-        status,
-        notes,
-        override_reason,
-    ) = row.ok_or_else(|| AppError::NotFound("no such appointment".into()))?;
-    Ok(AppointmentView {
-        id,
-        client_id,
-        client_name,
-        service_id,
-        service_name,
-        provider_id,
-        provider_name,
-        resource_ids,
-        starts_at,
-        ends_at,
-        status: AppointmentStatus::parse(&status)
-            .ok_or_else(|| AppError::internal("unknown appointment status"))?,
-        notes,
-        override_reason,
-    })
+    rows.into_iter()
+        .map(|row| {
+            Ok(AppointmentView {
+                status: AppointmentStatus::parse(&row.status)
+                    .ok_or_else(|| AppError::internal("unknown appointment status"))?,
+                id: row.id,
+                client_id: row.client_id,
+                client_name: row.client_name,
+                service_id: row.service_id,
+                service_name: row.service_name,
+                provider_id: row.provider_id,
+                provider_name: row.provider_name,
+                resource_ids: row.resource_ids,
+                starts_at: row.starts_at,
+                ends_at: row.ends_at,
+                notes: row.notes,
+                override_reason: row.override_reason,
+            })
+        })
+        .collect()
 }
 
 /// Confirms, completes or marks a no-show. Cancelling has its own path (it needs a reason).
@@ -630,10 +636,7 @@ pub async fn list(
     .fetch_all(&mut *tx)
     .await?;
     let more = ids.len() > PAGE;
-    let mut views = Vec::with_capacity(ids.len().min(PAGE));
-    for id in ids.into_iter().take(PAGE) {
-        views.push(load(&mut tx, tenant, id).await?);
-    }
+    let views = load_many(&mut tx, tenant, &ids[..ids.len().min(PAGE)]).await?;
     tx.commit().await?;
     let next = more
         .then(|| views.last().map(|v: &AppointmentView| v.id))

@@ -54,11 +54,7 @@ pub async fn create_service(
         }
     }
     let money = errors.check("price", Money::new(input.price_minor, &input.currency));
-    let colour = if input.colour.trim().is_empty() {
-        Some("#4a7bd0".to_string())
-    } else {
-        errors.check("colour", parse_colour(&input.colour))
-    };
+    let colour = colour_or(&mut errors, &input.colour, "#4a7bd0");
     if input.resource_kinds.iter().any(|k| !valid_kind(k)) {
         errors.add(
             "resource_kinds",
@@ -137,6 +133,15 @@ pub async fn create_service(
     })
 }
 
+/// The colour given, or `default` when none was.
+fn colour_or(errors: &mut FieldErrors, text: &str, default: &str) -> Option<String> {
+    if text.trim().is_empty() {
+        Some(default.to_string())
+    } else {
+        errors.check("colour", parse_colour(text))
+    }
+}
+
 fn valid_kind(kind: &str) -> bool {
     let mut chars = kind.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
@@ -163,11 +168,7 @@ pub async fn create_provider(
     let mut errors = FieldErrors::new();
     let name = errors.check("name", DisplayName::parse(&input.name));
     let zone = errors.check("time_zone", TimeZoneName::parse(&input.time_zone));
-    let colour = if input.colour.trim().is_empty() {
-        Some("#2f855a".to_string())
-    } else {
-        errors.check("colour", parse_colour(&input.colour))
-    };
+    let colour = colour_or(&mut errors, &input.colour, "#2f855a");
     if input.hours.iter().any(|h| h.starts >= h.ends) {
         errors.add("hours", "each working span must end after it starts");
     }
