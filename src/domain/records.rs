@@ -114,6 +114,28 @@ impl AppointmentStatus {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
+
+    /// How staff read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AppointmentStatus::Booked => "Booked",
+            AppointmentStatus::Confirmed => "Confirmed",
+            AppointmentStatus::Completed => "Completed",
+            AppointmentStatus::Cancelled => "Cancelled",
+            AppointmentStatus::NoShow => "No-show",
+        }
+    }
+}
+
+/// Which appointments of a series an edit touches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Only the appointment at hand.
+    #[default]
+    This,
+    /// It and every later appointment of its series.
+    Following,
 }
 
 #[cfg(test)]

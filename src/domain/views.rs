@@ -182,4 +182,9 @@ pub struct AppointmentView {
     pub status: crate::domain::records::AppointmentStatus,
     pub notes: String,
     pub override_reason: Option<String>,
+    /// The weekly series this appointment belongs to, if any.
+    pub series_id: Option<Uuid>,
+    pub cancel_reason: Option<String>,
+    /// The service's colour, for the calendar.
+    pub colour: String,
 }

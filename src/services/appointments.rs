@@ -13,9 +13,9 @@ use crate::{
     auth::Principal,
     db,
     domain::{
-        records::AppointmentStatus,
+        records::{AppointmentStatus, Scope},
         roles::{Action, Permission, RecordKind},
-        scheduling::{working_spans, Span, WorkingSpan},
+        scheduling::{instant, occurrences, working_spans, Recurrence, Span, WorkingSpan},
         views::AppointmentView,
     },
     error::AppError,
@@ -209,11 +209,46 @@ pub async fn book(
     input: &Booking,
     origin: &Origin,
 ) -> Result<AppointmentView, AppError> {
-    who.require(Permission::Record(RecordKind::Appointment, Action::Create))?;
-    let tenant = who.tenant_id();
     let starts_at = input
         .starts_at
         .ok_or_else(|| AppError::field("starts_at", "choose a start time"))?;
+    single(insert_bookings(deps, who, input, &[starts_at], None, origin).await?)
+}
+
+/// Books a weekly series: every occurrence keeps the first one's local time
+/// in the provider's zone. All or nothing: one conflict or one occurrence
+/// outside working hours refuses the whole series, naming it.
+pub async fn book_series(
+    deps: &Deps,
+    who: &impl Principal,
+    input: &Booking,
+    rule: Recurrence,
+    origin: &Origin,
+) -> Result<Vec<AppointmentView>, AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Create))?;
+    let starts_at = input
+        .starts_at
+        .ok_or_else(|| AppError::field("starts_at", "choose a start time"))?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let (zone, _) = provider_week(&mut tx, who.tenant_id(), input.provider_id).await?;
+    tx.commit().await?;
+    let first = starts_at.with_timezone(&zone).naive_local();
+    let starts =
+        occurrences(first, zone, rule).map_err(|e| AppError::field("recurrence", e.to_string()))?;
+    insert_bookings(deps, who, input, &starts, Some(Uuid::now_v7()), origin).await
+}
+
+/// Inserts one appointment per start, in one transaction.
+async fn insert_bookings(
+    deps: &Deps,
+    who: &impl Principal,
+    input: &Booking,
+    starts: &[DateTime<Utc>],
+    series_id: Option<Uuid>,
+    origin: &Origin,
+) -> Result<Vec<AppointmentView>, AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Create))?;
+    let tenant = who.tenant_id();
     let reason = input
         .override_reason
         .as_deref()
@@ -258,27 +293,90 @@ pub async fn book(
             "this provider does not perform this service",
         ));
     }
-    let ends_at = starts_at + rule.duration;
-    let appointment = Span {
-        start: starts_at,
-        end: ends_at,
-    };
-    if reason.is_none() && !within_hours(&mut tx, tenant, input.provider_id, appointment).await? {
-        return Err(AppError::field(
-            "starts_at",
-            "this is outside the provider's working hours; give a reason to book anyway",
-        ));
+    if reason.is_none() {
+        for &start in starts {
+            let appointment = Span {
+                start,
+                end: start + rule.duration,
+            };
+            if !within_hours(&mut tx, tenant, input.provider_id, appointment).await? {
+                return Err(outside_hours(starts.len(), start));
+            }
+        }
     }
-    let blocked = Span {
-        start: starts_at - rule.before,
-        end: ends_at + rule.after,
-    };
 
     lock_calendars(&mut tx, input.provider_id, &resources).await?;
-    let id = Uuid::now_v7();
-    let inserted = sqlx::query(
-        "INSERT INTO appointments (id, tenant_id, client_id, service_id, provider_id, starts_at, ends_at, blocked, notes, override_reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, tstzrange($8, $9), $10, $11)",
+    let mut ids = Vec::with_capacity(starts.len());
+    for &starts_at in starts {
+        let ends_at = starts_at + rule.duration;
+        let blocked = Span {
+            start: starts_at - rule.before,
+            end: ends_at + rule.after,
+        };
+        let id = Uuid::now_v7();
+        if let Err(err) = insert_one(
+            &mut tx, tenant, id, input, &resources, starts_at, ends_at, blocked, reason, series_id,
+        )
+        .await
+        {
+            tx.rollback().await?;
+            return Err(if is_double_booking(&err) {
+                conflict(deps, tenant, input.provider_id, &resources, blocked, None).await?
+            } else {
+                err.into()
+            });
+        }
+        audit::record(
+            &mut tx,
+            who.actor(),
+            origin,
+            Entry {
+                action: "appointment.booked",
+                entity_type: "appointment",
+                entity_id: Some(id),
+                changes: Changes::new()
+                    .field("starts_at", None, Some(starts_at))
+                    .field("provider_id", None, Some(input.provider_id))
+                    .field("series_id", None, series_id)
+                    .field("override_reason", None, reason),
+            },
+        )
+        .await?;
+        ids.push(id);
+    }
+    let views = load_many(&mut tx, tenant, &ids).await?;
+    tx.commit().await?;
+    Ok(views)
+}
+
+fn outside_hours(count: usize, start: DateTime<Utc>) -> AppError {
+    let which = if count > 1 {
+        format!("the appointment of {} UTC", start.format("%Y-%m-%d %H:%M"))
+    } else {
+        "this".to_string()
+    };
+    AppError::field(
+        "starts_at",
+        format!("{which} is outside the provider's working hours; give a reason to book anyway"),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_one(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
+    id: Uuid,
+    input: &Booking,
+    resources: &[Uuid],
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    blocked: Span,
+    reason: Option<&str>,
+    series_id: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO appointments (id, tenant_id, client_id, service_id, provider_id, starts_at, ends_at, blocked, notes, override_reason, series_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, tstzrange($8, $9), $10, $11, $12)",
     )
     .bind(id)
     .bind(tenant)
@@ -291,49 +389,20 @@ pub async fn book(
     .bind(blocked.end)
     .bind(input.notes.trim())
     .bind(reason)
-    .execute(&mut *tx)
-    .await;
-    let mut outcome = inserted.map(drop);
-    for resource in &resources {
-        if outcome.is_err() {
-            break;
-        }
-        outcome = sqlx::query("INSERT INTO appointment_resources (tenant_id, appointment_id, resource_id, blocked) VALUES ($1, $2, $3, tstzrange($4, $5))")
+    .bind(series_id)
+    .execute(&mut **tx)
+    .await?;
+    for resource in resources {
+        sqlx::query("INSERT INTO appointment_resources (tenant_id, appointment_id, resource_id, blocked) VALUES ($1, $2, $3, tstzrange($4, $5))")
             .bind(tenant)
             .bind(id)
             .bind(resource)
             .bind(blocked.start)
             .bind(blocked.end)
-            .execute(&mut *tx)
-            .await
-            .map(drop);
+            .execute(&mut **tx)
+            .await?;
     }
-    if let Err(err) = outcome {
-        tx.rollback().await?;
-        return Err(if is_double_booking(&err) {
-            conflict(deps, tenant, input.provider_id, &resources, blocked, None).await?
-        } else {
-            err.into()
-        });
-    }
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "appointment.booked",
-            entity_type: "appointment",
-            entity_id: Some(id),
-            changes: Changes::new()
-                .field("starts_at", None, Some(starts_at))
-                .field("provider_id", None, Some(input.provider_id))
-                .field("override_reason", None, reason),
-        },
-    )
-    .await?;
-    let view = load(&mut tx, tenant, id).await?;
-    tx.commit().await?;
-    Ok(view)
+    Ok(())
 }
 
 /// Cancels; the time becomes free for others.
@@ -344,36 +413,65 @@ pub async fn cancel(
     reason: &str,
     origin: &Origin,
 ) -> Result<AppointmentView, AppError> {
+    single(cancel_scoped(deps, who, id, reason, Scope::This, origin).await?)
+}
+
+/// Cancels this appointment, or this and the later ones of its series.
+pub async fn cancel_scoped(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    reason: &str,
+    scope: Scope,
+    origin: &Origin,
+) -> Result<Vec<AppointmentView>, AppError> {
     who.require(Permission::Record(RecordKind::Appointment, Action::Update))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let old: Option<String> = sqlx::query_scalar(
-        "UPDATE appointments a SET status = 'cancelled', cancel_reason = $3, updated_at = now() \
-         FROM (SELECT status FROM appointments WHERE id = $1 AND tenant_id = $2 FOR UPDATE) old \
-         WHERE a.id = $1 AND a.tenant_id = $2 AND old.status <> 'cancelled' RETURNING old.status",
+    let tenant = who.tenant_id();
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let targets: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT a.id, a.status FROM appointments a, \
+           (SELECT series_id, starts_at FROM appointments WHERE id = $1 AND tenant_id = $2) t \
+         WHERE a.tenant_id = $2 AND a.status <> 'cancelled' \
+           AND (a.id = $1 OR ($3 AND a.series_id = t.series_id AND a.starts_at >= t.starts_at)) \
+         ORDER BY a.starts_at FOR UPDATE OF a",
     )
     .bind(id)
-    .bind(who.tenant_id())
-    .bind(reason.trim())
-    .fetch_optional(&mut *tx)
+    .bind(tenant)
+    .bind(scope == Scope::Following)
+    .fetch_all(&mut *tx)
     .await?;
-    let old = old.ok_or_else(|| AppError::NotFound("no such active appointment".into()))?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "appointment.cancelled",
-            entity_type: "appointment",
-            entity_id: Some(id),
-            changes: Changes::new()
-                .field("status", Some(old.as_str()), Some("cancelled"))
-                .field("cancel_reason", None, Some(reason.trim())),
-        },
+    if targets.is_empty() {
+        return Err(AppError::NotFound("no such active appointment".into()));
+    }
+    let ids: Vec<Uuid> = targets.iter().map(|(id, _)| *id).collect();
+    sqlx::query(
+        "UPDATE appointments SET status = 'cancelled', cancel_reason = $3, updated_at = now() \
+         WHERE id = ANY($1) AND tenant_id = $2",
     )
+    .bind(&ids)
+    .bind(tenant)
+    .bind(reason.trim())
+    .execute(&mut *tx)
     .await?;
-    let view = load(&mut tx, who.tenant_id(), id).await?;
+    for (target, old) in &targets {
+        audit::record(
+            &mut tx,
+            who.actor(),
+            origin,
+            Entry {
+                action: "appointment.cancelled",
+                entity_type: "appointment",
+                entity_id: Some(*target),
+                changes: Changes::new()
+                    .field("status", Some(old.as_str()), Some("cancelled"))
+                    .field("cancel_reason", None, Some(reason.trim())),
+            },
+        )
+        .await?;
+    }
+    let views = load_many(&mut tx, tenant, &ids).await?;
     tx.commit().await?;
-    Ok(view)
+    Ok(views)
 }
 
 /// Moves an appointment to a new start (same service, provider, resources).
@@ -385,6 +483,32 @@ pub async fn reschedule(
     override_reason: Option<&str>,
     origin: &Origin,
 ) -> Result<AppointmentView, AppError> {
+    single(
+        reschedule_scoped(
+            deps,
+            who,
+            id,
+            starts_at,
+            override_reason,
+            Scope::This,
+            origin,
+        )
+        .await?,
+    )
+}
+
+/// Moves this appointment, or this and the later ones of its series by the
+/// same change of local date and time (so a 10:00 series stays at 10:00
+/// across a daylight-saving change).
+pub async fn reschedule_scoped(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    starts_at: DateTime<Utc>,
+    override_reason: Option<&str>,
+    scope: Scope,
+    origin: &Origin,
+) -> Result<Vec<AppointmentView>, AppError> {
     who.require(Permission::Record(RecordKind::Appointment, Action::Update))?;
     let tenant = who.tenant_id();
     let reason = override_reason.map(str::trim).filter(|r| !r.is_empty());
@@ -395,66 +519,98 @@ pub async fn reschedule(
             "A cancelled appointment cannot be moved; book a new one.".into(),
         ));
     }
-    let rule = service_rule(&mut tx, tenant, current.service_id, current.provider_id).await?;
-    let appointment = Span {
-        start: starts_at,
-        end: starts_at + rule.duration,
-    };
-    if reason.is_none() && !within_hours(&mut tx, tenant, current.provider_id, appointment).await? {
-        return Err(AppError::field(
-            "starts_at",
-            "this is outside the provider's working hours; give a reason to book anyway",
-        ));
+    let mut moves = vec![(current.clone(), starts_at)];
+    if let (Scope::Following, Some(series)) = (scope, current.series_id) {
+        let later: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM appointments WHERE tenant_id = $1 AND series_id = $2 AND starts_at > $3 \
+               AND status <> 'cancelled' ORDER BY starts_at",
+        )
+        .bind(tenant)
+        .bind(series)
+        .bind(current.starts_at)
+        .fetch_all(&mut *tx)
+        .await?;
+        let (zone, _) = provider_week(&mut tx, tenant, current.provider_id).await?;
+        let shift = starts_at.with_timezone(&zone).naive_local()
+            - current.starts_at.with_timezone(&zone).naive_local();
+        for view in load_many(&mut tx, tenant, &later).await? {
+            let local = view.starts_at.with_timezone(&zone).naive_local() + shift;
+            moves.push((view, instant(zone, local)));
+        }
     }
-    let blocked = Span {
-        start: starts_at - rule.before,
-        end: appointment.end + rule.after,
-    };
-    lock_calendars(&mut tx, current.provider_id, &current.resource_ids).await?;
-    let moved = sqlx::query(
-        "UPDATE appointments SET starts_at = $3, ends_at = $4, blocked = tstzrange($5, $6), \
-         override_reason = coalesce($7, override_reason), updated_at = now() WHERE id = $1 AND tenant_id = $2",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(starts_at)
-    .bind(appointment.end)
-    .bind(blocked.start)
-    .bind(blocked.end)
-    .bind(reason)
-    .execute(&mut *tx)
-    .await;
-    if let Err(err) = moved {
-        tx.rollback().await?;
-        return Err(if is_double_booking(&err) {
-            conflict(
-                deps,
-                tenant,
-                current.provider_id,
-                &current.resource_ids,
-                blocked,
-                Some(id),
-            )
-            .await?
-        } else {
-            err.into()
-        });
+    // Moving later, the last goes first (and the other way round), so a
+    // series never collides with its own not-yet-moved appointments.
+    if starts_at > current.starts_at {
+        moves.reverse();
     }
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "appointment.rescheduled",
-            entity_type: "appointment",
-            entity_id: Some(id),
-            changes: Changes::new().field("starts_at", Some(current.starts_at), Some(starts_at)),
-        },
-    )
-    .await?;
-    let view = load(&mut tx, tenant, id).await?;
+    let count = moves.len();
+    for (view, to) in &moves {
+        let rule = service_rule(&mut tx, tenant, view.service_id, view.provider_id).await?;
+        let appointment = Span {
+            start: *to,
+            end: *to + rule.duration,
+        };
+        if reason.is_none() && !within_hours(&mut tx, tenant, view.provider_id, appointment).await?
+        {
+            return Err(outside_hours(count, *to));
+        }
+        let blocked = Span {
+            start: *to - rule.before,
+            end: appointment.end + rule.after,
+        };
+        lock_calendars(&mut tx, view.provider_id, &view.resource_ids).await?;
+        let moved = sqlx::query(
+            "UPDATE appointments SET starts_at = $3, ends_at = $4, blocked = tstzrange($5, $6), \
+             override_reason = coalesce($7, override_reason), updated_at = now() WHERE id = $1 AND tenant_id = $2",
+        )
+        .bind(view.id)
+        .bind(tenant)
+        .bind(to)
+        .bind(appointment.end)
+        .bind(blocked.start)
+        .bind(blocked.end)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await;
+        if let Err(err) = moved {
+            tx.rollback().await?;
+            return Err(if is_double_booking(&err) {
+                conflict(
+                    deps,
+                    tenant,
+                    view.provider_id,
+                    &view.resource_ids,
+                    blocked,
+                    Some(view.id),
+                )
+                .await?
+            } else {
+                err.into()
+            });
+        }
+        audit::record(
+            &mut tx,
+            who.actor(),
+            origin,
+            Entry {
+                action: "appointment.rescheduled",
+                entity_type: "appointment",
+                entity_id: Some(view.id),
+                changes: Changes::new().field("starts_at", Some(view.starts_at), Some(*to)),
+            },
+        )
+        .await?;
+    }
+    let ids: Vec<Uuid> = moves.iter().map(|(v, _)| v.id).collect();
+    let views = load_many(&mut tx, tenant, &ids).await?;
     tx.commit().await?;
-    Ok(view)
+    Ok(views)
+}
+
+fn single(mut views: Vec<AppointmentView>) -> Result<AppointmentView, AppError> {
+    views
+        .pop()
+        .ok_or_else(|| AppError::NotFound("no such appointment".into()))
 }
 
 async fn load(tx: &mut db::TenantTx, tenant: Uuid, id: Uuid) -> Result<AppointmentView, AppError> {
@@ -479,6 +635,9 @@ struct Row {
     status: String,
     notes: String,
     override_reason: Option<String>,
+    series_id: Option<Uuid>,
+    cancel_reason: Option<String>,
+    colour: String,
 }
 
 /// The appointments `ids` that exist in the tenant, in start order, in one query.
@@ -492,7 +651,7 @@ async fn load_many(
                 a.provider_id, p.name AS provider_name, \
                 coalesce((SELECT array_agg(r.resource_id ORDER BY r.resource_id) FROM appointment_resources r \
                           WHERE r.appointment_id = a.id), '{}') AS resource_ids, \
-                a.starts_at, a.ends_at, a.status, a.notes, a.override_reason \
+                a.starts_at, a.ends_at, a.status, a.notes, a.override_reason, a.series_id, a.cancel_reason, s.colour \
          FROM appointments a JOIN clients c ON c.id = a.client_id JOIN services s ON s.id = a.service_id \
          JOIN providers p ON p.id = a.provider_id WHERE a.id = ANY($1) AND a.tenant_id = $2 \
          ORDER BY a.starts_at, a.id",
@@ -518,6 +677,9 @@ async fn load_many(
                 ends_at: row.ends_at,
                 notes: row.notes,
                 override_reason: row.override_reason,
+                series_id: row.series_id,
+                cancel_reason: row.cancel_reason,
+                colour: row.colour,
             })
         })
         .collect()
