@@ -39,6 +39,21 @@ pub struct WorkingSpan {
     pub ends: NaiveTime,
 }
 
+/// The ISO weekday numbered 1 (Monday) to 7 (Sunday).
+pub fn weekday_from_number(day: i16) -> Option<Weekday> {
+    const DAYS: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+    DAYS.get(usize::try_from(day).ok()?.checked_sub(1)?)
+        .copied()
+}
+
 /// The instant a wall-clock time names in `tz`. A time skipped by a
 /// daylight-saving change (02:30 on the spring-forward night) means the
 /// first instant after the gap; a repeated one (autumn) the earlier.

@@ -158,6 +158,8 @@ pub struct ProviderView {
     pub time_zone: String,
     pub colour: String,
     pub user_id: Option<Uuid>,
+    /// The weekly working hours, in the provider's zone.
+    pub hours: Vec<crate::domain::scheduling::WorkingSpan>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -187,4 +189,54 @@ pub struct AppointmentView {
     pub cancel_reason: Option<String>,
     /// The service's colour, for the calendar.
     pub colour: String,
+}
+
+/// One day of the dashboard's chart, in the business's zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayCount {
+    pub date: chrono::NaiveDate,
+    /// Appointments that are not cancelled.
+    pub active: i64,
+    pub completed: i64,
+    pub cancelled: i64,
+    pub no_show: i64,
+}
+
+/// The dashboard: a fortnight around today, and today's agenda.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardView {
+    pub today: chrono::NaiveDate,
+    pub time_zone: String,
+    /// The 7 days before today, today and the 7 days after, in order.
+    pub days: Vec<DayCount>,
+    /// Totals over the 7 days before today (cancelled ones included).
+    pub past_total: i64,
+    pub past_completed: i64,
+    pub past_cancelled: i64,
+    pub past_no_show: i64,
+    pub new_clients: i64,
+    /// Providers with the most appointments in the fortnight, busiest first.
+    pub busiest: Vec<(String, i64)>,
+    pub agenda: Vec<AppointmentView>,
+}
+
+impl DashboardView {
+    /// `part` as a whole percentage of the past week's appointments.
+    pub fn rate(&self, part: i64) -> u32 {
+        if self.past_total == 0 {
+            0
+        } else {
+            ((part * 100 + self.past_total / 2) / self.past_total) as u32
+        }
+    }
+}
+
+/// What the calendar shows for a range: everything needed to draw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarView {
+    pub time_zone: String,
+    pub providers: Vec<ProviderView>,
+    pub resources: Vec<ResourceView>,
+    pub services: Vec<ServiceView>,
+    pub appointments: Vec<AppointmentView>,
 }

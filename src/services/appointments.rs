@@ -3,7 +3,7 @@
 //! database's exclusion constraints decide races; the loser gets a 409
 //! naming the appointment in the way.
 
-use chrono::{DateTime, Duration, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -15,7 +15,9 @@ use crate::{
     domain::{
         records::{AppointmentStatus, Scope},
         roles::{Action, Permission, RecordKind},
-        scheduling::{instant, occurrences, working_spans, Recurrence, Span, WorkingSpan},
+        scheduling::{
+            instant, occurrences, weekday_from_number, working_spans, Recurrence, Span, WorkingSpan,
+        },
         views::AppointmentView,
     },
     error::AppError,
@@ -93,21 +95,11 @@ pub(super) async fn provider_week(
     .bind(tenant)
     .fetch_all(&mut **tx)
     .await?;
-    const DAYS: [Weekday; 7] = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ];
     let week = rows
         .into_iter()
         .filter_map(|(day, starts, ends)| {
-            let weekday = *DAYS.get(usize::try_from(day).ok()?.checked_sub(1)?)?;
             Some(WorkingSpan {
-                weekday,
+                weekday: weekday_from_number(day)?,
                 starts,
                 ends,
             })
@@ -641,7 +633,7 @@ struct Row {
 }
 
 /// The appointments `ids` that exist in the tenant, in start order, in one query.
-async fn load_many(
+pub(super) async fn load_many(
     tx: &mut db::TenantTx,
     tenant: Uuid,
     ids: &[Uuid],

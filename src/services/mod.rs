@@ -14,8 +14,10 @@ pub mod api_keys;
 pub mod appointments;
 pub mod audit_log;
 pub mod availability;
+pub mod calendar;
 pub mod catalog;
 pub mod clients;
+pub mod dashboard;
 pub mod team;
 pub mod tenants;
 

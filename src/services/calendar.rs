@@ -1,0 +1,88 @@
+//! The calendar's data for a range of days in the business's zone: the
+//! appointments (cancelled ones too, drawn struck through), and the
+//! providers, resources and services to draw and book with.
+
+use chrono::{Duration, NaiveDate, NaiveTime};
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use super::{appointments::load_many, catalog, Deps};
+use crate::{
+    auth::Principal,
+    db,
+    domain::{
+        roles::{Action, Permission, RecordKind},
+        scheduling::instant,
+        views::CalendarView,
+    },
+    error::AppError,
+};
+
+/// The most days one view covers (a month view shows six weeks).
+pub const MAX_DAYS: i64 = 42;
+/// The most appointments one view draws.
+pub const MAX_APPOINTMENTS: i64 = 5000;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Range {
+    pub from: NaiveDate,
+    pub days: i64,
+    pub provider_id: Option<Uuid>,
+    pub resource_id: Option<Uuid>,
+}
+
+/// The business's time zone.
+pub(super) async fn tenant_zone(tx: &mut db::TenantTx, tenant: Uuid) -> Result<Tz, AppError> {
+    let zone: String = sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
+        .bind(tenant)
+        .fetch_one(&mut **tx)
+        .await?;
+    zone.parse()
+        .map_err(|_| AppError::internal("the business's stored time zone does not parse"))
+}
+
+pub async fn range(
+    deps: &Deps,
+    who: &impl Principal,
+    range: Range,
+) -> Result<CalendarView, AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
+    if !(1..=MAX_DAYS).contains(&range.days) {
+        return Err(AppError::field(
+            "days",
+            format!("show 1 to {MAX_DAYS} days at a time"),
+        ));
+    }
+    let tenant = who.tenant_id();
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let zone = tenant_zone(&mut tx, tenant).await?;
+    let start = instant(zone, range.from.and_time(NaiveTime::MIN));
+    let end = instant(
+        zone,
+        (range.from + Duration::days(range.days)).and_time(NaiveTime::MIN),
+    );
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT a.id FROM appointments a WHERE a.tenant_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
+           AND ($4::uuid IS NULL OR a.provider_id = $4) \
+           AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM appointment_resources r \
+                WHERE r.appointment_id = a.id AND r.resource_id = $5)) \
+         ORDER BY a.starts_at, a.id LIMIT $6",
+    )
+    .bind(tenant)
+    .bind(start)
+    .bind(end)
+    .bind(range.provider_id)
+    .bind(range.resource_id)
+    .bind(MAX_APPOINTMENTS)
+    .fetch_all(&mut *tx)
+    .await?;
+    let appointments = load_many(&mut tx, tenant, &ids).await?;
+    tx.commit().await?;
+    Ok(CalendarView {
+        time_zone: zone.name().to_string(),
+        providers: catalog::list_providers(deps, who).await?,
+        resources: catalog::list_resources(deps, who).await?,
+        services: catalog::list_services(deps, who).await?,
+        appointments,
+    })
+}

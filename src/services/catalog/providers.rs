@@ -1,0 +1,335 @@
+//! Providers: the staff who take appointments, their weekly hours (several
+//! spans a day leave breaks) and their time off.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use uuid::Uuid;
+
+use super::colour_or;
+use crate::{
+    audit::{self, Changes, Entry, Origin},
+    auth::Principal,
+    db,
+    domain::{
+        account::{DisplayName, TimeZoneName},
+        form::FieldErrors,
+        roles::{Action, Permission, RecordKind},
+        scheduling::{weekday_from_number, WorkingSpan},
+        views::ProviderView,
+    },
+    error::AppError,
+    services::Deps,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct ProviderInput {
+    pub name: String,
+    pub time_zone: String,
+    pub colour: String,
+    /// The staff member's own account, when the provider has one.
+    pub user_id: Option<Uuid>,
+    pub hours: Vec<WorkingSpan>,
+}
+
+struct Valid {
+    name: String,
+    zone: String,
+    colour: String,
+}
+
+fn validate(input: &ProviderInput) -> Result<Valid, AppError> {
+    let mut errors = FieldErrors::new();
+    let name = errors.check("name", DisplayName::parse(&input.name));
+    let zone = errors.check("time_zone", TimeZoneName::parse(&input.time_zone));
+    let colour = colour_or(&mut errors, &input.colour, "#2f855a");
+    if input.hours.iter().any(|h| h.starts >= h.ends) {
+        errors.add("hours", "each working span must end after it starts");
+    } else if overlapping(&input.hours) {
+        errors.add("hours", "two working spans of one day overlap");
+    }
+    match (name, zone, colour) {
+        (Some(name), Some(zone), Some(colour)) if errors.is_empty() => Ok(Valid {
+            name: name.as_str().to_string(),
+            zone: zone.as_str().to_string(),
+            colour,
+        }),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+fn overlapping(hours: &[WorkingSpan]) -> bool {
+    hours.iter().enumerate().any(|(i, a)| {
+        hours[i + 1..]
+            .iter()
+            .any(|b| a.weekday == b.weekday && a.starts < b.ends && b.starts < a.ends)
+    })
+}
+
+/// Replaces the provider's weekly hours.
+async fn save_hours(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
+    provider: Uuid,
+    hours: &[WorkingSpan],
+) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM working_hours WHERE provider_id = $1 AND tenant_id = $2")
+        .bind(provider)
+        .bind(tenant)
+        .execute(&mut **tx)
+        .await?;
+    for span in hours {
+        sqlx::query("INSERT INTO working_hours (id, tenant_id, provider_id, weekday, starts, ends) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(Uuid::now_v7())
+            .bind(tenant)
+            .bind(provider)
+            .bind(span.weekday.number_from_monday() as i16)
+            .bind(span.starts)
+            .bind(span.ends)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A linked account must belong to this business.
+async fn check_member(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
+    user: Option<Uuid>,
+) -> Result<(), AppError> {
+    let Some(user) = user else { return Ok(()) };
+    let member: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = $1 AND tenant_id = $2)",
+    )
+    .bind(user)
+    .bind(tenant)
+    .fetch_one(&mut **tx)
+    .await?;
+    if member {
+        Ok(())
+    } else {
+        Err(AppError::field("user_id", "this person is not on the team"))
+    }
+}
+
+pub async fn create_provider(
+    deps: &Deps,
+    who: &impl Principal,
+    input: &ProviderInput,
+    origin: &Origin,
+) -> Result<ProviderView, AppError> {
+    who.require(Permission::Record(RecordKind::Provider, Action::Create))?;
+    let valid = validate(input)?;
+    let (tenant, id) = (who.tenant_id(), Uuid::now_v7());
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    check_member(&mut tx, tenant, input.user_id).await?;
+    sqlx::query("INSERT INTO providers (id, tenant_id, name, time_zone, colour, user_id) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id)
+        .bind(tenant)
+        .bind(&valid.name)
+        .bind(&valid.zone)
+        .bind(&valid.colour)
+        .bind(input.user_id)
+        .execute(&mut *tx)
+        .await?;
+    save_hours(&mut tx, tenant, id, &input.hours).await?;
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "provider.created",
+            entity_type: "provider",
+            entity_id: Some(id),
+            changes: Changes::new().field("name", None, Some(&valid.name)).field(
+                "time_zone",
+                None,
+                Some(&valid.zone),
+            ),
+        },
+    )
+    .await?;
+    let view = load(&mut tx, tenant, Some(id)).await?.pop();
+    tx.commit().await?;
+    view.ok_or_else(|| AppError::internal("a new provider is not readable"))
+}
+
+pub async fn update_provider(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    input: &ProviderInput,
+    origin: &Origin,
+) -> Result<ProviderView, AppError> {
+    who.require(Permission::Record(RecordKind::Provider, Action::Update))?;
+    let valid = validate(input)?;
+    let tenant = who.tenant_id();
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    check_member(&mut tx, tenant, input.user_id).await?;
+    let old: Option<(String, String)> = sqlx::query_as(
+        "UPDATE providers p SET name = $3, time_zone = $4, colour = $5, user_id = $6 \
+         FROM (SELECT name, time_zone FROM providers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL FOR UPDATE) old \
+         WHERE p.id = $1 AND p.tenant_id = $2 RETURNING old.name, old.time_zone",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(&valid.name)
+    .bind(&valid.zone)
+    .bind(&valid.colour)
+    .bind(input.user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (old_name, old_zone) = old.ok_or_else(|| AppError::NotFound("no such provider".into()))?;
+    save_hours(&mut tx, tenant, id, &input.hours).await?;
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "provider.updated",
+            entity_type: "provider",
+            entity_id: Some(id),
+            changes: Changes::new()
+                .field("name", Some(&old_name), Some(&valid.name))
+                .field("time_zone", Some(&old_zone), Some(&valid.zone))
+                .field("hours", None, Some(input.hours.len())),
+        },
+    )
+    .await?;
+    let view = load(&mut tx, tenant, Some(id)).await?.pop();
+    tx.commit().await?;
+    view.ok_or_else(|| AppError::internal("an updated provider is not readable"))
+}
+
+/// Takes a provider off the calendar; their past appointments keep them.
+pub async fn archive_provider(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    who.require(Permission::Record(RecordKind::Provider, Action::Delete))?;
+    super::resources::archive(deps, who, "providers", "provider", id, origin).await
+}
+
+/// Marks a span when the provider does not work (holiday, sick day).
+pub async fn add_time_off(
+    deps: &Deps,
+    who: &impl Principal,
+    provider: Uuid,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    reason: &str,
+    origin: &Origin,
+) -> Result<Uuid, AppError> {
+    who.require(Permission::Record(RecordKind::Provider, Action::Update))?;
+    if from >= until {
+        return Err(AppError::field(
+            "until",
+            "time off must end after it starts",
+        ));
+    }
+    let id = Uuid::now_v7();
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let added = sqlx::query(
+        "INSERT INTO time_off (id, tenant_id, provider_id, during, reason) \
+         SELECT $1, $2, id, tstzrange($4, $5), $6 FROM providers WHERE id = $3 AND tenant_id = $2",
+    )
+    .bind(id)
+    .bind(who.tenant_id())
+    .bind(provider)
+    .bind(from)
+    .bind(until)
+    .bind(reason.trim())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if added == 0 {
+        return Err(AppError::NotFound("no such provider".into()));
+    }
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "provider.time_off_added",
+            entity_type: "provider",
+            entity_id: Some(provider),
+            changes: Changes::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn list_providers(
+    deps: &Deps,
+    who: &impl Principal,
+) -> Result<Vec<ProviderView>, AppError> {
+    who.require(Permission::Record(RecordKind::Provider, Action::Read))?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let views = load(&mut tx, who.tenant_id(), None).await?;
+    tx.commit().await?;
+    Ok(views)
+}
+
+pub async fn get_provider(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+) -> Result<ProviderView, AppError> {
+    who.require(Permission::Record(RecordKind::Provider, Action::Read))?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let view = load(&mut tx, who.tenant_id(), Some(id)).await?.pop();
+    tx.commit().await?;
+    view.ok_or_else(|| AppError::NotFound("no such provider".into()))
+}
+
+type Row = (Uuid, String, String, String, Option<Uuid>);
+
+/// One provider (archived too) or all active ones, by name, with their hours.
+async fn load(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
+    id: Option<Uuid>,
+) -> Result<Vec<ProviderView>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, name, time_zone, colour, user_id FROM providers WHERE tenant_id = $1 \
+           AND ($2::uuid IS NULL OR id = $2) AND ($2::uuid IS NOT NULL OR archived_at IS NULL) \
+         ORDER BY lower(name), id",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let hours: Vec<(Uuid, i16, NaiveTime, NaiveTime)> = sqlx::query_as(
+        "SELECT provider_id, weekday, starts, ends FROM working_hours \
+         WHERE tenant_id = $1 AND provider_id = ANY($2) ORDER BY weekday, starts",
+    )
+    .bind(tenant)
+    .bind(&ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, time_zone, colour, user_id)| ProviderView {
+            hours: hours
+                .iter()
+                .filter(|h| h.0 == id)
+                .filter_map(|&(_, day, starts, ends)| {
+                    Some(WorkingSpan {
+                        weekday: weekday_from_number(day)?,
+                        starts,
+                        ends,
+                    })
+                })
+                .collect(),
+            id,
+            name,
+            time_zone,
+            colour,
+            user_id,
+        })
+        .collect())
+}

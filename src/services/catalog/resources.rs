@@ -1,0 +1,203 @@
+//! Resources: rooms, chairs and equipment an appointment can hold.
+
+use uuid::Uuid;
+
+use super::{valid_kind, KIND_HINT};
+use crate::{
+    audit::{self, Changes, Entry, Origin},
+    auth::Principal,
+    db,
+    domain::{
+        account::DisplayName,
+        form::FieldErrors,
+        roles::{Action, Permission, RecordKind},
+        views::ResourceView,
+    },
+    error::AppError,
+    services::Deps,
+};
+
+fn validate(name: &str, kind: &str) -> Result<(String, String), AppError> {
+    let mut errors = FieldErrors::new();
+    let name = errors.check("name", DisplayName::parse(name));
+    let kind = kind.trim().to_lowercase();
+    if !valid_kind(&kind) {
+        errors.add("kind", KIND_HINT);
+    }
+    match name {
+        Some(name) if errors.is_empty() => Ok((name.as_str().to_string(), kind)),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+pub async fn create_resource(
+    deps: &Deps,
+    who: &impl Principal,
+    name: &str,
+    kind: &str,
+    origin: &Origin,
+) -> Result<ResourceView, AppError> {
+    who.require(Permission::Record(RecordKind::Resource, Action::Create))?;
+    let (name, kind) = validate(name, kind)?;
+    let id = Uuid::now_v7();
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    sqlx::query("INSERT INTO resources (id, tenant_id, name, kind) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(who.tenant_id())
+        .bind(&name)
+        .bind(&kind)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "resource.created",
+            entity_type: "resource",
+            entity_id: Some(id),
+            changes: Changes::new().field("name", None, Some(&name)).field(
+                "kind",
+                None,
+                Some(&kind),
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ResourceView { id, name, kind })
+}
+
+pub async fn update_resource(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    name: &str,
+    kind: &str,
+    origin: &Origin,
+) -> Result<ResourceView, AppError> {
+    who.require(Permission::Record(RecordKind::Resource, Action::Update))?;
+    let (name, kind) = validate(name, kind)?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let old: Option<(String, String)> = sqlx::query_as(
+        "UPDATE resources r SET name = $3, kind = $4 FROM (SELECT name, kind FROM resources \
+         WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL FOR UPDATE) old \
+         WHERE r.id = $1 AND r.tenant_id = $2 RETURNING old.name, old.kind",
+    )
+    .bind(id)
+    .bind(who.tenant_id())
+    .bind(&name)
+    .bind(&kind)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (old_name, old_kind) = old.ok_or_else(|| AppError::NotFound("no such resource".into()))?;
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "resource.updated",
+            entity_type: "resource",
+            entity_id: Some(id),
+            changes: Changes::new()
+                .field("name", Some(&old_name), Some(&name))
+                .field("kind", Some(&old_kind), Some(&kind)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ResourceView { id, name, kind })
+}
+
+pub async fn archive_resource(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    who.require(Permission::Record(RecordKind::Resource, Action::Delete))?;
+    archive(deps, who, "resources", "resource", id, origin).await
+}
+
+/// Sets `archived_at` on a row of `table` (one of the catalog's own tables).
+pub(super) async fn archive(
+    deps: &Deps,
+    who: &impl Principal,
+    table: &'static str,
+    entity: &'static str,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let done = sqlx::query(&format!(
+        "UPDATE {table} SET archived_at = now() WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL"
+    ))
+    .bind(id)
+    .bind(who.tenant_id())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if done == 0 {
+        return Err(AppError::NotFound(format!("no such {entity}")));
+    }
+    let action = match entity {
+        "service" => "service.archived",
+        "provider" => "provider.archived",
+        _ => "resource.archived",
+    };
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action,
+            entity_type: entity,
+            entity_id: Some(id),
+            changes: Changes::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list_resources(
+    deps: &Deps,
+    who: &impl Principal,
+) -> Result<Vec<ResourceView>, AppError> {
+    who.require(Permission::Record(RecordKind::Resource, Action::Read))?;
+    load(deps, who, None).await
+}
+
+pub async fn get_resource(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+) -> Result<ResourceView, AppError> {
+    who.require(Permission::Record(RecordKind::Resource, Action::Read))?;
+    load(deps, who, Some(id))
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound("no such resource".into()))
+}
+
+async fn load(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Option<Uuid>,
+) -> Result<Vec<ResourceView>, AppError> {
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT id, name, kind FROM resources WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id = $2) \
+           AND ($2::uuid IS NOT NULL OR archived_at IS NULL) ORDER BY kind, lower(name), id",
+    )
+    .bind(who.tenant_id())
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, kind)| ResourceView { id, name, kind })
+        .collect())
+}

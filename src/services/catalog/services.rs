@@ -1,0 +1,306 @@
+//! Services: what is sold, how long it takes, what it costs and needs.
+
+use uuid::Uuid;
+
+use super::{colour_or, valid_kind, KIND_HINT};
+use crate::{
+    audit::{self, Changes, Entry, Origin},
+    auth::Principal,
+    db,
+    domain::{
+        account::DisplayName,
+        form::FieldErrors,
+        records::Money,
+        roles::{Action, Permission, RecordKind},
+        views::ServiceView,
+    },
+    error::AppError,
+    services::Deps,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceInput {
+    pub name: String,
+    pub duration_minutes: i32,
+    pub price_minor: i64,
+    pub currency: String,
+    pub buffer_before_minutes: i32,
+    pub buffer_after_minutes: i32,
+    pub colour: String,
+    pub resource_kinds: Vec<String>,
+    /// Who may perform it; empty means every provider.
+    pub provider_ids: Vec<Uuid>,
+}
+
+struct Valid {
+    name: String,
+    money: Money,
+    colour: String,
+    kinds: Vec<String>,
+}
+
+fn validate(input: &ServiceInput) -> Result<Valid, AppError> {
+    let mut errors = FieldErrors::new();
+    let name = errors.check("name", DisplayName::parse(&input.name));
+    if !(5..=1440).contains(&input.duration_minutes) {
+        errors.add("duration_minutes", "a service lasts 5 to 1440 minutes");
+    }
+    for (field, minutes) in [
+        ("buffer_before_minutes", input.buffer_before_minutes),
+        ("buffer_after_minutes", input.buffer_after_minutes),
+    ] {
+        if !(0..=240).contains(&minutes) {
+            errors.add(field, "a buffer is 0 to 240 minutes");
+        }
+    }
+    let money = errors.check("price", Money::new(input.price_minor, &input.currency));
+    let colour = colour_or(&mut errors, &input.colour, "#4a7bd0");
+    let mut kinds: Vec<String> = input
+        .resource_kinds
+        .iter()
+        .map(|k| k.trim().to_lowercase())
+        .filter(|k| !k.is_empty())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.iter().any(|k| !valid_kind(k)) {
+        errors.add("resource_kinds", KIND_HINT);
+    }
+    match (name, money, colour) {
+        (Some(name), Some(money), Some(colour)) if errors.is_empty() => Ok(Valid {
+            name: name.as_str().to_string(),
+            money,
+            colour,
+            kinds,
+        }),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+/// Replaces the providers who perform `service`; every id must be one of the tenant's.
+async fn link_providers(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
+    service: Uuid,
+    providers: &[Uuid],
+) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM service_providers WHERE service_id = $1 AND tenant_id = $2")
+        .bind(service)
+        .bind(tenant)
+        .execute(&mut **tx)
+        .await?;
+    let linked = sqlx::query(
+        "INSERT INTO service_providers (tenant_id, service_id, provider_id) \
+         SELECT $1, $2, id FROM providers WHERE id = ANY($3) AND tenant_id = $1 AND archived_at IS NULL",
+    )
+    .bind(tenant)
+    .bind(service)
+    .bind(providers)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    let mut wanted = providers.to_vec();
+    wanted.sort();
+    wanted.dedup();
+    if linked as usize != wanted.len() {
+        return Err(AppError::field(
+            "provider_ids",
+            "one of the providers does not exist",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create_service(
+    deps: &Deps,
+    who: &impl Principal,
+    input: &ServiceInput,
+    origin: &Origin,
+) -> Result<ServiceView, AppError> {
+    who.require(Permission::Record(RecordKind::Service, Action::Create))?;
+    let valid = validate(input)?;
+    let id = Uuid::now_v7();
+    let tenant = who.tenant_id();
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    sqlx::query(
+        "INSERT INTO services (id, tenant_id, name, duration_minutes, price_minor, currency, buffer_before_minutes, \
+         buffer_after_minutes, colour, resource_kinds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(&valid.name)
+    .bind(input.duration_minutes)
+    .bind(valid.money.minor)
+    .bind(&valid.money.currency)
+    .bind(input.buffer_before_minutes)
+    .bind(input.buffer_after_minutes)
+    .bind(&valid.colour)
+    .bind(&valid.kinds)
+    .execute(&mut *tx)
+    .await?;
+    link_providers(&mut tx, tenant, id, &input.provider_ids).await?;
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "service.created",
+            entity_type: "service",
+            entity_id: Some(id),
+            changes: Changes::new()
+                .field("name", None, Some(valid.name.as_str()))
+                .field("duration_minutes", None, Some(input.duration_minutes))
+                .field("price_minor", None, Some(valid.money.minor)),
+        },
+    )
+    .await?;
+    let view = load(&mut tx, tenant, Some(id), false).await?.pop();
+    tx.commit().await?;
+    view.ok_or_else(|| AppError::internal("a new service is not readable"))
+}
+
+pub async fn update_service(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    input: &ServiceInput,
+    origin: &Origin,
+) -> Result<ServiceView, AppError> {
+    who.require(Permission::Record(RecordKind::Service, Action::Update))?;
+    let valid = validate(input)?;
+    let tenant = who.tenant_id();
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let old = load(&mut tx, tenant, Some(id), false)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound("no such service".into()))?;
+    sqlx::query(
+        "UPDATE services SET name = $3, duration_minutes = $4, price_minor = $5, currency = $6, \
+         buffer_before_minutes = $7, buffer_after_minutes = $8, colour = $9, resource_kinds = $10 \
+         WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(&valid.name)
+    .bind(input.duration_minutes)
+    .bind(valid.money.minor)
+    .bind(&valid.money.currency)
+    .bind(input.buffer_before_minutes)
+    .bind(input.buffer_after_minutes)
+    .bind(&valid.colour)
+    .bind(&valid.kinds)
+    .execute(&mut *tx)
+    .await?;
+    link_providers(&mut tx, tenant, id, &input.provider_ids).await?;
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "service.updated",
+            entity_type: "service",
+            entity_id: Some(id),
+            changes: Changes::new()
+                .field("name", Some(old.name.as_str()), Some(valid.name.as_str()))
+                .field(
+                    "duration_minutes",
+                    Some(old.duration_minutes),
+                    Some(input.duration_minutes),
+                )
+                .field(
+                    "price_minor",
+                    Some(old.price_minor),
+                    Some(valid.money.minor),
+                ),
+        },
+    )
+    .await?;
+    let view = load(&mut tx, tenant, Some(id), false).await?.pop();
+    tx.commit().await?;
+    view.ok_or_else(|| AppError::internal("an updated service is not readable"))
+}
+
+/// Takes a service off the menu; its appointments keep it.
+pub async fn archive_service(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    who.require(Permission::Record(RecordKind::Service, Action::Delete))?;
+    super::resources::archive(deps, who, "services", "service", id, origin).await
+}
+
+pub async fn list_services(
+    deps: &Deps,
+    who: &impl Principal,
+) -> Result<Vec<ServiceView>, AppError> {
+    who.require(Permission::Record(RecordKind::Service, Action::Read))?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let views = load(&mut tx, who.tenant_id(), None, false).await?;
+    tx.commit().await?;
+    Ok(views)
+}
+
+pub async fn get_service(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+) -> Result<ServiceView, AppError> {
+    who.require(Permission::Record(RecordKind::Service, Action::Read))?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let view = load(&mut tx, who.tenant_id(), Some(id), true).await?.pop();
+    tx.commit().await?;
+    view.ok_or_else(|| AppError::NotFound("no such service".into()))
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    name: String,
+    duration_minutes: i32,
+    price_minor: i64,
+    currency: String,
+    buffer_before_minutes: i32,
+    buffer_after_minutes: i32,
+    colour: String,
+    resource_kinds: Vec<String>,
+    provider_ids: Vec<Uuid>,
+}
+
+/// One service (`id`) or all active ones, by name.
+async fn load(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
+    id: Option<Uuid>,
+    archived_too: bool,
+) -> Result<Vec<ServiceView>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT s.id, s.name, s.duration_minutes, s.price_minor, s.currency, s.buffer_before_minutes, \
+                s.buffer_after_minutes, s.colour, s.resource_kinds, \
+                coalesce((SELECT array_agg(x.provider_id ORDER BY x.provider_id) FROM service_providers x \
+                          WHERE x.service_id = s.id), '{}') AS provider_ids \
+         FROM services s WHERE s.tenant_id = $1 AND ($2::uuid IS NULL OR s.id = $2) \
+           AND ($3 OR s.archived_at IS NULL) ORDER BY lower(s.name), s.id",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(archived_too)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ServiceView {
+            id: r.id,
+            name: r.name,
+            duration_minutes: r.duration_minutes,
+            price_minor: r.price_minor,
+            currency: r.currency,
+            buffer_before_minutes: r.buffer_before_minutes,
+            buffer_after_minutes: r.buffer_after_minutes,
+            colour: r.colour,
+            resource_kinds: r.resource_kinds,
+            provider_ids: r.provider_ids,
+        })
+        .collect())
+}
