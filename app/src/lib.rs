@@ -22,6 +22,9 @@ use crate::{
         auth::{
             AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage,
         },
+        calendar::CalendarPage,
+        catalog::{ProvidersPage, ResourcesPage, ServicesPage},
+        clients::{ClientPage, ClientsPage, NewClientPage},
         dashboard::DashboardPage,
         not_found::NotFoundPage,
         profile::ProfilePage,
@@ -69,14 +72,19 @@ pub fn App() -> impl IntoView {
                 // Data is loaded before the page is sent, so it reads the same without JavaScript.
                 <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage />
-                    <Route path=path!("calendar") view=|| view! { <SectionPage section=layout::Section::Calendar /> } />
+                    <Route path=path!("calendar") view=CalendarPage />
                     <Route path=path!("inbox") view=|| view! { <SectionPage section=layout::Section::Inbox /> } />
-                    <Route path=path!("clients") view=|| view! { <SectionPage section=layout::Section::Clients /> } />
+                    <Route path=path!("clients") view=ClientsPage />
+                    <Route path=path!("clients/new") view=NewClientPage />
+                    <Route path=path!("clients/:id") view=ClientPage />
                     <Route path=path!("team") view=TeamPage />
                     <Route path=path!("profile") view=ProfilePage />
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("settings/audit-log") view=AuditLogPage />
                     <Route path=path!("settings/api-keys") view=ApiKeysPage />
+                    <Route path=path!("settings/services") view=ServicesPage />
+                    <Route path=path!("settings/providers") view=ProvidersPage />
+                    <Route path=path!("settings/resources") view=ResourcesPage />
                 </ParentRoute>
             </Routes>
         </Router>

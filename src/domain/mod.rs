@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_error;
 pub mod api_scopes;
 pub mod form;
+pub mod form_values;
 pub mod password;
 pub mod records;
 pub mod roles;

@@ -797,3 +797,25 @@ pub async fn list(
         .flatten();
     Ok((views, next))
 }
+
+/// A client's appointments, newest first (their timeline).
+pub async fn for_client(
+    deps: &Deps,
+    who: &impl Principal,
+    client: Uuid,
+) -> Result<Vec<AppointmentView>, AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
+    let tenant = who.tenant_id();
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM appointments WHERE tenant_id = $1 AND client_id = $2 ORDER BY starts_at DESC LIMIT 500",
+    )
+    .bind(tenant)
+    .bind(client)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut views = load_many(&mut tx, tenant, &ids).await?;
+    tx.commit().await?;
+    views.reverse();
+    Ok(views)
+}

@@ -1,1 +1,2 @@
 pub mod forms;
+pub mod time;

@@ -2,6 +2,9 @@
 //! Each is a public endpoint under `/api/<name>` and checks the caller itself.
 
 pub mod accounts;
+pub mod catalog;
+pub mod clients;
+pub mod scheduling;
 pub mod settings;
 pub mod team;
 

@@ -1,10 +1,19 @@
-//! The dashboard: the first screen staff see in the morning.
+//! The dashboard: the first screen staff see in the morning. Appointments
+//! per day for the week behind and ahead, how last week went, new clients,
+//! the busiest providers and today's agenda.
 
+use frontdesk::domain::views::DashboardView;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::{
+    components::time::{clock, zone},
+    fns::scheduling::load_dashboard,
+};
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    let dashboard = Resource::new(|| (), |_| load_dashboard());
     view! {
         <Title text="Dashboard" />
         <h1>"Dashboard"</h1>
@@ -13,15 +22,91 @@ pub fn DashboardPage() -> impl IntoView {
                 <h2>"Now"</h2>
                 <LocalClock />
             </article>
-            <article class="card">
-                <h2>"Appointments today"</h2>
-                <p class="muted">"Your schedule appears here once the calendar is set up."</p>
-            </article>
-            <article class="card">
-                <h2>"Unread messages"</h2>
-                <p class="muted">"Client conversations appear here once a mailbox is connected."</p>
-            </article>
         </section>
+        <Suspense fallback=|| view! { <p>"Loading the dashboard…"</p> }>
+            {move || Suspend::new(async move {
+                match dashboard.await {
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(d) => view! { <Overview d /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Overview(d: DashboardView) -> impl IntoView {
+    let tz = zone(&d.time_zone);
+    let rate = |part: i64| format!("{}%", d.rate(part));
+    view! {
+        <section class="cards" aria-label="Last 7 days">
+            <article class="card"><h2>"Last 7 days"</h2>
+                <p class="figure" data-testid="past-total">{d.past_total}</p><p class="muted">"appointments"</p></article>
+            <article class="card"><h2>"Completed"</h2>
+                <p class="figure" data-testid="completed">{d.past_completed}</p><p class="muted">{rate(d.past_completed)}</p></article>
+            <article class="card"><h2>"Cancelled"</h2>
+                <p class="figure" data-testid="cancelled">{d.past_cancelled}</p><p class="muted">{rate(d.past_cancelled)}</p></article>
+            <article class="card"><h2>"No-shows"</h2>
+                <p class="figure" data-testid="no-shows">{d.past_no_show}</p><p class="muted">{rate(d.past_no_show)}</p></article>
+            <article class="card"><h2>"New clients"</h2>
+                <p class="figure" data-testid="new-clients">{d.new_clients}</p><p class="muted">"in the last 7 days"</p></article>
+        </section>
+        <h2>"Appointments per day"</h2>
+        <Chart d=d.clone() />
+        <div class="columns">
+            <section aria-labelledby="agenda-title">
+                <h2 id="agenda-title">{format!("Today, {}", d.today.format("%A %-d %B"))}</h2>
+                {if d.agenda.is_empty() {
+                    view! { <p class="muted">"Nothing booked today."</p> }.into_any()
+                } else {
+                    view! {
+                        <ol class="agenda" data-testid="agenda">
+                            {d.agenda.iter().map(|a| view! {
+                                <li class=format!("status-{}", a.status.as_str())>
+                                    <time datetime=a.starts_at.to_rfc3339()>{clock(a.starts_at, tz)}</time>" "
+                                    <a href=format!("/clients/{}", a.client_id)>{a.client_name.clone()}</a>
+                                    {format!(" · {} with {} · {}", a.service_name, a.provider_name, a.status.label())}
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any()
+                }}
+            </section>
+            <section aria-labelledby="busiest-title">
+                <h2 id="busiest-title">"Busiest providers"</h2>
+                <ol class="busiest">
+                    {d.busiest.iter().map(|(name, n)| view! { <li>{format!("{name}: {n}")}</li> }).collect_view()}
+                </ol>
+            </section>
+        </div>
+    }
+}
+
+/// Bars per day, today highlighted; each bar says its number to screen readers.
+#[component]
+fn Chart(d: DashboardView) -> impl IntoView {
+    const W: i64 = 40;
+    const H: i64 = 160;
+    let max = d.days.iter().map(|x| x.active).max().unwrap_or(0).max(1);
+    let width = W * d.days.len() as i64;
+    view! {
+        <svg class="chart" viewBox=format!("0 0 {width} {}", H + 36) role="img" aria-label="Appointments per day"
+            data-testid="chart">
+            {d.days.iter().enumerate().map(|(i, day)| {
+                let h = day.active * H / max;
+                let x = i as i64 * W;
+                let today = day.date == d.today;
+                view! {
+                    <g data-date=day.date.to_string() data-count=day.active>
+                        <title>{format!("{}: {} appointments", day.date.format("%a %-d %b"), day.active)}</title>
+                        <rect x=x + 6 y=H - h width=W - 12 height=h class:today=today class="bar" />
+                        <text x=x + W / 2 y=H - h - 4 text-anchor="middle" class="bar-label">{day.active}</text>
+                        <text x=x + W / 2 y=H + 16 text-anchor="middle" class="axis">{day.date.format("%a").to_string()}</text>
+                        <text x=x + W / 2 y=H + 30 text-anchor="middle" class="axis">{day.date.format("%-d").to_string()}</text>
+                    </g>
+                }
+            }).collect_view()}
+        </svg>
     }
 }
 

@@ -1,4 +1,7 @@
 pub mod auth;
+pub mod calendar;
+pub mod catalog;
+pub mod clients;
 pub mod dashboard;
 pub mod not_found;
 pub mod profile;

@@ -22,6 +22,9 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text="Settings" />
         <h1>"Settings"</h1>
         <ul class="list">
+            <li><a href="/settings/services">"Services"</a>" — what you offer, its length, price and buffers"</li>
+            <li><a href="/settings/providers">"Providers"</a>" — who takes appointments, and their working hours"</li>
+            <li><a href="/settings/resources">"Resources"</a>" — rooms, chairs and equipment"</li>
             <li><a href="/team">"Team"</a>" — members, roles and invitations"</li>
             <li><a href="/profile">"Profile"</a>" — your password and sessions"</li>
             <Suspense>

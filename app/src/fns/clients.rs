@@ -1,0 +1,93 @@
+//! Clients: search, read with their timeline, create and edit.
+
+use frontdesk::domain::views::{AppointmentView, ClientPage, ClientView, SavedClient};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::errors::UiError;
+
+#[cfg(feature = "ssr")]
+use {
+    super::ctx::{deps, origin, staff},
+    crate::errors::ssr::{is_plain_form_post, ui_error},
+    frontdesk::services::{
+        appointments,
+        clients::{self, ClientInput},
+    },
+};
+
+#[server(prefix = "/api", endpoint = "clients")]
+pub async fn search_clients(
+    query: String,
+    after: Option<String>,
+    archived: Option<bool>,
+) -> Result<ClientPage, UiError> {
+    clients::list(
+        &deps()?,
+        &staff()?,
+        &query,
+        after.as_deref(),
+        archived.unwrap_or(false),
+    )
+    .await
+    .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "client")]
+pub async fn load_client(id: Uuid) -> Result<(ClientView, Vec<AppointmentView>), UiError> {
+    let (deps, who) = (deps()?, staff()?);
+    let client = clients::get(&deps, &who, id).await.map_err(ui_error)?;
+    let timeline = appointments::for_client(&deps, &who, id)
+        .await
+        .map_err(ui_error)?;
+    Ok((client, timeline))
+}
+
+/// Creates (no `id`) or changes a client. A plain form post lands on the client's page.
+#[server(prefix = "/api", endpoint = "save-client")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_client(
+    id: Option<Uuid>,
+    name: String,
+    email: String,
+    phone: String,
+    notes: String,
+    tags: String,
+    email_reminders: Option<String>,
+) -> Result<SavedClient, UiError> {
+    let input = ClientInput {
+        name,
+        email,
+        phone,
+        notes,
+        tags: tags
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+        email_reminders: email_reminders.is_some(),
+    };
+    let (deps, who) = (deps()?, staff()?);
+    let saved = match id {
+        None => clients::create(&deps, &who, &input, &origin()).await,
+        Some(id) => clients::update(&deps, &who, id, &input, &origin()).await,
+    }
+    .map_err(ui_error)?;
+    if is_plain_form_post() {
+        leptos_axum::redirect(&format!("/clients/{}", saved.client.id));
+    }
+    Ok(saved)
+}
+
+#[server(prefix = "/api", endpoint = "archive-client")]
+pub async fn archive_client(id: Uuid) -> Result<(), UiError> {
+    clients::archive(&deps()?, &staff()?, id, &origin())
+        .await
+        .map(drop)
+        .map_err(ui_error)?;
+    if is_plain_form_post() {
+        leptos_axum::redirect("/clients");
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! The calendar, bookings and the dashboard.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use frontdesk::domain::{
+    records::{AppointmentStatus, Scope},
+    views::{AppointmentView, CalendarView, DashboardView},
+};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::errors::UiError;
+
+#[cfg(feature = "ssr")]
+use {
+    super::ctx::{deps, origin, staff},
+    crate::errors::ssr::ui_error,
+    frontdesk::{
+        domain::scheduling::Recurrence,
+        services::{
+            appointments::{self, Booking},
+            calendar::{self, Range},
+            dashboard,
+        },
+    },
+};
+
+#[server(prefix = "/api", endpoint = "calendar")]
+pub async fn load_calendar(
+    from: NaiveDate,
+    days: i64,
+    provider: Option<Uuid>,
+    resource: Option<Uuid>,
+) -> Result<CalendarView, UiError> {
+    let range = Range {
+        from,
+        days,
+        provider_id: provider,
+        resource_id: resource,
+    };
+    calendar::range(&deps()?, &staff()?, range)
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "dashboard")]
+pub async fn load_dashboard() -> Result<DashboardView, UiError> {
+    dashboard::overview(&deps()?, &staff()?, None)
+        .await
+        .map_err(ui_error)
+}
+
+/// What the booking dialog sends.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BookingForm {
+    pub client_id: Uuid,
+    pub service_id: Uuid,
+    pub provider_id: Uuid,
+    pub resource_ids: Vec<Uuid>,
+    pub starts_at: DateTime<Utc>,
+    pub notes: String,
+    pub override_reason: Option<String>,
+    /// Repeat every this many weeks (none: a single appointment).
+    pub repeat_weeks: Option<u32>,
+    pub repeat_count: Option<u32>,
+    pub repeat_until: Option<NaiveDate>,
+}
+
+#[server(prefix = "/api", endpoint = "book")]
+pub async fn book(form: BookingForm) -> Result<Vec<AppointmentView>, UiError> {
+    let booking = Booking {
+        client_id: form.client_id,
+        service_id: form.service_id,
+        provider_id: form.provider_id,
+        resource_ids: form.resource_ids,
+        starts_at: Some(form.starts_at),
+        notes: form.notes,
+        override_reason: form.override_reason,
+    };
+    let (deps, who) = (deps()?, staff()?);
+    match form.repeat_weeks {
+        None => appointments::book(&deps, &who, &booking, &origin())
+            .await
+            .map(|v| vec![v]),
+        Some(every_weeks) => {
+            let rule = Recurrence {
+                every_weeks,
+                until: form.repeat_until,
+                count: form.repeat_count,
+            };
+            appointments::book_series(&deps, &who, &booking, rule, &origin()).await
+        }
+    }
+    .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "reschedule")]
+pub async fn reschedule(
+    id: Uuid,
+    starts_at: DateTime<Utc>,
+    override_reason: Option<String>,
+    scope: Scope,
+) -> Result<Vec<AppointmentView>, UiError> {
+    appointments::reschedule_scoped(
+        &deps()?,
+        &staff()?,
+        id,
+        starts_at,
+        override_reason.as_deref(),
+        scope,
+        &origin(),
+    )
+    .await
+    .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "cancel")]
+pub async fn cancel(
+    id: Uuid,
+    reason: String,
+    scope: Scope,
+) -> Result<Vec<AppointmentView>, UiError> {
+    appointments::cancel_scoped(&deps()?, &staff()?, id, &reason, scope, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "set-status")]
+pub async fn set_status(id: Uuid, status: AppointmentStatus) -> Result<AppointmentView, UiError> {
+    appointments::set_status(&deps()?, &staff()?, id, status, &origin())
+        .await
+        .map_err(ui_error)
+}

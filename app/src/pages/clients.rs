@@ -1,0 +1,224 @@
+//! Clients: a searchable list a page at a time, a client's page with their
+//! details and timeline, and the form to add or edit one.
+
+use frontdesk::domain::views::{AppointmentView, ClientView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use uuid::Uuid;
+
+use crate::{
+    components::{
+        forms::{error_of, invalid, FieldError, FormError},
+        time::{date_time, zone},
+    },
+    fns::clients::{load_client, search_clients, ArchiveClient, SaveClient},
+    layout::use_me,
+};
+
+#[component]
+pub fn ClientsPage() -> impl IntoView {
+    let query = use_query_map();
+    let params = Memo::new(move |_| {
+        let q = query.read();
+        (q.get("q").unwrap_or_default(), q.get("after"))
+    });
+    let page = Resource::new(
+        move || params.get(),
+        |(q, after)| search_clients(q, after, None),
+    );
+    view! {
+        <Title text="Clients" />
+        <div class="page-head">
+            <h1>"Clients"</h1>
+            <a class="button primary" href="/clients/new">"Add client"</a>
+        </div>
+        <form method="get" action="/clients" class="filters" role="search">
+            <label for="client-search" class="visually-hidden">"Search clients"</label>
+            <input id="client-search" type="search" name="q" placeholder="Name, email or phone"
+                value=move || params.get().0 />
+            <button type="submit">"Search"</button>
+        </form>
+        <Suspense fallback=|| view! { <p>"Loading clients…"</p> }>
+            {move || Suspend::new(async move {
+                let (q, _) = params.get_untracked();
+                match page.await {
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(page) if page.clients.is_empty() => view! {
+                        <p class="muted">{if q.is_empty() { "No clients yet.".to_string() } else { format!("No client matches \u{201c}{q}\u{201d}.") }}</p>
+                    }.into_any(),
+                    Ok(page) => {
+                        let next = page.next.clone().map(|n| format!("/clients?q={}&after={n}", encode(&q)));
+                        view! {
+                            <table class="table" aria-label="Clients">
+                                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Phone"</th><th>"Tags"</th></tr></thead>
+                                <tbody>
+                                    {page.clients.into_iter().map(|c| view! {
+                                        <tr>
+                                            <td><a href=format!("/clients/{}", c.id)>{c.name}</a></td>
+                                            <td>{c.email.unwrap_or_default()}</td>
+                                            <td>{c.phone.unwrap_or_default()}</td>
+                                            <td>{c.tags.join(", ")}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            {next.map(|href| view! { <p><a href=href rel="next">"Next clients"</a></p> })}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Percent-encodes a query value for a link.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+pub fn NewClientPage() -> impl IntoView {
+    view! {
+        <Title text="New client" />
+        <h1>"New client"</h1>
+        <ClientForm client=None />
+    }
+}
+
+#[component]
+fn ClientForm(client: Option<ClientView>) -> impl IntoView {
+    let save = ServerAction::<SaveClient>::new();
+    let error = error_of(save.value());
+    // After saving with JavaScript, go to the client's page like a plain post would.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(saved)) = save.value().get() {
+            if saved.same_email.is_empty() {
+                navigate(&format!("/clients/{}", saved.client.id), Default::default());
+            }
+        }
+    });
+    let c = client.clone();
+    let value = move |f: fn(&ClientView) -> String| c.as_ref().map(f).unwrap_or_default();
+    view! {
+        <ActionForm action=save attr:class="stack narrow" attr:novalidate="">
+            <FormError error />
+            {client.as_ref().map(|c| view! { <input type="hidden" name="id" value=c.id.to_string() /> })}
+            <label for="client-name">"Name"</label>
+            <input id="client-name" name="name" value=value(|c| c.name.clone()) required aria-invalid=invalid(error, "name") />
+            <FieldError error field="name" />
+            <label for="client-email">"Email"</label>
+            <input id="client-email" name="email" type="email" value=value(|c| c.email.clone().unwrap_or_default()) aria-invalid=invalid(error, "email") />
+            <FieldError error field="email" />
+            <label for="client-phone">"Phone"</label>
+            <input id="client-phone" name="phone" type="tel" value=value(|c| c.phone.clone().unwrap_or_default()) aria-invalid=invalid(error, "phone") />
+            <FieldError error field="phone" />
+            <label for="client-tags">"Tags (comma-separated)"</label>
+            <input id="client-tags" name="tags" value=value(|c| c.tags.join(", ")) aria-invalid=invalid(error, "tags") />
+            <FieldError error field="tags" />
+            <label for="client-notes">"Notes"</label>
+            <textarea id="client-notes" name="notes" rows="4">{value(|c| c.notes.clone())}</textarea>
+            <label class="check">
+                <input type="checkbox" name="email_reminders" value="on" checked=client.as_ref().is_none_or(|c| c.email_reminders) />
+                "Send email reminders (the client agreed)"
+            </label>
+            <button type="submit" class="primary">"Save client"</button>
+            {move || save.value().get().and_then(|r| r.ok()).filter(|s| !s.same_email.is_empty()).map(|saved| view! {
+                <div class="notice" role="status">
+                    <p>"Saved. Other clients have the same email address:"</p>
+                    <ul>{saved.same_email.into_iter().map(|c| view! {
+                        <li><a href=format!("/clients/{}", c.id)>{c.name}</a></li>
+                    }).collect_view()}</ul>
+                    <p><a href=format!("/clients/{}", saved.client.id)>"Open the saved client"</a></p>
+                </div>
+            })}
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn ClientPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<Uuid>().ok())
+    });
+    let me = use_me();
+    let archive = ServerAction::<ArchiveClient>::new();
+    let client = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => load_client(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading the client…"</p> }>
+            {move || Suspend::new(async move {
+                let tz = zone(&me.await.ok().flatten().map(|m| m.tenant.time_zone).unwrap_or_default());
+                match client.await {
+                    Err(e) => view! { <Title text="Client" /><p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(None) => view! { <Title text="Client" /><p class="form-error" role="alert">"There is no such client."</p> }.into_any(),
+                    Ok(Some((c, timeline))) => view! {
+                        <Title text=c.name.clone() />
+                        <div class="page-head">
+                            <h1>{c.name.clone()}</h1>
+                            <a class="button primary" href=format!("/calendar?client={}", c.id)>"Book"</a>
+                        </div>
+                        <dl class="facts">
+                            <dt>"Email"</dt><dd>{c.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                            <dt>"Phone"</dt><dd>{c.phone.clone().unwrap_or_else(|| "—".into())}</dd>
+                            <dt>"Tags"</dt><dd>{c.tags.join(", ")}</dd>
+                            <dt>"Reminders"</dt><dd>{if c.email_reminders { "by email" } else { "none" }}</dd>
+                            <dt>"Notes"</dt><dd class="notes">{c.notes.clone()}</dd>
+                        </dl>
+                        <h2>"Timeline"</h2>
+                        <Timeline timeline tz />
+                        <details class="edit">
+                            <summary>"Edit details"</summary>
+                            <ClientForm client=Some(c.clone()) />
+                        </details>
+                        {(!c.archived).then(|| view! {
+                            <ActionForm action=archive attr:class="inline">
+                                <input type="hidden" name="id" value=c.id.to_string() />
+                                <button type="submit" class="danger">"Archive client"</button>
+                            </ActionForm>
+                        })}
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Timeline(timeline: Vec<AppointmentView>, tz: chrono_tz::Tz) -> impl IntoView {
+    if timeline.is_empty() {
+        return view! { <p class="muted">"No appointments yet."</p> }.into_any();
+    }
+    view! {
+        <ol class="timeline" aria-label="Timeline">
+            {timeline.into_iter().map(|a| view! {
+                <li class=format!("status-{}", a.status.as_str()) data-appointment=a.id.to_string()>
+                    <time datetime=a.starts_at.to_rfc3339()>{date_time(a.starts_at, tz)}</time>
+                    " · "{a.service_name.clone()}" with "{a.provider_name.clone()}
+                    " · "<span class="status">{a.status.label()}</span>
+                    {a.cancel_reason.clone().filter(|r| !r.is_empty()).map(|r| view! { <span class="muted">{format!(" ({r})")}</span> })}
+                </li>
+            }).collect_view()}
+        </ol>
+    }
+    .into_any()
+}
