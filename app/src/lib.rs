@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Frontdesk's Leptos application: the HTML shell, the routes and the pages.
 //!
 //! Built twice: with `ssr` into the server, with `hydrate` into the browser.

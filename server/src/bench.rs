@@ -140,7 +140,7 @@ fn report(what: &str, sorted: &[Duration]) {
     );
 }
 
-fn bench_database_url(url: &str) -> String {
+pub(crate) fn bench_database_url(url: &str) -> String {
     let (base, rest) = url.rsplit_once('/').unwrap_or((url, "frontdesk"));
     let (name, query) = rest
         .split_once('?')

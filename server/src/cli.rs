@@ -1,6 +1,6 @@
 //! The `frontdesk` command line.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,6 +24,21 @@ pub enum Command {
     /// Measure sign-in latency and the cost of a tenant transaction, in a
     /// database of its own (`<DATABASE_URL's database>_bench`).
     BenchAuth,
+    /// Create sample data: a demo business to try, or the benchmarks' large data set.
+    Seed(SeedArgs),
+    /// Measure the dashboard, calendar, client search and appointment API
+    /// on the large data set (created first if missing), in the bench database.
+    BenchScale,
+}
+
+#[derive(Debug, Clone, Copy, Args, PartialEq, Eq)]
+pub struct SeedArgs {
+    /// A demo business with a realistic month; prints how to sign in.
+    #[arg(long)]
+    pub demo: bool,
+    /// 100,000 appointments and 20,000 clients in one business.
+    #[arg(long)]
+    pub scale: bool,
 }
 
 impl Cli {

@@ -2,10 +2,12 @@
 
 pub mod api;
 pub mod bench;
+pub mod bench_scale;
 pub mod cli;
 pub mod health;
 pub mod middleware;
 pub mod router;
+pub mod seed;
 pub mod serve;
 pub mod state;
 

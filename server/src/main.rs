@@ -27,6 +27,8 @@ async fn main() -> ExitCode {
     let outcome = match command {
         Command::Migrate => migrate(config).await,
         Command::BenchAuth => server::bench::auth(config).await,
+        Command::BenchScale => server::bench_scale::run(config).await,
+        Command::Seed(args) => server::seed::run(config, args).await,
         Command::Serve | Command::CheckConfig => run_server(config).await,
     };
     match outcome {
@@ -54,6 +56,13 @@ async fn run_server(config: Config) -> Outcome {
         db::ensure_database(&config.database.url).await?;
         db::migrate(&pool).await?;
         tracing::info!("migrations applied");
+    }
+    let businesses: i64 = sqlx::query_scalar("SELECT count(*) FROM tenants")
+        .fetch_one(&pool)
+        .await
+        .unwrap_or(1);
+    if businesses == 0 {
+        tracing::info!("no business yet: sign up at /signup, or create a demo business with `frontdesk seed --demo` (make demo)");
     }
     let listener = tokio::net::TcpListener::bind(config.http.addr).await?;
     let state = AppState::new(config, pool)?;

@@ -97,7 +97,7 @@ fn ServiceForm(
     save: ServerAction<SaveService>,
     providers: Vec<ProviderView>,
     service: Option<ServiceView>,
-) -> impl IntoView {
+) -> AnyView {
     let error = error_of(save.value());
     let prefix = service
         .as_ref()
@@ -150,6 +150,7 @@ fn ServiceForm(
             <button type="submit" class="primary">{if service.is_some() { "Save service" } else { "Add service" }}</button>
         </ActionForm>
     }
+    .into_any()
 }
 
 #[component]
@@ -208,7 +209,7 @@ fn week_summary(hours: &[frontdesk::domain::scheduling::WorkingSpan]) -> String 
 }
 
 #[component]
-fn ProviderForm(save: ServerAction<SaveProvider>, provider: Option<ProviderView>) -> impl IntoView {
+fn ProviderForm(save: ServerAction<SaveProvider>, provider: Option<ProviderView>) -> AnyView {
     let error = error_of(save.value());
     let prefix = provider
         .as_ref()
@@ -254,6 +255,7 @@ fn ProviderForm(save: ServerAction<SaveProvider>, provider: Option<ProviderView>
             <button type="submit" class="primary">{if provider.is_some() { "Save provider" } else { "Add provider" }}</button>
         </ActionForm>
     }
+    .into_any()
 }
 
 #[component]

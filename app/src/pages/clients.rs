@@ -94,7 +94,7 @@ pub fn NewClientPage() -> impl IntoView {
 }
 
 #[component]
-fn ClientForm(client: Option<ClientView>) -> impl IntoView {
+fn ClientForm(client: Option<ClientView>) -> AnyView {
     let save = ServerAction::<SaveClient>::new();
     let error = error_of(save.value());
     // After saving with JavaScript, go to the client's page like a plain post would.
@@ -142,6 +142,7 @@ fn ClientForm(client: Option<ClientView>) -> impl IntoView {
             })}
         </ActionForm>
     }
+    .into_any()
 }
 
 #[component]

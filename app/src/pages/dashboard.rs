@@ -35,7 +35,7 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(d: DashboardView) -> impl IntoView {
+fn Overview(d: DashboardView) -> AnyView {
     let tz = zone(&d.time_zone);
     let rate = |part: i64| format!("{}%", d.rate(part));
     view! {
@@ -80,11 +80,12 @@ fn Overview(d: DashboardView) -> impl IntoView {
             </section>
         </div>
     }
+    .into_any()
 }
 
 /// Bars per day, today highlighted; each bar says its number to screen readers.
 #[component]
-fn Chart(d: DashboardView) -> impl IntoView {
+fn Chart(d: DashboardView) -> AnyView {
     const W: i64 = 40;
     const H: i64 = 160;
     let max = d.days.iter().map(|x| x.active).max().unwrap_or(0).max(1);
@@ -108,6 +109,7 @@ fn Chart(d: DashboardView) -> impl IntoView {
             }).collect_view()}
         </svg>
     }
+    .into_any()
 }
 
 /// The date and time on the desk's own computer, ticking once the page is live.

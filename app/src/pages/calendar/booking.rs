@@ -36,7 +36,7 @@ fn blocked(
 }
 
 #[component]
-pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> impl IntoView {
+pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> AnyView {
     let desk = expect_context::<Desk>();
     let tz = zone(&view.time_zone);
     let view = StoredValue::new(view);
@@ -304,4 +304,5 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> i
         </dialog>
         </div>
     }
+    .into_any()
 }

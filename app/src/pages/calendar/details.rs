@@ -18,7 +18,7 @@ use crate::{
 };
 
 #[component]
-pub fn Details(appointment: AppointmentView) -> impl IntoView {
+pub fn Details(appointment: AppointmentView) -> AnyView {
     let desk = expect_context::<Desk>();
     let me = use_me();
     let tz = Signal::derive(move || {
@@ -165,4 +165,5 @@ pub fn Details(appointment: AppointmentView) -> impl IntoView {
         </dialog>
         </div>
     }
+    .into_any()
 }

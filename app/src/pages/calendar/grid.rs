@@ -68,7 +68,7 @@ fn lanes(appointments: &[AppointmentView]) -> Vec<(usize, usize)> {
 }
 
 #[component]
-pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, by_provider: bool) -> impl IntoView {
+pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, by_provider: bool) -> AnyView {
     let tz = zone(&view.time_zone);
     let (first, last) = hours(&view, tz);
     let height = (last - first) * 60;
@@ -128,10 +128,11 @@ pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, by_provider: bool) -
             </div>
         </div>
     }
+    .into_any()
 }
 
 #[component]
-fn DayColumn(column: Column, tz: Tz, first: u32, last: u32) -> impl IntoView {
+fn DayColumn(column: Column, tz: Tz, first: u32, last: u32) -> AnyView {
     let desk = expect_context::<Desk>();
     let Column {
         date,
@@ -231,4 +232,5 @@ fn DayColumn(column: Column, tz: Tz, first: u32, last: u32) -> impl IntoView {
             {now_line}
         </div>
     }
+    .into_any()
 }

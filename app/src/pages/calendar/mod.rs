@@ -206,7 +206,7 @@ pub fn CalendarPage() -> impl IntoView {
 }
 
 #[component]
-fn Toolbar(q: Query, date: NaiveDate, view: CalendarView) -> impl IntoView {
+fn Toolbar(q: Query, date: NaiveDate, view: CalendarView) -> AnyView {
     let mode = q.mode;
     let today = now().with_timezone(&zone(&view.time_zone)).date_naive();
     let title = match mode {
@@ -251,16 +251,11 @@ fn Toolbar(q: Query, date: NaiveDate, view: CalendarView) -> impl IntoView {
             </form>
         </div>
     }
+    .into_any()
 }
 
 #[component]
-fn Body(
-    q: Query,
-    date: NaiveDate,
-    from: NaiveDate,
-    days: i64,
-    view: CalendarView,
-) -> impl IntoView {
+fn Body(q: Query, date: NaiveDate, from: NaiveDate, days: i64, view: CalendarView) -> AnyView {
     let desk = expect_context::<Desk>();
     let empty = view.providers.is_empty() || view.services.is_empty();
     let for_dialog = view.clone();
@@ -280,4 +275,5 @@ fn Body(
         })}
         {move || desk.selected.get().map(|a| view! { <details::Details appointment=a /> })}
     }
+    .into_any()
 }

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Latency of the dashboard, a calendar week, client search and the
+# appointments API on the large data set, release build, real HTTP.
+# The data set lives in `<database>_bench` and is built on first use.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+DATABASE_URL="$("$ROOT/scripts/ensure-postgres.sh")"
+export DATABASE_URL LOG_LEVEL="${LOG_LEVEL:-warn}"
+cargo run --release --quiet -p server --bin frontdesk -- bench-scale

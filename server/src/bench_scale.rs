@@ -1,0 +1,217 @@
+//! `frontdesk bench-scale`: latency of the dashboard, a calendar week,
+//! client search and `GET /api/v1/appointments` for a week, over real HTTP
+//! against the large data set (`seed --scale`, created in the bench
+//! database when missing). Prints p50/p95 per request kind, and the plan of
+//! the dashboard's counts, refusing a sequential scan of appointments.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, Duration as Days, Utc};
+use chrono_tz::Tz;
+use frontdesk::{
+    audit::Origin,
+    auth::password,
+    config::Config,
+    db,
+    domain::{password::NewPassword, scheduling::instant},
+    services::{api_keys, dashboard},
+};
+use tokio::sync::oneshot;
+
+use crate::{bench::bench_database_url, seed, serve_router, AppState};
+
+type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+const RUNS: usize = 200;
+const PASSWORD: &str = "bench scale password";
+
+pub async fn run(mut config: Config) -> Outcome {
+    config.database.url = bench_database_url(&config.database.url);
+    config.http.addr = "127.0.0.1:0".parse()?;
+    db::ensure_database(&config.database.url).await?;
+    let pool = db::pool(&config.database)?;
+    db::migrate(&pool).await?;
+    let state = AppState::new(config, pool.clone())?;
+    let deps = state.deps.clone();
+
+    let started = Instant::now();
+    let (owner, created) = seed::scale(&deps).await?;
+    if created.is_some() {
+        println!("data set built in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let counts: (i64, i64) = {
+        let mut tx = db::begin_tenant(&pool, owner.tenant_id).await?;
+        let counts = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM appointments), (SELECT count(*) FROM clients)",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        counts
+    };
+    println!(
+        "data set: {} appointments, {} clients in one business",
+        counts.0, counts.1
+    );
+
+    // A known password for the bench owner, so the run can sign in over HTTP.
+    let hash = password::hash(&NewPassword::parse(PASSWORD)?).await?;
+    let mut tx = db::begin_system(&pool, "bench: known owner password").await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
+        .bind(&hash)
+        .bind(seed::SCALE_EMAIL)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let key = api_keys::create(
+        &deps,
+        &owner,
+        "bench",
+        &["appointments:read".to_string()],
+        &Origin::default(),
+    )
+    .await?
+    .secret;
+
+    explain_dashboard(&deps, owner.tenant_id).await?;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(serve_router(
+        listener,
+        state,
+        axum::Router::new(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let client = reqwest::Client::builder().cookie_store(true).build()?;
+    let post = |endpoint: &str, form: Vec<(&'static str, String)>| {
+        client
+            .post(format!("{base}/api/{endpoint}"))
+            .header("sec-fetch-site", "same-origin")
+            .form(&form)
+    };
+    let signed_in = post(
+        "sign-in",
+        vec![
+            ("email", seed::SCALE_EMAIL.into()),
+            ("password", PASSWORD.into()),
+        ],
+    )
+    .send()
+    .await?;
+    if !signed_in.status().is_success() && !signed_in.status().is_redirection() {
+        return Err(format!("bench sign-in failed: {}", signed_in.status()).into());
+    }
+
+    let zone: Tz = "Europe/Berlin".parse().map_err(|_| "zone")?;
+    let today = Utc::now().with_timezone(&zone).date_naive();
+    let monday = today - Days::days(today.weekday().num_days_from_monday().into());
+    let week_from = instant(zone, monday.and_hms_opt(0, 0, 0).ok_or("date")?);
+    let week_to = week_from + Days::days(7);
+
+    let mut results = Vec::new();
+    let dashboard = measure(|| post("dashboard", vec![]).send()).await?;
+    results.push(("dashboard (server function)", dashboard));
+    let calendar = measure(|| {
+        post(
+            "calendar",
+            vec![("from", monday.to_string()), ("days", "7".into())],
+        )
+        .send()
+    })
+    .await?;
+    results.push((
+        "calendar week, all 25 providers, 1,400 appointments",
+        calendar,
+    ));
+    let mut n = 0usize;
+    let search = measure(|| {
+        n += 1;
+        let q = ["ann", "smith", "client1", "+49 30 10", "zoe m", "weber 4"][n % 6];
+        post("clients", vec![("query", q.to_string())]).send()
+    })
+    .await?;
+    results.push(("client search (server function)", search));
+    let api = measure(|| {
+        client
+            .get(format!("{base}/api/v1/appointments"))
+            .bearer_auth(&key)
+            .query(&[
+                ("from", week_from.to_rfc3339()),
+                ("to", week_to.to_rfc3339()),
+            ])
+            .send()
+    })
+    .await?;
+    results.push(("GET /api/v1/appointments, a week (first page of 200)", api));
+    for (what, times) in &results {
+        println!(
+            "{what}: p50 {:.1} ms, p95 {:.1} ms ({RUNS} runs)",
+            ms(times[times.len() / 2]),
+            ms(times[times.len() * 95 / 100])
+        );
+    }
+    let _ = stop.send(());
+    let _ = server.await;
+    Ok(())
+}
+
+/// The dashboard's per-day counts must come from an index, not a scan.
+async fn explain_dashboard(deps: &frontdesk::services::Deps, tenant: uuid::Uuid) -> Outcome {
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let now = Utc::now();
+    let plan: Vec<String> = sqlx::query_scalar(&format!(
+        "EXPLAIN (ANALYZE, BUFFERS) {}",
+        dashboard::DAY_COUNTS_SQL
+    ))
+    .bind(tenant)
+    .bind(now - Days::days(7))
+    .bind(now + Days::days(8))
+    .bind("Europe/Berlin")
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    println!("dashboard per-day counts, plan:");
+    for line in &plan {
+        println!("  {line}");
+    }
+    if plan.iter().any(|l| l.contains("Seq Scan on appointments")) {
+        return Err("the dashboard scans all appointments: its index is not used".into());
+    }
+    Ok(())
+}
+
+async fn measure<F, Fut>(mut request: F) -> Result<Vec<Duration>, Box<dyn std::error::Error>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+{
+    for _ in 0..RUNS / 10 {
+        check(request().await?).await?;
+    }
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        check(request().await?).await?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times)
+}
+
+/// Reads the whole body (part of the time measured); a failure stops the run.
+async fn check(response: reqwest::Response) -> Outcome {
+    let status = response.status();
+    let body = response.bytes().await?;
+    if !status.is_success() {
+        return Err(format!("{status}: {}", String::from_utf8_lossy(&body)).into());
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
