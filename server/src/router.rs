@@ -85,6 +85,41 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             "/api/v1/appointments/{id}/cancel",
             axum::routing::post(api::appointments::cancel),
         )
+        .route("/api/v1/openapi.json", get(api::openapi::document))
+        .route(
+            "/api/v1/appointment-series",
+            axum::routing::post(api::appointments::create_series),
+        )
+        .route(
+            "/api/v1/services",
+            get(api::catalog::list_services).post(api::catalog::create_service),
+        )
+        .route(
+            "/api/v1/services/{id}",
+            get(api::catalog::get_service)
+                .put(api::catalog::update_service)
+                .delete(api::catalog::archive_service),
+        )
+        .route(
+            "/api/v1/providers",
+            get(api::catalog::list_providers).post(api::catalog::create_provider),
+        )
+        .route(
+            "/api/v1/providers/{id}",
+            get(api::catalog::get_provider)
+                .put(api::catalog::update_provider)
+                .delete(api::catalog::archive_provider),
+        )
+        .route(
+            "/api/v1/resources",
+            get(api::catalog::list_resources).post(api::catalog::create_resource),
+        )
+        .route(
+            "/api/v1/resources/{id}",
+            get(api::catalog::get_resource)
+                .put(api::catalog::update_resource)
+                .delete(api::catalog::archive_resource),
+        )
         .route(
             "/api/v1/clients",
             get(api::clients::list).post(api::clients::create),

@@ -6,11 +6,13 @@ use super::form::FieldErrors;
 
 /// `{ "error": { "code", "message", "request_id" } }`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ApiErrorBody {
     pub error: ApiError,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// Stable, machine-readable code such as `not_found` or `payload_too_large`.
     pub code: String,
@@ -20,6 +22,7 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// Per-field problems when the input was invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<std::collections::BTreeMap<String, String>>))]
     pub fields: Option<FieldErrors>,
 }
 

@@ -84,6 +84,7 @@ pub struct ColourError;
 /// The state of an appointment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub enum AppointmentStatus {
     Booked,
     Confirmed,
@@ -130,6 +131,7 @@ impl AppointmentStatus {
 /// Which appointments of a series an edit touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub enum Scope {
     /// Only the appointment at hand.
     #[default]

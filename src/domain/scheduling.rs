@@ -33,9 +33,14 @@ impl Span {
 
 /// One span of a provider's working week, in the provider's zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct WorkingSpan {
+    /// `Mon` to `Sun`.
+    #[cfg_attr(feature = "server", schema(value_type = String, example = "Mon"))]
     pub weekday: Weekday,
+    #[cfg_attr(feature = "server", schema(value_type = String, example = "09:00:00"))]
     pub starts: NaiveTime,
+    #[cfg_attr(feature = "server", schema(value_type = String, example = "17:00:00"))]
     pub ends: NaiveTime,
 }
 
@@ -136,6 +141,7 @@ pub fn free_slots(working: &[Span], busy: &[Span], need: SlotNeed) -> Vec<DateTi
 
 /// A weekly series: every `every_weeks` weeks, until a date or for a count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Recurrence {
     pub every_weeks: u32,
     pub until: Option<NaiveDate>,

@@ -112,6 +112,7 @@ pub struct CreatedApiKey {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ClientView {
     pub id: Uuid,
     pub name: String,
@@ -125,6 +126,7 @@ pub struct ClientView {
 
 /// A page of clients in name order; `next` continues after the last one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ClientPage {
     pub clients: Vec<ClientView>,
     pub next: Option<String>,
@@ -132,12 +134,14 @@ pub struct ClientPage {
 
 /// A saved client, with other clients already using the same email.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SavedClient {
     pub client: ClientView,
     pub same_email: Vec<ClientView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ServiceView {
     pub id: Uuid,
     pub name: String,
@@ -152,6 +156,7 @@ pub struct ServiceView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ProviderView {
     pub id: Uuid,
     pub name: String,
@@ -163,6 +168,7 @@ pub struct ProviderView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ResourceView {
     pub id: Uuid,
     pub name: String,
@@ -170,6 +176,7 @@ pub struct ResourceView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct AppointmentView {
     pub id: Uuid,
     pub client_id: Uuid,

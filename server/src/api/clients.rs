@@ -5,6 +5,7 @@ use axum::{
     http::StatusCode,
     Json,
 };
+use frontdesk::domain::api_error::ApiErrorBody;
 use frontdesk::{
     audit::Origin,
     domain::views::{ClientPage, ClientView, SavedClient},
@@ -12,11 +13,12 @@ use frontdesk::{
     services::clients::{self, ClientInput},
 };
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{parse_id, ApiJson, ApiKey};
 use crate::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientBody {
     name: String,
@@ -45,11 +47,14 @@ impl From<ClientBody> for ClientInput {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
+    /// Matches anywhere in name, email or phone.
     #[serde(default)]
     q: String,
+    /// The `next` of the previous page.
     after: Option<String>,
+    /// Archived clients instead of active ones.
     #[serde(default)]
     archived: bool,
 }
@@ -58,6 +63,8 @@ fn origin(parts: Option<axum::Extension<Origin>>) -> Origin {
     parts.map(|axum::Extension(o)| o).unwrap_or_default()
 }
 
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(ListQuery),
+    responses((status = 200, body = ClientPage), (status = 401, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiKey(client): ApiKey,
@@ -74,6 +81,8 @@ pub async fn list(
     .map(Json)
 }
 
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ClientView), (status = 404, body = ApiErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     ApiKey(client): ApiKey,
@@ -84,6 +93,8 @@ pub async fn get(
         .map(Json)
 }
 
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = ClientBody,
+    responses((status = 201, body = SavedClient), (status = 422, body = ApiErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     ApiKey(client): ApiKey,
@@ -94,6 +105,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(saved)))
 }
 
+#[utoipa::path(put, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)), request_body = ClientBody,
+    responses((status = 200, body = SavedClient), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     ApiKey(client): ApiKey,
@@ -107,6 +120,8 @@ pub async fn update(
         .map(Json)
 }
 
+#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Archived"), (status = 404, body = ApiErrorBody)))]
 pub async fn archive(
     State(state): State<AppState>,
     ApiKey(client): ApiKey,

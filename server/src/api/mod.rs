@@ -1,7 +1,9 @@
 //! The public REST API, authenticated by API key (`Authorization: Bearer fdk_...`).
 
 pub mod appointments;
+pub mod catalog;
 pub mod clients;
+pub mod openapi;
 
 use axum::{
     extract::{FromRequestParts, State},
