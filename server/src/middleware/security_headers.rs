@@ -36,7 +36,10 @@ impl SecurityPolicy {
     }
 
     /// No inline script runs without the nonce; wasm may be compiled
-    /// ('wasm-unsafe-eval'), nothing else may be evaluated.
+    /// ('wasm-unsafe-eval'), nothing else may be evaluated. `<style>`
+    /// elements need the nonce too; `style` attributes are allowed
+    /// (`style-src-attr`): the calendar places appointments with them, and
+    /// an attribute can neither run script nor load anything from elsewhere.
     pub fn content_security_policy(&self, nonce: &str) -> String {
         let connect = match &self.extra_connect_src {
             Some(extra) => format!("'self' {extra}"),
@@ -44,7 +47,7 @@ impl SecurityPolicy {
         };
         let mut csp = format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-             style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; font-src 'self'; \
+             style-src 'self' 'nonce-{nonce}'; style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
              connect-src {connect}; object-src 'none'; base-uri 'none'; form-action 'self'; \
              frame-ancestors 'none'"
         );
@@ -111,6 +114,7 @@ mod tests {
         }
         .content_security_policy("abc");
         assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
+        assert!(csp.contains("style-src 'self' 'nonce-abc'; style-src-attr 'unsafe-inline';"));
         assert!(!csp.contains("unsafe-inline"));
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("upgrade-insecure-requests"));

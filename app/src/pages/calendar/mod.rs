@@ -187,6 +187,22 @@ pub fn CalendarPage() -> impl IntoView {
                 .map(|view| (date, from, days, view))
         },
     );
+    // The dialogs live outside the reloading part: a failed booking keeps
+    // its dialog, its choices and its error while the calendar refreshes.
+    let latest = RwSignal::new(None::<CalendarView>);
+    let dialogs = move || {
+        let booking = desk.booking.get().and_then(|slot| {
+            latest.get_untracked().map(|view| {
+                let client = query.get_untracked().client;
+                view! { <booking::BookingDialog start=slot view client /> }
+            })
+        });
+        let details = desk
+            .selected
+            .get()
+            .map(|a| view! { <details::Details appointment=a /> });
+        (booking, details)
+    };
     view! {
         <Title text="Calendar" />
         <h1>"Calendar"</h1>
@@ -195,13 +211,17 @@ pub fn CalendarPage() -> impl IntoView {
                 let q = query.get_untracked();
                 match calendar.await {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
-                    Ok((date, from, days, view)) => view! {
-                        <Toolbar q=q.clone() date view=view.clone() />
-                        <Body q=q.clone() date from days view />
-                    }.into_any(),
+                    Ok((date, from, days, view)) => {
+                        latest.set(Some(view.clone()));
+                        view! {
+                            <Toolbar q=q.clone() date view=view.clone() />
+                            <Body q=q.clone() date from days view />
+                        }.into_any()
+                    }
                 }
             })}
         </Suspense>
+        {dialogs}
     }
 }
 
@@ -256,10 +276,7 @@ fn Toolbar(q: Query, date: NaiveDate, view: CalendarView) -> AnyView {
 
 #[component]
 fn Body(q: Query, date: NaiveDate, from: NaiveDate, days: i64, view: CalendarView) -> AnyView {
-    let desk = expect_context::<Desk>();
     let empty = view.providers.is_empty() || view.services.is_empty();
-    let for_dialog = view.clone();
-    let client = q.client;
     view! {
         {empty.then(|| view! {
             <p class="notice">"Add a "<a href="/settings/services">"service"</a>" and a "
@@ -270,10 +287,6 @@ fn Body(q: Query, date: NaiveDate, from: NaiveDate, days: i64, view: CalendarVie
             Mode::Providers => view! { <grid::Grid from days view by_provider=true /> }.into_any(),
             Mode::Day | Mode::Week => view! { <grid::Grid from days view by_provider=false /> }.into_any(),
         }}
-        {move || desk.booking.get().map(|slot| view! {
-            <booking::BookingDialog start=slot view=for_dialog.clone() client />
-        })}
-        {move || desk.selected.get().map(|a| view! { <details::Details appointment=a /> })}
     }
     .into_any()
 }
