@@ -1,5 +1,8 @@
 //! Settings for what the business offers: services, providers, resources.
 
+// A server function takes one argument per form field, so plain forms post to it.
+#![allow(clippy::too_many_arguments)]
+
 use frontdesk::domain::views::{ProviderView, ResourceView, ServiceView};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -38,7 +41,6 @@ pub async fn load_catalog() -> Result<Catalog, UiError> {
 }
 
 #[server(prefix = "/api", endpoint = "save-service")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_service(
     id: Option<Uuid>,
     name: String,

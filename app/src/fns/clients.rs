@@ -45,7 +45,6 @@ pub async fn load_client(id: Uuid) -> Result<(ClientView, Vec<AppointmentView>),
 
 /// Creates (no `id`) or changes a client. A plain form post lands on the client's page.
 #[server(prefix = "/api", endpoint = "save-client")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_client(
     id: Option<Uuid>,
     name: String,
