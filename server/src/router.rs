@@ -86,6 +86,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             axum::routing::post(api::appointments::cancel),
         )
         .route("/api/v1/openapi.json", get(api::openapi::document))
+        .route("/api/v1/availability", get(api::availability::slots))
         .route(
             "/api/v1/appointment-series",
             axum::routing::post(api::appointments::create_series),

@@ -317,6 +317,7 @@ async fn the_openapi_document_describes_exactly_the_handlers_that_answer() {
         ("PATCH", "/api/v1/appointments/{id}"),
         ("POST", "/api/v1/appointments/{id}/cancel"),
         ("POST", "/api/v1/appointment-series"),
+        ("GET", "/api/v1/availability"),
         ("GET", "/api/v1/services"),
         ("POST", "/api/v1/services"),
         ("GET", "/api/v1/services/{id}"),

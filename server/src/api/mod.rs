@@ -1,6 +1,7 @@
 //! The public REST API, authenticated by API key (`Authorization: Bearer fdk_...`).
 
 pub mod appointments;
+pub mod availability;
 pub mod catalog;
 pub mod clients;
 pub mod openapi;

@@ -7,7 +7,7 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{appointments, catalog, clients};
+use super::{appointments, availability, catalog, clients};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,7 +20,7 @@ invalid input is 422 with a message per field, a taken time 409 naming the appoi
     paths(
         clients::list, clients::get, clients::create, clients::update, clients::archive,
         appointments::list, appointments::get, appointments::create, appointments::create_series,
-        appointments::update, appointments::cancel,
+        appointments::update, appointments::cancel, availability::slots,
         catalog::list_services, catalog::get_service, catalog::create_service, catalog::update_service, catalog::archive_service,
         catalog::list_providers, catalog::get_provider, catalog::create_provider, catalog::update_provider, catalog::archive_provider,
         catalog::list_resources, catalog::get_resource, catalog::create_resource, catalog::update_resource, catalog::archive_resource,
