@@ -112,6 +112,14 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
                 .delete(api::catalog::archive_provider),
         )
         .route(
+            "/api/v1/providers/{id}/time-off",
+            axum::routing::post(api::catalog::add_time_off),
+        )
+        .route(
+            "/api/v1/time-off/{id}",
+            axum::routing::delete(api::catalog::remove_time_off),
+        )
+        .route(
             "/api/v1/resources",
             get(api::catalog::list_resources).post(api::catalog::create_resource),
         )

@@ -239,6 +239,65 @@ async fn catalog_over_rest_with_clear_errors_and_no_cross_tenant_reads() {
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    // Monday 2 November (EST): hours 09:00-12:00 and 13:00-17:00; 10:00-11:30 is held
+    // (80 minutes and a 10-minute buffer), so the morning has no room for 80 minutes.
+    let slots_of = |day: &str| {
+        format!("/api/v1/availability?service_id={service_id}&provider_id={provider_id}&from={day}&to={day}&step_minutes=30")
+    };
+    let (status, free) = rest(&app, &key, Method::GET, &slots_of("2026-11-02"), None).await;
+    assert_eq!(status, StatusCode::OK, "{free}");
+    let free: Vec<&str> = free["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(free.first(), Some(&"2026-11-02T18:00:00Z"), "{free:?}");
+    assert_eq!(free.last(), Some(&"2026-11-02T20:30:00Z"), "{free:?}");
+    let (status, error) = rest(&app, &key, Method::GET, &format!("/api/v1/availability?service_id={service_id}&provider_id={provider_id}&from=2026-11-02&to=2027-11-02"), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let (status, error) = rest(
+        &app,
+        &key,
+        Method::GET,
+        "/api/v1/availability?service_id=x",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+
+    // Time off on the afternoon of 9 November: no slots left that day.
+    let (status, off) = rest(
+        &app,
+        &key,
+        Method::POST,
+        &format!("/api/v1/providers/{provider_id}/time-off"),
+        Some(json!({"from": "2026-11-09T17:00:00Z", "until": "2026-11-09T23:00:00Z", "reason": "training"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{off}");
+    let (_, free) = rest(&app, &key, Method::GET, &slots_of("2026-11-09"), None).await;
+    assert_eq!(free["slots"], json!([]), "{free}");
+    let (status, error) = rest(
+        &app,
+        &key,
+        Method::POST,
+        &format!("/api/v1/providers/{provider_id}/time-off"),
+        Some(json!({"from": "2026-11-09T23:00:00Z", "until": "2026-11-09T17:00:00Z"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    let off_path = format!("/api/v1/time-off/{}", off["id"].as_str().unwrap());
+    let (status, _) = rest(&app, &south_key, Method::DELETE, &off_path, None).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another business cannot remove it"
+    );
+    let (status, _) = rest(&app, &key, Method::DELETE, &off_path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, free) = rest(&app, &key, Method::GET, &slots_of("2026-11-09"), None).await;
+    assert_eq!(free["slots"].as_array().unwrap().len(), 6, "{free}");
     let mut extra = series.clone();
     extra["colour_of_socks"] = json!("red");
     let (status, error) = rest(
@@ -328,6 +387,8 @@ async fn the_openapi_document_describes_exactly_the_handlers_that_answer() {
         ("GET", "/api/v1/providers/{id}"),
         ("PUT", "/api/v1/providers/{id}"),
         ("DELETE", "/api/v1/providers/{id}"),
+        ("POST", "/api/v1/providers/{id}/time-off"),
+        ("DELETE", "/api/v1/time-off/{id}"),
         ("GET", "/api/v1/resources"),
         ("POST", "/api/v1/resources"),
         ("GET", "/api/v1/resources/{id}"),

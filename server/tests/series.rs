@@ -300,3 +300,60 @@ async fn one_taken_occurrence_refuses_the_whole_series_and_names_what_is_in_the_
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn days_off_are_whole_local_days_that_refuse_bookings_until_removed() {
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let (deps, origin, owner) = (&app.deps, Origin::default(), &desk.owner);
+    let provider = desk.booking.provider_id;
+    let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let off = catalog::add_days_off(deps, owner, provider, day, day, "conference", &origin)
+        .await
+        .unwrap();
+    let view = catalog::get_provider(deps, owner, provider).await.unwrap();
+    assert_eq!(view.time_off.len(), 1);
+    // Midnight to midnight in New York (EST, UTC-5).
+    assert_eq!(view.time_off[0].starts_at, at("2026-12-01T05:00:00Z"));
+    assert_eq!(view.time_off[0].ends_at, at("2026-12-02T05:00:00Z"));
+    let on_the_day = Booking {
+        starts_at: Some(at("2026-12-01T15:00:00Z")),
+        ..desk.booking.clone()
+    };
+    let err = appointments::book(deps, owner, &on_the_day, &origin)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Invalid(f) if f.iter().any(|(k, _)| k == "starts_at")),
+        "{err:?}"
+    );
+    let next_day = Booking {
+        starts_at: Some(at("2026-12-02T15:00:00Z")),
+        ..desk.booking.clone()
+    };
+    appointments::book(deps, owner, &next_day, &origin)
+        .await
+        .unwrap();
+    let err = catalog::add_days_off(
+        deps,
+        owner,
+        provider,
+        day,
+        day.pred_opt().unwrap(),
+        "",
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(&err, AppError::Invalid(_)), "{err:?}");
+
+    catalog::remove_time_off(deps, owner, off, &origin)
+        .await
+        .unwrap();
+    appointments::book(deps, owner, &on_the_day, &origin)
+        .await
+        .unwrap();
+    assert!(catalog::remove_time_off(deps, owner, off, &origin)
+        .await
+        .is_err());
+}

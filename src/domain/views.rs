@@ -165,6 +165,18 @@ pub struct ProviderView {
     pub user_id: Option<Uuid>,
     /// The weekly working hours, in the provider's zone.
     pub hours: Vec<crate::domain::scheduling::WorkingSpan>,
+    /// Time off that has not ended yet, soonest first.
+    pub time_off: Vec<TimeOffView>,
+}
+
+/// A span when a provider does not work (holiday, training, sick day).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TimeOffView {
+    pub id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

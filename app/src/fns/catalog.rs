@@ -152,6 +152,44 @@ pub async fn save_resource(
     .map_err(ui_error)
 }
 
+/// Whole days off for a provider, in the provider's zone.
+#[server(prefix = "/api", endpoint = "add-days-off")]
+pub async fn add_days_off(
+    provider: Uuid,
+    first: String,
+    last: String,
+    reason: String,
+) -> Result<(), UiError> {
+    let mut errors = FieldErrors::new();
+    let day = |text: &str| {
+        chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| "choose a date")
+    };
+    let first = errors.check("first", day(&first));
+    let last = errors.check("last", day(&last));
+    let (Some(first), Some(last)) = (first, last) else {
+        return Err(ui_error(AppError::Invalid(errors)));
+    };
+    catalog::add_days_off(
+        &deps()?,
+        &staff()?,
+        provider,
+        first,
+        last,
+        &reason,
+        &origin(),
+    )
+    .await
+    .map(drop)
+    .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "remove-time-off")]
+pub async fn remove_time_off(id: Uuid) -> Result<(), UiError> {
+    catalog::remove_time_off(&deps()?, &staff()?, id, &origin())
+        .await
+        .map_err(ui_error)
+}
+
 /// Archives a service, provider or resource (`kind` says which).
 #[server(prefix = "/api", endpoint = "archive-catalog")]
 pub async fn archive_item(kind: String, id: Uuid) -> Result<(), UiError> {

@@ -14,8 +14,12 @@ use leptos_meta::Title;
 
 use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
+    components::time::{date_time, zone},
     errors::UiError,
-    fns::catalog::{load_catalog, ArchiveItem, SaveProvider, SaveResource, SaveService},
+    fns::catalog::{
+        load_catalog, AddDaysOff, ArchiveItem, RemoveTimeOff, SaveProvider, SaveResource,
+        SaveService,
+    },
 };
 
 const DAY_NAMES: [&str; 7] = [
@@ -157,8 +161,17 @@ fn ServiceForm(
 pub fn ProvidersPage() -> impl IntoView {
     let save = ServerAction::<SaveProvider>::new();
     let archive = ServerAction::<ArchiveItem>::new();
+    let days_off = ServerAction::<AddDaysOff>::new();
+    let remove_off = ServerAction::<RemoveTimeOff>::new();
     let catalog = Resource::new(
-        move || (save.version().get(), archive.version().get()),
+        move || {
+            (
+                save.version().get(),
+                archive.version().get(),
+                days_off.version().get(),
+                remove_off.version().get(),
+            )
+        },
         |_| load_catalog(),
     );
     view! {
@@ -190,6 +203,7 @@ pub fn ProvidersPage() -> impl IntoView {
                         }).collect_view()}
                         <h2>"New provider"</h2>
                         <ProviderForm save provider=None />
+                        <TimeOff providers=providers.clone() add=days_off remove=remove_off />
                     }.into_any(),
                 }
             })}
@@ -304,4 +318,67 @@ pub fn ResourcesPage() -> impl IntoView {
             <button type="submit" class="primary">"Add resource"</button>
         </ActionForm>
     }
+}
+
+/// Days off: upcoming ones with a way to remove them, and a form to add more.
+#[component]
+fn TimeOff(
+    providers: Vec<ProviderView>,
+    add: ServerAction<AddDaysOff>,
+    remove: ServerAction<RemoveTimeOff>,
+) -> AnyView {
+    let error = error_of(add.value());
+    let upcoming: Vec<_> = providers
+        .iter()
+        .flat_map(|p| {
+            p.time_off
+                .iter()
+                .map(move |t| (p.name.clone(), zone(&p.time_zone), t.clone()))
+        })
+        .collect();
+    view! {
+        <h2 id="time-off">"Time off"</h2>
+        {if upcoming.is_empty() {
+            view! { <p class="muted">"No time off planned."</p> }.into_any()
+        } else {
+            view! {
+                <table class="table" aria-label="Time off">
+                    <thead><tr><th>"Provider"</th><th>"From"</th><th>"Until"</th><th>"Reason"</th><th></th></tr></thead>
+                    <tbody>
+                        {upcoming.into_iter().map(|(name, tz, t)| view! {
+                            <tr>
+                                <td>{name}</td>
+                                <td>{date_time(t.starts_at, tz)}</td>
+                                <td>{date_time(t.ends_at, tz)}</td>
+                                <td>{t.reason.clone()}</td>
+                                <td>
+                                    <ActionForm action=remove attr:class="inline">
+                                        <input type="hidden" name="id" value=t.id.to_string() />
+                                        <button type="submit" class="danger">"Remove"</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+        <ActionForm action=add attr:class="stack narrow" attr:novalidate="">
+            <FormError error />
+            <label for="off-provider">"Provider"</label>
+            <select id="off-provider" name="provider">
+                {providers.iter().map(|p| view! { <option value=p.id.to_string()>{p.name.clone()}</option> }).collect_view()}
+            </select>
+            <label for="off-first">"First day"</label>
+            <input id="off-first" name="first" type="date" aria-invalid=invalid(error, "first") />
+            <FieldError error field="first" />
+            <label for="off-last">"Last day"</label>
+            <input id="off-last" name="last" type="date" aria-invalid=invalid(error, "last") />
+            <FieldError error field="last" />
+            <label for="off-reason">"Reason"</label>
+            <input id="off-reason" name="reason" />
+            <button type="submit" class="primary">"Add time off"</button>
+        </ActionForm>
+    }
+    .into_any()
 }

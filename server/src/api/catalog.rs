@@ -12,7 +12,7 @@ use frontdesk::{
     domain::{
         api_error::ApiErrorBody,
         scheduling::WorkingSpan,
-        views::{ProviderView, ResourceView, ServiceView},
+        views::{ProviderView, ResourceView, ServiceView, TimeOffView},
     },
     error::AppError,
     services::catalog::{self, ProviderInput, ServiceInput},
@@ -324,6 +324,64 @@ pub async fn archive_resource(
         &state.deps,
         &client,
         parse_id(&id, "resource")?,
+        &origin(from),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeOffBody {
+    from: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+    #[serde(default)]
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/providers/{id}/time-off", tag = "providers", params(("id" = Uuid, Path)), request_body = TimeOffBody,
+    responses((status = 201, body = TimeOffView), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn add_time_off(
+    State(state): State<AppState>,
+    ApiKey(client): ApiKey,
+    Path(id): Path<String>,
+    from: Option<Extension<Origin>>,
+    ApiJson(body): ApiJson<TimeOffBody>,
+) -> Result<(StatusCode, Json<TimeOffView>), AppError> {
+    let provider = parse_id(&id, "provider")?;
+    let id = catalog::add_time_off(
+        &state.deps,
+        &client,
+        provider,
+        body.from,
+        body.until,
+        &body.reason,
+        &origin(from),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TimeOffView {
+            id,
+            starts_at: body.from,
+            ends_at: body.until,
+            reason: body.reason.trim().to_string(),
+        }),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/time-off/{id}", tag = "providers", params(("id" = Uuid, Path)),
+    responses((status = 204, description = "Removed"), (status = 404, body = ApiErrorBody)))]
+pub async fn remove_time_off(
+    State(state): State<AppState>,
+    ApiKey(client): ApiKey,
+    Path(id): Path<String>,
+    from: Option<Extension<Origin>>,
+) -> Result<StatusCode, AppError> {
+    catalog::remove_time_off(
+        &state.deps,
+        &client,
+        parse_id(&id, "time off")?,
         &origin(from),
     )
     .await?;

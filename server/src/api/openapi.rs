@@ -23,6 +23,7 @@ invalid input is 422 with a message per field, a taken time 409 naming the appoi
         appointments::update, appointments::cancel, availability::slots,
         catalog::list_services, catalog::get_service, catalog::create_service, catalog::update_service, catalog::archive_service,
         catalog::list_providers, catalog::get_provider, catalog::create_provider, catalog::update_provider, catalog::archive_provider,
+        catalog::add_time_off, catalog::remove_time_off,
         catalog::list_resources, catalog::get_resource, catalog::create_resource, catalog::update_resource, catalog::archive_resource,
     ),
     modifiers(&ApiKeyAuth),

@@ -7,8 +7,8 @@ mod resources;
 mod services;
 
 pub use providers::{
-    add_time_off, archive_provider, create_provider, get_provider, list_providers, update_provider,
-    ProviderInput,
+    add_days_off, add_time_off, archive_provider, create_provider, get_provider, list_providers,
+    remove_time_off, update_provider, ProviderInput,
 };
 pub use resources::{
     archive_resource, create_resource, get_resource, list_resources, update_resource,

@@ -1,7 +1,8 @@
 //! Providers: the staff who take appointments, their weekly hours (several
 //! spans a day leave breaks) and their time off.
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::colour_or;
@@ -13,8 +14,8 @@ use crate::{
         account::{DisplayName, TimeZoneName},
         form::FieldErrors,
         roles::{Action, Permission, RecordKind},
-        scheduling::{weekday_from_number, WorkingSpan},
-        views::ProviderView,
+        scheduling::{instant, weekday_from_number, WorkingSpan},
+        views::{ProviderView, TimeOffView},
     },
     error::AppError,
     services::Deps,
@@ -254,12 +255,86 @@ pub async fn add_time_off(
             action: "provider.time_off_added",
             entity_type: "provider",
             entity_id: Some(provider),
-            changes: Changes::new(),
+            changes: Changes::new().field("from", None, Some(from)).field(
+                "until",
+                None,
+                Some(until),
+            ),
         },
     )
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Whole days off, `first` to `last` inclusive, in the provider's own zone.
+pub async fn add_days_off(
+    deps: &Deps,
+    who: &impl Principal,
+    provider: Uuid,
+    first: NaiveDate,
+    last: NaiveDate,
+    reason: &str,
+    origin: &Origin,
+) -> Result<Uuid, AppError> {
+    who.require(Permission::Record(RecordKind::Provider, Action::Update))?;
+    if last < first {
+        return Err(AppError::field("last", "the last day is before the first"));
+    }
+    if (last - first).num_days() > 366 {
+        return Err(AppError::field(
+            "last",
+            "time off is at most a year at a time",
+        ));
+    }
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let zone: Option<String> = sqlx::query_scalar(
+        "SELECT time_zone FROM providers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL",
+    )
+    .bind(provider)
+    .bind(who.tenant_id())
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let zone: Tz = zone
+        .ok_or_else(|| AppError::NotFound("no such provider".into()))?
+        .parse()
+        .map_err(|_| AppError::internal("a provider's stored time zone does not parse"))?;
+    let from = instant(zone, first.and_time(NaiveTime::MIN));
+    let until = instant(zone, (last + Duration::days(1)).and_time(NaiveTime::MIN));
+    add_time_off(deps, who, provider, from, until, reason, origin).await
+}
+
+pub async fn remove_time_off(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    who.require(Permission::Record(RecordKind::Provider, Action::Update))?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let provider: Option<Uuid> = sqlx::query_scalar(
+        "DELETE FROM time_off WHERE id = $1 AND tenant_id = $2 RETURNING provider_id",
+    )
+    .bind(id)
+    .bind(who.tenant_id())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let provider = provider.ok_or_else(|| AppError::NotFound("no such time off".into()))?;
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "provider.time_off_removed",
+            entity_type: "provider",
+            entity_id: Some(provider),
+            changes: Changes::new().field("time_off_id", Some(id), None::<Uuid>),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn list_providers(
@@ -311,6 +386,14 @@ async fn load(
     .bind(&ids)
     .fetch_all(&mut **tx)
     .await?;
+    let off: Vec<(Uuid, Uuid, DateTime<Utc>, DateTime<Utc>, String)> = sqlx::query_as(
+        "SELECT provider_id, id, lower(during), upper(during), reason FROM time_off \
+         WHERE tenant_id = $1 AND provider_id = ANY($2) AND upper(during) > now() ORDER BY lower(during)",
+    )
+    .bind(tenant)
+    .bind(&ids)
+    .fetch_all(&mut **tx)
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(id, name, time_zone, colour, user_id)| ProviderView {
@@ -323,6 +406,16 @@ async fn load(
                         starts,
                         ends,
                     })
+                })
+                .collect(),
+            time_off: off
+                .iter()
+                .filter(|o| o.0 == id)
+                .map(|o| TimeOffView {
+                    id: o.1,
+                    starts_at: o.2,
+                    ends_at: o.3,
+                    reason: o.4.clone(),
                 })
                 .collect(),
             id,
