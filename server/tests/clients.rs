@@ -5,11 +5,12 @@ mod support;
 
 use frontdesk::{
     audit::Origin,
-    domain::roles::Role,
+    domain::{records::ClientSort, roles::Role},
     error::AppError,
     services::clients::{self, ClientInput},
 };
 use support::{add_member, sign_up, staff_of, TestApp};
+use uuid::Uuid;
 
 fn input(name: &str, email: &str, phone: &str) -> ClientInput {
     ClientInput {
@@ -190,4 +191,58 @@ async fn readers_look_and_other_tenants_see_nothing() {
         "Ann",
         "unchanged"
     );
+}
+
+#[tokio::test]
+async fn newest_first_pages_by_creation_and_refuses_a_marker_of_the_other_order() {
+    let app = TestApp::spawn().await;
+    let owner = staff_of(&sign_up(&app, "North Clinic", "owner@north.example").await).await;
+    let (deps, origin) = (&app.deps, Origin::default());
+    let mut made = Vec::new();
+    for n in 0..(clients::PAGE + 5) {
+        let saved = clients::create(
+            deps,
+            &owner,
+            &ClientInput {
+                name: format!("Client {:03}", (n * 37) % 100),
+                ..Default::default()
+            },
+            &origin,
+        )
+        .await
+        .unwrap();
+        made.push(saved.client.id);
+    }
+    let first = clients::list_sorted(deps, &owner, "", None, false, ClientSort::Newest)
+        .await
+        .unwrap();
+    let newest: Vec<Uuid> = made.iter().rev().copied().collect();
+    let ids: Vec<Uuid> = first.clients.iter().map(|c| c.id).collect();
+    assert_eq!(ids, newest[..clients::PAGE as usize]);
+    let second = clients::list_sorted(
+        deps,
+        &owner,
+        "",
+        first.next.as_deref(),
+        false,
+        ClientSort::Newest,
+    )
+    .await
+    .unwrap();
+    let ids: Vec<Uuid> = second.clients.iter().map(|c| c.id).collect();
+    assert_eq!(ids, newest[clients::PAGE as usize..]);
+    assert_eq!(second.next, None);
+    // A marker from the name order is not one of this order.
+    let by_name = clients::list(deps, &owner, "", None, false).await.unwrap();
+    let err = clients::list_sorted(
+        deps,
+        &owner,
+        "",
+        by_name.next.as_deref(),
+        false,
+        ClientSort::Newest,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AppError::Invalid(_)), "{err:?}");
 }

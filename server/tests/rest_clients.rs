@@ -160,6 +160,23 @@ async fn clients_over_rest_with_scopes_validation_and_isolation() {
     )
     .await;
     assert_eq!(archived["clients"][0]["archived"], true);
+    for bad in [
+        "/api/v1/clients?sort=shoe_size",
+        "/api/v1/clients?archived=maybe",
+    ] {
+        let (status, error) = rest(&app, &read, Method::GET, bad, None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {error}");
+    }
+    let (status, newest) = rest(
+        &app,
+        &read,
+        Method::GET,
+        "/api/v1/clients?sort=newest&archived=true",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{newest}");
+    assert_eq!(newest["clients"][0]["archived"], true);
 
     // Audit entries name the key as the actor.
     let log = north

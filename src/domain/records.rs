@@ -128,6 +128,18 @@ impl AppointmentStatus {
     }
 }
 
+/// The order of the client list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClientSort {
+    /// A to Z.
+    #[default]
+    Name,
+    /// The most recently added first.
+    Newest,
+}
+
 /// Which appointments of a series an edit touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -10,7 +10,7 @@ use crate::{
     domain::{
         account::{DisplayName, Email},
         form::FieldErrors,
-        records::Phone,
+        records::{ClientSort, Phone},
         roles::{Action, Permission, RecordKind},
         views::{ClientPage, ClientView, SavedClient},
     },
@@ -294,15 +294,38 @@ pub async fn list(
     after: Option<&str>,
     archived: bool,
 ) -> Result<ClientPage, AppError> {
+    list_sorted(deps, who, query, after, archived, ClientSort::Name).await
+}
+
+/// Clients matching `query`, in `sort` order, a page at a time.
+pub async fn list_sorted(
+    deps: &Deps,
+    who: &impl Principal,
+    query: &str,
+    after: Option<&str>,
+    archived: bool,
+    sort: ClientSort,
+) -> Result<ClientPage, AppError> {
     who.require(Permission::Record(RecordKind::Client, Action::Read))?;
-    let cursor = match after {
-        None | Some("") => None,
-        Some(text) => Some(decode_cursor(text).ok_or_else(|| {
-            AppError::field(
-                "after",
-                "this page marker is not valid; start from the first page",
-            )
-        })?),
+    let bad_cursor = || {
+        AppError::field(
+            "after",
+            "this page marker is not valid; start from the first page",
+        )
+    };
+    let after = after.filter(|a| !a.is_empty());
+    // By name the marker is the last name and id; newest first, the last id
+    // (UUIDv7 ids grow with creation time).
+    let (by_name, by_id) = match (sort, after) {
+        (_, None) => (None, None),
+        (ClientSort::Name, Some(text)) => (Some(decode_cursor(text).ok_or_else(bad_cursor)?), None),
+        (ClientSort::Newest, Some(text)) => {
+            (None, Some(Uuid::parse_str(text).map_err(|_| bad_cursor())?))
+        }
+    };
+    let order = match sort {
+        ClientSort::Name => "lower(name), id",
+        ClientSort::Newest => "id DESC",
     };
     let pattern = format!("%{}%", escape_like(&query.trim().to_lowercase()));
     let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
@@ -311,13 +334,15 @@ pub async fn list(
            AND (archived_at IS NOT NULL) = $2 \
            AND ($3 = '%%' OR (lower(name) || ' ' || coalesce(lower(email::text), '') || ' ' || coalesce(phone, '')) LIKE $3) \
            AND ($4::text IS NULL OR (lower(name), id) > ($4, $5)) \
-         ORDER BY lower(name), id LIMIT $6"
+           AND ($6::uuid IS NULL OR id < $6) \
+         ORDER BY {order} LIMIT $7"
     ))
     .bind(who.tenant_id())
     .bind(archived)
     .bind(&pattern)
-    .bind(cursor.as_ref().map(|c| c.0.clone()))
-    .bind(cursor.as_ref().map(|c| c.1))
+    .bind(by_name.as_ref().map(|c| c.0.clone()))
+    .bind(by_name.as_ref().map(|c| c.1))
+    .bind(by_id)
     .bind(PAGE + 1)
     .fetch_all(&mut *tx)
     .await?;
@@ -326,9 +351,10 @@ pub async fn list(
     let clients: Vec<ClientView> = rows.into_iter().take(PAGE as usize).map(view).collect();
     let next = more
         .then(|| {
-            clients
-                .last()
-                .map(|c| encode_cursor(&c.name.to_lowercase(), c.id))
+            clients.last().map(|c| match sort {
+                ClientSort::Name => encode_cursor(&c.name.to_lowercase(), c.id),
+                ClientSort::Newest => c.id.simple().to_string(),
+            })
         })
         .flatten();
     Ok(ClientPage { clients, next })

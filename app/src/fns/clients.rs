@@ -1,6 +1,9 @@
 //! Clients: search, read with their timeline, create and edit.
 
-use frontdesk::domain::views::{AppointmentView, ClientPage, ClientView, SavedClient};
+use frontdesk::domain::{
+    records::ClientSort,
+    views::{AppointmentView, ClientPage, ClientView, SavedClient},
+};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -21,13 +24,15 @@ pub async fn search_clients(
     query: String,
     after: Option<String>,
     archived: Option<bool>,
+    sort: Option<ClientSort>,
 ) -> Result<ClientPage, UiError> {
-    clients::list(
+    clients::list_sorted(
         &deps()?,
         &staff()?,
         &query,
         after.as_deref(),
         archived.unwrap_or(false),
+        sort.unwrap_or_default(),
     )
     .await
     .map_err(ui_error)

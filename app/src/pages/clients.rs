@@ -1,7 +1,10 @@
 //! Clients: a searchable list a page at a time, a client's page with their
 //! details and timeline, and the form to add or edit one.
 
-use frontdesk::domain::views::{AppointmentView, ClientView};
+use frontdesk::domain::{
+    records::ClientSort,
+    views::{AppointmentView, ClientView},
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -21,11 +24,15 @@ pub fn ClientsPage() -> impl IntoView {
     let query = use_query_map();
     let params = Memo::new(move |_| {
         let q = query.read();
-        (q.get("q").unwrap_or_default(), q.get("after"))
+        let sort = match q.get("sort").as_deref() {
+            Some("newest") => ClientSort::Newest,
+            _ => ClientSort::Name,
+        };
+        (q.get("q").unwrap_or_default(), q.get("after"), sort)
     });
     let page = Resource::new(
         move || params.get(),
-        |(q, after)| search_clients(q, after, None),
+        |(q, after, sort)| search_clients(q, after, None, Some(sort)),
     );
     view! {
         <Title text="Clients" />
@@ -37,18 +44,24 @@ pub fn ClientsPage() -> impl IntoView {
             <label for="client-search" class="visually-hidden">"Search clients"</label>
             <input id="client-search" type="search" name="q" placeholder="Name, email or phone"
                 value=move || params.get().0 />
+            <label for="client-sort">"Order"</label>
+            <select id="client-sort" name="sort">
+                <option value="name" selected=move || params.get().2 == ClientSort::Name>"By name"</option>
+                <option value="newest" selected=move || params.get().2 == ClientSort::Newest>"Newest first"</option>
+            </select>
             <button type="submit">"Search"</button>
         </form>
         <Suspense fallback=|| view! { <p>"Loading clients…"</p> }>
             {move || Suspend::new(async move {
-                let (q, _) = params.get_untracked();
+                let (q, _, sort) = params.get_untracked();
                 match page.await {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     Ok(page) if page.clients.is_empty() => view! {
                         <p class="muted">{if q.is_empty() { "No clients yet.".to_string() } else { format!("No client matches \u{201c}{q}\u{201d}.") }}</p>
                     }.into_any(),
                     Ok(page) => {
-                        let next = page.next.clone().map(|n| format!("/clients?q={}&after={n}", encode(&q)));
+                        let sort = if sort == ClientSort::Newest { "newest" } else { "name" };
+                        let next = page.next.clone().map(|n| format!("/clients?q={}&sort={sort}&after={n}", encode(&q)));
                         view! {
                             <table class="table" aria-label="Clients">
                                 <thead><tr><th>"Name"</th><th>"Email"</th><th>"Phone"</th><th>"Tags"</th></tr></thead>

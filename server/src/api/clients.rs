@@ -5,7 +5,7 @@ use axum::{
     http::StatusCode,
     Json,
 };
-use frontdesk::domain::api_error::ApiErrorBody;
+use frontdesk::domain::{api_error::ApiErrorBody, records::ClientSort};
 use frontdesk::{
     audit::Origin,
     domain::views::{ClientPage, ClientView, SavedClient},
@@ -57,6 +57,10 @@ pub struct ListQuery {
     /// Archived clients instead of active ones.
     #[serde(default)]
     archived: bool,
+    /// `name` (default) or `newest`.
+    #[serde(default)]
+    #[param(inline)]
+    sort: ClientSort,
 }
 
 fn origin(parts: Option<axum::Extension<Origin>>) -> Origin {
@@ -68,14 +72,18 @@ fn origin(parts: Option<axum::Extension<Origin>>) -> Origin {
 pub async fn list(
     State(state): State<AppState>,
     ApiKey(client): ApiKey,
-    Query(query): Query<ListQuery>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ClientPage>, AppError> {
-    clients::list(
+    let Query(query) = query.map_err(|e| {
+        AppError::Unprocessable(format!("the query is not valid: {}", e.body_text()))
+    })?;
+    clients::list_sorted(
         &state.deps,
         &client,
         &query.q,
         query.after.as_deref(),
         query.archived,
+        query.sort,
     )
     .await
     .map(Json)

@@ -361,6 +361,8 @@ pub async fn get_provider(
 }
 
 type Row = (Uuid, String, String, String, Option<Uuid>);
+/// Provider, id, start, end, reason.
+type OffRow = (Uuid, Uuid, DateTime<Utc>, DateTime<Utc>, String);
 
 /// One provider (archived too) or all active ones, by name, with their hours.
 async fn load(
@@ -386,7 +388,7 @@ async fn load(
     .bind(&ids)
     .fetch_all(&mut **tx)
     .await?;
-    let off: Vec<(Uuid, Uuid, DateTime<Utc>, DateTime<Utc>, String)> = sqlx::query_as(
+    let off: Vec<OffRow> = sqlx::query_as(
         "SELECT provider_id, id, lower(during), upper(during), reason FROM time_off \
          WHERE tenant_id = $1 AND provider_id = ANY($2) AND upper(during) > now() ORDER BY lower(during)",
     )

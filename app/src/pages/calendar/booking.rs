@@ -219,7 +219,7 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
                                 let q = event_target_value(&ev);
                                 typed.set(q.clone());
                                 if q.trim().len() >= 2 {
-                                    search.dispatch(SearchClients { query: q, after: None, archived: None });
+                                    search.dispatch(SearchClients { query: q, after: None, archived: None, sort: None });
                                 }
                             } />
                         <ul class="choices" aria-label="Matching clients">
