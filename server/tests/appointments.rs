@@ -4,7 +4,7 @@
 
 mod support;
 
-use chrono::{DateTime, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, Utc};
 use frontdesk::{
     audit::Origin,
     auth::Staff,
@@ -17,7 +17,7 @@ use frontdesk::{
     },
 };
 use futures::future::join_all;
-use support::{add_member, sign_up, staff_of, TestApp};
+use support::{add_member, hours_on, sign_up, staff_of, TestApp, WEEKDAYS};
 use uuid::Uuid;
 
 struct Desk {
@@ -35,20 +35,7 @@ fn at(rfc3339: &str) -> DateTime<Utc> {
 }
 
 fn weekdays(starts: u32, ends: u32) -> Vec<WorkingSpan> {
-    [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-    ]
-    .into_iter()
-    .map(|weekday| WorkingSpan {
-        weekday,
-        starts: NaiveTime::from_hms_opt(starts, 0, 0).unwrap(),
-        ends: NaiveTime::from_hms_opt(ends, 0, 0).unwrap(),
-    })
-    .collect()
+    hours_on(&WEEKDAYS, starts, ends)
 }
 
 async fn desk(app: &TestApp) -> Desk {

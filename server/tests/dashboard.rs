@@ -3,7 +3,7 @@
 
 mod support;
 
-use chrono::{NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use frontdesk::{
     audit::Origin,
@@ -16,25 +16,10 @@ use frontdesk::{
         dashboard,
     },
 };
-use support::{sign_up, staff_of, TestApp};
+use support::{hours_on, sign_up, staff_of, TestApp, EVERY_DAY};
 
 fn every_day() -> Vec<WorkingSpan> {
-    [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ]
-    .into_iter()
-    .map(|weekday| WorkingSpan {
-        weekday,
-        starts: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
-        ends: NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
-    })
-    .collect()
+    hours_on(&EVERY_DAY, 8, 20)
 }
 
 #[tokio::test]

@@ -3,10 +3,8 @@
 
 mod support;
 
-use chrono::{NaiveTime, Weekday};
 use frontdesk::{
     audit::Origin,
-    domain::scheduling::WorkingSpan,
     services::{
         catalog::{self, ProviderInput, ServiceInput},
         clients::{self, ClientInput},
@@ -14,7 +12,7 @@ use frontdesk::{
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{api_key, rest, sign_up, staff_of, TestApp};
+use support::{api_key, hours_on, rest, sign_up, staff_of, TestApp, WEEKDAYS};
 
 #[tokio::test]
 async fn appointments_over_rest() {
@@ -22,19 +20,7 @@ async fn appointments_over_rest() {
     let north = sign_up(&app, "North Clinic", "owner@north.example").await;
     let owner = staff_of(&north).await;
     let (deps, origin) = (&app.deps, Origin::default());
-    let hours = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-    ]
-    .map(|weekday| WorkingSpan {
-        weekday,
-        starts: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
-        ends: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
-    })
-    .to_vec();
+    let hours = hours_on(&WEEKDAYS, 9, 17);
     let provider = catalog::create_provider(
         deps,
         &owner,

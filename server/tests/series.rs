@@ -3,14 +3,14 @@
 
 mod support;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::{America::New_York, Tz};
 use frontdesk::{
     audit::Origin,
     auth::Staff,
     domain::{
         records::{AppointmentStatus, Scope},
-        scheduling::{Recurrence, WorkingSpan},
+        scheduling::Recurrence,
     },
     error::AppError,
     services::{
@@ -19,7 +19,7 @@ use frontdesk::{
         clients::{self, ClientInput},
     },
 };
-use support::{sign_up, staff_of, TestApp};
+use support::{hours_on, sign_up, staff_of, TestApp, EVERY_DAY};
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339)
@@ -41,22 +41,7 @@ struct Desk {
 async fn desk(app: &TestApp) -> Desk {
     let owner = staff_of(&sign_up(app, "Hudson Studio", "owner@hudson.example").await).await;
     let (deps, origin) = (&app.deps, Origin::default());
-    let hours = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ]
-    .into_iter()
-    .map(|weekday| WorkingSpan {
-        weekday,
-        starts: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
-        ends: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
-    })
-    .collect();
+    let hours = hours_on(&EVERY_DAY, 8, 18);
     let provider = catalog::create_provider(
         deps,
         &owner,

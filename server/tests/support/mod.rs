@@ -394,3 +394,35 @@ pub async fn rest(
         serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
     )
 }
+
+pub const WEEKDAYS: [chrono::Weekday; 5] = [
+    chrono::Weekday::Mon,
+    chrono::Weekday::Tue,
+    chrono::Weekday::Wed,
+    chrono::Weekday::Thu,
+    chrono::Weekday::Fri,
+];
+pub const EVERY_DAY: [chrono::Weekday; 7] = [
+    chrono::Weekday::Mon,
+    chrono::Weekday::Tue,
+    chrono::Weekday::Wed,
+    chrono::Weekday::Thu,
+    chrono::Weekday::Fri,
+    chrono::Weekday::Sat,
+    chrono::Weekday::Sun,
+];
+
+/// Working hours from `starts` to `ends` o'clock on each of `days`.
+pub fn hours_on(
+    days: &[chrono::Weekday],
+    starts: u32,
+    ends: u32,
+) -> Vec<frontdesk::domain::scheduling::WorkingSpan> {
+    days.iter()
+        .map(|&weekday| frontdesk::domain::scheduling::WorkingSpan {
+            weekday,
+            starts: chrono::NaiveTime::from_hms_opt(starts, 0, 0).unwrap(),
+            ends: chrono::NaiveTime::from_hms_opt(ends, 0, 0).unwrap(),
+        })
+        .collect()
+}

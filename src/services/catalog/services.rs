@@ -118,45 +118,7 @@ pub async fn create_service(
     origin: &Origin,
 ) -> Result<ServiceView, AppError> {
     who.require(Permission::Record(RecordKind::Service, Action::Create))?;
-    let valid = validate(input)?;
-    let id = Uuid::now_v7();
-    let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    sqlx::query(
-        "INSERT INTO services (id, tenant_id, name, duration_minutes, price_minor, currency, buffer_before_minutes, \
-         buffer_after_minutes, colour, resource_kinds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(&valid.name)
-    .bind(input.duration_minutes)
-    .bind(valid.money.minor)
-    .bind(&valid.money.currency)
-    .bind(input.buffer_before_minutes)
-    .bind(input.buffer_after_minutes)
-    .bind(&valid.colour)
-    .bind(&valid.kinds)
-    .execute(&mut *tx)
-    .await?;
-    link_providers(&mut tx, tenant, id, &input.provider_ids).await?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "service.created",
-            entity_type: "service",
-            entity_id: Some(id),
-            changes: Changes::new()
-                .field("name", None, Some(valid.name.as_str()))
-                .field("duration_minutes", None, Some(input.duration_minutes))
-                .field("price_minor", None, Some(valid.money.minor)),
-        },
-    )
-    .await?;
-    let view = load(&mut tx, tenant, Some(id), false).await?.pop();
-    tx.commit().await?;
-    view.ok_or_else(|| AppError::internal("a new service is not readable"))
+    save(deps, who, None, input, origin).await
 }
 
 pub async fn update_service(
@@ -167,17 +129,37 @@ pub async fn update_service(
     origin: &Origin,
 ) -> Result<ServiceView, AppError> {
     who.require(Permission::Record(RecordKind::Service, Action::Update))?;
+    save(deps, who, Some(id), input, origin).await
+}
+
+/// Writes a new service (`existing` is `None`) or replaces one, with its providers and audit entry.
+async fn save(
+    deps: &Deps,
+    who: &impl Principal,
+    existing: Option<Uuid>,
+    input: &ServiceInput,
+    origin: &Origin,
+) -> Result<ServiceView, AppError> {
     let valid = validate(input)?;
     let tenant = who.tenant_id();
     let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    let old = load(&mut tx, tenant, Some(id), false)
-        .await?
-        .pop()
-        .ok_or_else(|| AppError::NotFound("no such service".into()))?;
+    let (id, old) = match existing {
+        None => (Uuid::now_v7(), None),
+        Some(id) => {
+            let old = load(&mut tx, tenant, Some(id), false)
+                .await?
+                .pop()
+                .ok_or_else(|| AppError::NotFound("no such service".into()))?;
+            (id, Some(old))
+        }
+    };
     sqlx::query(
-        "UPDATE services SET name = $3, duration_minutes = $4, price_minor = $5, currency = $6, \
-         buffer_before_minutes = $7, buffer_after_minutes = $8, colour = $9, resource_kinds = $10 \
-         WHERE id = $1 AND tenant_id = $2",
+        "INSERT INTO services (id, tenant_id, name, duration_minutes, price_minor, currency, buffer_before_minutes, \
+         buffer_after_minutes, colour, resource_kinds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, duration_minutes = EXCLUDED.duration_minutes, \
+           price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency, \
+           buffer_before_minutes = EXCLUDED.buffer_before_minutes, buffer_after_minutes = EXCLUDED.buffer_after_minutes, \
+           colour = EXCLUDED.colour, resource_kinds = EXCLUDED.resource_kinds",
     )
     .bind(id)
     .bind(tenant)
@@ -197,19 +179,27 @@ pub async fn update_service(
         who.actor(),
         origin,
         Entry {
-            action: "service.updated",
+            action: if old.is_some() {
+                "service.updated"
+            } else {
+                "service.created"
+            },
             entity_type: "service",
             entity_id: Some(id),
             changes: Changes::new()
-                .field("name", Some(old.name.as_str()), Some(valid.name.as_str()))
+                .field(
+                    "name",
+                    old.as_ref().map(|o| o.name.as_str()),
+                    Some(valid.name.as_str()),
+                )
                 .field(
                     "duration_minutes",
-                    Some(old.duration_minutes),
+                    old.as_ref().map(|o| o.duration_minutes),
                     Some(input.duration_minutes),
                 )
                 .field(
                     "price_minor",
-                    Some(old.price_minor),
+                    old.as_ref().map(|o| o.price_minor),
                     Some(valid.money.minor),
                 ),
         },
@@ -217,7 +207,7 @@ pub async fn update_service(
     .await?;
     let view = load(&mut tx, tenant, Some(id), false).await?.pop();
     tx.commit().await?;
-    view.ok_or_else(|| AppError::internal("an updated service is not readable"))
+    view.ok_or_else(|| AppError::internal("a saved service is not readable"))
 }
 
 /// Takes a service off the menu; its appointments keep it.
