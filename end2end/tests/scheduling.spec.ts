@@ -89,7 +89,10 @@ test("set up, book from the calendar, see the conflict, move, cancel, find it on
   await expect(page.getByRole("dialog")).toHaveCount(0);
   await expect(booked).toHaveClass(/status-cancelled/);
 
-  // The week view and the month view show it too.
+  // The providers view has a column per provider; the month view has the day.
+  await page.goto(`/calendar?view=providers&date=${day}`);
+  await expect(page.getByRole("columnheader", { name: "Dana" })).toBeVisible();
+  await expect(page.locator("button.cal-appt")).toContainText("Zoe Tester");
   await page.goto(`/calendar?view=month&date=${day}`);
   await expect(page.locator(`.month-cell[data-date="${day}"]`)).toBeVisible();
 

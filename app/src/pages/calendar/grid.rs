@@ -68,17 +68,21 @@ fn lanes(appointments: &[AppointmentView]) -> Vec<(usize, usize)> {
 }
 
 #[component]
-pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, by_provider: bool) -> AnyView {
+pub fn Grid(
+    from: NaiveDate,
+    days: i64,
+    view: CalendarView,
+    by_provider: bool,
+    /// The provider the calendar is filtered to, if any.
+    only: Option<Uuid>,
+) -> AnyView {
     let tz = zone(&view.time_zone);
     let (first, last) = hours(&view, tz);
     let height = (last - first) * 60;
     let mut columns: Vec<Column> = if by_provider {
-        let shown: Vec<Uuid> = view.appointments.iter().map(|a| a.provider_id).collect();
         view.providers
             .iter()
-            .filter(|p| {
-                view.appointments.is_empty() || shown.contains(&p.id) || view.providers.len() <= 12
-            })
+            .filter(|p| only.is_none_or(|id| id == p.id))
             .map(|p| Column {
                 date: from,
                 provider: Some((p.id, p.name.clone())),

@@ -284,8 +284,8 @@ fn Body(q: Query, date: NaiveDate, from: NaiveDate, days: i64, view: CalendarVie
         })}
         {match q.mode {
             Mode::Month => view! { <month::Month q=q.clone() date from view /> }.into_any(),
-            Mode::Providers => view! { <grid::Grid from days view by_provider=true /> }.into_any(),
-            Mode::Day | Mode::Week => view! { <grid::Grid from days view by_provider=false /> }.into_any(),
+            Mode::Providers => view! { <grid::Grid from days view by_provider=true only=q.provider /> }.into_any(),
+            Mode::Day | Mode::Week => view! { <grid::Grid from days view by_provider=false only=q.provider /> }.into_any(),
         }}
     }
     .into_any()
