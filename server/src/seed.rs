@@ -301,20 +301,19 @@ pub async fn demo(deps: &Deps) -> Outcome {
 async fn settle_past(deps: &Deps, tenant: Uuid) -> Result<(), AppError> {
     let mut tx = frontdesk::db::begin_tenant(&deps.pool, tenant).await?;
     sqlx::query(
-        "UPDATE appointments SET status = CASE \
+        "UPDATE appointments a SET status = o.status, \
+           cancel_reason = CASE WHEN o.status = 'cancelled' THEN 'changed plans' END \
+         FROM (SELECT id, CASE \
             WHEN starts_at < now() THEN CASE WHEN abs(hashtext(id::text)) % 100 < 80 THEN 'completed' \
                  WHEN abs(hashtext(id::text)) % 100 < 90 THEN 'cancelled' ELSE 'no_show' END \
             ELSE CASE WHEN abs(hashtext(id::text)) % 100 < 30 THEN 'confirmed' \
-                 WHEN abs(hashtext(id::text)) % 100 < 36 THEN 'cancelled' ELSE 'booked' END END, \
-          cancel_reason = 'changed plans' WHERE tenant_id = $1",
+                 WHEN abs(hashtext(id::text)) % 100 < 36 THEN 'cancelled' ELSE 'booked' END END AS status \
+               FROM appointments WHERE tenant_id = $1) o \
+         WHERE a.id = o.id AND a.tenant_id = $1",
     )
     .bind(tenant)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE appointments SET cancel_reason = NULL WHERE tenant_id = $1 AND status <> 'cancelled'")
-        .bind(tenant)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(())
 }

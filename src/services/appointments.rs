@@ -71,12 +71,12 @@ async fn service_rule(
     })
 }
 
-/// A provider's time zone and working week.
-pub(super) async fn provider_week(
+/// The time zone of an active provider; `None` when there is no such provider.
+pub(super) async fn provider_zone(
     tx: &mut db::TenantTx,
     tenant: Uuid,
     provider: Uuid,
-) -> Result<(Tz, Vec<WorkingSpan>), AppError> {
+) -> Result<Option<Tz>, AppError> {
     let zone: Option<String> = sqlx::query_scalar(
         "SELECT time_zone FROM providers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL",
     )
@@ -84,10 +84,22 @@ pub(super) async fn provider_week(
     .bind(tenant)
     .fetch_optional(&mut **tx)
     .await?;
-    let zone: Tz = zone
-        .ok_or_else(|| AppError::field("provider_id", "there is no such provider"))?
-        .parse()
-        .map_err(|_| AppError::internal("a provider's stored time zone does not parse"))?;
+    zone.map(|z| {
+        z.parse()
+            .map_err(|_| AppError::internal("a provider's stored time zone does not parse"))
+    })
+    .transpose()
+}
+
+/// A provider's time zone and working week.
+pub(super) async fn provider_week(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
+    provider: Uuid,
+) -> Result<(Tz, Vec<WorkingSpan>), AppError> {
+    let zone = provider_zone(tx, tenant, provider)
+        .await?
+        .ok_or_else(|| AppError::field("provider_id", "there is no such provider"))?;
     let rows: Vec<(i16, NaiveTime, NaiveTime)> = sqlx::query_as(
         "SELECT weekday, starts, ends FROM working_hours WHERE provider_id = $1 AND tenant_id = $2",
     )
@@ -108,17 +120,18 @@ pub(super) async fn provider_week(
     Ok((zone, week))
 }
 
-/// Whether `span` lies inside the provider's working hours and outside their time off.
+/// Whether `span` lies inside the provider's working hours (`week`, read
+/// once by the caller) and outside their time off.
 async fn within_hours(
     tx: &mut db::TenantTx,
     tenant: Uuid,
     provider: Uuid,
+    (zone, week): &(Tz, Vec<WorkingSpan>),
     span: Span,
 ) -> Result<bool, AppError> {
-    let (zone, week) = provider_week(tx, tenant, provider).await?;
-    let first = span.start.with_timezone(&zone).date_naive();
-    let last = span.end.with_timezone(&zone).date_naive();
-    let working = working_spans(&week, zone, first, last);
+    let first = span.start.with_timezone(zone).date_naive();
+    let last = span.end.with_timezone(zone).date_naive();
+    let working = working_spans(week, *zone, first, last);
     let off: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM time_off WHERE provider_id = $1 AND tenant_id = $2 AND during && tstzrange($3, $4))",
     )
@@ -286,12 +299,13 @@ async fn insert_bookings(
         ));
     }
     if reason.is_none() {
+        let week = provider_week(&mut tx, tenant, input.provider_id).await?;
         for &start in starts {
             let appointment = Span {
                 start,
                 end: start + rule.duration,
             };
-            if !within_hours(&mut tx, tenant, input.provider_id, appointment).await? {
+            if !within_hours(&mut tx, tenant, input.provider_id, &week, appointment).await? {
                 return Err(outside_hours(starts.len(), start));
             }
         }
@@ -511,6 +525,10 @@ pub async fn reschedule_scoped(
             "A cancelled appointment cannot be moved; book a new one.".into(),
         ));
     }
+    // A series shares its service, provider and resources: read the rules once.
+    let provider = current.provider_id;
+    let rule = service_rule(&mut tx, tenant, current.service_id, provider).await?;
+    let week = provider_week(&mut tx, tenant, provider).await?;
     let mut moves = vec![(current.clone(), starts_at)];
     if let (Scope::Following, Some(series)) = (scope, current.series_id) {
         let later: Vec<Uuid> = sqlx::query_scalar(
@@ -522,7 +540,7 @@ pub async fn reschedule_scoped(
         .bind(current.starts_at)
         .fetch_all(&mut *tx)
         .await?;
-        let (zone, _) = provider_week(&mut tx, tenant, current.provider_id).await?;
+        let zone = week.0;
         let shift = starts_at.with_timezone(&zone).naive_local()
             - current.starts_at.with_timezone(&zone).naive_local();
         for view in load_many(&mut tx, tenant, &later).await? {
@@ -536,21 +554,19 @@ pub async fn reschedule_scoped(
         moves.reverse();
     }
     let count = moves.len();
+    lock_calendars(&mut tx, provider, &current.resource_ids).await?;
     for (view, to) in &moves {
-        let rule = service_rule(&mut tx, tenant, view.service_id, view.provider_id).await?;
         let appointment = Span {
             start: *to,
             end: *to + rule.duration,
         };
-        if reason.is_none() && !within_hours(&mut tx, tenant, view.provider_id, appointment).await?
-        {
+        if reason.is_none() && !within_hours(&mut tx, tenant, provider, &week, appointment).await? {
             return Err(outside_hours(count, *to));
         }
         let blocked = Span {
             start: *to - rule.before,
             end: appointment.end + rule.after,
         };
-        lock_calendars(&mut tx, view.provider_id, &view.resource_ids).await?;
         let moved = sqlx::query(
             "UPDATE appointments SET starts_at = $3, ends_at = $4, blocked = tstzrange($5, $6), \
              override_reason = coalesce($7, override_reason), updated_at = now() WHERE id = $1 AND tenant_id = $2",

@@ -77,12 +77,13 @@ pub async fn range(
     .fetch_all(&mut *tx)
     .await?;
     let appointments = load_many(&mut tx, tenant, &ids).await?;
+    let (services, providers, resources) = catalog::read_all(&mut tx, who).await?;
     tx.commit().await?;
     Ok(CalendarView {
         time_zone: zone.name().to_string(),
-        providers: catalog::list_providers(deps, who).await?,
-        resources: catalog::list_resources(deps, who).await?,
-        services: catalog::list_services(deps, who).await?,
+        providers,
+        resources,
+        services,
         appointments,
     })
 }

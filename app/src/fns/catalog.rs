@@ -29,15 +29,9 @@ pub type Catalog = (Vec<ServiceView>, Vec<ProviderView>, Vec<ResourceView>);
 
 #[server(prefix = "/api", endpoint = "catalog")]
 pub async fn load_catalog() -> Result<Catalog, UiError> {
-    let (deps, who) = (deps()?, staff()?);
-    let services = catalog::list_services(&deps, &who).await;
-    let providers = catalog::list_providers(&deps, &who).await;
-    let resources = catalog::list_resources(&deps, &who).await;
-    Ok((
-        services.map_err(ui_error)?,
-        providers.map_err(ui_error)?,
-        resources.map_err(ui_error)?,
-    ))
+    catalog::list_all(&deps()?, &staff()?)
+        .await
+        .map_err(ui_error)
 }
 
 #[server(prefix = "/api", endpoint = "save-service")]

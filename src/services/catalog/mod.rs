@@ -17,7 +17,52 @@ pub use services::{
     archive_service, create_service, get_service, list_services, update_service, ServiceInput,
 };
 
-use crate::domain::{form::FieldErrors, records::parse_colour};
+use uuid::Uuid;
+
+use super::Deps;
+use crate::{
+    audit::{self, Changes, Entry, Origin},
+    auth::Principal,
+    db,
+    domain::{
+        form::FieldErrors,
+        records::parse_colour,
+        roles::{Action, Permission, RecordKind},
+        views::{ProviderView, ResourceView, ServiceView},
+    },
+    error::AppError,
+};
+
+/// Everything a business offers: active services, providers and resources.
+pub type Catalog = (Vec<ServiceView>, Vec<ProviderView>, Vec<ResourceView>);
+
+/// The whole catalog in one transaction (the settings pages, the booking dialog).
+pub async fn list_all(deps: &Deps, who: &impl Principal) -> Result<Catalog, AppError> {
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let catalog = read_all(&mut tx, who).await?;
+    tx.commit().await?;
+    Ok(catalog)
+}
+
+/// The whole catalog inside the caller's transaction.
+pub(crate) async fn read_all(
+    tx: &mut db::TenantTx,
+    who: &impl Principal,
+) -> Result<Catalog, AppError> {
+    for kind in [
+        RecordKind::Service,
+        RecordKind::Provider,
+        RecordKind::Resource,
+    ] {
+        who.require(Permission::Record(kind, Action::Read))?;
+    }
+    let tenant: Uuid = who.tenant_id();
+    Ok((
+        services::load(tx, tenant, None, false).await?,
+        providers::load(tx, tenant, None).await?,
+        resources::load(tx, tenant, None).await?,
+    ))
+}
 
 /// The colour given, or `default` when none was.
 fn colour_or(errors: &mut FieldErrors, text: &str, default: &str) -> Option<String> {
@@ -36,3 +81,45 @@ fn valid_kind(kind: &str) -> bool {
 }
 
 const KIND_HINT: &str = "a resource kind is a short lower-case word such as room or chair";
+
+/// Sets `archived_at` on a row of `table` (one of the catalog's own tables).
+async fn archive(
+    deps: &Deps,
+    who: &impl Principal,
+    table: &'static str,
+    entity: &'static str,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let done = sqlx::query(&format!(
+        "UPDATE {table} SET archived_at = now() WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL"
+    ))
+    .bind(id)
+    .bind(who.tenant_id())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if done == 0 {
+        return Err(AppError::NotFound(format!("no such {entity}")));
+    }
+    let action = match entity {
+        "service" => "service.archived",
+        "provider" => "provider.archived",
+        _ => "resource.archived",
+    };
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action,
+            entity_type: entity,
+            entity_id: Some(id),
+            changes: Changes::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

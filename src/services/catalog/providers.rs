@@ -2,7 +2,6 @@
 //! spans a day leave breaks) and their time off.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
-use chrono_tz::Tz;
 use uuid::Uuid;
 
 use super::colour_or;
@@ -18,7 +17,7 @@ use crate::{
         views::{ProviderView, TimeOffView},
     },
     error::AppError,
-    services::Deps,
+    services::{appointments::provider_zone, Deps},
 };
 
 #[derive(Debug, Clone, Default)]
@@ -209,7 +208,7 @@ pub async fn archive_provider(
     origin: &Origin,
 ) -> Result<(), AppError> {
     who.require(Permission::Record(RecordKind::Provider, Action::Delete))?;
-    super::resources::archive(deps, who, "providers", "provider", id, origin).await
+    super::archive(deps, who, "providers", "provider", id, origin).await
 }
 
 /// Marks a span when the provider does not work (holiday, sick day).
@@ -288,18 +287,9 @@ pub async fn add_days_off(
         ));
     }
     let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let zone: Option<String> = sqlx::query_scalar(
-        "SELECT time_zone FROM providers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL",
-    )
-    .bind(provider)
-    .bind(who.tenant_id())
-    .fetch_optional(&mut *tx)
-    .await?;
+    let zone = provider_zone(&mut tx, who.tenant_id(), provider).await?;
     tx.commit().await?;
-    let zone: Tz = zone
-        .ok_or_else(|| AppError::NotFound("no such provider".into()))?
-        .parse()
-        .map_err(|_| AppError::internal("a provider's stored time zone does not parse"))?;
+    let zone = zone.ok_or_else(|| AppError::NotFound("no such provider".into()))?;
     let from = instant(zone, first.and_time(NaiveTime::MIN));
     let until = instant(zone, (last + Duration::days(1)).and_time(NaiveTime::MIN));
     add_time_off(deps, who, provider, from, until, reason, origin).await
@@ -365,7 +355,7 @@ type Row = (Uuid, String, String, String, Option<Uuid>);
 type OffRow = (Uuid, Uuid, DateTime<Utc>, DateTime<Utc>, String);
 
 /// One provider (archived too) or all active ones, by name, with their hours.
-async fn load(
+pub(super) async fn load(
     tx: &mut db::TenantTx,
     tenant: Uuid,
     id: Option<Uuid>,

@@ -116,49 +116,7 @@ pub async fn archive_resource(
     origin: &Origin,
 ) -> Result<(), AppError> {
     who.require(Permission::Record(RecordKind::Resource, Action::Delete))?;
-    archive(deps, who, "resources", "resource", id, origin).await
-}
-
-/// Sets `archived_at` on a row of `table` (one of the catalog's own tables).
-pub(super) async fn archive(
-    deps: &Deps,
-    who: &impl Principal,
-    table: &'static str,
-    entity: &'static str,
-    id: Uuid,
-    origin: &Origin,
-) -> Result<(), AppError> {
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let done = sqlx::query(&format!(
-        "UPDATE {table} SET archived_at = now() WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL"
-    ))
-    .bind(id)
-    .bind(who.tenant_id())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if done == 0 {
-        return Err(AppError::NotFound(format!("no such {entity}")));
-    }
-    let action = match entity {
-        "service" => "service.archived",
-        "provider" => "provider.archived",
-        _ => "resource.archived",
-    };
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action,
-            entity_type: entity,
-            entity_id: Some(id),
-            changes: Changes::new(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    super::archive(deps, who, "resources", "resource", id, origin).await
 }
 
 pub async fn list_resources(
@@ -166,7 +124,10 @@ pub async fn list_resources(
     who: &impl Principal,
 ) -> Result<Vec<ResourceView>, AppError> {
     who.require(Permission::Record(RecordKind::Resource, Action::Read))?;
-    load(deps, who, None).await
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let views = load(&mut tx, who.tenant_id(), None).await?;
+    tx.commit().await?;
+    Ok(views)
 }
 
 pub async fn get_resource(
@@ -175,27 +136,26 @@ pub async fn get_resource(
     id: Uuid,
 ) -> Result<ResourceView, AppError> {
     who.require(Permission::Record(RecordKind::Resource, Action::Read))?;
-    load(deps, who, Some(id))
-        .await?
-        .pop()
-        .ok_or_else(|| AppError::NotFound("no such resource".into()))
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let view = load(&mut tx, who.tenant_id(), Some(id)).await?.pop();
+    tx.commit().await?;
+    view.ok_or_else(|| AppError::NotFound("no such resource".into()))
 }
 
-async fn load(
-    deps: &Deps,
-    who: &impl Principal,
+/// One resource (archived too) or all active ones, by kind and name.
+pub(super) async fn load(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
     id: Option<Uuid>,
 ) -> Result<Vec<ResourceView>, AppError> {
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
     let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
         "SELECT id, name, kind FROM resources WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id = $2) \
            AND ($2::uuid IS NOT NULL OR archived_at IS NULL) ORDER BY kind, lower(name), id",
     )
-    .bind(who.tenant_id())
+    .bind(tenant)
     .bind(id)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(rows
         .into_iter()
         .map(|(id, name, kind)| ResourceView { id, name, kind })

@@ -218,7 +218,7 @@ pub async fn archive_service(
     origin: &Origin,
 ) -> Result<(), AppError> {
     who.require(Permission::Record(RecordKind::Service, Action::Delete))?;
-    super::resources::archive(deps, who, "services", "service", id, origin).await
+    super::archive(deps, who, "services", "service", id, origin).await
 }
 
 pub async fn list_services(
@@ -259,7 +259,7 @@ struct Row {
 }
 
 /// One service (`id`) or all active ones, by name.
-async fn load(
+pub(super) async fn load(
     tx: &mut db::TenantTx,
     tenant: Uuid,
     id: Option<Uuid>,

@@ -56,9 +56,9 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
     let typed_enough = move || typed.get().trim().chars().count() > 1;
     let first_service = view.with_value(|v| v.services.first().map(|s| s.id));
     let service = RwSignal::new(first_service);
-    let slot = start;
     let provider = RwSignal::new(
-        slot.provider
+        start
+            .provider
             .or_else(|| view.with_value(|v| v.providers.first().map(|p| p.id))),
     );
     // Preselect one resource of each kind the service needs.
@@ -78,8 +78,8 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
         });
         resources.set(needed);
     });
-    let date = RwSignal::new(slot.at.date().to_string());
-    let time = RwSignal::new(slot.at.time().format("%H:%M").to_string());
+    let date = RwSignal::new(start.at.date().to_string());
+    let time = RwSignal::new(start.at.time().format("%H:%M").to_string());
     let notes = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
     let repeat_weeks = RwSignal::new(String::new());
