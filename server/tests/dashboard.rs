@@ -11,12 +11,12 @@ use frontdesk::{
     services::{
         appointments::{self, Booking},
         calendar::{self, Range},
-        catalog::{self, ProviderInput, ServiceInput},
-        clients::{self, ClientInput},
         dashboard,
     },
 };
-use support::{hours_on, sign_up, staff_of, TestApp, EVERY_DAY};
+use support::{
+    add_client, add_provider, add_service, hours_on, sign_up, staff_of, TestApp, EVERY_DAY,
+};
 
 fn every_day() -> Vec<WorkingSpan> {
     hours_on(&EVERY_DAY, 8, 20)
@@ -30,46 +30,10 @@ async fn the_dashboard_counts_a_fortnight_by_local_day_and_follows_every_change(
     let (deps, origin) = (&app.deps, Origin::default());
     let mut providers = Vec::new();
     for name in ["Dana", "Eli"] {
-        let p = catalog::create_provider(
-            deps,
-            &owner,
-            &ProviderInput {
-                name: name.into(),
-                time_zone: "Europe/Berlin".into(),
-                hours: every_day(),
-                ..Default::default()
-            },
-            &origin,
-        )
-        .await
-        .unwrap();
-        providers.push(p.id);
+        providers.push(add_provider(&app, &owner, name, "Europe/Berlin", every_day()).await);
     }
-    let service = catalog::create_service(
-        deps,
-        &owner,
-        &ServiceInput {
-            name: "Cut".into(),
-            duration_minutes: 30,
-            currency: "EUR".into(),
-            ..Default::default()
-        },
-        &origin,
-    )
-    .await
-    .unwrap();
-    let client = clients::create(
-        deps,
-        &owner,
-        &ClientInput {
-            name: "Ann".into(),
-            ..Default::default()
-        },
-        &origin,
-    )
-    .await
-    .unwrap()
-    .client;
+    let service = add_service(&app, &owner, "Cut", 30, "EUR").await;
+    let client = add_client(&app, &owner, "Ann").await;
     // "Today" is Wednesday 9 December 2026 in Berlin.
     let today = NaiveDate::from_ymd_opt(2026, 12, 9).unwrap();
     let book = |provider: usize, day: u32, hour: u32| {
@@ -78,8 +42,8 @@ async fn the_dashboard_counts_a_fortnight_by_local_day_and_follows_every_change(
             .unwrap()
             .with_timezone(&Utc);
         Booking {
-            client_id: client.id,
-            service_id: service.id,
+            client_id: client,
+            service_id: service,
             provider_id: providers[provider],
             starts_at: Some(starts),
             ..Default::default()

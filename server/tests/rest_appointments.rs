@@ -3,66 +3,31 @@
 
 mod support;
 
-use frontdesk::{
-    audit::Origin,
-    services::{
-        catalog::{self, ProviderInput, ServiceInput},
-        clients::{self, ClientInput},
-    },
-};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{api_key, hours_on, rest, sign_up, staff_of, TestApp, WEEKDAYS};
+use support::{
+    add_client, add_provider, add_service, api_key, hours_on, rest, sign_up, staff_of, TestApp,
+    WEEKDAYS,
+};
 
 #[tokio::test]
 async fn appointments_over_rest() {
     let app = TestApp::spawn().await;
     let north = sign_up(&app, "North Clinic", "owner@north.example").await;
     let owner = staff_of(&north).await;
-    let (deps, origin) = (&app.deps, Origin::default());
-    let hours = hours_on(&WEEKDAYS, 9, 17);
-    let provider = catalog::create_provider(
-        deps,
+    let provider = add_provider(
+        &app,
         &owner,
-        &ProviderInput {
-            name: "Dana".into(),
-            time_zone: "Europe/Berlin".into(),
-            hours,
-            ..Default::default()
-        },
-        &origin,
+        "Dana",
+        "Europe/Berlin",
+        hours_on(&WEEKDAYS, 9, 17),
     )
-    .await
-    .unwrap();
-    let service = catalog::create_service(
-        deps,
-        &owner,
-        &ServiceInput {
-            name: "Massage".into(),
-            duration_minutes: 50,
-            price_minor: 6000,
-            currency: "EUR".into(),
-            ..Default::default()
-        },
-        &origin,
-    )
-    .await
-    .unwrap();
-    let client = clients::create(
-        deps,
-        &owner,
-        &ClientInput {
-            name: "Ann".into(),
-            ..Default::default()
-        },
-        &origin,
-    )
-    .await
-    .unwrap()
-    .client;
+    .await;
+    let service = add_service(&app, &owner, "Massage", 50, "EUR").await;
+    let client = add_client(&app, &owner, "Ann").await;
     let write = api_key(&north, &["appointments:write"]).await;
     let read = api_key(&north, &["appointments:read"]).await;
-    let body = |starts: &str| json!({"client_id": client.id, "service_id": service.id, "provider_id": provider.id, "starts_at": starts});
+    let body = |starts: &str| json!({"client_id": client, "service_id": service, "provider_id": provider, "starts_at": starts});
 
     let (status, booked) = rest(
         &app,
@@ -106,12 +71,12 @@ async fn appointments_over_rest() {
     no_client.as_object_mut().unwrap().remove("client_id");
     let cases = [
         (
-            json!({"client_id": client.id, "service_id": service.id, "provider_id": provider.id, "starts_at": "tomorrow"}),
+            json!({"client_id": client, "service_id": service, "provider_id": provider, "starts_at": "tomorrow"}),
             "starts_at",
         ),
         (no_client, "missing field `client_id`"),
         (
-            json!({"client_id": "x", "service_id": service.id, "provider_id": provider.id, "starts_at": "2026-12-08T09:00:00Z"}),
+            json!({"client_id": "x", "service_id": service, "provider_id": provider, "starts_at": "2026-12-08T09:00:00Z"}),
             "client_id",
         ),
         (wrong_service, "service"),

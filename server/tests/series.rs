@@ -15,11 +15,12 @@ use frontdesk::{
     error::AppError,
     services::{
         appointments::{self, Booking, Listing},
-        catalog::{self, ProviderInput, ServiceInput},
-        clients::{self, ClientInput},
+        catalog,
     },
 };
-use support::{hours_on, sign_up, staff_of, TestApp, EVERY_DAY};
+use support::{
+    add_client, add_provider, add_service, hours_on, sign_up, staff_of, TestApp, EVERY_DAY,
+};
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339)
@@ -40,51 +41,22 @@ struct Desk {
 /// A New York provider working every day 08:00-18:00.
 async fn desk(app: &TestApp) -> Desk {
     let owner = staff_of(&sign_up(app, "Hudson Studio", "owner@hudson.example").await).await;
-    let (deps, origin) = (&app.deps, Origin::default());
-    let hours = hours_on(&EVERY_DAY, 8, 18);
-    let provider = catalog::create_provider(
-        deps,
+    let provider = add_provider(
+        app,
         &owner,
-        &ProviderInput {
-            name: "Jo".into(),
-            time_zone: "America/New_York".into(),
-            hours,
-            ..Default::default()
-        },
-        &origin,
+        "Jo",
+        "America/New_York",
+        hours_on(&EVERY_DAY, 8, 18),
     )
-    .await
-    .unwrap();
-    let service = catalog::create_service(
-        deps,
-        &owner,
-        &ServiceInput {
-            name: "Lesson".into(),
-            duration_minutes: 60,
-            currency: "USD".into(),
-            ..Default::default()
-        },
-        &origin,
-    )
-    .await
-    .unwrap();
-    let client = clients::create(
-        deps,
-        &owner,
-        &ClientInput {
-            name: "Pat".into(),
-            ..Default::default()
-        },
-        &origin,
-    )
-    .await
-    .unwrap();
+    .await;
+    let service = add_service(app, &owner, "Lesson", 60, "USD").await;
+    let client = add_client(app, &owner, "Pat").await;
     Desk {
         owner,
         booking: Booking {
-            client_id: client.client.id,
-            service_id: service.id,
-            provider_id: provider.id,
+            client_id: client,
+            service_id: service,
+            provider_id: provider,
             // Sunday 25 October 2026, 10:00 in New York (EDT, UTC-4).
             starts_at: Some(at("2026-10-25T14:00:00Z")),
             ..Default::default()

@@ -426,3 +426,56 @@ pub fn hours_on(
         })
         .collect()
 }
+
+/// A provider of `owner`'s business working `hours` in `zone`; its id.
+pub async fn add_provider(
+    app: &TestApp,
+    owner: &frontdesk::auth::Staff,
+    name: &str,
+    zone: &str,
+    hours: Vec<frontdesk::domain::scheduling::WorkingSpan>,
+) -> Uuid {
+    let input = frontdesk::services::catalog::ProviderInput {
+        name: name.into(),
+        time_zone: zone.into(),
+        hours,
+        ..Default::default()
+    };
+    frontdesk::services::catalog::create_provider(&app.deps, owner, &input, &Default::default())
+        .await
+        .unwrap()
+        .id
+}
+
+/// A service of `minutes` with no buffers, resources or price; its id.
+pub async fn add_service(
+    app: &TestApp,
+    owner: &frontdesk::auth::Staff,
+    name: &str,
+    minutes: i32,
+    currency: &str,
+) -> Uuid {
+    let input = frontdesk::services::catalog::ServiceInput {
+        name: name.into(),
+        duration_minutes: minutes,
+        currency: currency.into(),
+        ..Default::default()
+    };
+    frontdesk::services::catalog::create_service(&app.deps, owner, &input, &Default::default())
+        .await
+        .unwrap()
+        .id
+}
+
+/// A client with only a name; its id.
+pub async fn add_client(app: &TestApp, owner: &frontdesk::auth::Staff, name: &str) -> Uuid {
+    let input = frontdesk::services::clients::ClientInput {
+        name: name.into(),
+        ..Default::default()
+    };
+    frontdesk::services::clients::create(&app.deps, owner, &input, &Default::default())
+        .await
+        .unwrap()
+        .client
+        .id
+}
