@@ -29,6 +29,52 @@ pub struct Config {
     pub site: SiteConfig,
     pub auth: AuthConfig,
     pub mail: MailConfig,
+    pub redis: RedisConfig,
+    pub cache: CacheConfig,
+    pub rate_limit: RateLimitConfig,
+}
+
+/// The Redis that instances share; unset means one instance on in-process stand-ins.
+#[derive(Clone)]
+pub struct RedisConfig {
+    /// `redis://`, `rediss://`, `redis-cluster://` or `redis-sentinel://`. Holds credentials.
+    pub url: Option<String>,
+    pub pool_size: usize,
+    /// Per command (cache reads and writes, health).
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &self.url.as_ref().map(|_| "<redacted>"))
+            .field("pool_size", &self.pool_size)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// The read cache.
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    pub enabled: bool,
+    /// Size of the in-process cache used without Redis.
+    pub local_max_bytes: u64,
+}
+
+/// Rate limits.
+#[derive(Debug, Clone)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub policies: crate::ratelimit::Policies,
+    /// A shared decision slower than this is made in-process instead.
+    pub redis_timeout: Duration,
+    /// Addresses (or networks) never limited: internal callers, monitors.
+    pub allow_ips: Vec<ipnet::IpNet>,
+    /// API key ids never limited.
+    pub allow_keys: Vec<uuid::Uuid>,
+    /// Addresses (or networks) refused outright.
+    pub deny_ips: Vec<ipnet::IpNet>,
 }
 
 /// Sessions and sign-in throttling.
@@ -137,6 +183,9 @@ impl std::fmt::Debug for Config {
             .field("site", &self.site)
             .field("auth", &self.auth)
             .field("mail", &self.mail)
+            .field("redis", &self.redis)
+            .field("cache", &self.cache)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -366,7 +415,85 @@ impl Config {
             outbox_dir: env.string("MAIL_OUTBOX_DIR", ".data/outbox").into(),
         };
 
+        let redis = RedisConfig {
+            url: env.parse_with(
+                "REDIS_URL",
+                None,
+                "a redis://, rediss://, redis-cluster:// or redis-sentinel:// URL",
+                |v| {
+                    [
+                        "redis://",
+                        "rediss://",
+                        "redis-cluster://",
+                        "rediss-cluster://",
+                        "redis-sentinel://",
+                        "rediss-sentinel://",
+                    ]
+                    .iter()
+                    .any(|scheme| v.starts_with(scheme))
+                    .then(|| Some(v.to_string()))
+                },
+            )?,
+            pool_size: env.parse_positive("REDIS_POOL_SIZE", 4, "a whole number above 0")?,
+            timeout: Duration::from_millis(env.parse_positive(
+                "REDIS_TIMEOUT_MS",
+                250,
+                "a whole number of milliseconds above 0",
+            )?),
+        };
+        let cache = CacheConfig {
+            enabled: env.parse_with("CACHE_ENABLED", true, "true or false", parse_bool)?,
+            local_max_bytes: 1024
+                * 1024
+                * env.parse_positive::<u64>(
+                    "CACHE_LOCAL_MAX_MB",
+                    64,
+                    "a whole number of megabytes above 0",
+                )?,
+        };
+        let rate_limit = RateLimitConfig {
+            enabled: env.parse_with("RATE_LIMIT_ENABLED", true, "true or false", parse_bool)?,
+            policies: {
+                let texts: Vec<String> = crate::ratelimit::POLICY_VARIABLES
+                    .iter()
+                    .map(|(name, _, default)| env.string(name, default))
+                    .collect();
+                let texts: [&str; 8] = std::array::from_fn(|i| texts[i].as_str());
+                crate::ratelimit::Policies::from_texts(texts).map_err(|i| ConfigError {
+                    variable: crate::ratelimit::POLICY_VARIABLES[i].0,
+                    problem: "is malformed".into(),
+                    expected: "a rate such as 100/min, or windows such as 10/s,100/min (units s, min, h, day)",
+                })?
+            },
+            redis_timeout: Duration::from_millis(env.parse_positive(
+                "RATE_LIMIT_REDIS_TIMEOUT_MS",
+                50,
+                "a whole number of milliseconds above 0",
+            )?),
+            allow_ips: env.parse_with(
+                "RATE_LIMIT_ALLOW_IPS",
+                Vec::new(),
+                "addresses or networks such as 10.0.0.0/8, separated by commas",
+                parse_networks,
+            )?,
+            allow_keys: env.parse_with(
+                "RATE_LIMIT_ALLOW_KEYS",
+                Vec::new(),
+                "API key ids (UUIDs) separated by commas",
+                |v| v.split(',').map(|k| k.trim().parse().ok()).collect(),
+            )?,
+            deny_ips: env.parse_with(
+                "RATE_LIMIT_DENY_IPS",
+                Vec::new(),
+                "addresses or networks such as 203.0.113.7, separated by commas",
+                parse_networks,
+            )?,
+        };
+
         Ok(Config {
+            redis,
+            cache,
+            rate_limit,
             auth,
             mail,
             app_env,
@@ -380,6 +507,19 @@ impl Config {
             site,
         })
     }
+}
+
+/// `10.0.0.0/8, 192.168.1.7`: networks, or single addresses.
+fn parse_networks(v: &str) -> Option<Vec<ipnet::IpNet>> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .ok()
+                .or_else(|| p.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+        })
+        .collect()
 }
 
 fn parse_bool(v: &str) -> Option<bool> {
@@ -522,6 +662,37 @@ mod tests {
         assert_eq!(c.http.public_url, "https://desk.example.com");
         let err = config(&[("DATABASE_MIN_CONNECTIONS", "20")]).err().unwrap();
         assert_eq!(err.variable, "DATABASE_MIN_CONNECTIONS");
+    }
+
+    #[test]
+    fn redis_and_rate_limits_are_optional_and_checked() {
+        let c = config(&[]).unwrap();
+        assert!(c.redis.url.is_none());
+        assert!(c.cache.enabled && c.rate_limit.enabled);
+        assert_eq!(c.rate_limit.redis_timeout, Duration::from_millis(50));
+        let err = config(&[("REDIS_URL", "http://cache:6379")]).err().unwrap();
+        assert_eq!(err.variable, "REDIS_URL");
+        let c = config(&[("REDIS_URL", "redis://:s3cret@cache:6379/0")]).unwrap();
+        assert!(!format!("{c:?}").contains("s3cret"));
+        let err = config(&[("RATE_LIMIT_WRITE", "20 per minute")])
+            .err()
+            .unwrap();
+        assert_eq!(err.variable, "RATE_LIMIT_WRITE");
+        let c = config(&[
+            ("RATE_LIMIT_EVENTS", "5/s,50/min"),
+            ("RATE_LIMIT_ALLOW_IPS", "10.0.0.0/8, 192.168.1.7"),
+            ("RATE_LIMIT_DENY_IPS", "203.0.113.7"),
+        ])
+        .unwrap();
+        assert_eq!(c.rate_limit.policies.events.tiers.len(), 2);
+        assert_eq!(c.rate_limit.allow_ips.len(), 2);
+        assert!(
+            c.rate_limit.deny_ips[0].contains(&"203.0.113.7".parse::<std::net::IpAddr>().unwrap())
+        );
+        let err = config(&[("RATE_LIMIT_ALLOW_IPS", "10.0.0.300")])
+            .err()
+            .unwrap();
+        assert_eq!(err.variable, "RATE_LIMIT_ALLOW_IPS");
     }
 
     #[test]

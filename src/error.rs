@@ -50,6 +50,8 @@ pub enum AppError {
     RateLimited {
         message: String,
         retry_after: Duration,
+        /// The policy that denied (`write`, `sign_in`...), when a named limit did.
+        limit: Option<String>,
     },
     /// A dependency is down; the message names it, not its address.
     #[error("{0}")]
@@ -127,6 +129,7 @@ impl AppError {
             StatusCode::TOO_MANY_REQUESTS => AppError::RateLimited {
                 message: "too many requests".into(),
                 retry_after: Duration::from_secs(1),
+                limit: None,
             },
             StatusCode::SERVICE_UNAVAILABLE => {
                 AppError::Unavailable("the service is temporarily unavailable".into())
@@ -145,6 +148,13 @@ impl AppError {
         );
         if let AppError::Invalid(fields) = self {
             body.error.fields = Some(fields.clone());
+        }
+        if let AppError::RateLimited {
+            retry_after, limit, ..
+        } = self
+        {
+            body.error.limit = limit.clone();
+            body.error.retry_after = Some(retry_after.as_secs().max(1));
         }
         body
     }
@@ -265,10 +275,13 @@ mod tests {
         let err = AppError::RateLimited {
             message: "too many sign-in attempts".into(),
             retry_after: Duration::from_secs(42),
+            limit: Some("sign_in".into()),
         };
         let (status, body, retry) = body_of(err).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(body["error"]["message"], "too many sign-in attempts");
+        assert_eq!(body["error"]["limit"], "sign_in");
+        assert_eq!(body["error"]["retry_after"], 42);
         assert_eq!(retry.unwrap(), "42");
     }
 }

@@ -10,6 +10,8 @@ pub mod audit;
 #[cfg(feature = "server")]
 pub mod auth;
 #[cfg(feature = "server")]
+pub mod cache;
+#[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
 pub mod db;
@@ -17,6 +19,10 @@ pub mod db;
 pub mod error;
 #[cfg(feature = "server")]
 pub mod mail;
+#[cfg(feature = "server")]
+pub mod ratelimit;
+#[cfg(feature = "server")]
+pub mod redis;
 #[cfg(feature = "server")]
 pub mod request_context;
 #[cfg(feature = "server")]

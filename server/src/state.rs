@@ -4,8 +4,11 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use frontdesk::{
+    cache::Cache,
     config::Config,
     mail::{MailError, Mailer},
+    ratelimit::Limiter,
+    redis::Redis,
     services::Deps,
 };
 use leptos::config::{Env, LeptosOptions};
@@ -21,22 +24,49 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Fails when the mail outbox cannot be set up.
-    pub fn new(config: Config, pool: PgPool) -> Result<Self, MailError> {
+    /// Fails when the mail outbox cannot be set up or `REDIS_URL` is not
+    /// usable. Connecting to Redis goes on in the background: an instance
+    /// starts while Redis is down, on its in-process stand-ins.
+    pub fn new(config: Config, pool: PgPool) -> Result<Self, StateError> {
         let leptos = leptos_options(&config);
         let config = Arc::new(config);
         let mailer = Mailer::from_config(&config.mail)?;
+        let redis = match &config.redis.url {
+            Some(url) => Some(
+                Redis::connect(&config.redis, url)
+                    .map_err(|err| StateError::Redis(format!("{:?}", err.kind())))?,
+            ),
+            None => None,
+        };
+        let cache = Cache::new(&config.cache, redis.clone());
+        let limiter = Limiter::new(
+            config.rate_limit.policies.clone(),
+            redis.clone(),
+            config.rate_limit.redis_timeout,
+        );
         Ok(Self {
             deps: Deps {
                 pool: pool.clone(),
                 mailer,
                 config: config.clone(),
+                cache,
+                limiter,
+                redis,
             },
             config,
             pool,
             leptos,
         })
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// The URL's text stays out of the message: it may hold a password.
+    #[error("configuration error: REDIS_URL cannot be used ({0}); expected a redis:// URL with host and port")]
+    Redis(String),
 }
 
 impl FromRef<AppState> for LeptosOptions {

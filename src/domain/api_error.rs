@@ -24,6 +24,12 @@ pub struct ApiError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "server", schema(value_type = Option<std::collections::BTreeMap<String, String>>))]
     pub fields: Option<FieldErrors>,
+    /// For 429: the limit that was reached (`read`, `write`, `sign_in`, `api`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    /// For 429: seconds until a retry can succeed (also in `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiErrorBody {
@@ -38,6 +44,8 @@ impl ApiErrorBody {
                 message: message.into(),
                 request_id,
                 fields: None,
+                limit: None,
+                retry_after: None,
             },
         }
     }

@@ -222,6 +222,7 @@ fn locked(until: chrono::DateTime<Utc>) -> AppError {
     AppError::RateLimited {
         message,
         retry_after,
+        limit: None,
     }
 }
 

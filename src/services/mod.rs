@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::{config::Config, mail::Mailer};
+use crate::{cache::Cache, config::Config, mail::Mailer, ratelimit::Limiter, redis::Redis};
 
 pub mod accounts;
 pub mod api_keys;
@@ -27,6 +27,11 @@ pub struct Deps {
     pub pool: PgPool,
     pub mailer: Mailer,
     pub config: Arc<Config>,
+    /// Hot reads; shared through Redis when configured.
+    pub cache: Cache,
+    pub limiter: Limiter,
+    /// The shared Redis, when configured (for its health).
+    pub redis: Option<Redis>,
 }
 
 impl Deps {

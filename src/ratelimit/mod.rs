@@ -1,0 +1,280 @@
+//! Rate limits that hold across instances.
+//!
+//! With Redis, each decision is one `EVALSHA` of a sliding-window script
+//! (exact across instances: the script runs atomically on Redis's clock).
+//! Without Redis, or when it fails or takes longer than the configured
+//! timeout, the same policy is enforced in-process. A key denied until T is
+//! denied locally until T without asking Redis again.
+
+mod local;
+pub mod policy;
+mod window;
+
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use fred::types::scripts::Script;
+use moka::sync::Cache;
+
+pub use policy::{Policies, Policy, Tier, POLICY_VARIABLES};
+pub use window::Outcome;
+
+use self::local::LocalWindows;
+use crate::{error::AppError, redis::Redis};
+
+const SCRIPT: &str = include_str!("sliding_window.lua");
+
+/// Who decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The shared limiter in Redis.
+    Shared,
+    /// This instance alone (no Redis, or Redis unavailable).
+    Local,
+    /// A denial remembered from an earlier decision.
+    Remembered,
+}
+
+/// One decision, with what the response headers report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub policy: &'static str,
+    /// The window reported (the denying one, else the one with least room).
+    pub tier: Tier,
+    pub remaining: u32,
+    /// Until the reported window has room for one more request.
+    pub reset: Duration,
+    pub retry_after: Option<Duration>,
+    pub source: Source,
+}
+
+impl Decision {
+    /// The 429 for a denial: which limit, and when to retry.
+    pub fn error(&self) -> AppError {
+        let wait = self.retry_after.unwrap_or(self.reset);
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let unit = if secs == 1 { "second" } else { "seconds" };
+        AppError::RateLimited {
+            message: format!(
+                "Too many requests: the {} limit is {}. Try again in {secs} {unit}.",
+                self.policy.replace('_', " "),
+                self.tier
+            ),
+            retry_after: Duration::from_secs(secs),
+            limit: Some(self.policy.to_string()),
+        }
+    }
+
+    /// `(name, value)` pairs: the IETF `RateLimit-*` fields and the
+    /// `X-RateLimit-*` ones older clients read, plus `RateLimit-Policy`.
+    pub fn headers(&self) -> [(&'static str, String); 7] {
+        let reset = self.reset.as_secs_f64().ceil() as u64;
+        let limit = self.tier.limit.to_string();
+        let remaining = self.remaining.to_string();
+        [
+            ("ratelimit-limit", limit.clone()),
+            ("ratelimit-remaining", remaining.clone()),
+            ("ratelimit-reset", reset.to_string()),
+            (
+                "ratelimit-policy",
+                format!("{};w={}", self.tier.limit, self.tier.window.as_secs()),
+            ),
+            ("x-ratelimit-limit", limit),
+            ("x-ratelimit-remaining", remaining),
+            ("x-ratelimit-reset", reset.to_string()),
+        ]
+    }
+}
+
+#[derive(Clone)]
+pub struct Limiter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    policies: Policies,
+    redis: Option<Redis>,
+    timeout: Duration,
+    script: Script,
+    local: LocalWindows,
+    /// `policy:key` → denied until (ms since the epoch).
+    denied: Cache<String, u64>,
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter")
+            .field("shared", &self.inner.redis.is_some())
+            .finish()
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Limiter {
+    /// Shared through `redis` when given; `timeout` bounds each Redis decision.
+    pub fn new(policies: Policies, redis: Option<Redis>, timeout: Duration) -> Self {
+        let longest = [
+            &policies.read,
+            &policies.write,
+            &policies.anonymous,
+            &policies.sign_in,
+            &policies.upload,
+            &policies.share_links,
+            &policies.api,
+            &policies.events,
+        ]
+        .iter()
+        .map(|p| p.longest())
+        .max()
+        .unwrap_or(Duration::from_secs(60));
+        Self {
+            inner: Arc::new(Inner {
+                policies,
+                redis,
+                timeout,
+                script: Script::from_lua(SCRIPT),
+                local: LocalWindows::new(200_000, longest),
+                denied: Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(longest)
+                    .build(),
+            }),
+        }
+    }
+
+    pub fn policies(&self) -> &Policies {
+        &self.inner.policies
+    }
+
+    /// Decides one request of `policy` for `key` (such as `tenant:user:ip`).
+    pub async fn check(&self, policy: &Policy, key: &str) -> Decision {
+        let inner = &self.inner;
+        let id = format!("{}:{key}", policy.name);
+        let now = now_ms();
+        if let Some(until) = inner.denied.get(&id).filter(|until| *until > now) {
+            let wait = Duration::from_millis(until - now);
+            return Decision {
+                allowed: false,
+                policy: policy.name,
+                tier: policy.tiers[0],
+                remaining: 0,
+                reset: wait,
+                retry_after: Some(wait),
+                source: Source::Remembered,
+            };
+        }
+        let (outcome, source) = match self.shared(policy, &id).await {
+            Some(outcome) => {
+                if outcome.allowed {
+                    inner.local.record(policy, &id, now);
+                }
+                (outcome, Source::Shared)
+            }
+            None => (inner.local.decide(policy, &id, now), Source::Local),
+        };
+        if !outcome.allowed {
+            inner.denied.insert(id, now + outcome.retry_ms);
+        }
+        Decision {
+            allowed: outcome.allowed,
+            policy: policy.name,
+            tier: policy.tiers[outcome.tier],
+            remaining: outcome.remaining,
+            reset: Duration::from_millis(outcome.reset_ms),
+            retry_after: (!outcome.allowed).then(|| Duration::from_millis(outcome.retry_ms)),
+            source,
+        }
+    }
+
+    /// The shared decision, or `None` when Redis is absent, down or slow.
+    async fn shared(&self, policy: &Policy, id: &str) -> Option<Outcome> {
+        let inner = &self.inner;
+        let redis = inner.redis.as_ref().filter(|r| r.usable())?;
+        // One hash slot for all windows of a key (Redis Cluster).
+        let keys: Vec<String> = policy
+            .tiers
+            .iter()
+            .map(|t| format!("fd:rl:{{{id}}}:{}", t.window_ms()))
+            .collect();
+        let mut args: Vec<String> = vec![format!(
+            "{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        )];
+        for tier in &policy.tiers {
+            args.push(tier.limit.to_string());
+            args.push(tier.window_ms().to_string());
+        }
+        let client = redis.pool().next();
+        let call = inner
+            .script
+            .evalsha_with_reload::<Vec<i64>, _, _>(client, keys, args);
+        let result = tokio::time::timeout(inner.timeout, call).await;
+        match result {
+            Ok(Ok(values)) if values.len() == 5 => {
+                redis.succeeded();
+                let tier = usize::try_from(values[1] - 1).unwrap_or(0);
+                Some(Outcome {
+                    allowed: values[0] == 1,
+                    tier: tier.min(policy.tiers.len() - 1),
+                    remaining: u32::try_from(values[2]).unwrap_or(0),
+                    reset_ms: u64::try_from(values[3]).unwrap_or(0),
+                    retry_ms: u64::try_from(values[4]).unwrap_or(0),
+                })
+            }
+            Ok(Ok(values)) => {
+                redis.failed("rate limit", &format!("unexpected reply {values:?}"));
+                None
+            }
+            Ok(Err(err)) => {
+                redis.failed("rate limit", &err);
+                None
+            }
+            Err(_) => {
+                redis.failed("rate limit", &"no answer within the timeout");
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn in_process_limits_hold_and_denials_name_the_limit() {
+        let mut policies = Policies::defaults();
+        policies.write = Policy::parse("write", "2/min").unwrap();
+        let limiter = Limiter::new(policies.clone(), None, Duration::from_millis(50));
+        let first = limiter.check(&policies.write, "t:u:ip").await;
+        assert!(first.allowed && first.source == Source::Local);
+        assert_eq!(first.remaining, 1);
+        assert!(limiter.check(&policies.write, "t:u:ip").await.allowed);
+        let denied = limiter.check(&policies.write, "t:u:ip").await;
+        assert!(!denied.allowed);
+        assert!(denied.retry_after.unwrap() > Duration::from_secs(59));
+        // Another key has its own budget.
+        assert!(limiter.check(&policies.write, "t:u2:ip").await.allowed);
+        // The next one is answered from the remembered denial.
+        let again = limiter.check(&policies.write, "t:u:ip").await;
+        assert_eq!(again.source, Source::Remembered);
+        let message = denied.error().to_string();
+        assert!(
+            message.contains("write limit is 2 per minute") && message.contains("Try again in 60"),
+            "{message}"
+        );
+        let headers = denied.headers();
+        assert_eq!(headers[0], ("ratelimit-limit", "2".to_string()));
+        assert_eq!(headers[1], ("ratelimit-remaining", "0".to_string()));
+        assert_eq!(headers[3], ("ratelimit-policy", "2;w=60".to_string()));
+    }
+}
