@@ -32,6 +32,9 @@ pub enum AppError {
     CrossSite,
     #[error("you do not have permission to do this")]
     Forbidden,
+    /// The client's address is on the deny-list.
+    #[error("requests from this address are blocked")]
+    Blocked,
     #[error("{0}")]
     NotFound(String),
     #[error("this address does not accept that method")]
@@ -72,7 +75,7 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized | AppError::InvalidCredentials(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::CrossSite | AppError::Blocked => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -91,6 +94,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::InvalidCredentials(_) => "invalid_credentials",
             AppError::Forbidden => "forbidden",
+            AppError::Blocked => "blocked",
             AppError::CrossSite => "cross_site_request",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",

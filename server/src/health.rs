@@ -21,6 +21,10 @@ pub struct Health {
 #[derive(Debug, Serialize)]
 pub struct Checks {
     pub database: Check,
+    /// Present when `REDIS_URL` is set. Not required: without Redis the
+    /// instance serves on its in-process cache and limits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<Check>,
 }
 
 #[derive(Debug, Serialize)]
@@ -60,6 +64,25 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             }
         }
     };
+    let redis = match &state.deps.redis {
+        Some(redis) => Some(match redis.ping(CHECK_TIMEOUT).await {
+            Ok(latency) => Check {
+                status: "ok",
+                required: false,
+                latency_ms: (latency.as_secs_f64() * 100_000.0).round() / 100.0,
+                schema_version: None,
+                error: None,
+            },
+            Err(problem) => Check {
+                status: "down",
+                required: false,
+                latency_ms: CHECK_TIMEOUT.as_secs_f64() * 1000.0,
+                schema_version: None,
+                error: Some(problem),
+            },
+        }),
+        None => None,
+    };
     let healthy = !(database.required && database.status != "ok");
     let status = if healthy {
         StatusCode::OK
@@ -69,7 +92,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let body = Health {
         status: if healthy { "ok" } else { "unavailable" },
         version: env!("CARGO_PKG_VERSION"),
-        checks: Checks { database },
+        checks: Checks { database, redis },
     };
     (
         status,

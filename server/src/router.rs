@@ -34,6 +34,7 @@ use crate::{
         csrf::{reject_cross_site, TrustedOrigin},
         error_bodies::{json_error_bodies, BodyLimit},
         principal::load_principal,
+        rate_limit::{client_address, rate_limit},
         request_id::{
             drop_malformed_request_id, request_id_of, scope_request_id, MakeRequestUuidV7,
             X_REQUEST_ID,
@@ -144,7 +145,9 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        .layer(from_fn_with_state(state.clone(), rate_limit))
         .layer(from_fn_with_state(state.clone(), load_principal))
+        .layer(from_fn_with_state(state.clone(), client_address))
         .layer(sessions)
         .layer(from_fn_with_state(trusted, reject_cross_site))
         // Layers run outside-in from the last one added to the first.

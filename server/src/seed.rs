@@ -291,6 +291,8 @@ pub async fn demo(deps: &Deps) -> Outcome {
         day += Duration::days(1);
     }
     settle_past(deps, owner.tenant_id).await?;
+    // Bulk SQL bypasses the services: drop whatever a running instance cached.
+    deps.cache.invalidate_all(owner.tenant_id).await;
     println!("Demo business created: {booked} appointments, 300 clients.");
     println!("Sign in at /signin as {DEMO_EMAIL} with password {password}");
     Ok(())
@@ -462,6 +464,7 @@ pub async fn scale(deps: &Deps) -> Result<(Staff, Option<String>), Box<dyn std::
         .execute(&deps.pool)
         .await?;
     sqlx::query("ANALYZE clients").execute(&deps.pool).await?;
+    deps.cache.invalidate_all(owner.tenant_id).await;
     Ok((owner, password))
 }
 

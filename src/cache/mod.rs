@@ -31,6 +31,7 @@ use std::{
 };
 
 use serde::{de::DeserializeOwned, Serialize};
+use sha2::Digest;
 use uuid::Uuid;
 
 pub use stats::Counts;
@@ -341,6 +342,12 @@ impl Cache {
             }
         };
         let generations: Vec<String> = generations.iter().map(u64::to_string).collect();
+        // Long parameters (search text) are hashed to keep keys short.
+        let params = if params.len() > 96 {
+            hex::encode(sha2::Sha256::digest(params.as_bytes()))
+        } else {
+            params.to_string()
+        };
         Some(format!(
             "fd:c1:{tenant}:{}:{}:{params}",
             ns.name(),

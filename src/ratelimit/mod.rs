@@ -26,6 +26,10 @@ use crate::{error::AppError, redis::Redis};
 
 const SCRIPT: &str = include_str!("sliding_window.lua");
 
+/// Marks a request from an allow-listed address or key: no limit applies.
+#[derive(Debug, Clone, Copy)]
+pub struct Exempt;
+
 /// Who decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {

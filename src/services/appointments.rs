@@ -11,6 +11,7 @@ use super::Deps;
 use crate::{
     audit::{self, Changes, Entry, Origin},
     auth::Principal,
+    cache::{Entity, Namespace},
     db,
     domain::{
         records::{AppointmentStatus, Scope},
@@ -352,6 +353,7 @@ async fn insert_bookings(
     }
     let views = load_many(&mut tx, tenant, &ids).await?;
     tx.commit().await?;
+    deps.cache.invalidate(tenant, Entity::Appointments).await;
     Ok(views)
 }
 
@@ -477,6 +479,9 @@ pub async fn cancel_scoped(
     }
     let views = load_many(&mut tx, tenant, &ids).await?;
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Appointments)
+        .await;
     Ok(views)
 }
 
@@ -612,6 +617,9 @@ pub async fn reschedule_scoped(
     let ids: Vec<Uuid> = moves.iter().map(|(v, _)| v.id).collect();
     let views = load_many(&mut tx, tenant, &ids).await?;
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Appointments)
+        .await;
     Ok(views)
 }
 
@@ -741,6 +749,9 @@ pub async fn set_status(
     .await?;
     let view = load(&mut tx, who.tenant_id(), id).await?;
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Appointments)
+        .await;
     Ok(view)
 }
 
@@ -789,29 +800,42 @@ pub async fn list(
         ));
     }
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT a.id FROM appointments a WHERE a.tenant_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
-           AND ($4::uuid IS NULL OR a.provider_id = $4) AND ($5::uuid IS NULL OR a.client_id = $5) \
-           AND ($6::uuid IS NULL OR (a.starts_at, a.id) > (SELECT starts_at, id FROM appointments WHERE id = $6 AND tenant_id = $1)) \
-         ORDER BY a.starts_at, a.id LIMIT $7",
-    )
-    .bind(tenant)
-    .bind(from)
-    .bind(to)
-    .bind(query.provider_id)
-    .bind(query.client_id)
-    .bind(query.after)
-    .bind(PAGE as i64 + 1)
-    .fetch_all(&mut *tx)
-    .await?;
-    let more = ids.len() > PAGE;
-    let views = load_many(&mut tx, tenant, &ids[..ids.len().min(PAGE)]).await?;
-    tx.commit().await?;
-    let next = more
-        .then(|| views.last().map(|v: &AppointmentView| v.id))
-        .flatten();
-    Ok((views, next))
+    let id = |v: Option<Uuid>| v.map(|id| id.simple().to_string()).unwrap_or_default();
+    let params = format!(
+        "list:{}:{}:{}:{}:{}",
+        from.timestamp_micros(),
+        to.timestamp_micros(),
+        id(query.provider_id),
+        id(query.client_id),
+        id(query.after)
+    );
+    deps.cache
+        .get_or_compute(Namespace::Appointments, tenant, &params, || async {
+            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+            let ids: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT a.id FROM appointments a WHERE a.tenant_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
+                   AND ($4::uuid IS NULL OR a.provider_id = $4) AND ($5::uuid IS NULL OR a.client_id = $5) \
+                   AND ($6::uuid IS NULL OR (a.starts_at, a.id) > (SELECT starts_at, id FROM appointments WHERE id = $6 AND tenant_id = $1)) \
+                 ORDER BY a.starts_at, a.id LIMIT $7",
+            )
+            .bind(tenant)
+            .bind(from)
+            .bind(to)
+            .bind(query.provider_id)
+            .bind(query.client_id)
+            .bind(query.after)
+            .bind(PAGE as i64 + 1)
+            .fetch_all(&mut *tx)
+            .await?;
+            let more = ids.len() > PAGE;
+            let views = load_many(&mut tx, tenant, &ids[..ids.len().min(PAGE)]).await?;
+            tx.commit().await?;
+            let next = more
+                .then(|| views.last().map(|v: &AppointmentView| v.id))
+                .flatten();
+            Ok((views, next))
+        })
+        .await
 }
 
 /// A client's appointments, newest first (their timeline).

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{appointments::load_many, catalog, Deps};
 use crate::{
     auth::Principal,
+    cache::Namespace,
     db,
     domain::{
         roles::{Action, Permission, RecordKind},
@@ -41,19 +42,55 @@ pub(super) async fn tenant_zone(tx: &mut db::TenantTx, tenant: Uuid) -> Result<T
         .map_err(|_| AppError::internal("the business's stored time zone does not parse"))
 }
 
+/// The business's time zone, cached (it changes only with its settings).
+pub(super) async fn cached_zone(deps: &Deps, tenant: Uuid) -> Result<Tz, AppError> {
+    let name: String = deps
+        .cache
+        .get_or_compute(Namespace::Tenant, tenant, "zone", || async {
+            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+            let zone = tenant_zone(&mut tx, tenant).await?;
+            tx.commit().await?;
+            Ok(zone.name().to_string())
+        })
+        .await?;
+    name.parse()
+        .map_err(|_| AppError::internal("the business's stored time zone does not parse"))
+}
+
 pub async fn range(
     deps: &Deps,
     who: &impl Principal,
     range: Range,
 ) -> Result<CalendarView, AppError> {
     who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
+    catalog::require_read(who)?;
     if !(1..=MAX_DAYS).contains(&range.days) {
         return Err(AppError::field(
             "days",
             format!("show 1 to {MAX_DAYS} days at a time"),
         ));
     }
-    let tenant = who.tenant_id();
+    let params = format!(
+        "range:{}:{}:{}:{}",
+        range.from,
+        range.days,
+        range
+            .provider_id
+            .map(|id| id.simple().to_string())
+            .unwrap_or_default(),
+        range
+            .resource_id
+            .map(|id| id.simple().to_string())
+            .unwrap_or_default(),
+    );
+    deps.cache
+        .get_or_compute(Namespace::Appointments, who.tenant_id(), &params, || {
+            read_range(deps, who.tenant_id(), range)
+        })
+        .await
+}
+
+async fn read_range(deps: &Deps, tenant: Uuid, range: Range) -> Result<CalendarView, AppError> {
     let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
     let zone = tenant_zone(&mut tx, tenant).await?;
     let start = instant(zone, range.from.and_time(NaiveTime::MIN));
@@ -77,7 +114,7 @@ pub async fn range(
     .fetch_all(&mut *tx)
     .await?;
     let appointments = load_many(&mut tx, tenant, &ids).await?;
-    let (services, providers, resources) = catalog::read_all(&mut tx, who).await?;
+    let (services, providers, resources) = catalog::load_all(&mut tx, tenant).await?;
     tx.commit().await?;
     Ok(CalendarView {
         time_zone: zone.name().to_string(),

@@ -6,6 +6,7 @@ use super::Deps;
 use crate::{
     audit::{self, Changes, Entry, Origin},
     auth::Principal,
+    cache::{Entity, Namespace},
     db,
     domain::{
         account::{DisplayName, Email},
@@ -167,6 +168,9 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Clients)
+        .await;
     Ok(SavedClient {
         client: view(row),
         same_email: same,
@@ -230,6 +234,9 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Clients)
+        .await;
     Ok(SavedClient {
         client: view(row),
         same_email: same,
@@ -267,6 +274,9 @@ pub async fn archive(
     )
     .await?;
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Clients)
+        .await;
     Ok(())
 }
 
@@ -328,36 +338,45 @@ pub async fn list_sorted(
         ClientSort::Newest => "id DESC",
     };
     let pattern = format!("%{}%", escape_like(&query.trim().to_lowercase()));
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 \
-           AND (archived_at IS NOT NULL) = $2 \
-           AND ($3 = '%%' OR (lower(name) || ' ' || coalesce(lower(email::text), '') || ' ' || coalesce(phone, '')) LIKE $3) \
-           AND ($4::text IS NULL OR (lower(name), id) > ($4, $5)) \
-           AND ($6::uuid IS NULL OR id < $6) \
-         ORDER BY {order} LIMIT $7"
-    ))
-    .bind(who.tenant_id())
-    .bind(archived)
-    .bind(&pattern)
-    .bind(by_name.as_ref().map(|c| c.0.clone()))
-    .bind(by_name.as_ref().map(|c| c.1))
-    .bind(by_id)
-    .bind(PAGE + 1)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let more = rows.len() as i64 > PAGE;
-    let clients: Vec<ClientView> = rows.into_iter().take(PAGE as usize).map(view).collect();
-    let next = more
-        .then(|| {
-            clients.last().map(|c| match sort {
-                ClientSort::Name => encode_cursor(&c.name.to_lowercase(), c.id),
-                ClientSort::Newest => c.id.simple().to_string(),
-            })
+    let tenant = who.tenant_id();
+    let params = format!(
+        "{sort:?}:{archived}:{}:{pattern}",
+        after.unwrap_or_default()
+    );
+    deps.cache
+        .get_or_compute(Namespace::Clients, tenant, &params, || async {
+            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+            let rows: Vec<Row> = sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 \
+                   AND (archived_at IS NOT NULL) = $2 \
+                   AND ($3 = '%%' OR (lower(name) || ' ' || coalesce(lower(email::text), '') || ' ' || coalesce(phone, '')) LIKE $3) \
+                   AND ($4::text IS NULL OR (lower(name), id) > ($4, $5)) \
+                   AND ($6::uuid IS NULL OR id < $6) \
+                 ORDER BY {order} LIMIT $7"
+            ))
+            .bind(tenant)
+            .bind(archived)
+            .bind(&pattern)
+            .bind(by_name.as_ref().map(|c| c.0.clone()))
+            .bind(by_name.as_ref().map(|c| c.1))
+            .bind(by_id)
+            .bind(PAGE + 1)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            let more = rows.len() as i64 > PAGE;
+            let clients: Vec<ClientView> = rows.into_iter().take(PAGE as usize).map(view).collect();
+            let next = more
+                .then(|| {
+                    clients.last().map(|c| match sort {
+                        ClientSort::Name => encode_cursor(&c.name.to_lowercase(), c.id),
+                        ClientSort::Newest => c.id.simple().to_string(),
+                    })
+                })
+                .flatten();
+            Ok(ClientPage { clients, next })
         })
-        .flatten();
-    Ok(ClientPage { clients, next })
+        .await
 }
 
 fn escape_like(text: &str) -> String {

@@ -6,9 +6,14 @@
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
 
-use super::{appointments::load_many, calendar::tenant_zone, Deps};
+use super::{
+    appointments::load_many,
+    calendar::{cached_zone, tenant_zone},
+    Deps,
+};
 use crate::{
     auth::Principal,
+    cache::Namespace,
     db,
     domain::{
         roles::{Action, Permission, RecordKind},
@@ -46,9 +51,22 @@ pub async fn overview(
 ) -> Result<DashboardView, AppError> {
     who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
     let tenant = who.tenant_id();
+    let today = match today {
+        Some(day) => day,
+        None => Utc::now()
+            .with_timezone(&cached_zone(deps, tenant).await?)
+            .date_naive(),
+    };
+    deps.cache
+        .get_or_compute(Namespace::Dashboard, tenant, &today.to_string(), || {
+            compute(deps, tenant, today)
+        })
+        .await
+}
+
+async fn compute(deps: &Deps, tenant: Uuid, today: NaiveDate) -> Result<DashboardView, AppError> {
     let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
     let zone = tenant_zone(&mut tx, tenant).await?;
-    let today = today.unwrap_or_else(|| Utc::now().with_timezone(&zone).date_naive());
     let midnight = |day: NaiveDate| instant(zone, day.and_time(NaiveTime::MIN));
     let (first, last) = (
         today - Duration::days(SPAN_DAYS),

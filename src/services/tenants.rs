@@ -131,5 +131,6 @@ pub async fn update_settings(
     )
     .await?;
     tx.commit().await?;
+    deps.cache.invalidate_all(staff.tenant_id).await;
     Ok(())
 }

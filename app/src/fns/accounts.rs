@@ -8,7 +8,7 @@ use crate::errors::UiError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{deps, origin, session, signed_in, staff},
+    super::ctx::{anonymous, deps, origin, session, sign_in_attempt, signed_in, writer},
     crate::errors::ssr::ui_error,
     crate::routes::safe_next,
     frontdesk::{auth::session as sessions, services::accounts, services::tenants},
@@ -23,6 +23,7 @@ pub async fn sign_up(
     email: String,
     password: String,
 ) -> Result<(), UiError> {
+    anonymous().await?;
     let deps = deps()?;
     let input = accounts::SignUp {
         business_name,
@@ -44,6 +45,7 @@ pub async fn sign_up(
 
 #[server(prefix = "/api", endpoint = "sign-in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), UiError> {
+    sign_in_attempt(&email).await?;
     let deps = deps()?;
     let auth = accounts::sign_in(&deps, &email, &password, &origin())
         .await
@@ -64,7 +66,7 @@ pub async fn sign_out() -> Result<(), UiError> {
 
 #[server(prefix = "/api", endpoint = "sign-out-everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), UiError> {
-    let staff = staff()?;
+    let staff = writer().await?;
     accounts::sign_out_everywhere(&deps()?, &staff, &origin())
         .await
         .map_err(ui_error)?;
@@ -75,6 +77,7 @@ pub async fn sign_out_everywhere() -> Result<(), UiError> {
 
 #[server(prefix = "/api", endpoint = "forgot-password")]
 pub async fn forgot_password(email: String) -> Result<(), UiError> {
+    anonymous().await?;
     accounts::request_password_reset(&deps()?, &email, &origin())
         .await
         .map_err(ui_error)?;
@@ -84,6 +87,7 @@ pub async fn forgot_password(email: String) -> Result<(), UiError> {
 
 #[server(prefix = "/api", endpoint = "reset-password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), UiError> {
+    anonymous().await?;
     accounts::reset_password(&deps()?, &token, &password, &origin())
         .await
         .map_err(ui_error)?;
@@ -96,7 +100,7 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), UiError> {
-    let staff = staff()?;
+    let staff = writer().await?;
     let auth = accounts::change_password(
         &deps()?,
         &staff,
@@ -127,7 +131,7 @@ pub async fn whoami() -> Result<Option<SessionView>, UiError> {
 
 #[server(prefix = "/api", endpoint = "switch-tenant")]
 pub async fn switch_tenant(tenant: Uuid) -> Result<(), UiError> {
-    let staff = staff()?;
+    let staff = writer().await?;
     let auth = tenants::switch(&deps()?, &staff, tenant)
         .await
         .map_err(ui_error)?;
@@ -140,7 +144,7 @@ pub async fn switch_tenant(tenant: Uuid) -> Result<(), UiError> {
 
 #[server(prefix = "/api", endpoint = "update-settings")]
 pub async fn update_settings(name: String, time_zone: String) -> Result<(), UiError> {
-    tenants::update_settings(&deps()?, &staff()?, &name, &time_zone, &origin())
+    tenants::update_settings(&deps()?, &writer().await?, &name, &time_zone, &origin())
         .await
         .map_err(ui_error)
 }

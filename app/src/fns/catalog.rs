@@ -11,7 +11,7 @@ use crate::errors::UiError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{deps, origin, staff},
+    super::ctx::{deps, origin, reader, writer},
     crate::errors::ssr::ui_error,
     frontdesk::{
         domain::{
@@ -29,7 +29,7 @@ pub type Catalog = (Vec<ServiceView>, Vec<ProviderView>, Vec<ResourceView>);
 
 #[server(prefix = "/api", endpoint = "catalog")]
 pub async fn load_catalog() -> Result<Catalog, UiError> {
-    catalog::list_all(&deps()?, &staff()?)
+    catalog::list_all(&deps()?, &reader().await?)
         .await
         .map_err(ui_error)
 }
@@ -76,7 +76,7 @@ pub async fn save_service(
         resource_kinds: resource_kinds.split(',').map(str::to_string).collect(),
         provider_ids: provider_ids.unwrap_or_default(),
     };
-    let (deps, who) = (deps()?, staff()?);
+    let (deps, who) = (deps()?, writer().await?);
     match id {
         None => catalog::create_service(&deps, &who, &input, &origin()).await,
         Some(id) => catalog::update_service(&deps, &who, id, &input, &origin()).await,
@@ -124,7 +124,7 @@ pub async fn save_provider(
         user_id: None,
         hours: spans,
     };
-    let (deps, who) = (deps()?, staff()?);
+    let (deps, who) = (deps()?, writer().await?);
     match id {
         None => catalog::create_provider(&deps, &who, &input, &origin()).await,
         Some(id) => catalog::update_provider(&deps, &who, id, &input, &origin()).await,
@@ -138,7 +138,7 @@ pub async fn save_resource(
     name: String,
     kind: String,
 ) -> Result<ResourceView, UiError> {
-    let (deps, who) = (deps()?, staff()?);
+    let (deps, who) = (deps()?, writer().await?);
     match id {
         None => catalog::create_resource(&deps, &who, &name, &kind, &origin()).await,
         Some(id) => catalog::update_resource(&deps, &who, id, &name, &kind, &origin()).await,
@@ -165,7 +165,7 @@ pub async fn add_days_off(
     };
     catalog::add_days_off(
         &deps()?,
-        &staff()?,
+        &writer().await?,
         provider,
         first,
         last,
@@ -179,7 +179,7 @@ pub async fn add_days_off(
 
 #[server(prefix = "/api", endpoint = "remove-time-off")]
 pub async fn remove_time_off(id: Uuid) -> Result<(), UiError> {
-    catalog::remove_time_off(&deps()?, &staff()?, id, &origin())
+    catalog::remove_time_off(&deps()?, &writer().await?, id, &origin())
         .await
         .map_err(ui_error)
 }
@@ -187,7 +187,7 @@ pub async fn remove_time_off(id: Uuid) -> Result<(), UiError> {
 /// Archives a service, provider or resource (`kind` says which).
 #[server(prefix = "/api", endpoint = "archive-catalog")]
 pub async fn archive_item(kind: String, id: Uuid) -> Result<(), UiError> {
-    let (deps, who, origin) = (deps()?, staff()?, origin());
+    let (deps, who, origin) = (deps()?, writer().await?, origin());
     match kind.as_str() {
         "service" => catalog::archive_service(&deps, &who, id, &origin).await,
         "provider" => catalog::archive_provider(&deps, &who, id, &origin).await,

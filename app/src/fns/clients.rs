@@ -11,7 +11,7 @@ use crate::errors::UiError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{deps, origin, staff},
+    super::ctx::{deps, origin, reader, writer},
     crate::errors::ssr::{is_plain_form_post, ui_error},
     frontdesk::services::{
         appointments,
@@ -28,7 +28,7 @@ pub async fn search_clients(
 ) -> Result<ClientPage, UiError> {
     clients::list_sorted(
         &deps()?,
-        &staff()?,
+        &reader().await?,
         &query,
         after.as_deref(),
         archived.unwrap_or(false),
@@ -40,7 +40,7 @@ pub async fn search_clients(
 
 #[server(prefix = "/api", endpoint = "client")]
 pub async fn load_client(id: Uuid) -> Result<(ClientView, Vec<AppointmentView>), UiError> {
-    let (deps, who) = (deps()?, staff()?);
+    let (deps, who) = (deps()?, reader().await?);
     let client = clients::get(&deps, &who, id).await.map_err(ui_error)?;
     let timeline = appointments::for_client(&deps, &who, id)
         .await
@@ -72,7 +72,7 @@ pub async fn save_client(
             .collect(),
         email_reminders: email_reminders.is_some(),
     };
-    let (deps, who) = (deps()?, staff()?);
+    let (deps, who) = (deps()?, writer().await?);
     let saved = match id {
         None => clients::create(&deps, &who, &input, &origin()).await,
         Some(id) => clients::update(&deps, &who, id, &input, &origin()).await,
@@ -86,7 +86,7 @@ pub async fn save_client(
 
 #[server(prefix = "/api", endpoint = "archive-client")]
 pub async fn archive_client(id: Uuid) -> Result<(), UiError> {
-    clients::archive(&deps()?, &staff()?, id, &origin())
+    clients::archive(&deps()?, &writer().await?, id, &origin())
         .await
         .map(drop)
         .map_err(ui_error)?;

@@ -10,8 +10,14 @@ pub mod team;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {
-    use frontdesk::{audit::Origin, auth::Staff, error::AppError, services::Deps};
-    use http::request::Parts;
+    use frontdesk::{
+        audit::Origin,
+        auth::Staff,
+        error::AppError,
+        ratelimit::{Exempt, Policy},
+        services::Deps,
+    };
+    use http::{request::Parts, HeaderName, HeaderValue};
     use leptos::prelude::*;
     use tower_sessions::Session;
 
@@ -25,6 +31,70 @@ pub(crate) mod ctx {
     /// The signed-in staff member (resolved by the server's middleware).
     pub fn staff() -> Result<Staff, UiError> {
         signed_in().ok_or_else(|| ui_error(AppError::Unauthorized))
+    }
+
+    /// The signed-in staff member, counted against the `read` limit.
+    pub async fn reader() -> Result<Staff, UiError> {
+        counted(|deps| &deps.limiter.policies().read).await
+    }
+
+    /// The signed-in staff member, counted against the `write` limit.
+    pub async fn writer() -> Result<Staff, UiError> {
+        counted(|deps| &deps.limiter.policies().write).await
+    }
+
+    async fn counted(policy: impl Fn(&Deps) -> &Policy) -> Result<Staff, UiError> {
+        let staff = staff()?;
+        let deps = deps()?;
+        let key = format!("{}:{}:{}", staff.tenant_id, staff.user_id, address());
+        limit(&deps, policy(&deps), &key).await?;
+        Ok(staff)
+    }
+
+    /// A request without an account, counted per address.
+    pub async fn anonymous() -> Result<(), UiError> {
+        let deps = deps()?;
+        limit(&deps, &deps.limiter.policies().anonymous, &address()).await
+    }
+
+    /// A sign-in attempt, counted per address and per account (by a keyed
+    /// hash of the email, so no address is stored in the limiter).
+    pub async fn sign_in_attempt(email: &str) -> Result<(), UiError> {
+        let deps = deps()?;
+        let policy = &deps.limiter.policies().sign_in;
+        limit(&deps, policy, &format!("ip:{}", address())).await?;
+        let account = frontdesk::telemetry::hash_for_log(
+            &deps.config.log.hash_key,
+            &email.trim().to_lowercase(),
+        );
+        limit(&deps, policy, &format!("account:{account}")).await
+    }
+
+    /// Spends one request of `policy` for `key`; sets the `RateLimit-*`
+    /// headers and, when the budget is spent, fails with 429.
+    pub async fn limit(deps: &Deps, policy: &Policy, key: &str) -> Result<(), UiError> {
+        let exempt = use_context::<Parts>().is_some_and(|p| p.extensions.get::<Exempt>().is_some());
+        if !deps.config.rate_limit.enabled || exempt {
+            return Ok(());
+        }
+        let decision = deps.limiter.check(policy, key).await;
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            for (name, value) in decision.headers() {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    response.insert_header(HeaderName::from_static(name), value);
+                }
+            }
+        }
+        if decision.allowed {
+            Ok(())
+        } else {
+            Err(ui_error(decision.error()))
+        }
+    }
+
+    /// The keyed hash of the client's address (never the address itself).
+    fn address() -> String {
+        origin().ip_hash.unwrap_or_else(|| "unknown".into())
     }
 
     pub fn signed_in() -> Option<Staff> {

@@ -12,7 +12,7 @@ use crate::errors::UiError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{deps, origin, staff},
+    super::ctx::{deps, origin, reader, writer},
     crate::errors::ssr::ui_error,
     frontdesk::{
         domain::scheduling::Recurrence,
@@ -37,14 +37,14 @@ pub async fn load_calendar(
         provider_id: provider,
         resource_id: resource,
     };
-    calendar::range(&deps()?, &staff()?, range)
+    calendar::range(&deps()?, &reader().await?, range)
         .await
         .map_err(ui_error)
 }
 
 #[server(prefix = "/api", endpoint = "dashboard")]
 pub async fn load_dashboard() -> Result<DashboardView, UiError> {
-    dashboard::overview(&deps()?, &staff()?, None)
+    dashboard::overview(&deps()?, &reader().await?, None)
         .await
         .map_err(ui_error)
 }
@@ -76,7 +76,7 @@ pub async fn book(form: BookingForm) -> Result<Vec<AppointmentView>, UiError> {
         notes: form.notes,
         override_reason: form.override_reason,
     };
-    let (deps, who) = (deps()?, staff()?);
+    let (deps, who) = (deps()?, writer().await?);
     match form.repeat_weeks {
         None => appointments::book(&deps, &who, &booking, &origin())
             .await
@@ -102,7 +102,7 @@ pub async fn reschedule(
 ) -> Result<Vec<AppointmentView>, UiError> {
     appointments::reschedule_scoped(
         &deps()?,
-        &staff()?,
+        &writer().await?,
         id,
         starts_at,
         override_reason.as_deref(),
@@ -119,14 +119,14 @@ pub async fn cancel(
     reason: String,
     scope: Scope,
 ) -> Result<Vec<AppointmentView>, UiError> {
-    appointments::cancel_scoped(&deps()?, &staff()?, id, &reason, scope, &origin())
+    appointments::cancel_scoped(&deps()?, &writer().await?, id, &reason, scope, &origin())
         .await
         .map_err(ui_error)
 }
 
 #[server(prefix = "/api", endpoint = "set-status")]
 pub async fn set_status(id: Uuid, status: AppointmentStatus) -> Result<AppointmentView, UiError> {
-    appointments::set_status(&deps()?, &staff()?, id, status, &origin())
+    appointments::set_status(&deps()?, &writer().await?, id, status, &origin())
         .await
         .map_err(ui_error)
 }

@@ -8,7 +8,7 @@ use crate::errors::UiError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{deps, origin, session, staff},
+    super::ctx::{deps, origin, reader, session, writer},
     crate::errors::ssr::{is_plain_form_post, ui_error},
     frontdesk::{
         error::AppError,
@@ -28,14 +28,16 @@ pub async fn load_audit_log(
         after,
         limit: None,
     };
-    audit_log::list(&deps()?, &staff()?, &filter)
+    audit_log::list(&deps()?, &reader().await?, &filter)
         .await
         .map_err(ui_error)
 }
 
 #[server(prefix = "/api", endpoint = "api-keys")]
 pub async fn load_api_keys() -> Result<Vec<ApiKeyView>, UiError> {
-    api_keys::list(&deps()?, &staff()?).await.map_err(ui_error)
+    api_keys::list(&deps()?, &reader().await?)
+        .await
+        .map_err(ui_error)
 }
 
 /// Where a key created by a plain form post waits for the page it returns to.
@@ -48,7 +50,7 @@ pub async fn create_api_key(
     scopes: Option<Vec<String>>,
 ) -> Result<CreatedApiKey, UiError> {
     let scopes = scopes.unwrap_or_default();
-    let created = api_keys::create(&deps()?, &staff()?, &name, &scopes, &origin())
+    let created = api_keys::create(&deps()?, &writer().await?, &name, &scopes, &origin())
         .await
         .map_err(ui_error)?;
     if is_plain_form_post() {
@@ -65,7 +67,7 @@ pub async fn create_api_key(
 /// The key created by the last plain form post, once; then it is gone.
 #[server(prefix = "/api", endpoint = "new-api-key")]
 pub async fn take_new_api_key() -> Result<Option<String>, UiError> {
-    staff()?;
+    reader().await?;
     session()
         .await?
         .remove::<String>(NEW_KEY)
@@ -75,7 +77,7 @@ pub async fn take_new_api_key() -> Result<Option<String>, UiError> {
 
 #[server(prefix = "/api", endpoint = "revoke-api-key")]
 pub async fn revoke_api_key(key: Uuid) -> Result<(), UiError> {
-    api_keys::revoke(&deps()?, &staff()?, key, &origin())
+    api_keys::revoke(&deps()?, &writer().await?, key, &origin())
         .await
         .map_err(ui_error)
 }

@@ -8,46 +8,49 @@ use crate::errors::UiError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{deps, origin, session, staff},
+    super::ctx::{anonymous, deps, origin, reader, session, writer},
     crate::errors::ssr::ui_error,
     frontdesk::{auth::session as sessions, services::team},
 };
 
 #[server(prefix = "/api", endpoint = "team")]
 pub async fn load_team() -> Result<TeamView, UiError> {
-    team::team(&deps()?, &staff()?).await.map_err(ui_error)
+    team::team(&deps()?, &reader().await?)
+        .await
+        .map_err(ui_error)
 }
 
 #[server(prefix = "/api", endpoint = "invite")]
 pub async fn invite(email: String, role: String) -> Result<InvitationView, UiError> {
-    team::invite(&deps()?, &staff()?, &email, &role, &origin())
+    team::invite(&deps()?, &writer().await?, &email, &role, &origin())
         .await
         .map_err(ui_error)
 }
 
 #[server(prefix = "/api", endpoint = "revoke-invitation")]
 pub async fn revoke_invitation(invitation: Uuid) -> Result<(), UiError> {
-    team::revoke_invitation(&deps()?, &staff()?, invitation, &origin())
+    team::revoke_invitation(&deps()?, &writer().await?, invitation, &origin())
         .await
         .map_err(ui_error)
 }
 
 #[server(prefix = "/api", endpoint = "change-role")]
 pub async fn change_role(user: Uuid, role: String) -> Result<(), UiError> {
-    team::change_role(&deps()?, &staff()?, user, &role, &origin())
+    team::change_role(&deps()?, &writer().await?, user, &role, &origin())
         .await
         .map_err(ui_error)
 }
 
 #[server(prefix = "/api", endpoint = "remove-member")]
 pub async fn remove_member(user: Uuid) -> Result<(), UiError> {
-    team::remove_member(&deps()?, &staff()?, user, &origin())
+    team::remove_member(&deps()?, &writer().await?, user, &origin())
         .await
         .map_err(ui_error)
 }
 
 #[server(prefix = "/api", endpoint = "invitation")]
 pub async fn preview_invitation(token: String) -> Result<InvitationPreview, UiError> {
+    anonymous().await?;
     team::preview_invitation(&deps()?, &token)
         .await
         .map_err(ui_error)
@@ -59,6 +62,7 @@ pub async fn accept_invitation(
     name: Option<String>,
     password: String,
 ) -> Result<(), UiError> {
+    anonymous().await?;
     let input = team::Acceptance {
         token,
         name: name.unwrap_or_default(),

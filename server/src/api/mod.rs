@@ -24,6 +24,10 @@ impl FromRequestParts<AppState> for ApiKey {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        // The rate-limit layer has checked the key already.
+        if let Some(client) = parts.extensions.get::<ApiClient>() {
+            return Ok(ApiKey(client.clone()));
+        }
         let presented = parts
             .headers
             .get(header::AUTHORIZATION)

@@ -3,11 +3,9 @@
 //! extensions, where server functions and handlers find them. Pages that
 //! need an account send signed-out visitors to the sign-in page.
 
-use std::net::{IpAddr, SocketAddr};
-
 use app::routes::{is_public_page, SIGN_IN, SIGN_UP};
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::{header, Method},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
@@ -15,19 +13,25 @@ use axum::{
 use frontdesk::{audit::Origin, auth::session, telemetry::hash_for_log};
 use tower_sessions::Session;
 
-use crate::{middleware::request_id::request_id_of, AppState};
+use crate::{
+    middleware::{rate_limit::ClientIp, request_id::request_id_of},
+    AppState,
+};
 
 pub async fn load_principal(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    let ip = request.extensions().get::<ClientIp>().map(|c| c.0);
     let origin = Origin {
         request_id: request_id_of(&request),
-        ip_hash: client_ip(&request, state.config.auth.trust_proxy_headers)
-            .map(|ip| hash_for_log(&state.config.log.hash_key, &ip.to_string())),
+        ip_hash: ip.map(|ip| hash_for_log(&state.config.log.hash_key, &ip.to_string())),
     };
     request.extensions_mut().insert(origin);
+    if let Some(ip) = ip {
+        request.extensions_mut().insert(ClientIp(ip));
+    }
 
     let path = request.uri().path().to_owned();
     if is_static(&path) {
@@ -68,7 +72,7 @@ pub async fn load_principal(
 }
 
 /// Built assets and files from `public/`: no session needed.
-fn is_static(path: &str) -> bool {
+pub fn is_static(path: &str) -> bool {
     path.starts_with("/pkg/")
         || path.starts_with("/api/health")
         || path
@@ -83,25 +87,6 @@ fn accepts_html(request: &Request) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|v| v.contains("text/html") || v.contains("*/*"))
-}
-
-fn client_ip(request: &Request, trust_proxy_headers: bool) -> Option<IpAddr> {
-    if trust_proxy_headers {
-        // The proxy appends the address it saw: the last entry is the one it vouches for.
-        let forwarded = request
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|ip| ip.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
 }
 
 fn encode(path: &str) -> String {

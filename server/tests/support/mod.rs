@@ -97,6 +97,12 @@ impl TestApp {
             .or_insert_with(|| public_dir().display().to_string());
         map.entry("LEPTOS_SITE_ADDR".into())
             .or_insert_with(|| "127.0.0.1:0".into());
+        // Generous limits unless a test sets its own: many tests sign up
+        // and sign in from one address in quick succession.
+        for (variable, _, _) in frontdesk::ratelimit::POLICY_VARIABLES {
+            map.entry(variable.into())
+                .or_insert_with(|| "100000/min".into());
+        }
         let outbox = temp_outbox();
         map.entry("MAIL_OUTBOX_DIR".into())
             .or_insert_with(|| outbox.display().to_string());

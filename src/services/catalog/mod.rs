@@ -23,6 +23,7 @@ use super::Deps;
 use crate::{
     audit::{self, Changes, Entry, Origin},
     auth::Principal,
+    cache::{Entity, Namespace},
     db,
     domain::{
         form::FieldErrors,
@@ -38,17 +39,20 @@ pub type Catalog = (Vec<ServiceView>, Vec<ProviderView>, Vec<ResourceView>);
 
 /// The whole catalog in one transaction (the settings pages, the booking dialog).
 pub async fn list_all(deps: &Deps, who: &impl Principal) -> Result<Catalog, AppError> {
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let catalog = read_all(&mut tx, who).await?;
-    tx.commit().await?;
-    Ok(catalog)
+    require_read(who)?;
+    let tenant = who.tenant_id();
+    deps.cache
+        .get_or_compute(Namespace::Catalog, tenant, "all", || async {
+            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+            let catalog = load_all(&mut tx, tenant).await?;
+            tx.commit().await?;
+            Ok(catalog)
+        })
+        .await
 }
 
-/// The whole catalog inside the caller's transaction.
-pub(crate) async fn read_all(
-    tx: &mut db::TenantTx,
-    who: &impl Principal,
-) -> Result<Catalog, AppError> {
+/// `Forbidden` unless `who` may read services, providers and resources.
+pub(crate) fn require_read(who: &impl Principal) -> Result<(), AppError> {
     for kind in [
         RecordKind::Service,
         RecordKind::Provider,
@@ -56,7 +60,11 @@ pub(crate) async fn read_all(
     ] {
         who.require(Permission::Record(kind, Action::Read))?;
     }
-    let tenant: Uuid = who.tenant_id();
+    Ok(())
+}
+
+/// The whole catalog inside the caller's transaction.
+pub(crate) async fn load_all(tx: &mut db::TenantTx, tenant: Uuid) -> Result<Catalog, AppError> {
     Ok((
         services::load(tx, tenant, None, false).await?,
         providers::load(tx, tenant, None).await?,
@@ -81,6 +89,14 @@ fn valid_kind(kind: &str) -> bool {
 }
 
 const KIND_HINT: &str = "a resource kind is a short lower-case word such as room or chair";
+
+fn archived_entity(entity: &str) -> Entity {
+    match entity {
+        "service" => Entity::Services,
+        "provider" => Entity::Providers,
+        _ => Entity::Resources,
+    }
+}
 
 /// Sets `archived_at` on a row of `table` (one of the catalog's own tables).
 async fn archive(
@@ -121,5 +137,8 @@ async fn archive(
     )
     .await?;
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), archived_entity(entity))
+        .await;
     Ok(())
 }

@@ -8,6 +8,7 @@ use super::colour_or;
 use crate::{
     audit::{self, Changes, Entry, Origin},
     auth::Principal,
+    cache::{Entity, Namespace},
     db,
     domain::{
         account::{DisplayName, TimeZoneName},
@@ -150,6 +151,9 @@ pub async fn create_provider(
     .await?;
     let view = load(&mut tx, tenant, Some(id)).await?.pop();
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Providers)
+        .await;
     view.ok_or_else(|| AppError::internal("a new provider is not readable"))
 }
 
@@ -197,6 +201,9 @@ pub async fn update_provider(
     .await?;
     let view = load(&mut tx, tenant, Some(id)).await?.pop();
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Providers)
+        .await;
     view.ok_or_else(|| AppError::internal("an updated provider is not readable"))
 }
 
@@ -263,6 +270,9 @@ pub async fn add_time_off(
     )
     .await?;
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Providers)
+        .await;
     Ok(id)
 }
 
@@ -324,6 +334,9 @@ pub async fn remove_time_off(
     )
     .await?;
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Providers)
+        .await;
     Ok(())
 }
 
@@ -332,10 +345,15 @@ pub async fn list_providers(
     who: &impl Principal,
 ) -> Result<Vec<ProviderView>, AppError> {
     who.require(Permission::Record(RecordKind::Provider, Action::Read))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let views = load(&mut tx, who.tenant_id(), None).await?;
-    tx.commit().await?;
-    Ok(views)
+    let tenant = who.tenant_id();
+    deps.cache
+        .get_or_compute(Namespace::Providers, tenant, "all", || async {
+            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+            let views = load(&mut tx, tenant, None).await?;
+            tx.commit().await?;
+            Ok(views)
+        })
+        .await
 }
 
 pub async fn get_provider(

@@ -6,6 +6,7 @@ use super::{valid_kind, KIND_HINT};
 use crate::{
     audit::{self, Changes, Entry, Origin},
     auth::Principal,
+    cache::{Entity, Namespace},
     db,
     domain::{
         account::DisplayName,
@@ -65,6 +66,9 @@ pub async fn create_resource(
     )
     .await?;
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Resources)
+        .await;
     Ok(ResourceView { id, name, kind })
 }
 
@@ -106,6 +110,9 @@ pub async fn update_resource(
     )
     .await?;
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Resources)
+        .await;
     Ok(ResourceView { id, name, kind })
 }
 
@@ -124,10 +131,15 @@ pub async fn list_resources(
     who: &impl Principal,
 ) -> Result<Vec<ResourceView>, AppError> {
     who.require(Permission::Record(RecordKind::Resource, Action::Read))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let views = load(&mut tx, who.tenant_id(), None).await?;
-    tx.commit().await?;
-    Ok(views)
+    let tenant = who.tenant_id();
+    deps.cache
+        .get_or_compute(Namespace::Resources, tenant, "all", || async {
+            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+            let views = load(&mut tx, tenant, None).await?;
+            tx.commit().await?;
+            Ok(views)
+        })
+        .await
 }
 
 pub async fn get_resource(

@@ -6,6 +6,7 @@ use super::{colour_or, valid_kind, KIND_HINT};
 use crate::{
     audit::{self, Changes, Entry, Origin},
     auth::Principal,
+    cache::{Entity, Namespace},
     db,
     domain::{
         account::DisplayName,
@@ -207,6 +208,9 @@ async fn save(
     .await?;
     let view = load(&mut tx, tenant, Some(id), false).await?.pop();
     tx.commit().await?;
+    deps.cache
+        .invalidate(who.tenant_id(), Entity::Services)
+        .await;
     view.ok_or_else(|| AppError::internal("a saved service is not readable"))
 }
 
@@ -226,10 +230,15 @@ pub async fn list_services(
     who: &impl Principal,
 ) -> Result<Vec<ServiceView>, AppError> {
     who.require(Permission::Record(RecordKind::Service, Action::Read))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let views = load(&mut tx, who.tenant_id(), None, false).await?;
-    tx.commit().await?;
-    Ok(views)
+    let tenant = who.tenant_id();
+    deps.cache
+        .get_or_compute(Namespace::Services, tenant, "all", || async {
+            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+            let views = load(&mut tx, tenant, None, false).await?;
+            tx.commit().await?;
+            Ok(views)
+        })
+        .await
 }
 
 pub async fn get_service(
