@@ -31,9 +31,27 @@ pub async fn serve_router(
     let addr = listener.local_addr()?;
     let grace = state.config.http.shutdown_timeout;
     let pool = state.pool.clone();
-    let app = router_with(state, extra);
-
+    if let Some(redis) = &state.deps.redis {
+        // Starting on the in-process stand-ins is fine, but a moment's wait
+        // lets the first requests share limits and cache already.
+        if redis.wait_until_connected(REDIS_START_WAIT).await {
+            tracing::info!("Redis connected: cache and rate limits are shared");
+        } else {
+            redis.failed("start-up", &"no connection yet; retrying in the background");
+        }
+    }
+    let cache = state.deps.cache.clone();
     let sweeper = tokio::spawn(sweep_expired_sessions(pool.clone()));
+    let cache_log = tokio::spawn(async move {
+        let mut every = tokio::time::interval(CACHE_LOG_EVERY);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            cache.log_counts();
+        }
+    });
+
+    let app = router_with(state, extra);
 
     let (started_tx, started_rx) = oneshot::channel::<()>();
     let server = axum::serve(
@@ -59,10 +77,16 @@ pub async fn serve_router(
         () = deadline => tracing::warn!(?grace, "in-flight requests did not finish in time; stopping anyway"),
     }
     sweeper.abort();
+    cache_log.abort();
     pool.close().await;
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long start-up waits for the first Redis connection.
+const REDIS_START_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+/// How often the cache's hit, miss and error counts are logged.
+const CACHE_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {

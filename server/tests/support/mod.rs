@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod redis;
+
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
 use axum::Router;
@@ -103,6 +105,10 @@ impl TestApp {
             map.entry(variable.into())
                 .or_insert_with(|| "100000/min".into());
         }
+        // A key of its own, so per-address limit keys differ between test
+        // servers sharing one Redis.
+        let hash_key = format!("test-log-hash-{}", Uuid::now_v7().simple());
+        map.entry("LOG_HASH_KEY".into()).or_insert(hash_key);
         let outbox = temp_outbox();
         map.entry("MAIL_OUTBOX_DIR".into())
             .or_insert_with(|| outbox.display().to_string());
@@ -137,6 +143,11 @@ impl TestApp {
             server: Some(server),
             _db: test_db,
         }
+    }
+
+    /// The database this instance uses (to start more instances on it).
+    pub fn database_url(&self) -> String {
+        self.deps.config.database.url.clone()
     }
 
     pub fn url(&self, path: &str) -> String {
