@@ -9,6 +9,9 @@ cd "$ROOT"
 "$ROOT/scripts/bootstrap.sh" test || exit 1
 pg_url="$("$ROOT/scripts/ensure-postgres.sh")" || exit 1
 export TEST_DATABASE_ADMIN_URL="${pg_url%/*}/postgres"
+# The shared cache and rate-limit tests need a real Redis (and redis-server).
+TEST_REDIS_URL="$("$ROOT/scripts/ensure-redis.sh")" || exit 1
+export TEST_REDIS_URL
 # Test runs rebuild from scratch often enough that incremental caches only
 # fill the disk (tens of gigabytes over a day of runs).
 export CARGO_INCREMENTAL=0
