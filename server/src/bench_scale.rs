@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{Datelike, Duration as Days, Utc};
+use chrono::{Datelike, Duration as Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use frontdesk::{
     audit::Origin,
@@ -31,6 +31,7 @@ pub async fn run(mut config: Config) -> Outcome {
     db::ensure_database(&config.database.url).await?;
     let pool = db::pool(&config.database)?;
     db::migrate(&pool).await?;
+    let comparison_config = config.clone();
     let state = AppState::new(config, pool.clone())?;
     let deps = state.deps.clone();
 
@@ -156,7 +157,149 @@ pub async fn run(mut config: Config) -> Outcome {
     }
     let _ = stop.send(());
     let _ = server.await;
+    cache_comparison(&comparison_config, &pool, monday).await
+}
+
+/// Requests per measurement of the cache comparison, and how many at once.
+const LOAD_REQUESTS: usize = 400;
+const LOAD_CONCURRENCY: usize = 8;
+
+/// The dashboard and a calendar week with the cache off and on (shared
+/// through Redis when it answers), on one instance and on two sharing the
+/// database (and Redis). Rate limits are off so that only the reads count.
+async fn cache_comparison(config: &Config, pool: &sqlx::PgPool, monday: NaiveDate) -> Outcome {
+    let redis_url = config
+        .redis
+        .url
+        .clone()
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".into());
+    println!(
+        "\ncache off vs on: {LOAD_REQUESTS} requests, {LOAD_CONCURRENCY} at a time, round-robin over the instances"
+    );
+    println!(
+        "{:<15} {:<22} {:>9} {:>9} {:>9} {:>9}",
+        "request", "cache", "instances", "p50 ms", "p99 ms", "req/s"
+    );
+    for cached in [false, true] {
+        for instances in [1usize, 2] {
+            let mut bases = Vec::new();
+            let mut running = Vec::new();
+            let mut store = "off";
+            for _ in 0..instances {
+                let mut c = config.clone();
+                c.cache.enabled = cached;
+                c.rate_limit.enabled = false;
+                c.redis.url = cached.then(|| redis_url.clone());
+                let state = AppState::new(c, pool.clone())?;
+                if let Some(redis) = &state.deps.redis {
+                    store = if redis.wait_until_connected(Duration::from_secs(3)).await {
+                        "Redis"
+                    } else {
+                        "in-process (no Redis)"
+                    };
+                } else if cached {
+                    store = "in-process";
+                }
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                bases.push(format!("http://{}", listener.local_addr()?));
+                let (stop, stopped) = oneshot::channel::<()>();
+                let server = tokio::spawn(serve_router(
+                    listener,
+                    state,
+                    axum::Router::new(),
+                    async move {
+                        let _ = stopped.await;
+                    },
+                ));
+                running.push((stop, server));
+            }
+            // Sessions live in PostgreSQL: one sign-in serves every instance.
+            let client = reqwest::Client::builder().cookie_store(true).build()?;
+            client
+                .post(format!("{}/api/sign-in", bases[0]))
+                .header("sec-fetch-site", "same-origin")
+                .form(&[("email", seed::SCALE_EMAIL), ("password", PASSWORD)])
+                .send()
+                .await?;
+            let week = vec![("from", monday.to_string()), ("days", "7".to_string())];
+            for (what, endpoint, form) in [
+                ("dashboard", "dashboard", vec![]),
+                ("calendar week", "calendar", week),
+            ] {
+                let (times, elapsed) = load(&client, &bases, endpoint, &form).await?;
+                println!(
+                    "{what:<15} {store:<22} {instances:>9} {:>9.1} {:>9.1} {:>9.0}",
+                    ms(times[times.len() / 2]),
+                    ms(times[times.len() * 99 / 100]),
+                    times.len() as f64 / elapsed.as_secs_f64()
+                );
+            }
+            for (stop, server) in running {
+                let _ = stop.send(());
+                let _ = server.await;
+            }
+        }
+    }
     Ok(())
+}
+
+/// [`LOAD_REQUESTS`] calls of a server function, [`LOAD_CONCURRENCY`] at a
+/// time, spread over `bases`; sorted latencies and the wall time.
+async fn load(
+    client: &reqwest::Client,
+    bases: &[String],
+    endpoint: &str,
+    form: &[(&str, String)],
+) -> Result<(Vec<Duration>, Duration), Box<dyn std::error::Error>> {
+    let form: Vec<(String, String)> = form
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    // Warm up: every instance once (fills the cache when it is on).
+    for base in bases {
+        check(
+            client
+                .post(format!("{base}/api/{endpoint}"))
+                .header("sec-fetch-site", "same-origin")
+                .form(&form)
+                .send()
+                .await?,
+        )
+        .await?;
+    }
+    let started = Instant::now();
+    let workers: Vec<_> = (0..LOAD_CONCURRENCY)
+        .map(|worker| {
+            let (client, bases, form) = (client.clone(), bases.to_vec(), form.clone());
+            let url = |i: usize| format!("{}/api/{endpoint}", bases[i % bases.len()]);
+            let urls: Vec<String> = (0..LOAD_REQUESTS / LOAD_CONCURRENCY)
+                .map(|i| url(worker + i * LOAD_CONCURRENCY))
+                .collect();
+            tokio::spawn(async move {
+                let mut times = Vec::with_capacity(urls.len());
+                for url in urls {
+                    let t = Instant::now();
+                    let response = client
+                        .post(url)
+                        .header("sec-fetch-site", "same-origin")
+                        .form(&form)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    check(response).await.map_err(|e| e.to_string())?;
+                    times.push(t.elapsed());
+                }
+                Ok::<_, String>(times)
+            })
+        })
+        .collect();
+    let mut times = Vec::with_capacity(LOAD_REQUESTS);
+    for worker in workers {
+        times.extend(worker.await??);
+    }
+    let elapsed = started.elapsed();
+    times.sort();
+    Ok((times, elapsed))
 }
 
 /// The dashboard's per-day counts must come from an index, not a scan.

@@ -29,6 +29,9 @@ pub enum Command {
     /// Measure the dashboard, calendar, client search and appointment API
     /// on the large data set (created first if missing), in the bench database.
     BenchScale,
+    /// Measure rate-limit decisions per second and their latency, against
+    /// the Redis at REDIS_URL (default 127.0.0.1:6379) and in-process.
+    BenchLimiter,
 }
 
 #[derive(Debug, Clone, Copy, Args, PartialEq, Eq)]

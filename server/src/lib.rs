@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod bench_limiter;
 pub mod bench_scale;
 pub mod cli;
 pub mod health;

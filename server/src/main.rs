@@ -28,6 +28,7 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(config).await,
         Command::BenchAuth => server::bench::auth(config).await,
         Command::BenchScale => server::bench_scale::run(config).await,
+        Command::BenchLimiter => server::bench_limiter::run(config).await,
         Command::Seed(args) => server::seed::run(config, args).await,
         Command::Serve | Command::CheckConfig => run_server(config).await,
     };
