@@ -186,7 +186,7 @@ fn encode<T: Serialize>(value: &T) -> Result<Arc<[u8]>, AppError> {
 /// `None` for bytes that are not exactly one `T`.
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     match postcard::take_from_bytes::<T>(bytes) {
-        Ok((value, rest)) if rest.is_empty() => Some(value),
+        Ok((value, [])) => Some(value),
         _ => None,
     }
 }
