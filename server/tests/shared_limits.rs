@@ -168,10 +168,20 @@ async fn headers_on_allowed_and_denied_responses() {
         .collect();
     assert_eq!(names, ["Ann", "Ben", "Cid"]);
 
-    // Pages (GET) spend the read budget and say so.
+    // Pages (GET) spend the read budget and say so, once per page even
+    // though rendering it calls server functions.
+    let remaining = |r: &reqwest::Response| -> u32 {
+        r.headers()["ratelimit-remaining"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
     let page = owner.get("/clients").await;
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(page.headers()["ratelimit-limit"], "1000");
+    let again = owner.get("/clients").await;
+    assert_eq!(remaining(&page) - remaining(&again), 1);
 
     // REST: the 429 is the JSON error naming the limit, with Retry-After.
     let client = reqwest::Client::new();

@@ -30,6 +30,11 @@ const SCRIPT: &str = include_str!("sliding_window.lua");
 #[derive(Debug, Clone, Copy)]
 pub struct Exempt;
 
+/// Marks a request the edge layer has already counted (a page whose
+/// server-side rendering calls server functions counts once, not per call).
+#[derive(Debug, Clone, Copy)]
+pub struct Counted;
+
 /// Who decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -104,8 +109,8 @@ struct Inner {
     timeout: Duration,
     script: Script,
     local: LocalWindows,
-    /// `policy:key` → denied until (ms since the epoch).
-    denied: Cache<String, u64>,
+    /// `policy:key` → denied until (ms since the epoch), by which window.
+    denied: Cache<String, (u64, usize)>,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -163,12 +168,12 @@ impl Limiter {
         let inner = &self.inner;
         let id = format!("{}:{key}", policy.name);
         let now = now_ms();
-        if let Some(until) = inner.denied.get(&id).filter(|until| *until > now) {
+        if let Some((until, tier)) = inner.denied.get(&id).filter(|(until, _)| *until > now) {
             let wait = Duration::from_millis(until - now);
             return Decision {
                 allowed: false,
                 policy: policy.name,
-                tier: policy.tiers[0],
+                tier: policy.tiers[tier.min(policy.tiers.len() - 1)],
                 remaining: 0,
                 reset: wait,
                 retry_after: Some(wait),
@@ -185,7 +190,9 @@ impl Limiter {
             None => (inner.local.decide(policy, &id, now), Source::Local),
         };
         if !outcome.allowed {
-            inner.denied.insert(id, now + outcome.retry_ms);
+            inner
+                .denied
+                .insert(id, (now + outcome.retry_ms, outcome.tier));
         }
         Decision {
             allowed: outcome.allowed,

@@ -14,7 +14,7 @@ pub(crate) mod ctx {
         audit::Origin,
         auth::Staff,
         error::AppError,
-        ratelimit::{Exempt, Policy},
+        ratelimit::{Counted, Exempt, Policy},
         services::Deps,
     };
     use http::{request::Parts, HeaderName, HeaderValue};
@@ -73,8 +73,11 @@ pub(crate) mod ctx {
     /// Spends one request of `policy` for `key`; sets the `RateLimit-*`
     /// headers and, when the budget is spent, fails with 429.
     pub async fn limit(deps: &Deps, policy: &Policy, key: &str) -> Result<(), UiError> {
-        let exempt = use_context::<Parts>().is_some_and(|p| p.extensions.get::<Exempt>().is_some());
-        if !deps.config.rate_limit.enabled || exempt {
+        // Allow-listed, or a page the edge layer has counted already.
+        let skip = use_context::<Parts>().is_some_and(|p| {
+            p.extensions.get::<Exempt>().is_some() || p.extensions.get::<Counted>().is_some()
+        });
+        if !deps.config.rate_limit.enabled || skip {
             return Ok(());
         }
         let decision = deps.limiter.check(policy, key).await;

@@ -23,7 +23,7 @@ use frontdesk::{
     audit::Origin,
     auth::Staff,
     error::AppError,
-    ratelimit::{Decision, Exempt},
+    ratelimit::{Counted, Decision, Exempt},
     services::api_keys,
 };
 
@@ -92,6 +92,7 @@ pub async fn rate_limit(
     };
     let decision = state.deps.limiter.check(policy, &key).await;
     let mut response = if decision.allowed {
+        request.extensions_mut().insert(Counted);
         next.run(request).await
     } else {
         decision.error().into_response()
