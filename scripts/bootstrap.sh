@@ -56,7 +56,7 @@ if $want_test; then
   command -v npm >/dev/null || die "npm is missing: it installs the Playwright test runner"
   if [ ! -f "$ROOT/end2end/node_modules/.package-lock.json" ] \
      || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
-    say "installing the end-to-end test packages (npm ci)"
+    say "installing the end-to-end test packages: Playwright, and s3rver for the storage tests (npm ci)"
     # Playwright must not download browsers: the tests use Debian's chromium.
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null) \
       || die "npm ci in end2end/ failed"

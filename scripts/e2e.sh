@@ -15,11 +15,12 @@ cargo leptos build --frontend-only
 cargo build -p server --bin frontdesk
 
 outbox="$(mktemp -d)"
+storage="$(mktemp -d)"
 server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$outbox"
+  rm -rf "$outbox" "$storage"
 }
 trap cleanup EXIT
 
@@ -32,8 +33,9 @@ LEPTOS_SITE_ROOT="$ROOT/target/site" \
 LEPTOS_OUTPUT_NAME=frontdesk \
 PUBLIC_URL="http://127.0.0.1:$port" \
 MAIL_OUTBOX_DIR="$outbox" \
+STORAGE_FS_ROOT="$storage" \
 REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}" \
-RATE_LIMIT_ANONYMOUS=2000/min RATE_LIMIT_READ=2000/min RATE_LIMIT_WRITE=1000/min RATE_LIMIT_SIGN_IN=500/min \
+RATE_LIMIT_ANONYMOUS=2000/min RATE_LIMIT_READ=2000/min RATE_LIMIT_WRITE=1000/min RATE_LIMIT_SIGN_IN=500/min RATE_LIMIT_UPLOAD=500/h \
 LOG_LEVEL="${E2E_LOG_LEVEL:-warn}" \
   "$CARGO_TARGET_DIR/debug/frontdesk" serve > "$CARGO_TARGET_DIR/e2e-server.log" 2>&1 &
 server_pid=$!

@@ -12,6 +12,9 @@ export TEST_DATABASE_ADMIN_URL="${pg_url%/*}/postgres"
 # The shared cache and rate-limit tests need a real Redis (and redis-server).
 TEST_REDIS_URL="$("$ROOT/scripts/ensure-redis.sh")" || exit 1
 export TEST_REDIS_URL
+# The storage tests start their own S3-compatible server (s3rver, installed
+# with the end-to-end packages).
+export TEST_S3_SERVER="$ROOT/end2end/node_modules/.bin/s3rver"
 # Test runs rebuild from scratch often enough that incremental caches only
 # fill the disk (tens of gigabytes over a day of runs).
 export CARGO_INCREMENTAL=0

@@ -32,6 +32,56 @@ pub struct Config {
     pub redis: RedisConfig,
     pub cache: CacheConfig,
     pub rate_limit: RateLimitConfig,
+    pub storage: StorageConfig,
+    pub uploads: UploadConfig,
+}
+
+/// Where client files are kept, and how links to them are signed.
+#[derive(Clone)]
+pub struct StorageConfig {
+    pub backend: crate::storage::Backend,
+    /// The `fs` backend's directory.
+    pub fs_root: std::path::PathBuf,
+    pub s3: S3Config,
+    /// How long a link to a file works.
+    pub url_ttl: Duration,
+    /// Signs the links of `fs` and `memory` storage; secret.
+    pub url_secret: Vec<u8>,
+}
+
+/// An S3-compatible bucket (AWS S3, Cloudflare R2, MinIO).
+#[derive(Clone, Default)]
+pub struct S3Config {
+    /// Unset means AWS; set for R2, MinIO and the like.
+    pub endpoint: Option<String>,
+    pub region: String,
+    pub bucket: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// `endpoint/bucket/key` rather than `bucket.endpoint/key`.
+    pub path_style: bool,
+}
+
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageConfig")
+            .field("backend", &self.backend)
+            .field("fs_root", &self.fs_root)
+            .field("s3.endpoint", &self.s3.endpoint)
+            .field("s3.region", &self.s3.region)
+            .field("s3.bucket", &self.s3.bucket)
+            .field("s3.path_style", &self.s3.path_style)
+            .field("url_ttl", &self.url_ttl)
+            .field("secrets", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What an upload may be.
+#[derive(Debug, Clone)]
+pub struct UploadConfig {
+    pub max_bytes: u64,
+    pub allowed: Vec<crate::domain::files::FileKind>,
 }
 
 /// The Redis that instances share; unset means one instance on in-process stand-ins.
@@ -186,6 +236,8 @@ impl std::fmt::Debug for Config {
             .field("redis", &self.redis)
             .field("cache", &self.cache)
             .field("rate_limit", &self.rate_limit)
+            .field("storage", &self.storage)
+            .field("uploads", &self.uploads)
             .finish()
     }
 }
@@ -200,6 +252,8 @@ pub struct ConfigError {
 
 /// The key used when `LOG_HASH_KEY` is unset in development. Production refuses it.
 const DEV_LOG_HASH_KEY: &str = "frontdesk-development-log-hash-key";
+/// The file-link key used when `FILE_URL_SECRET` is unset in development.
+const DEV_FILE_URL_SECRET: &str = "frontdesk-development-file-url-secret";
 
 impl Config {
     /// Reads `.env` (when present) and then the process environment.
@@ -490,7 +544,87 @@ impl Config {
             )?,
         };
 
+        let backend = env.parse_with(
+            "STORAGE_BACKEND",
+            crate::storage::Backend::Fs,
+            "fs, s3 or memory",
+            crate::storage::Backend::parse,
+        )?;
+        let s3 = S3Config {
+            endpoint: env.parse_with("S3_ENDPOINT", None, "an http:// or https:// URL", |v| {
+                (v.starts_with("http://") || v.starts_with("https://"))
+                    .then(|| Some(v.trim_end_matches('/').to_string()))
+            })?,
+            region: env.string("S3_REGION", "us-east-1"),
+            bucket: env.string("S3_BUCKET", ""),
+            access_key_id: env.get("S3_ACCESS_KEY_ID"),
+            secret_access_key: env.get("S3_SECRET_ACCESS_KEY"),
+            path_style: env.parse_with("S3_PATH_STYLE", true, "true or false", parse_bool)?,
+        };
+        if backend == crate::storage::Backend::S3 {
+            if s3.bucket.is_empty() {
+                return Err(ConfigError {
+                    variable: "S3_BUCKET",
+                    problem: "is not set (it is required when STORAGE_BACKEND=s3)".into(),
+                    expected: "the bucket's name",
+                });
+            }
+            if s3.access_key_id.is_some() != s3.secret_access_key.is_some() {
+                return Err(ConfigError {
+                    variable: "S3_SECRET_ACCESS_KEY",
+                    problem: "is set without S3_ACCESS_KEY_ID, or the other way round".into(),
+                    expected: "both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither",
+                });
+            }
+        }
+        let url_secret = match (env.get("FILE_URL_SECRET"), app_env) {
+            (Some(k), _) if k.len() >= 32 => k.into_bytes(),
+            (Some(_), _) => {
+                return Err(ConfigError {
+                    variable: "FILE_URL_SECRET",
+                    problem: "is shorter than 32 characters".into(),
+                    expected: "a random secret of at least 32 characters",
+                })
+            }
+            (None, AppEnv::Production) if backend != crate::storage::Backend::S3 => {
+                return Err(ConfigError {
+                    variable: "FILE_URL_SECRET",
+                    problem:
+                        "is not set (links to files in fs storage are signed with it in production)"
+                            .into(),
+                    expected: "a random secret of at least 32 characters",
+                })
+            }
+            (None, _) => DEV_FILE_URL_SECRET.as_bytes().to_vec(),
+        };
+        let storage = StorageConfig {
+            backend,
+            fs_root: env.string("STORAGE_FS_ROOT", ".data/storage").into(),
+            s3,
+            url_ttl: Duration::from_secs(env.parse_positive(
+                "FILE_URL_TTL_SECS",
+                3600,
+                "a whole number of seconds above 0",
+            )?),
+            url_secret,
+        };
+        let uploads = UploadConfig {
+            max_bytes: env.parse_positive(
+                "UPLOAD_MAX_BYTES",
+                25 * 1024 * 1024,
+                "a size in bytes above 0, such as 26214400",
+            )?,
+            allowed: env.parse_with(
+                "UPLOAD_ALLOWED_TYPES",
+                crate::domain::files::FileKind::ALL.to_vec(),
+                "extensions from jpg, png, webp, gif, pdf, txt, csv, docx, xlsx, separated by commas",
+                crate::domain::files::FileKind::parse_list,
+            )?,
+        };
+
         Ok(Config {
+            storage,
+            uploads,
             redis,
             cache,
             rate_limit,
@@ -649,6 +783,7 @@ mod tests {
         let c = config(&[
             ("APP_ENV", "production"),
             ("LOG_HASH_KEY", "0123456789abcdef0123"),
+            ("FILE_URL_SECRET", "0123456789abcdef0123456789abcdef"),
         ])
         .unwrap();
         assert_eq!(c.log.format, LogFormat::Json);
@@ -693,6 +828,38 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.variable, "RATE_LIMIT_ALLOW_IPS");
+    }
+
+    #[test]
+    fn storage_defaults_to_local_files_and_checks_s3_settings() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.storage.backend, crate::storage::Backend::Fs);
+        assert_eq!(c.storage.url_ttl, Duration::from_secs(3600));
+        assert_eq!(c.uploads.max_bytes, 25 * 1024 * 1024);
+        assert_eq!(c.uploads.allowed.len(), 9);
+        let err = config(&[("STORAGE_BACKEND", "s3")]).err().unwrap();
+        assert_eq!(err.variable, "S3_BUCKET");
+        let err = config(&[("STORAGE_BACKEND", "ftp")]).err().unwrap();
+        assert_eq!(err.variable, "STORAGE_BACKEND");
+        let err = config(&[("UPLOAD_ALLOWED_TYPES", "pdf,exe")])
+            .err()
+            .unwrap();
+        assert_eq!(err.variable, "UPLOAD_ALLOWED_TYPES");
+        let c = config(&[
+            ("STORAGE_BACKEND", "s3"),
+            ("S3_BUCKET", "files"),
+            ("S3_ACCESS_KEY_ID", "AKIA"),
+            ("S3_SECRET_ACCESS_KEY", "very-secret-key"),
+        ])
+        .unwrap();
+        assert!(!format!("{c:?}").contains("very-secret-key"));
+        let err = config(&[
+            ("APP_ENV", "production"),
+            ("LOG_HASH_KEY", "0123456789abcdef0123"),
+        ])
+        .err()
+        .unwrap();
+        assert_eq!(err.variable, "FILE_URL_SECRET");
     }
 
     #[test]

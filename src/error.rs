@@ -32,6 +32,10 @@ pub enum AppError {
     CrossSite,
     #[error("you do not have permission to do this")]
     Forbidden,
+    /// A signed link to a file that is tampered with, expired, or names
+    /// nothing; which of these is never said.
+    #[error("this link is invalid or has expired")]
+    LinkInvalid,
     /// The client's address is on the deny-list.
     #[error("requests from this address are blocked")]
     Blocked,
@@ -43,6 +47,8 @@ pub enum AppError {
     Conflict(String),
     #[error("the request body is larger than {limit_bytes} bytes")]
     PayloadTooLarge { limit_bytes: usize },
+    #[error("the file is larger than the upload limit of {} ({limit_bytes} bytes)", crate::domain::files::human_size(*limit_bytes))]
+    FileTooLarge { limit_bytes: u64 },
     /// Well-formed but invalid input; the message names the field and the problem.
     #[error("{0}")]
     Unprocessable(String),
@@ -75,11 +81,16 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized | AppError::InvalidCredentials(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CrossSite | AppError::Blocked => StatusCode::FORBIDDEN,
+            AppError::Forbidden
+            | AppError::CrossSite
+            | AppError::Blocked
+            | AppError::LinkInvalid => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PayloadTooLarge { .. } | AppError::FileTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             AppError::Unprocessable(_) | AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -95,11 +106,12 @@ impl AppError {
             AppError::InvalidCredentials(_) => "invalid_credentials",
             AppError::Forbidden => "forbidden",
             AppError::Blocked => "blocked",
+            AppError::LinkInvalid => "link_invalid",
             AppError::CrossSite => "cross_site_request",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict(_) => "conflict",
-            AppError::PayloadTooLarge { .. } => "payload_too_large",
+            AppError::PayloadTooLarge { .. } | AppError::FileTooLarge { .. } => "payload_too_large",
             AppError::Unprocessable(_) => "unprocessable",
             AppError::Invalid(_) => "invalid",
             AppError::RateLimited { .. } => "rate_limited",

@@ -28,4 +28,6 @@ pub mod request_context;
 #[cfg(feature = "server")]
 pub mod services;
 #[cfg(feature = "server")]
+pub mod storage;
+#[cfg(feature = "server")]
 pub mod telemetry;

@@ -13,7 +13,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand, PartialEq, Eq)]
+#[derive(Debug, Clone, Subcommand, PartialEq, Eq)]
 pub enum Command {
     /// Serve the web app (the default). Applies migrations first unless MIGRATE_ON_START=false.
     Serve,
@@ -32,6 +32,28 @@ pub enum Command {
     /// Measure rate-limit decisions per second and their latency, against
     /// the Redis at REDIS_URL (default 127.0.0.1:6379) and in-process.
     BenchLimiter,
+    /// Measure upload and download throughput of 25 MB files and the peak
+    /// memory an upload takes, on fs and (when moto is installed) s3.
+    BenchFiles,
+    /// Client file storage: move legacy uploads in, check it against the database.
+    #[command(subcommand)]
+    Storage(StorageCommand),
+}
+
+#[derive(Debug, Clone, Subcommand, PartialEq, Eq)]
+pub enum StorageCommand {
+    /// Move the files of rows that still hold a path under a legacy uploads
+    /// directory into the configured storage. Safe to stop and run again.
+    Migrate {
+        /// The legacy uploads directory the rows' paths are relative to.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// Delete each original once its file is stored and its row updated.
+        #[arg(long)]
+        remove_originals: bool,
+    },
+    /// Check that every file's object exists, and list objects no file names.
+    Verify,
 }
 
 #[derive(Debug, Clone, Copy, Args, PartialEq, Eq)]
@@ -46,6 +68,6 @@ pub struct SeedArgs {
 
 impl Cli {
     pub fn command(&self) -> Command {
-        self.command.unwrap_or(Command::Serve)
+        self.command.clone().unwrap_or(Command::Serve)
     }
 }

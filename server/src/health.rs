@@ -25,6 +25,8 @@ pub struct Checks {
     /// instance serves on its in-process cache and limits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis: Option<Check>,
+    /// Client files. Not required: everything but files works without it.
+    pub storage: Check,
 }
 
 #[derive(Debug, Serialize)]
@@ -38,13 +40,46 @@ pub struct Check {
     /// What is wrong, in words that reveal no address or credential.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'static str>,
+    /// Which implementation answered (`fs`, `s3`, `memory` for storage).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<&'static str>,
+}
+
+impl Check {
+    /// An optional dependency that answered in `latency`.
+    fn up(latency: Duration, backend: Option<&'static str>) -> Self {
+        Check {
+            status: "ok",
+            required: false,
+            latency_ms: millis(latency),
+            schema_version: None,
+            error: None,
+            backend,
+        }
+    }
+
+    /// An optional dependency that did not answer within the check's timeout.
+    fn down(error: &'static str, backend: Option<&'static str>) -> Self {
+        Check {
+            status: "down",
+            required: false,
+            latency_ms: millis(CHECK_TIMEOUT),
+            schema_version: None,
+            error: Some(error),
+            backend,
+        }
+    }
+}
+
+/// Milliseconds with two decimals.
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 100_000.0).round() / 100.0
 }
 
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let started = std::time::Instant::now();
     let result = frontdesk::db::check(&state.pool, CHECK_TIMEOUT).await;
-    // Milliseconds with two decimals.
-    let latency_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+    let latency_ms = millis(started.elapsed());
     let database = match result {
         Ok(schema_version) => Check {
             status: "ok",
@@ -52,6 +87,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             latency_ms,
             schema_version,
             error: None,
+            backend: None,
         },
         Err(err) => {
             tracing::warn!(error = %err, "health: database check failed");
@@ -61,27 +97,24 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
                 latency_ms,
                 schema_version: None,
                 error: Some("database unreachable or not migrated"),
+                backend: None,
             }
         }
     };
     let redis = match &state.deps.redis {
         Some(redis) => Some(match redis.ping(CHECK_TIMEOUT).await {
-            Ok(latency) => Check {
-                status: "ok",
-                required: false,
-                latency_ms: (latency.as_secs_f64() * 100_000.0).round() / 100.0,
-                schema_version: None,
-                error: None,
-            },
-            Err(problem) => Check {
-                status: "down",
-                required: false,
-                latency_ms: CHECK_TIMEOUT.as_secs_f64() * 1000.0,
-                schema_version: None,
-                error: Some(problem),
-            },
+            Ok(latency) => Check::up(latency, None),
+            Err(problem) => Check::down(problem, None),
         }),
         None => None,
+    };
+    let backend = Some(state.deps.storage.backend().as_str());
+    let storage = match state.deps.storage.check(CHECK_TIMEOUT).await {
+        Ok(latency) => Check::up(latency, backend),
+        Err(problem) => {
+            tracing::warn!(%problem, "health: file storage check failed");
+            Check::down("file storage unreachable", backend)
+        }
     };
     let healthy = !(database.required && database.status != "ok");
     let status = if healthy {
@@ -92,7 +125,11 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let body = Health {
         status: if healthy { "ok" } else { "unavailable" },
         version: env!("CARGO_PKG_VERSION"),
-        checks: Checks { database, redis },
+        checks: Checks {
+            database,
+            redis,
+            storage,
+        },
     };
     (
         status,

@@ -2,15 +2,18 @@
 
 pub mod api;
 pub mod bench;
+pub mod bench_files;
 pub mod bench_limiter;
 pub mod bench_scale;
 pub mod cli;
+pub mod files;
 pub mod health;
 pub mod middleware;
 pub mod router;
 pub mod seed;
 pub mod serve;
 pub mod state;
+pub mod storage_cli;
 
 pub use router::{router, router_with};
 pub use serve::{serve, serve_router, shutdown_signal};

@@ -2,7 +2,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use frontdesk::{config::Config, db, telemetry};
-use server::{cli::Cli, cli::Command, serve, shutdown_signal, AppState};
+use server::{
+    cli::{Cli, Command, StorageCommand},
+    serve, shutdown_signal, AppState,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -29,7 +32,13 @@ async fn main() -> ExitCode {
         Command::BenchAuth => server::bench::auth(config).await,
         Command::BenchScale => server::bench_scale::run(config).await,
         Command::BenchLimiter => server::bench_limiter::run(config).await,
+        Command::BenchFiles => server::bench_files::run(config).await,
         Command::Seed(args) => server::seed::run(config, args).await,
+        Command::Storage(StorageCommand::Migrate {
+            from,
+            remove_originals,
+        }) => server::storage_cli::migrate(config, from, remove_originals).await,
+        Command::Storage(StorageCommand::Verify) => server::storage_cli::verify(config).await,
         Command::Serve | Command::CheckConfig => run_server(config).await,
     };
     match outcome {

@@ -29,7 +29,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use tracing::Level;
 
 use crate::{
-    api, health,
+    api, files, health,
     middleware::{
         csrf::{reject_cross_site, TrustedOrigin},
         error_bodies::{json_error_bodies, BodyLimit},
@@ -140,8 +140,27 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
                 .put(api::clients::update)
                 .delete(api::clients::archive),
         )
+        .route("/api/v1/clients/{id}/files", get(api::files::list))
+        .route(
+            "/api/v1/files/{id}",
+            get(api::files::get).delete(api::files::delete),
+        )
+        .route("/api/v1/files/{id}/link", get(api::files::link))
+        .route("/files/signed/{*key}", get(files::signed))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
+        // Everything above reads bodies of at most REQUEST_BODY_LIMIT_BYTES.
+        .route_layer(DefaultBodyLimit::max(body_limit))
+        .route_layer(RequestBodyLimitLayer::new(body_limit))
+        // Uploads stream their body into storage and stop at UPLOAD_MAX_BYTES.
+        .route(
+            "/api/v1/clients/{id}/files",
+            axum::routing::post(api::files::upload),
+        )
+        .route(
+            "/files/clients/{id}",
+            axum::routing::post(files::staff_upload),
+        )
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
@@ -151,8 +170,6 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(sessions)
         .layer(from_fn_with_state(trusted, reject_cross_site))
         // Layers run outside-in from the last one added to the first.
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.http.request_timeout,

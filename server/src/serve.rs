@@ -42,6 +42,7 @@ pub async fn serve_router(
     }
     let cache = state.deps.cache.clone();
     let sweeper = tokio::spawn(sweep_expired_sessions(pool.clone()));
+    let storage_sweeper = tokio::spawn(sweep_storage(state.deps.clone()));
     let cache_log = tokio::spawn(async move {
         let mut every = tokio::time::interval(CACHE_LOG_EVERY);
         every.tick().await;
@@ -77,6 +78,7 @@ pub async fn serve_router(
         () = deadline => tracing::warn!(?grace, "in-flight requests did not finish in time; stopping anyway"),
     }
     sweeper.abort();
+    storage_sweeper.abort();
     cache_log.abort();
     pool.close().await;
     tracing::info!("stopped");
@@ -109,6 +111,18 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+/// Removes objects of deleted files and abandoned uploads: at start-up,
+/// then every five minutes.
+async fn sweep_storage(deps: frontdesk::services::Deps) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        every.tick().await;
+        if let Err(err) = frontdesk::services::files::sweep(&deps, 500).await {
+            tracing::warn!(error = %err, "storage cleanup failed; retrying later");
+        }
     }
 }
 

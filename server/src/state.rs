@@ -10,6 +10,7 @@ use frontdesk::{
     ratelimit::Limiter,
     redis::Redis,
     services::Deps,
+    storage::{Storage, StorageError},
 };
 use leptos::config::{Env, LeptosOptions};
 use sqlx::PgPool;
@@ -24,8 +25,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Fails when the mail outbox cannot be set up or `REDIS_URL` is not
-    /// usable. Connecting to Redis goes on in the background: an instance
+    /// Fails when the mail outbox or file storage cannot be set up or
+    /// `REDIS_URL` is not usable. Connecting to Redis goes on in the background: an instance
     /// starts while Redis is down, on its in-process stand-ins.
     pub fn new(config: Config, pool: PgPool) -> Result<Self, StateError> {
         let leptos = leptos_options(&config);
@@ -38,6 +39,7 @@ impl AppState {
             ),
             None => None,
         };
+        let storage = Storage::from_config(&config.storage)?;
         let cache = Cache::new(&config.cache, redis.clone());
         let limiter = Limiter::new(
             config.rate_limit.policies.clone(),
@@ -52,6 +54,7 @@ impl AppState {
                 cache,
                 limiter,
                 redis,
+                storage,
             },
             config,
             pool,
@@ -67,6 +70,8 @@ pub enum StateError {
     /// The URL's text stays out of the message: it may hold a password.
     #[error("configuration error: REDIS_URL cannot be used ({0}); expected a redis:// URL with host and port")]
     Redis(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 impl FromRef<AppState> for LeptosOptions {

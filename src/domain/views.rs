@@ -259,3 +259,33 @@ pub struct CalendarView {
     pub services: Vec<ServiceView>,
     pub appointments: Vec<AppointmentView>,
 }
+
+/// A file on a client's record. The links work until `links_expire_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ClientFileView {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    /// The name it was uploaded with.
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: u64,
+    /// SHA-256 of the content, hex.
+    pub sha256: Option<String>,
+    /// Who uploaded it: a team member's name, or the API key's.
+    pub uploaded_by: Option<String>,
+    pub uploaded_at: DateTime<Utc>,
+    /// Saves the file (`Content-Disposition: attachment`). None while the
+    /// file still waits to be moved into storage.
+    pub download_url: Option<String>,
+    /// Shows images and PDFs in place.
+    pub preview_url: Option<String>,
+    pub links_expire_at: Option<DateTime<Utc>>,
+}
+
+impl ClientFileView {
+    pub fn kind(&self) -> Option<crate::domain::files::FileKind> {
+        let ext = self.name.rsplit_once('.')?.1;
+        crate::domain::files::FileKind::from_extension(ext)
+    }
+}

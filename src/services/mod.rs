@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::{cache::Cache, config::Config, mail::Mailer, ratelimit::Limiter, redis::Redis};
+use crate::{
+    cache::Cache, config::Config, mail::Mailer, ratelimit::Limiter, redis::Redis, storage::Storage,
+};
 
 pub mod accounts;
 pub mod api_keys;
@@ -18,6 +20,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod clients;
 pub mod dashboard;
+pub mod files;
 pub mod team;
 pub mod tenants;
 
@@ -32,6 +35,8 @@ pub struct Deps {
     pub limiter: Limiter,
     /// The shared Redis, when configured (for its health).
     pub redis: Option<Redis>,
+    /// Client files.
+    pub storage: Storage,
 }
 
 impl Deps {

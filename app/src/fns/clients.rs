@@ -2,7 +2,7 @@
 
 use frontdesk::domain::{
     records::ClientSort,
-    views::{AppointmentView, ClientPage, ClientView, SavedClient},
+    views::{AppointmentView, ClientFileView, ClientPage, ClientView, SavedClient},
 };
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use {
     frontdesk::services::{
         appointments,
         clients::{self, ClientInput},
+        files,
     },
 };
 
@@ -38,14 +39,18 @@ pub async fn search_clients(
     .map_err(ui_error)
 }
 
+/// A client's page: the record, their appointments and their files.
+pub type ClientDetails = (ClientView, Vec<AppointmentView>, Vec<ClientFileView>);
+
 #[server(prefix = "/api", endpoint = "client")]
-pub async fn load_client(id: Uuid) -> Result<(ClientView, Vec<AppointmentView>), UiError> {
+pub async fn load_client(id: Uuid) -> Result<ClientDetails, UiError> {
     let (deps, who) = (deps()?, reader().await?);
     let client = clients::get(&deps, &who, id).await.map_err(ui_error)?;
     let timeline = appointments::for_client(&deps, &who, id)
         .await
         .map_err(ui_error)?;
-    Ok((client, timeline))
+    let files = files::list(&deps, &who, id).await.map_err(ui_error)?;
+    Ok((client, timeline, files))
 }
 
 /// Creates (no `id`) or changes a client. A plain form post lands on the client's page.

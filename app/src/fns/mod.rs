@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod clients;
+pub mod files;
 pub mod scheduling;
 pub mod settings;
 pub mod team;

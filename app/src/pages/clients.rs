@@ -2,8 +2,10 @@
 //! details and timeline, and the form to add or edit one.
 
 use frontdesk::domain::{
+    files::human_size,
     records::ClientSort,
-    views::{AppointmentView, ClientView},
+    roles::{Action, Permission, RecordKind},
+    views::{AppointmentView, ClientFileView, ClientView},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,10 +14,14 @@ use uuid::Uuid;
 
 use crate::{
     components::{
+        files::{ClientFiles, Uploads},
         forms::{error_of, invalid, FieldError, FormError},
         time::{date_time, zone},
     },
-    fns::clients::{load_client, search_clients, ArchiveClient, SaveClient},
+    fns::{
+        clients::{load_client, search_clients, ArchiveClient, SaveClient},
+        files::DeleteClientFile,
+    },
     layout::use_me,
 };
 
@@ -169,9 +175,13 @@ pub fn ClientPage() -> impl IntoView {
     });
     let me = use_me();
     let archive = ServerAction::<ArchiveClient>::new();
+    let delete_file = ServerAction::<DeleteClientFile>::new();
+    let files_changed = RwSignal::new(0u32);
+    let uploads = Uploads::new();
+    let on_change = Callback::new(move |()| files_changed.update(|n| *n += 1));
     let client = Resource::new(
-        move || id.get(),
-        |id| async move {
+        move || (id.get(), files_changed.get(), delete_file.version().get()),
+        |(id, _, _)| async move {
             match id {
                 Some(id) => load_client(id).await.map(Some),
                 None => Ok(None),
@@ -179,13 +189,17 @@ pub fn ClientPage() -> impl IntoView {
         },
     );
     view! {
-        <Suspense fallback=|| view! { <p>"Loading the client…"</p> }>
+        // A Transition: the page stays while the files list refreshes.
+        <Transition fallback=|| view! { <p>"Loading the client…"</p> }>
             {move || Suspend::new(async move {
-                let tz = zone(&me.await.ok().flatten().map(|m| m.tenant.time_zone).unwrap_or_default());
+                let session = me.await.ok().flatten();
+                let tz = zone(&session.as_ref().map(|m| m.tenant.time_zone.clone()).unwrap_or_default());
+                let may = |action| session.as_ref().is_some_and(|m| m.role().allows(Permission::Record(RecordKind::File, action)));
+                let (can_upload, can_delete) = (may(Action::Create), may(Action::Delete));
                 match client.await {
                     Err(e) => view! { <Title text="Client" /><p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     Ok(None) => view! { <Title text="Client" /><p class="form-error" role="alert">"There is no such client."</p> }.into_any(),
-                    Ok(Some((c, timeline))) => view! {
+                    Ok(Some((c, timeline, files))) => view! {
                         <Title text=c.name.clone() />
                         <div class="page-head">
                             <h1>{c.name.clone()}</h1>
@@ -198,8 +212,13 @@ pub fn ClientPage() -> impl IntoView {
                             <dt>"Reminders"</dt><dd>{if c.email_reminders { "by email" } else { "none" }}</dd>
                             <dt>"Notes"</dt><dd class="notes">{c.notes.clone()}</dd>
                         </dl>
+                        <ClientFiles client_id=c.id files=files.clone() tz can_upload=can_upload && !c.archived
+                            can_delete uploads on_change delete=delete_file />
+                        {move || delete_file.value().get().and_then(Result::err).map(|e| view! {
+                            <p class="form-error" role="alert">{e.message}</p>
+                        })}
                         <h2>"Timeline"</h2>
-                        <Timeline timeline tz />
+                        <Timeline timeline files tz />
                         <details class="edit">
                             <summary>"Edit details"</summary>
                             <ClientForm client=Some(c.clone()) />
@@ -213,24 +232,48 @@ pub fn ClientPage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
+/// What happened with a client, newest first: appointments and files added.
 #[component]
-fn Timeline(timeline: Vec<AppointmentView>, tz: chrono_tz::Tz) -> impl IntoView {
-    if timeline.is_empty() {
-        return view! { <p class="muted">"No appointments yet."</p> }.into_any();
+fn Timeline(
+    timeline: Vec<AppointmentView>,
+    files: Vec<ClientFileView>,
+    tz: chrono_tz::Tz,
+) -> impl IntoView {
+    if timeline.is_empty() && files.is_empty() {
+        return view! { <p class="muted">"No appointments or files yet."</p> }.into_any();
     }
+    enum Item {
+        Visit(AppointmentView),
+        File(ClientFileView),
+    }
+    let mut items: Vec<(chrono::DateTime<chrono::Utc>, Item)> = timeline
+        .into_iter()
+        .map(|a| (a.starts_at, Item::Visit(a)))
+        .chain(files.into_iter().map(|f| (f.uploaded_at, Item::File(f))))
+        .collect();
+    items.sort_by(|a, b| b.0.cmp(&a.0));
     view! {
         <ol class="timeline" aria-label="Timeline">
-            {timeline.into_iter().map(|a| view! {
-                <li class=format!("status-{}", a.status.as_str()) data-appointment=a.id.to_string()>
-                    <time datetime=a.starts_at.to_rfc3339()>{date_time(a.starts_at, tz)}</time>
-                    " · "{a.service_name.clone()}" with "{a.provider_name.clone()}
-                    " · "<span class="status">{a.status.label()}</span>
-                    {a.cancel_reason.clone().filter(|r| !r.is_empty()).map(|r| view! { <span class="muted">{format!(" ({r})")}</span> })}
-                </li>
+            {items.into_iter().map(|(_, item)| match item {
+                Item::Visit(a) => view! {
+                    <li class=format!("status-{}", a.status.as_str()) data-appointment=a.id.to_string()>
+                        <time datetime=a.starts_at.to_rfc3339()>{date_time(a.starts_at, tz)}</time>
+                        " · "{a.service_name.clone()}" with "{a.provider_name.clone()}
+                        " · "<span class="status">{a.status.label()}</span>
+                        {a.cancel_reason.clone().filter(|r| !r.is_empty()).map(|r| view! { <span class="muted">{format!(" ({r})")}</span> })}
+                    </li>
+                }.into_any(),
+                Item::File(f) => view! {
+                    <li class="file-added" data-file=f.id.to_string()>
+                        <time datetime=f.uploaded_at.to_rfc3339()>{date_time(f.uploaded_at, tz)}</time>
+                        " · File added: "{f.name.clone()}" ("{human_size(f.size_bytes)}")"
+                        {f.uploaded_by.clone().map(|by| format!(" by {by}"))}
+                    </li>
+                }.into_any(),
             }).collect_view()}
         </ol>
     }

@@ -4,6 +4,7 @@ pub mod appointments;
 pub mod availability;
 pub mod catalog;
 pub mod clients;
+pub mod files;
 pub mod openapi;
 
 use axum::{

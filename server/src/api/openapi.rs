@@ -7,13 +7,14 @@ use utoipa::{
     Modify, OpenApi,
 };
 
-use super::{appointments, availability, catalog, clients};
+use super::{appointments, availability, catalog, clients, files};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Frontdesk API",
-        description = "Clients, services, providers, resources and appointments of one business. \
+        description = "Clients and their files, services, providers, resources and appointments of one business. \
+Links to files are signed and expire (an hour by default). \
 Authenticate with an API key: `Authorization: Bearer fdk_...`. Errors are `{\"error\": {code, message, request_id, fields}}`; \
 invalid input is 422 with a message per field, a taken time 409 naming the appointment in the way."
     ),
@@ -25,6 +26,7 @@ invalid input is 422 with a message per field, a taken time 409 naming the appoi
         catalog::list_providers, catalog::get_provider, catalog::create_provider, catalog::update_provider, catalog::archive_provider,
         catalog::add_time_off, catalog::remove_time_off,
         catalog::list_resources, catalog::get_resource, catalog::create_resource, catalog::update_resource, catalog::archive_resource,
+        files::list, files::upload, files::get, files::link, files::delete,
     ),
     modifiers(&ApiKeyAuth),
     security(("api_key" = []))

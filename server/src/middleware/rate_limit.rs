@@ -97,7 +97,10 @@ pub async fn rate_limit(
     } else {
         decision.error().into_response()
     };
-    add_headers(&mut response, &decision);
+    // A handler that spent a narrower budget (uploads) reports that one.
+    if !response.headers().contains_key("ratelimit-limit") {
+        add_headers(&mut response, &decision);
+    }
     response
 }
 

@@ -21,6 +21,8 @@ pub struct SecurityPolicy {
     pub hsts: bool,
     /// Extra `connect-src` sources, e.g. the live-reload websocket in development.
     pub extra_connect_src: Option<String>,
+    /// Where presigned file links point (the S3 endpoint), for image previews.
+    pub extra_img_src: Option<String>,
 }
 
 impl SecurityPolicy {
@@ -32,6 +34,17 @@ impl SecurityPolicy {
                 .site
                 .reload_port
                 .map(|port| format!("ws://*:{port} wss://*:{port}")),
+            extra_img_src: match config.storage.backend {
+                frontdesk::storage::Backend::S3 => Some(
+                    config
+                        .storage
+                        .s3
+                        .endpoint
+                        .clone()
+                        .unwrap_or_else(|| "https://*.amazonaws.com".into()),
+                ),
+                _ => None,
+            },
         }
     }
 
@@ -45,9 +58,13 @@ impl SecurityPolicy {
             Some(extra) => format!("'self' {extra}"),
             None => "'self'".to_string(),
         };
+        let img = match &self.extra_img_src {
+            Some(extra) => format!("'self' data: {extra}"),
+            None => "'self' data:".to_string(),
+        };
         let mut csp = format!(
             "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-             style-src 'self' 'nonce-{nonce}'; style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
+             style-src 'self' 'nonce-{nonce}'; style-src-attr 'unsafe-inline'; img-src {img}; font-src 'self'; \
              connect-src {connect}; object-src 'none'; base-uri 'none'; form-action 'self'; \
              frame-ancestors 'none'"
         );
@@ -71,13 +88,17 @@ pub async fn security_headers(
     req.extensions_mut().insert(nonce);
     let mut res = next.run(req).await;
 
+    // A response with a policy of its own (a stored file's) keeps it.
+    let own_csp = res.headers().contains_key(header::CONTENT_SECURITY_POLICY);
     let headers = res.headers_mut();
     let mut set = |name: HeaderName, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
             headers.insert(name, value);
         }
     };
-    set(header::CONTENT_SECURITY_POLICY, &csp);
+    if !own_csp {
+        set(header::CONTENT_SECURITY_POLICY, &csp);
+    }
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
@@ -111,6 +132,7 @@ mod tests {
         let csp = SecurityPolicy {
             hsts: false,
             extra_connect_src: None,
+            extra_img_src: None,
         }
         .content_security_policy("abc");
         assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
@@ -146,6 +168,7 @@ mod tests {
         let csp = SecurityPolicy {
             hsts: true,
             extra_connect_src: Some("ws://*:3001".into()),
+            extra_img_src: None,
         }
         .content_security_policy("n");
         assert!(csp.contains("connect-src 'self' ws://*:3001;"));

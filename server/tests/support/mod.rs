@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod redis;
+pub mod s3;
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
@@ -97,8 +98,19 @@ impl TestApp {
         };
         map.entry("LEPTOS_SITE_ROOT".into())
             .or_insert_with(|| public_dir().display().to_string());
-        map.entry("LEPTOS_SITE_ADDR".into())
-            .or_insert_with(|| "127.0.0.1:0".into());
+        // Bound before the configuration is read, so PUBLIC_URL (absolute
+        // links to files, emails) names the real port.
+        let listener = tokio::net::TcpListener::bind(
+            map.get("LEPTOS_SITE_ADDR")
+                .map(String::as_str)
+                .unwrap_or("127.0.0.1:0"),
+        )
+        .await
+        .unwrap();
+        let addr = listener.local_addr().unwrap();
+        map.insert("LEPTOS_SITE_ADDR".into(), addr.to_string());
+        map.entry("PUBLIC_URL".into())
+            .or_insert_with(|| format!("http://{addr}"));
         // Generous limits unless a test sets its own: many tests sign up
         // and sign in from one address in quick succession.
         for (variable, _, _) in frontdesk::ratelimit::POLICY_VARIABLES {
@@ -112,6 +124,13 @@ impl TestApp {
         let outbox = temp_outbox();
         map.entry("MAIL_OUTBOX_DIR".into())
             .or_insert_with(|| outbox.display().to_string());
+        // Files of each server in a directory of its own.
+        map.entry("STORAGE_FS_ROOT".into()).or_insert_with(|| {
+            std::env::temp_dir()
+                .join(format!("frontdesk-storage-{}", Uuid::now_v7().simple()))
+                .display()
+                .to_string()
+        });
         let config = Config::from_map(&map).expect("test configuration is valid");
 
         let pool = db::pool(&config.database).unwrap();
@@ -120,10 +139,6 @@ impl TestApp {
                 .await
                 .expect("migrations apply to a fresh database");
         }
-        let listener = tokio::net::TcpListener::bind(config.http.addr)
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let state = AppState::new(config, pool).expect("app state");
         let deps = state.deps.clone();
@@ -495,4 +510,28 @@ pub async fn add_client(app: &TestApp, owner: &frontdesk::auth::Staff, name: &st
         .unwrap()
         .client
         .id
+}
+
+/// Uploads `bytes` as `name` to `client`'s files over REST; the status and body.
+pub async fn upload_file(
+    app: &TestApp,
+    key: &str,
+    client: Uuid,
+    name: &str,
+    bytes: &[u8],
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/clients/{client}/files")))
+        .query(&[("name", name)])
+        .bearer_auth(key)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
 }
