@@ -255,7 +255,7 @@ fn Timeline(
         .map(|a| (a.starts_at, Item::Visit(a)))
         .chain(files.into_iter().map(|f| (f.uploaded_at, Item::File(f))))
         .collect();
-    items.sort_by(|a, b| b.0.cmp(&a.0));
+    items.sort_by_key(|item| std::cmp::Reverse(item.0));
     view! {
         <ol class="timeline" aria-label="Timeline">
             {items.into_iter().map(|(_, item)| match item {
