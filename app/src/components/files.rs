@@ -9,21 +9,21 @@ use uuid::Uuid;
 use crate::{components::time::date_time, fns::files::DeleteClientFile};
 
 /// One upload in progress or finished, shown above the list.
-#[derive(Clone, Copy)]
+#[derive(Clone, PartialEq)]
 pub struct Upload {
     pub key: u32,
-    pub name: StoredValue<String>,
+    pub name: String,
     /// Percent sent.
-    pub progress: RwSignal<f64>,
+    pub progress: f64,
     /// `None` while sending; the server's message when it failed.
-    pub outcome: RwSignal<Option<Result<(), String>>>,
+    pub outcome: Option<Result<(), String>>,
 }
 
-/// Uploads live above the page's data, so a refresh of the list after one
-/// finishes does not lose the others' progress.
+/// Uploads live above the page's data (plain values in one signal of the
+/// page), so refreshing the list after one finishes loses nothing.
 #[derive(Clone, Copy)]
 pub struct Uploads {
-    pub items: RwSignal<Vec<Upload>>,
+    items: RwSignal<Vec<Upload>>,
     next: StoredValue<u32>,
 }
 
@@ -33,6 +33,50 @@ impl Uploads {
             items: RwSignal::new(Vec::new()),
             next: StoredValue::new(0),
         }
+    }
+
+    fn add(self, name: String) -> u32 {
+        let key = self.next.get_value();
+        self.next.set_value(key + 1);
+        self.items.update(|items| {
+            items.push(Upload {
+                key,
+                name,
+                progress: 0.0,
+                outcome: None,
+            })
+        });
+        key
+    }
+
+    fn read<T>(self, key: u32, f: impl FnOnce(&Upload) -> T) -> Option<T> {
+        self.items
+            .with(|items| items.iter().find(|u| u.key == key).map(f))
+    }
+
+    /// Changes one upload; the browser's upload events call this.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn change(self, key: u32, f: impl FnOnce(&mut Upload)) {
+        self.items.update(|items| {
+            if let Some(upload) = items.iter_mut().find(|u| u.key == key) {
+                f(upload);
+            }
+        });
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn progress(self, key: u32, percent: f64) {
+        self.change(key, |u| u.progress = percent.min(100.0));
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn finish(self, key: u32, outcome: Result<(), String>) {
+        self.change(key, |u| {
+            if outcome.is_ok() {
+                u.progress = 100.0;
+            }
+            u.outcome = Some(outcome);
+        });
     }
 }
 
@@ -58,16 +102,8 @@ pub fn ClientFiles(
     let preview = RwSignal::new(None::<Uuid>);
     let start = move |picked: Vec<Picked>| {
         for file in picked {
-            let key = uploads.next.get_value();
-            uploads.next.set_value(key + 1);
-            let upload = Upload {
-                key,
-                name: StoredValue::new(file.name()),
-                progress: RwSignal::new(0.0),
-                outcome: RwSignal::new(None),
-            };
-            uploads.items.update(|items| items.push(upload));
-            send(client_id, file, upload, on_change);
+            let key = uploads.add(file.name());
+            send(client_id, file, uploads, key, on_change);
         }
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
@@ -98,16 +134,23 @@ pub fn ClientFiles(
                 </div>
             })}
             <ul class="uploads" aria-label="Uploads">
-                <For each=move || uploads.items.get() key=|u| u.key let:u>
-                    <li class="upload" data-state=move || match u.outcome.get() { None => "sending", Some(Ok(())) => "done", Some(Err(_)) => "failed" }>
-                        <span class="name">{u.name.get_value()}</span>
-                        <progress max="100" value=move || u.progress.get() aria-label=format!("Uploading {}", u.name.get_value())></progress>
-                        <span class="state">{move || match u.outcome.get() {
-                            None => format!("{:.0}%", u.progress.get()),
-                            Some(Ok(())) => "Uploaded".into(),
-                            Some(Err(e)) => e,
-                        }}</span>
-                    </li>
+                <For each=move || uploads.items.with(|items| items.iter().map(|u| u.key).collect::<Vec<_>>()) key=|key| *key let:key>
+                    {
+                        let name = uploads.read(key, |u| u.name.clone()).unwrap_or_default();
+                        let progress = move || uploads.read(key, |u| u.progress).unwrap_or(0.0);
+                        let outcome = move || uploads.read(key, |u| u.outcome.clone()).flatten();
+                        view! {
+                            <li class="upload" data-state=move || match outcome() { None => "sending", Some(Ok(())) => "done", Some(Err(_)) => "failed" }>
+                                <span class="name">{name.clone()}</span>
+                                <progress max="100" value=progress aria-label=format!("Uploading {name}")></progress>
+                                <span class="state">{move || match outcome() {
+                                    None => format!("{:.0}%", progress()),
+                                    Some(Ok(())) => "Uploaded".into(),
+                                    Some(Err(e)) => e,
+                                }}</span>
+                            </li>
+                        }
+                    }
                 </For>
             </ul>
             {if empty {
@@ -255,12 +298,12 @@ fn list(files: web_sys::FileList) -> Vec<Picked> {
 /// Sends the file as the request body with `XMLHttpRequest`, whose upload
 /// events give the progress (`fetch` has none).
 #[cfg(feature = "hydrate")]
-fn send(client_id: Uuid, file: Picked, upload: Upload, on_change: Callback<()>) {
+fn send(client_id: Uuid, file: Picked, uploads: Uploads, key: u32, on_change: Callback<()>) {
     use std::cell::RefCell;
     use wasm_bindgen::{closure::Closure, JsCast};
     use web_sys::{ProgressEvent, XmlHttpRequest};
 
-    let fail = move |message: String| upload.outcome.set(Some(Err(message)));
+    let fail = move |message: String| uploads.finish(key, Err(message));
     let Ok(xhr) = XmlHttpRequest::new() else {
         return fail("this browser cannot upload files".into());
     };
@@ -272,9 +315,7 @@ fn send(client_id: Uuid, file: Picked, upload: Upload, on_change: Callback<()>) 
     let _ = xhr.set_request_header("Accept", "application/json");
     let progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
         if e.length_computable() && e.total() > 0.0 {
-            upload
-                .progress
-                .set((100.0 * e.loaded() / e.total()).min(100.0));
+            uploads.progress(key, 100.0 * e.loaded() / e.total());
         }
     });
     if let Ok(target) = xhr.upload() {
@@ -285,15 +326,12 @@ fn send(client_id: Uuid, file: Picked, upload: Upload, on_change: Callback<()>) 
     let finished = Closure::<dyn FnMut()>::new(move || {
         let status = done_xhr.status().unwrap_or(0);
         if status == 201 {
-            upload.progress.set(100.0);
-            upload.outcome.set(Some(Ok(())));
+            uploads.finish(key, Ok(()));
             if let Some(callback) = notify.borrow_mut().take() {
                 callback.run(());
             }
         } else {
-            upload
-                .outcome
-                .set(Some(Err(error_message(&done_xhr, status))));
+            uploads.finish(key, Err(error_message(&done_xhr, status)));
         }
     });
     xhr.set_onloadend(Some(finished.as_ref().unchecked_ref()));
@@ -307,7 +345,7 @@ fn send(client_id: Uuid, file: Picked, upload: Upload, on_change: Callback<()>) 
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn send(_: Uuid, _: Picked, _: Upload, _: Callback<()>) {}
+fn send(_: Uuid, _: Picked, _: Uploads, _: u32, _: Callback<()>) {}
 
 /// The `message` of the JSON error the server answered with.
 #[cfg(feature = "hydrate")]
