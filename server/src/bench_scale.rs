@@ -28,6 +28,10 @@ const PASSWORD: &str = "bench scale password";
 pub async fn run(mut config: Config) -> Outcome {
     config.database.url = bench_database_url(&config.database.url);
     config.http.addr = "127.0.0.1:0".parse()?;
+    config.database.statement_timeout = config
+        .database
+        .statement_timeout
+        .max(seed::SEED_STATEMENT_TIMEOUT);
     db::ensure_database(&config.database.url).await?;
     let pool = db::pool(&config.database)?;
     db::migrate(&pool).await?;

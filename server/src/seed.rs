@@ -469,7 +469,16 @@ pub async fn scale(deps: &Deps) -> Result<(Staff, Option<String>), Box<dyn std::
 }
 
 /// `frontdesk seed`: what the flags ask for.
-pub async fn run(config: frontdesk::config::Config, args: crate::cli::SeedArgs) -> Outcome {
+/// How long one statement of the large data set may take (the appointments
+/// insert takes tens of seconds on a small machine).
+pub const SEED_STATEMENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(900);
+
+pub async fn run(mut config: frontdesk::config::Config, args: crate::cli::SeedArgs) -> Outcome {
+    // Building the large set runs statements far longer than a request's.
+    config.database.statement_timeout = config
+        .database
+        .statement_timeout
+        .max(SEED_STATEMENT_TIMEOUT);
     frontdesk::db::ensure_database(&config.database.url).await?;
     let pool = frontdesk::db::pool(&config.database)?;
     frontdesk::db::migrate(&pool).await?;
