@@ -75,11 +75,13 @@ pub async fn run(mut config: Config) -> Outcome {
     Ok(())
 }
 
-async fn measure(name: &str, config: Config, pool: sqlx::PgPool) -> Outcome {
-    let state = AppState::new(config, pool)?;
-    let deps = state.deps.clone();
+async fn measure(name: &str, mut config: Config, pool: sqlx::PgPool) -> Outcome {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
+    // Links the API hands out point at this server.
+    config.http.public_url = base.clone();
+    let state = AppState::new(config, pool)?;
+    let deps = state.deps.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve_router(
         listener,
