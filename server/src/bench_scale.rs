@@ -32,6 +32,8 @@ pub async fn run(mut config: Config) -> Outcome {
         .database
         .statement_timeout
         .max(seed::SEED_STATEMENT_TIMEOUT);
+    // Latency is measured here, not the limits: one client makes every request.
+    config.rate_limit.enabled = false;
     db::ensure_database(&config.database.url).await?;
     let pool = db::pool(&config.database)?;
     db::migrate(&pool).await?;
@@ -161,7 +163,7 @@ pub async fn run(mut config: Config) -> Outcome {
     }
     let _ = stop.send(());
     let _ = server.await;
-    cache_comparison(&comparison_config, &pool, monday).await
+    cache_comparison(&comparison_config, monday).await
 }
 
 /// Requests per measurement of the cache comparison, and how many at once.
@@ -171,7 +173,7 @@ const LOAD_CONCURRENCY: usize = 8;
 /// The dashboard and a calendar week with the cache off and on (shared
 /// through Redis when it answers), on one instance and on two sharing the
 /// database (and Redis). Rate limits are off so that only the reads count.
-async fn cache_comparison(config: &Config, pool: &sqlx::PgPool, monday: NaiveDate) -> Outcome {
+async fn cache_comparison(config: &Config, monday: NaiveDate) -> Outcome {
     let redis_url = config
         .redis
         .url
@@ -194,7 +196,10 @@ async fn cache_comparison(config: &Config, pool: &sqlx::PgPool, monday: NaiveDat
                 c.cache.enabled = cached;
                 c.rate_limit.enabled = false;
                 c.redis.url = cached.then(|| redis_url.clone());
-                let state = AppState::new(c, pool.clone())?;
+                // A pool per instance, as separate processes would have (and
+                // each server closes its own when it stops).
+                let pool = db::pool(&c.database)?;
+                let state = AppState::new(c, pool)?;
                 if let Some(redis) = &state.deps.redis {
                     store = if redis.wait_until_connected(Duration::from_secs(3)).await {
                         "Redis"
