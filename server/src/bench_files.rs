@@ -53,7 +53,7 @@ pub async fn run(mut config: Config) -> Outcome {
     let mut fs = config.clone();
     fs.storage.backend = Backend::Fs;
     fs.storage.fs_root = dir.clone();
-    measure("fs", fs, pool.clone()).await?;
+    measure("fs", fs).await?;
     let _ = std::fs::remove_dir_all(&dir);
 
     match S3Server::start().await {
@@ -68,14 +68,16 @@ pub async fn run(mut config: Config) -> Outcome {
                 secret_access_key: Some("S3RVER".into()),
                 path_style: true,
             };
-            measure("s3", s3, pool.clone()).await?;
+            measure("s3", s3).await?;
         }
         None => println!("s3: skipped (s3rver not found; run scripts/bootstrap.sh test)"),
     }
     Ok(())
 }
 
-async fn measure(name: &str, mut config: Config, pool: sqlx::PgPool) -> Outcome {
+/// One server on `config` (with its own pool: a stopping server closes it).
+async fn measure(name: &str, mut config: Config) -> Outcome {
+    let pool = db::pool(&config.database)?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     // Links the API hands out point at this server.
