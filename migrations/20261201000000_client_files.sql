@@ -43,7 +43,9 @@ CREATE TABLE storage_cleanup (
     last_error   text,
     created_at   timestamptz NOT NULL DEFAULT now()
 );
+-- The sweep reads across businesses by due time; deleting a business's rows by tenant.
 CREATE INDEX storage_cleanup_due_idx ON storage_cleanup (due_at);
+CREATE INDEX storage_cleanup_tenant_idx ON storage_cleanup (tenant_id, due_at);
 
 ALTER TABLE storage_cleanup ENABLE ROW LEVEL SECURITY;
 ALTER TABLE storage_cleanup FORCE ROW LEVEL SECURITY;
