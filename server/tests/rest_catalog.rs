@@ -394,6 +394,11 @@ async fn the_openapi_document_describes_exactly_the_handlers_that_answer() {
         ("GET", "/api/v1/resources/{id}"),
         ("PUT", "/api/v1/resources/{id}"),
         ("DELETE", "/api/v1/resources/{id}"),
+        ("GET", "/api/v1/clients/{id}/files"),
+        ("POST", "/api/v1/clients/{id}/files"),
+        ("GET", "/api/v1/files/{id}"),
+        ("DELETE", "/api/v1/files/{id}"),
+        ("GET", "/api/v1/files/{id}/link"),
     ]
     .iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))
