@@ -2,6 +2,8 @@ import { expect, test } from "@playwright/test";
 import { PASSWORD, latestLink, uniqueEmail, waitForHydration } from "./support";
 
 test("sign up, sign out, sign in, invite a colleague who joins, and see it all in the audit log", async ({ page, browser }) => {
+  // Four password hashings (sign-up, sign-in twice, joining) on a debug build.
+  test.setTimeout(60_000);
   const owner = uniqueEmail("owner");
   const colleague = uniqueEmail("colleague");
   const business = `Physio ${Date.now()}`;
