@@ -518,33 +518,14 @@ async fn roles_tenants_and_the_upload_limit_are_enforced() {
     // Another business sees none of it.
     let other = sign_up(&app, "Other", "owner@other.test").await;
     let other_key = api_key(&other, &["files:write"]).await;
-    let (status, _) = rest(
-        &app,
-        &other_key,
-        Method::GET,
-        &format!("/api/v1/files/{id}"),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = rest(
-        &app,
-        &other_key,
-        Method::GET,
-        &format!("/api/v1/clients/{client}/files"),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = rest(
-        &app,
-        &other_key,
-        Method::DELETE,
-        &format!("/api/v1/files/{id}"),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    for (method, path) in [
+        (Method::GET, format!("/api/v1/files/{id}")),
+        (Method::GET, format!("/api/v1/clients/{client}/files")),
+        (Method::DELETE, format!("/api/v1/files/{id}")),
+    ] {
+        let (status, _) = rest(&app, &other_key, method.clone(), &path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
 
     owner.call_ok("delete-client-file", &[("id", id)]).await;
     let listed = owner
