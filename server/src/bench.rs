@@ -140,6 +140,33 @@ fn report(what: &str, sorted: &[Duration]) {
     );
 }
 
+/// A measured server running in this process on `listener`.
+pub(crate) struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub(crate) fn start(listener: tokio::net::TcpListener, state: AppState) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(crate::serve_router(
+            listener,
+            state,
+            axum::Router::new(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Running { stop, server }
+    }
+
+    /// Shuts the server down gracefully (it closes its database pool).
+    pub(crate) async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
+}
+
 pub(crate) fn bench_database_url(url: &str) -> String {
     let (base, rest) = url.rsplit_once('/').unwrap_or((url, "frontdesk"));
     let (name, query) = rest

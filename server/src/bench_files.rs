@@ -22,7 +22,10 @@ use frontdesk::{
 use tokio::net::TcpListener;
 use uuid::Uuid;
 
-use crate::{bench::bench_database_url, serve_router, AppState};
+use crate::{
+    bench::{bench_database_url, Running},
+    AppState,
+};
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
@@ -84,15 +87,7 @@ async fn measure(name: &str, mut config: Config) -> Outcome {
     config.http.public_url = base.clone();
     let state = AppState::new(config, pool)?;
     let deps = state.deps.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve_router(
-        listener,
-        state,
-        axum::Router::new(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let server = Running::start(listener, state);
 
     let origin = Origin::default();
     let signed_up = accounts::sign_up(
@@ -190,8 +185,7 @@ async fn measure(name: &str, mut config: Config) -> Outcome {
             .map(|kib| format!("{:.1}", *kib as f64 / 1024.0))
             .unwrap_or_else(|| "n/a".into())
     );
-    let _ = stop.send(());
-    let _ = server.await;
+    server.stop().await;
     Ok(())
 }
 

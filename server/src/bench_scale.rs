@@ -16,9 +16,11 @@ use frontdesk::{
     domain::{password::NewPassword, scheduling::instant},
     services::{api_keys, dashboard},
 };
-use tokio::sync::oneshot;
 
-use crate::{bench::bench_database_url, seed, serve_router, AppState};
+use crate::{
+    bench::{bench_database_url, Running},
+    seed, AppState,
+};
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
@@ -84,15 +86,7 @@ pub async fn run(mut config: Config) -> Outcome {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve_router(
-        listener,
-        state,
-        axum::Router::new(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let server = Running::start(listener, state);
     let client = reqwest::Client::builder().cookie_store(true).build()?;
     let post = |endpoint: &str, form: Vec<(&'static str, String)>| {
         client
@@ -161,8 +155,7 @@ pub async fn run(mut config: Config) -> Outcome {
             ms(times[times.len() * 95 / 100])
         );
     }
-    let _ = stop.send(());
-    let _ = server.await;
+    server.stop().await;
     cache_comparison(&comparison_config, monday).await
 }
 
@@ -211,16 +204,7 @@ async fn cache_comparison(config: &Config, monday: NaiveDate) -> Outcome {
                 }
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 bases.push(format!("http://{}", listener.local_addr()?));
-                let (stop, stopped) = oneshot::channel::<()>();
-                let server = tokio::spawn(serve_router(
-                    listener,
-                    state,
-                    axum::Router::new(),
-                    async move {
-                        let _ = stopped.await;
-                    },
-                ));
-                running.push((stop, server));
+                running.push(Running::start(listener, state));
             }
             // Sessions live in PostgreSQL: one sign-in serves every instance.
             let client = reqwest::Client::builder().cookie_store(true).build()?;
@@ -243,9 +227,8 @@ async fn cache_comparison(config: &Config, monday: NaiveDate) -> Outcome {
                     times.len() as f64 / elapsed.as_secs_f64()
                 );
             }
-            for (stop, server) in running {
-                let _ = stop.send(());
-                let _ = server.await;
+            for server in running {
+                server.stop().await;
             }
         }
     }
