@@ -34,6 +34,7 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub storage: StorageConfig,
     pub uploads: UploadConfig,
+    pub jobs: JobsConfig,
 }
 
 /// Where client files are kept, and how links to them are signed.
@@ -143,13 +144,84 @@ pub struct AuthConfig {
 }
 
 /// Outgoing email.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MailConfig {
     /// The From header, such as `Frontdesk <no-reply@example.com>`.
     pub from: String,
     /// Where the development outbox writes messages (one `.eml` file each).
     pub outbox_dir: std::path::PathBuf,
+    /// `smtp://` (STARTTLS with `?tls=required`), `smtps://` (TLS), with
+    /// credentials; unset means the outbox. Holds a password.
+    pub smtp_url: Option<String>,
+    /// Per SMTP conversation.
+    pub smtp_timeout: Duration,
 }
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("from", &self.from)
+            .field("outbox_dir", &self.outbox_dir)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<redacted>"))
+            .field("smtp_timeout", &self.smtp_timeout)
+            .finish()
+    }
+}
+
+/// The background task: job workers and schedules.
+#[derive(Clone)]
+pub struct JobsConfig {
+    /// Whether `frontdesk serve` also works the queue and runs the schedules.
+    pub in_serve: bool,
+    /// Jobs one instance runs at a time.
+    pub concurrency: usize,
+    /// How often workers look for due jobs when no notification arrives.
+    pub poll_interval: Duration,
+    /// How long a claimed job is held without being renewed.
+    pub lease: Duration,
+    /// First retry wait; each further attempt doubles it (with jitter).
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub max_attempts: i32,
+    /// How long shutdown lets running jobs finish before releasing them.
+    pub shutdown_grace: Duration,
+    /// Receives a JSON POST when a job is dead.
+    pub alert_webhook: Option<String>,
+    /// `POST /api/cron/{schedule}` needs `Authorization: Bearer` this; unset disables it.
+    pub cron_secret: Option<String>,
+    /// Cron expressions by schedule name; a schedule set to `off` is absent.
+    pub schedules: Vec<(String, String)>,
+    /// Reminders are armed this far beyond their due time, so a scan that
+    /// runs late still sends each one on time.
+    pub reminder_lookahead: Duration,
+}
+
+impl std::fmt::Debug for JobsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobsConfig")
+            .field("in_serve", &self.in_serve)
+            .field("concurrency", &self.concurrency)
+            .field("poll_interval", &self.poll_interval)
+            .field("lease", &self.lease)
+            .field("retry_base", &self.retry_base)
+            .field("retry_max", &self.retry_max)
+            .field("max_attempts", &self.max_attempts)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("alert_webhook", &self.alert_webhook.as_ref().map(|_| "<redacted>"))
+            .field("cron_secret", &self.cron_secret.as_ref().map(|_| "<redacted>"))
+            .field("schedules", &self.schedules)
+            .field("reminder_lookahead", &self.reminder_lookahead)
+            .finish()
+    }
+}
+
+/// The schedules and their default cron expressions (minute hour day month weekday, seconds optional first).
+pub const SCHEDULES: [(&str, &str, &str); 3] = [
+    ("reminders", "SCHEDULE_REMINDERS", "*/15 * * * *"),
+    ("cleanup", "SCHEDULE_CLEANUP", "0 3 * * *"),
+    // Objects of deleted files and abandoned uploads; failed deletes retry here.
+    ("storage", "SCHEDULE_STORAGE_SWEEP", "*/5 * * * *"),
+];
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -238,6 +310,7 @@ impl std::fmt::Debug for Config {
             .field("rate_limit", &self.rate_limit)
             .field("storage", &self.storage)
             .field("uploads", &self.uploads)
+            .field("jobs", &self.jobs)
             .finish()
     }
 }
@@ -467,6 +540,91 @@ impl Config {
                 },
             )?,
             outbox_dir: env.string("MAIL_OUTBOX_DIR", ".data/outbox").into(),
+            smtp_url: env.parse_with(
+                "SMTP_URL",
+                None,
+                "an smtp:// or smtps:// URL such as smtps://user:password@smtp.example.com",
+                |v| {
+                    (v.starts_with("smtp://") || v.starts_with("smtps://"))
+                        .then(|| Some(v.to_string()))
+                },
+            )?,
+            smtp_timeout: Duration::from_secs(env.parse_positive(
+                "SMTP_TIMEOUT_SECS",
+                20,
+                "a whole number of seconds above 0",
+            )?),
+        };
+        let jobs = JobsConfig {
+            in_serve: env.parse_with("JOBS_IN_SERVE", true, "true or false", parse_bool)?,
+            concurrency: env.parse_positive("JOB_CONCURRENCY", 4, "a whole number above 0")?,
+            poll_interval: Duration::from_millis(env.parse_positive(
+                "JOB_POLL_MS",
+                2000,
+                "a whole number of milliseconds above 0",
+            )?),
+            lease: Duration::from_secs(env.parse_positive(
+                "JOB_LEASE_SECS",
+                60,
+                "a whole number of seconds above 0",
+            )?),
+            retry_base: Duration::from_millis(env.parse_positive(
+                "JOB_RETRY_BASE_MS",
+                10_000,
+                "a whole number of milliseconds above 0",
+            )?),
+            retry_max: Duration::from_secs(env.parse_positive(
+                "JOB_RETRY_MAX_SECS",
+                3600,
+                "a whole number of seconds above 0",
+            )?),
+            max_attempts: env.parse_positive("JOB_MAX_ATTEMPTS", 8, "a whole number above 0")?,
+            shutdown_grace: Duration::from_secs(env.parse_positive(
+                "JOB_SHUTDOWN_GRACE_SECS",
+                20,
+                "a whole number of seconds above 0",
+            )?),
+            alert_webhook: env.parse_with(
+                "JOB_ALERT_WEBHOOK_URL",
+                None,
+                "an http:// or https:// URL",
+                |v| (v.starts_with("http://") || v.starts_with("https://")).then(|| Some(v.to_string())),
+            )?,
+            cron_secret: match env.get("CRON_SECRET") {
+                Some(s) if s.len() < 16 => {
+                    return Err(ConfigError {
+                        variable: "CRON_SECRET",
+                        problem: "is shorter than 16 characters".into(),
+                        expected: "a random secret of at least 16 characters, or nothing to turn the cron triggers off",
+                    })
+                }
+                other => other,
+            },
+            schedules: {
+                let mut schedules = Vec::new();
+                for (name, variable, default) in SCHEDULES {
+                    let expression = env.string(variable, default);
+                    if expression.eq_ignore_ascii_case("off") {
+                        continue;
+                    }
+                    if crate::jobs::schedules::parse_cron(&expression).is_err() {
+                        return Err(ConfigError {
+                            variable,
+                            problem: "is not a cron expression".into(),
+                            expected: "five fields (minute hour day month weekday) or six with seconds first, such as */15 * * * *, or off",
+                        });
+                    }
+                    schedules.push((name.to_string(), expression));
+                }
+                schedules
+            },
+            reminder_lookahead: Duration::from_secs(
+                60 * env.parse_positive::<u64>(
+                    "REMINDER_LOOKAHEAD_MINUTES",
+                    30,
+                    "a whole number of minutes above 0",
+                )?,
+            ),
         };
 
         let redis = RedisConfig {
@@ -623,6 +781,7 @@ impl Config {
         };
 
         Ok(Config {
+            jobs,
             storage,
             uploads,
             redis,

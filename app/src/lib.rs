@@ -27,6 +27,7 @@ use crate::{
         catalog::{ProvidersPage, ResourcesPage, ServicesPage},
         clients::{ClientPage, ClientsPage, NewClientPage},
         dashboard::DashboardPage,
+        jobs::{JobsPage, OutboxPage},
         not_found::NotFoundPage,
         profile::ProfilePage,
         section::SectionPage,
@@ -83,6 +84,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings") view=SettingsPage />
                     <Route path=path!("settings/audit-log") view=AuditLogPage />
                     <Route path=path!("settings/api-keys") view=ApiKeysPage />
+                    <Route path=path!("settings/jobs") view=JobsPage />
+                    <Route path=path!("dev/outbox") view=OutboxPage />
                     <Route path=path!("settings/services") view=ServicesPage />
                     <Route path=path!("settings/providers") view=ProvidersPage />
                     <Route path=path!("settings/resources") view=ResourcesPage />

@@ -17,6 +17,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the web app (the default). Applies migrations first unless MIGRATE_ON_START=false.
     Serve,
+    /// Run only the background task: job workers and schedules (to scale
+    /// them apart from the web servers; set JOBS_IN_SERVE=false there).
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Check the configuration and exit; prints it with secrets redacted.

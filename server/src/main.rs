@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
     }
     let outcome = match command {
         Command::Migrate => migrate(config).await,
+        Command::Worker => run_worker(config).await,
         Command::BenchAuth => server::bench::auth(config).await,
         Command::BenchScale => server::bench_scale::run(config).await,
         Command::BenchLimiter => server::bench_limiter::run(config).await,
@@ -77,5 +78,21 @@ async fn run_server(config: Config) -> Outcome {
     let listener = tokio::net::TcpListener::bind(config.http.addr).await?;
     let state = AppState::new(config, pool)?;
     serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn run_worker(config: Config) -> Outcome {
+    let pool = db::pool(&config.database)?;
+    if config.database.migrate_on_start {
+        db::ensure_database(&config.database.url).await?;
+        db::migrate(&pool).await?;
+    }
+    let state = AppState::new(config, pool.clone())?;
+    let background = frontdesk::jobs::Background::start(state.deps.clone());
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing running jobs");
+    background.shutdown().await;
+    pool.close().await;
+    tracing::info!("stopped");
     Ok(())
 }

@@ -41,8 +41,12 @@ pub async fn serve_router(
         }
     }
     let cache = state.deps.cache.clone();
-    let sweeper = tokio::spawn(sweep_expired_sessions(pool.clone()));
-    let storage_sweeper = tokio::spawn(sweep_storage(state.deps.clone()));
+    // Jobs and schedules (sessions, storage cleanup, reminders, email).
+    let background = state
+        .config
+        .jobs
+        .in_serve
+        .then(|| frontdesk::jobs::Background::start(state.deps.clone()));
     let cache_log = tokio::spawn(async move {
         let mut every = tokio::time::interval(CACHE_LOG_EVERY);
         every.tick().await;
@@ -77,9 +81,10 @@ pub async fn serve_router(
         result = server.into_future() => result?,
         () = deadline => tracing::warn!(?grace, "in-flight requests did not finish in time; stopping anyway"),
     }
-    sweeper.abort();
-    storage_sweeper.abort();
     cache_log.abort();
+    if let Some(background) = background {
+        background.shutdown().await;
+    }
     pool.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -111,30 +116,5 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
-    }
-}
-
-/// Removes objects of deleted files and abandoned uploads: at start-up,
-/// then every five minutes.
-async fn sweep_storage(deps: frontdesk::services::Deps) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
-    loop {
-        every.tick().await;
-        if let Err(err) = frontdesk::services::files::sweep(&deps, 500).await {
-            tracing::warn!(error = %err, "storage cleanup failed; retrying later");
-        }
-    }
-}
-
-/// Deletes sessions past their expiry, every ten minutes.
-async fn sweep_expired_sessions(pool: sqlx::PgPool) {
-    use tower_sessions::session_store::ExpiredDeletion;
-    let store = tower_sessions_sqlx_store::PostgresStore::new(pool);
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        every.tick().await;
-        if let Err(err) = store.delete_expired().await {
-            tracing::warn!(error = %err, "could not delete expired sessions");
-        }
     }
 }

@@ -55,6 +55,7 @@ impl AppState {
                 limiter,
                 redis,
                 storage,
+                clock: frontdesk::clock::Clock::default(),
             },
             config,
             pool,

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api_error;
 pub mod api_scopes;
+pub mod background;
 pub mod files;
 pub mod form;
 pub mod form_values;

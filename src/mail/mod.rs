@@ -1,21 +1,59 @@
-//! Outgoing email through one interface, [`Mailer`]: the development outbox
-//! now (one `.eml` file per message under `MAIL_OUTBOX_DIR`), SMTP later.
+//! Outgoing email through one interface, [`Mailer`]: SMTP when `SMTP_URL` is
+//! set, otherwise the development outbox (one `.eml` file per message under
+//! `MAIL_OUTBOX_DIR`, listed on the dev outbox page).
+//!
+//! Nothing sends from a request: services enqueue an `email.send` job (see
+//! [`crate::jobs`]) in their transaction and a worker sends it.
 
 use std::path::PathBuf;
 
 use lettre::{
-    message::{header::ContentType, Mailbox},
-    AsyncFileTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{header::ContentType, Attachment as MimeAttachment, Mailbox, MultiPart, SinglePart},
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::config::MailConfig;
 
-/// A plain-text message to one recipient.
-#[derive(Debug, Clone, PartialEq, Eq)]
+pub mod ics;
+pub mod outbox;
+pub mod templates;
+
+/// A message to one recipient: plain text, optionally HTML beside it, and attachments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutgoingEmail {
     pub to: String,
     pub subject: String,
     pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    /// The local part of a stable Message-ID (`<{id}@{sender's domain}>`):
+    /// a retried send carries the same one, so it can be recognised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+impl OutgoingEmail {
+    pub fn plain(to: impl Into<String>, subject: impl Into<String>, text: impl Into<String>) -> Self {
+        OutgoingEmail {
+            to: to.into(),
+            subject: subject.into(),
+            text: text.into(),
+            html: None,
+            attachments: Vec::new(),
+            message_id: None,
+        }
+    }
+}
+
+/// A text attachment such as an `.ics` invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -24,10 +62,29 @@ pub enum MailError {
     Address(String),
     #[error("the message could not be built: {0}")]
     Build(#[from] lettre::error::Error),
+    #[error("the attachment type '{0}' is not a MIME type")]
+    AttachmentType(String),
     #[error("the outbox could not be written: {0}")]
     Outbox(#[from] lettre::transport::file::Error),
     #[error("the outbox directory could not be created: {0}")]
     OutboxDir(#[from] std::io::Error),
+    #[error("SMTP_URL is not usable: {0}")]
+    SmtpUrl(lettre::transport::smtp::Error),
+    /// The mail server refused or could not be reached. `permanent` when it
+    /// answered with a 5xx code: retrying the same message will not help.
+    #[error("the mail server did not accept the message: {message}")]
+    Smtp { permanent: bool, message: String },
+}
+
+impl MailError {
+    /// Whether sending the same message again may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            MailError::Smtp { permanent, .. } => !permanent,
+            MailError::Outbox(_) | MailError::OutboxDir(_) => true,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -42,14 +99,20 @@ enum Transport {
         dir: PathBuf,
         files: AsyncFileTransport<Tokio1Executor>,
     },
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The SMTP transport's own Debug would show its credentials.
         match &self.transport {
             Transport::Outbox { dir, .. } => f
                 .debug_struct("Mailer")
                 .field("outbox", dir)
+                .finish_non_exhaustive(),
+            Transport::Smtp(_) => f
+                .debug_struct("Mailer")
+                .field("transport", &"smtp")
                 .finish_non_exhaustive(),
         }
     }
@@ -61,32 +124,87 @@ impl Mailer {
             .from
             .parse()
             .map_err(|_| MailError::Address(config.from.clone()))?;
-        std::fs::create_dir_all(&config.outbox_dir)?;
-        Ok(Self {
-            from,
-            transport: Transport::Outbox {
-                dir: config.outbox_dir.clone(),
-                files: AsyncFileTransport::new(&config.outbox_dir),
-            },
-        })
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(MailError::SmtpUrl)?
+                    .timeout(Some(config.smtp_timeout))
+                    .build(),
+            ),
+            None => {
+                std::fs::create_dir_all(&config.outbox_dir)?;
+                Transport::Outbox {
+                    dir: config.outbox_dir.clone(),
+                    files: AsyncFileTransport::new(&config.outbox_dir),
+                }
+            }
+        };
+        Ok(Self { from, transport })
     }
 
-    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+    /// The development outbox's directory, when that is the transport.
+    pub fn outbox_dir(&self) -> Option<&std::path::Path> {
+        match &self.transport {
+            Transport::Outbox { dir, .. } => Some(dir),
+            Transport::Smtp(_) => None,
+        }
+    }
+
+    /// The full Message-ID header value `email` is sent with, if it has one.
+    pub fn message_id(&self, email: &OutgoingEmail) -> Option<String> {
+        email
+            .message_id
+            .as_ref()
+            .map(|id| format!("<{id}@{}>", self.from.email.domain()))
+    }
+
+    pub fn build(&self, email: &OutgoingEmail) -> Result<Message, MailError> {
         let to: Mailbox = email
             .to
             .parse()
             .map_err(|_| MailError::Address(email.to.clone()))?;
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(email.subject.as_str())
-            .header(ContentType::TEXT_PLAIN)
-            .body(email.text.clone())?;
+            .message_id(self.message_id(email));
+        let body = match &email.html {
+            Some(html) => MultiPart::alternative_plain_html(email.text.clone(), html.clone()),
+            None if email.attachments.is_empty() => {
+                return Ok(builder
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(email.text.clone())?)
+            }
+            None => MultiPart::mixed().singlepart(SinglePart::plain(email.text.clone())),
+        };
+        if email.attachments.is_empty() {
+            return Ok(builder.multipart(body)?);
+        }
+        let mut mixed = MultiPart::mixed().multipart(body);
+        for attachment in &email.attachments {
+            let content_type = ContentType::parse(&attachment.content_type)
+                .map_err(|_| MailError::AttachmentType(attachment.content_type.clone()))?;
+            mixed = mixed.singlepart(
+                MimeAttachment::new(attachment.filename.clone())
+                    .body(attachment.content.clone(), content_type),
+            );
+        }
+        Ok(builder.multipart(mixed)?)
+    }
+
+    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
+        let message = self.build(email)?;
         match &self.transport {
             Transport::Outbox { dir, files } => {
                 // The directory may have been cleaned since start-up.
                 tokio::fs::create_dir_all(dir).await?;
                 files.send(message).await?;
+            }
+            Transport::Smtp(smtp) => {
+                smtp.send(message).await.map_err(|err| MailError::Smtp {
+                    permanent: err.is_permanent(),
+                    message: err.to_string(),
+                })?;
             }
         }
         tracing::info!(subject = %email.subject, "email sent");
@@ -98,20 +216,22 @@ impl Mailer {
 mod tests {
     use super::*;
 
+    fn outbox_mailer(dir: &std::path::Path) -> Mailer {
+        Mailer::from_config(&MailConfig {
+            from: "Frontdesk <no-reply@example.com>".into(),
+            outbox_dir: dir.to_path_buf(),
+            smtp_url: None,
+            smtp_timeout: std::time::Duration::from_secs(5),
+        })
+        .unwrap()
+    }
+
     #[tokio::test]
     async fn the_outbox_holds_one_message_file_per_email() {
         let dir = std::env::temp_dir().join(format!("frontdesk-outbox-{}", uuid::Uuid::now_v7()));
-        let mailer = Mailer::from_config(&MailConfig {
-            from: "Frontdesk <no-reply@example.com>".into(),
-            outbox_dir: dir.clone(),
-        })
-        .unwrap();
+        let mailer = outbox_mailer(&dir);
         mailer
-            .send(&OutgoingEmail {
-                to: "ann@example.com".into(),
-                subject: "Welcome".into(),
-                text: "Hello Ann".into(),
-            })
+            .send(&OutgoingEmail::plain("ann@example.com", "Welcome", "Hello Ann"))
             .await
             .unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
@@ -123,13 +243,46 @@ mod tests {
             "{text}"
         );
         let bad = mailer
-            .send(&OutgoingEmail {
-                to: "not an address".into(),
-                subject: "x".into(),
-                text: "x".into(),
-            })
+            .send(&OutgoingEmail::plain("not an address", "x", "x"))
             .await;
         assert!(matches!(bad, Err(MailError::Address(_))));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn html_attachments_and_a_stable_message_id() {
+        let dir = std::env::temp_dir().join(format!("frontdesk-outbox-{}", uuid::Uuid::now_v7()));
+        let mailer = outbox_mailer(&dir);
+        let email = OutgoingEmail {
+            html: Some("<p>Hello</p>".into()),
+            attachments: vec![Attachment {
+                filename: "appointment.ics".into(),
+                content_type: "text/calendar; charset=utf-8; method=REQUEST".into(),
+                content: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".into(),
+            }],
+            message_id: Some("reminder-1".into()),
+            ..OutgoingEmail::plain("ann@example.com", "Soon", "Hello")
+        };
+        let text = String::from_utf8(mailer.build(&email).unwrap().formatted()).unwrap();
+        assert!(text.contains("Message-ID: <reminder-1@example.com>"), "{text}");
+        assert!(text.contains("multipart/alternative") && text.contains("text/html"), "{text}");
+        assert!(text.contains("filename=\"appointment.ics\""), "{text}");
+        assert!(text.contains("text/calendar"), "{text}");
+        let again = String::from_utf8(mailer.build(&email).unwrap().formatted()).unwrap();
+        assert!(again.contains("Message-ID: <reminder-1@example.com>"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn smtp_url_is_checked_and_never_shown() {
+        let mailer = Mailer::from_config(&MailConfig {
+            from: "Frontdesk <no-reply@example.com>".into(),
+            outbox_dir: std::env::temp_dir(),
+            smtp_url: Some("smtp://user:hunter2@127.0.0.1:2525".into()),
+            smtp_timeout: std::time::Duration::from_secs(5),
+        })
+        .unwrap();
+        assert!(mailer.outbox_dir().is_none());
+        assert!(!format!("{mailer:?}").contains("hunter2"));
     }
 }

@@ -20,7 +20,8 @@ use crate::{
         roles::Role,
     },
     error::AppError,
-    mail::OutgoingEmail,
+    jobs::{self, kinds, NewJob},
+    mail::templates,
 };
 
 /// The one answer for an unknown email and a wrong password.
@@ -322,18 +323,12 @@ pub async fn request_password_reset(
     .execute(&mut *tx)
     .await?;
     let link = deps.link(&format!("/reset-password?token={token}"));
-    deps.mailer
-        .send(&OutgoingEmail {
-            to: address,
-            subject: "Reset your Frontdesk password".into(),
-            text: format!(
-                "Someone asked to reset the password of your Frontdesk account.\n\n\
-                 To choose a new password, open this link within an hour:\n{link}\n\n\
-                 If it was not you, ignore this email; your password stays as it is.\n"
-            ),
-        })
-        .await
-        .map_err(AppError::internal)?;
+    let email = templates::password_reset(&address, &link);
+    jobs::enqueue(
+        &mut tx,
+        NewJob::new(kinds::EMAIL, serde_json::to_value(&email).map_err(AppError::internal)?).priority(0),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

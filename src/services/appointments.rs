@@ -7,8 +7,9 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use super::Deps;
+use super::{appointment_mail, reminders, Deps};
 use crate::{
+    mail::templates::AppointmentMail,
     audit::{self, Changes, Entry, Origin},
     auth::Principal,
     cache::{Entity, Namespace},
@@ -352,6 +353,8 @@ async fn insert_bookings(
         ids.push(id);
     }
     let views = load_many(&mut tx, tenant, &ids).await?;
+    // One confirmation for a booking, a series included (its first appointment).
+    appointment_mail::enqueue(&mut tx, deps, tenant, ids[0], AppointmentMail::Confirmation).await?;
     tx.commit().await?;
     deps.cache.invalidate(tenant, Entity::Appointments).await;
     Ok(views)
@@ -478,6 +481,17 @@ pub async fn cancel_scoped(
         .await?;
     }
     let views = load_many(&mut tx, tenant, &ids).await?;
+    reminders::disarm(&mut tx, tenant, &ids).await?;
+    appointment_mail::enqueue(
+        &mut tx,
+        deps,
+        tenant,
+        ids[0],
+        AppointmentMail::Cancellation {
+            reason: Some(reason.trim().to_string()),
+        },
+    )
+    .await?;
     tx.commit().await?;
     deps.cache
         .invalidate(who.tenant_id(), Entity::Appointments)
@@ -616,6 +630,18 @@ pub async fn reschedule_scoped(
     }
     let ids: Vec<Uuid> = moves.iter().map(|(v, _)| v.id).collect();
     let views = load_many(&mut tx, tenant, &ids).await?;
+    // The next reminder scan arms reminders for the new times.
+    reminders::disarm(&mut tx, tenant, &ids).await?;
+    appointment_mail::enqueue(
+        &mut tx,
+        deps,
+        tenant,
+        current.id,
+        AppointmentMail::Reschedule {
+            previous_start: current.starts_at,
+        },
+    )
+    .await?;
     tx.commit().await?;
     deps.cache
         .invalidate(who.tenant_id(), Entity::Appointments)

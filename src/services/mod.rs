@@ -8,19 +8,22 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::{
-    cache::Cache, config::Config, mail::Mailer, ratelimit::Limiter, redis::Redis, storage::Storage,
+    cache::Cache, clock::Clock, config::Config, mail::Mailer, ratelimit::Limiter, redis::Redis, storage::Storage,
 };
 
 pub mod accounts;
 pub mod api_keys;
+pub mod appointment_mail;
 pub mod appointments;
 pub mod audit_log;
 pub mod availability;
+pub mod background;
 pub mod calendar;
 pub mod catalog;
 pub mod clients;
 pub mod dashboard;
 pub mod files;
+pub mod reminders;
 pub mod team;
 pub mod tenants;
 
@@ -37,6 +40,8 @@ pub struct Deps {
     pub redis: Option<Redis>,
     /// Client files.
     pub storage: Storage,
+    /// The time schedules, reminders and job due times go by.
+    pub clock: Clock,
 }
 
 impl Deps {

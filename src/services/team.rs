@@ -16,7 +16,8 @@ use crate::{
         views::{InvitationPreview, InvitationView, MemberView, TeamView},
     },
     error::AppError,
-    mail::OutgoingEmail,
+    jobs::{self, kinds, NewJob},
+    mail::templates,
 };
 
 /// How long an invitation link works.
@@ -175,19 +176,15 @@ pub async fn invite(
     .fetch_one(&mut *tx)
     .await?;
     let link = deps.link(&format!("/accept-invitation?token={token}"));
-    // Sent before commit: when the email cannot be written, no invitation exists either.
-    deps.mailer
-        .send(&OutgoingEmail {
-            to: email.as_str().to_string(),
-            subject: format!("{inviter} invited you to {business} on Frontdesk"),
-            text: format!(
-                "{inviter} invited you to join {business} on Frontdesk as {role}.\n\n\
-                 To accept, open this link within 7 days:\n{link}\n\n\
-                 The link works once. If you did not expect this, ignore this email.\n"
-            ),
-        })
-        .await
-        .map_err(AppError::internal)?;
+    // Sent by a worker once the invitation has committed.
+    let email = templates::invitation(email.as_str(), &inviter, &business, role.as_str(), &link);
+    jobs::enqueue(
+        &mut tx,
+        NewJob::new(kinds::EMAIL, serde_json::to_value(&email).map_err(AppError::internal)?)
+            .tenant(staff.tenant_id)
+            .priority(0),
+    )
+    .await?;
     tx.commit().await?;
     Ok(InvitationView {
         id,

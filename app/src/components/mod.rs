@@ -1,3 +1,4 @@
 pub mod files;
 pub mod forms;
+pub mod reminder;
 pub mod time;

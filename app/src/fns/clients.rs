@@ -40,7 +40,13 @@ pub async fn search_clients(
 }
 
 /// A client's page: the record, their appointments and their files.
-pub type ClientDetails = (ClientView, Vec<AppointmentView>, Vec<ClientFileView>);
+/// A client, their appointments with each one's reminder state, and their files.
+pub type ClientDetails = (
+    ClientView,
+    Vec<AppointmentView>,
+    Vec<ClientFileView>,
+    Vec<frontdesk::domain::background::ReminderView>,
+);
 
 #[server(prefix = "/api", endpoint = "client")]
 pub async fn load_client(id: Uuid) -> Result<ClientDetails, UiError> {
@@ -50,7 +56,11 @@ pub async fn load_client(id: Uuid) -> Result<ClientDetails, UiError> {
         .await
         .map_err(ui_error)?;
     let files = files::list(&deps, &who, id).await.map_err(ui_error)?;
-    Ok((client, timeline, files))
+    let ids: Vec<Uuid> = timeline.iter().map(|a| a.id).collect();
+    let reminders = frontdesk::services::reminders::for_appointments(&deps, &who, &ids)
+        .await
+        .map_err(ui_error)?;
+    Ok((client, timeline, files, reminders))
 }
 
 /// Creates (no `id`) or changes a client. A plain form post lands on the client's page.

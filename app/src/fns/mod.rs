@@ -2,6 +2,7 @@
 //! Each is a public endpoint under `/api/<name>` and checks the caller itself.
 
 pub mod accounts;
+pub mod background;
 pub mod catalog;
 pub mod clients;
 pub mod files;

@@ -199,7 +199,7 @@ pub fn ClientPage() -> impl IntoView {
                 match client.await {
                     Err(e) => view! { <Title text="Client" /><p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     Ok(None) => view! { <Title text="Client" /><p class="form-error" role="alert">"There is no such client."</p> }.into_any(),
-                    Ok(Some((c, timeline, files))) => view! {
+                    Ok(Some((c, timeline, files, reminders))) => view! {
                         <Title text=c.name.clone() />
                         <div class="page-head">
                             <h1>{c.name.clone()}</h1>
@@ -218,7 +218,7 @@ pub fn ClientPage() -> impl IntoView {
                             <p class="form-error" role="alert">{e.message}</p>
                         })}
                         <h2>"Timeline"</h2>
-                        <Timeline timeline files tz />
+                        <Timeline timeline files reminders tz />
                         <details class="edit">
                             <summary>"Edit details"</summary>
                             <ClientForm client=Some(c.clone()) />
@@ -241,6 +241,7 @@ pub fn ClientPage() -> impl IntoView {
 fn Timeline(
     timeline: Vec<AppointmentView>,
     files: Vec<ClientFileView>,
+    reminders: Vec<frontdesk::domain::background::ReminderView>,
     tz: chrono_tz::Tz,
 ) -> impl IntoView {
     if timeline.is_empty() && files.is_empty() {
@@ -265,6 +266,11 @@ fn Timeline(
                         " · "{a.service_name.clone()}" with "{a.provider_name.clone()}
                         " · "<span class="status">{a.status.label()}</span>
                         {a.cancel_reason.clone().filter(|r| !r.is_empty()).map(|r| view! { <span class="muted">{format!(" ({r})")}</span> })}
+                        {reminders.iter().find(|r| r.appointment_id == a.id).map(|r| view! {
+                            <span class=format!("reminder reminder-{}", r.status.as_str()) data-testid="reminder">
+                                " · "{r.describe(|t| date_time(t, tz))}
+                            </span>
+                        })}
                     </li>
                 }.into_any(),
                 Item::File(f) => view! {

@@ -3,6 +3,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod clients;
 pub mod dashboard;
+pub mod jobs;
 pub mod not_found;
 pub mod profile;
 pub mod section;

@@ -35,6 +35,7 @@ pub fn SettingsPage() -> impl IntoView {
                     view! {
                         {audit.then(|| view! { <li><a href="/settings/audit-log">"Audit log"</a>" — who changed what, and when"</li> })}
                         {keys.then(|| view! { <li><a href="/settings/api-keys">"API keys"</a>" — access for other programs"</li> })}
+                        {role.is_some_and(|r| r.allows(Permission::ManageSettings)).then(|| view! { <li><a href="/settings/jobs">"Background jobs"</a>" — emails, reminders and schedules: what ran, what failed"</li> })}
                     }
                 })}
             </Suspense>

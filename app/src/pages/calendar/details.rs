@@ -11,7 +11,10 @@ use leptos::prelude::*;
 
 use super::Desk;
 use crate::{
-    components::time::{clock, date_time, zone},
+    components::{
+        reminder::ReminderPanel,
+        time::{clock, date_time, zone},
+    },
     errors::UiError,
     fns::scheduling::{Cancel, Reschedule, SetStatus},
     layout::use_me,
@@ -79,6 +82,12 @@ pub fn Details(appointment: AppointmentView) -> AnyView {
     let cancel_reason = RwSignal::new(String::new());
     let scope = RwSignal::new(Scope::This);
     let series = appointment.series_id.is_some();
+    let can_send = me.get_untracked().and_then(|r| r.ok()).flatten().is_some_and(|m| {
+        m.role().allows(frontdesk::domain::roles::Permission::Record(
+            frontdesk::domain::roles::RecordKind::Appointment,
+            frontdesk::domain::roles::Action::Update,
+        ))
+    });
     let active = appointment.status != AppointmentStatus::Cancelled;
 
     let move_it = move |ev: leptos::ev::SubmitEvent| {
@@ -128,6 +137,7 @@ pub fn Details(appointment: AppointmentView) -> AnyView {
             </p>
             {a.with_value(|a| (!a.notes.is_empty()).then(|| view! { <p class="notes">{a.notes.clone()}</p> }))}
             <p><a href=a.with_value(|a| format!("/clients/{}", a.client_id))>"Open the client"</a></p>
+            {active.then(|| view! { <ReminderPanel appointment_id=id tz can_send /> })}
             {move || error().map(|e| {
                 let fields: Vec<String> = e.fields.iter().map(|(f, m)| format!("{f}: {m}")).collect();
                 view! { <div class="form-error" role="alert"><p>{e.message.clone()}</p>

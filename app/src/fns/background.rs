@@ -1,0 +1,77 @@
+//! Background work as staff see it: reminder states on appointments, the
+//! jobs page, and the development outbox.
+
+use frontdesk::domain::background::{JobsOverview, OutboxMessageView, ReminderView};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::errors::UiError;
+
+#[cfg(feature = "ssr")]
+use {
+    super::ctx::{deps, origin, reader, writer},
+    crate::errors::ssr::ui_error,
+    frontdesk::{
+        error::AppError,
+        services::{background, reminders},
+    },
+};
+
+/// The reminder states of the appointments named (comma-separated ids).
+#[server(prefix = "/api", endpoint = "appointment-reminders")]
+pub async fn appointment_reminders(ids: String) -> Result<Vec<ReminderView>, UiError> {
+    let ids: Vec<Uuid> = ids
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim().parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ui_error(AppError::BadRequest("ids must be appointment ids separated by commas".into())))?;
+    reminders::for_appointments(&deps()?, &reader().await?, &ids)
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "resend-reminder")]
+pub async fn resend_reminder(appointment_id: Uuid) -> Result<ReminderView, UiError> {
+    reminders::resend(&deps()?, &writer().await?, appointment_id, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "jobs-overview")]
+pub async fn jobs_overview() -> Result<JobsOverview, UiError> {
+    background::overview(&deps()?, &reader().await?)
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "retry-job")]
+pub async fn retry_job(id: Uuid) -> Result<(), UiError> {
+    background::retry(&deps()?, &writer().await?, id, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "discard-job")]
+pub async fn discard_job(id: Uuid) -> Result<(), UiError> {
+    background::discard(&deps()?, &writer().await?, id, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+/// The newest messages of the development outbox; development only.
+#[server(prefix = "/api", endpoint = "dev-outbox")]
+pub async fn dev_outbox() -> Result<Vec<OutboxMessageView>, UiError> {
+    let deps = deps()?;
+    reader().await?;
+    let dir = match (deps.config.app_env, deps.mailer.outbox_dir()) {
+        (frontdesk::config::AppEnv::Development, Some(dir)) => dir.to_path_buf(),
+        _ => {
+            return Err(ui_error(AppError::NotFound(
+                "the outbox exists in development only, without SMTP_URL".into(),
+            )))
+        }
+    };
+    // A hundred small files of a development machine: read in place.
+    frontdesk::mail::outbox::list(&dir, 100).map_err(|e| ui_error(AppError::internal(e)))
+}

@@ -1,0 +1,73 @@
+//! `POST /api/cron/{schedule}`: fires a schedule now, for external
+//! schedulers (a platform's cron, a Kubernetes CronJob). Accepted only with
+//! `Authorization: Bearer <CRON_SECRET>`; off while CRON_SECRET is unset.
+
+use axum::{
+    extract::{Path, State},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use frontdesk::{
+    error::AppError,
+    jobs::schedules::{self, Trigger},
+};
+use subtle::ConstantTimeEq;
+
+use crate::AppState;
+
+pub async fn trigger(
+    State(state): State<AppState>,
+    Path(schedule): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Some(secret) = state.config.jobs.cron_secret.as_deref() else {
+        return Err(AppError::NotFound(
+            "cron triggers are off on this server (CRON_SECRET is not set)".into(),
+        ));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !bool::from(presented.as_bytes().ct_eq(secret.as_bytes())) {
+        let mut response = AppError::InvalidCredentials(
+            "a cron trigger needs the header Authorization: Bearer <CRON_SECRET>".into(),
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, "Bearer".parse().unwrap());
+        return Ok(response);
+    }
+    let all = schedules::from_config(&state.config.jobs);
+    let Some(found) = all.iter().find(|s| s.name == schedule) else {
+        let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+        return Err(AppError::NotFound(format!(
+            "there is no schedule named '{schedule}'; the schedules are: {}",
+            names.join(", ")
+        )));
+    };
+    let slot = state.deps.clock.now();
+    let job = schedules::fire(&state.deps, found, slot, Trigger::Http, "http")
+        .await
+        .map_err(AppError::from)?;
+    let body = serde_json::json!({
+        "schedule": found.name,
+        "slot": slot,
+        "job_id": job,
+        "queued": job.is_some(),
+        "message": if job.is_some() {
+            "queued"
+        } else {
+            "not queued: this schedule's previous run is still waiting"
+        },
+    });
+    let status = if job.is_some() {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(body)).into_response())
+}

@@ -1,0 +1,300 @@
+//! The jobs table: enqueue (in the caller's transaction), claim, renew,
+//! complete, fail and release. Workers call these on the system path.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// The channel `enqueue` notifies on commit; workers LISTEN to it.
+pub const CHANNEL: &str = "frontdesk_jobs";
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: &'static str,
+    pub payload: Value,
+    pub tenant: Option<Uuid>,
+    /// Lower runs first (default 100).
+    pub priority: i16,
+    /// Not before; now when unset.
+    pub run_at: Option<DateTime<Utc>>,
+    pub max_attempts: Option<i32>,
+    /// While a job with this key is pending or running, no second one is added.
+    pub dedupe_key: Option<String>,
+}
+
+impl NewJob {
+    pub fn new(kind: &'static str, payload: Value) -> Self {
+        NewJob {
+            kind,
+            payload,
+            tenant: None,
+            priority: 100,
+            run_at: None,
+            max_attempts: None,
+            dedupe_key: None,
+        }
+    }
+
+    pub fn tenant(mut self, tenant: Uuid) -> Self {
+        self.tenant = Some(tenant);
+        self
+    }
+
+    pub fn priority(mut self, priority: i16) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    pub fn run_at(mut self, at: DateTime<Utc>) -> Self {
+        self.run_at = Some(at);
+        self
+    }
+
+    pub fn max_attempts(mut self, n: i32) -> Self {
+        self.max_attempts = Some(n);
+        self
+    }
+
+    pub fn dedupe(mut self, key: impl Into<String>) -> Self {
+        self.dedupe_key = Some(key.into());
+        self
+    }
+}
+
+/// Adds `job` within the transaction `conn` is in: it exists exactly when
+/// that transaction commits, and workers are woken on commit. Returns `None`
+/// when a pending or running job has the same dedupe key.
+pub async fn enqueue(conn: &mut PgConnection, job: NewJob) -> Result<Option<Uuid>, sqlx::Error> {
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO jobs (id, tenant_id, kind, payload, priority, run_at, max_attempts, dedupe_key) \
+         VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), coalesce($7, 8), $8) \
+         ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND status IN ('pending', 'running') \
+         DO NOTHING RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(job.tenant)
+    .bind(job.kind)
+    .bind(&job.payload)
+    .bind(job.priority)
+    .bind(job.run_at)
+    .bind(job.max_attempts)
+    .bind(&job.dedupe_key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if id.is_some() {
+        // Delivered when the transaction commits, never if it rolls back.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(job.kind)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// A job a worker holds the lease of.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedJob {
+    pub id: Uuid,
+    pub tenant_id: Option<Uuid>,
+    pub kind: String,
+    pub payload: Value,
+    /// Including this one.
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+impl ClaimedJob {
+    pub fn is_last_attempt(&self) -> bool {
+        self.attempts >= self.max_attempts
+    }
+}
+
+/// Claims up to `limit` due jobs of the given kinds for `owner`, holding each
+/// for `lease`. `now` is the clock due times are compared with.
+pub async fn claim(
+    conn: &mut PgConnection,
+    owner: &str,
+    kinds: &[String],
+    limit: i64,
+    lease: std::time::Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<ClaimedJob>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH picked AS ( \
+             SELECT id FROM jobs \
+             WHERE status = 'pending' AND run_at <= $1 AND kind = ANY($2) \
+             ORDER BY priority, run_at \
+             LIMIT $3 FOR UPDATE SKIP LOCKED) \
+         UPDATE jobs j SET status = 'running', lease_owner = $4, \
+             lease_expires_at = now() + make_interval(secs => $5), \
+             attempts = j.attempts + 1, started_at = now(), updated_at = now() \
+         FROM picked WHERE j.id = picked.id \
+         RETURNING j.id, j.tenant_id, j.kind, j.payload, j.attempts, j.max_attempts",
+    )
+    .bind(now)
+    .bind(kinds)
+    .bind(limit)
+    .bind(owner)
+    .bind(lease.as_secs_f64())
+    .fetch_all(conn)
+    .await
+}
+
+/// Makes jobs whose lease ran out (their worker died or hung) pending again,
+/// or dead when that was their last attempt. Returns the jobs that died.
+pub async fn reclaim_expired(conn: &mut PgConnection) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "WITH expired AS ( \
+             SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < now() \
+             FOR UPDATE SKIP LOCKED) \
+         UPDATE jobs j SET \
+             status = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'pending' END, \
+             finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END, \
+             last_error = 'the worker stopped answering (its lease expired)', \
+             errors = j.errors || jsonb_build_object('attempt', j.attempts, 'at', now(), \
+                 'error', 'the worker stopped answering (its lease expired)', 'worker', j.lease_owner), \
+             lease_owner = NULL, lease_expires_at = NULL, run_at = now(), updated_at = now() \
+         FROM expired WHERE j.id = expired.id \
+         RETURNING j.id, j.kind, j.status",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, status)| status == "dead")
+        .map(|(id, kind, _)| (id, kind))
+        .collect())
+}
+
+/// Extends the lease; false when `owner` no longer holds the job.
+pub async fn renew(
+    conn: &mut PgConnection,
+    id: Uuid,
+    owner: &str,
+    lease: std::time::Duration,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3) \
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(lease.as_secs_f64())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks the job done; false when `owner` no longer holds it (then the caller
+/// must roll back whatever it did in the same transaction). `scrub` empties
+/// the payload (messages carrying sign-in links).
+pub async fn complete(
+    conn: &mut PgConnection,
+    id: Uuid,
+    owner: &str,
+    scrub: bool,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'done', finished_at = now(), updated_at = now(), \
+             lease_owner = NULL, lease_expires_at = NULL, \
+             payload = CASE WHEN $3 THEN '{}'::jsonb ELSE payload END \
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(scrub)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What became of a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    Retry { at: DateTime<Utc> },
+    Dead,
+    /// Another worker holds the job now.
+    LeaseLost,
+}
+
+/// Records a failed attempt: retried at `retry_at`, or dead when it was the
+/// last attempt or `permanent`. A dead job keeps its payload, so that it can
+/// be retried from the jobs page.
+pub async fn fail(
+    conn: &mut PgConnection,
+    id: Uuid,
+    owner: &str,
+    error: &str,
+    permanent: bool,
+    retry_at: DateTime<Utc>,
+) -> Result<AfterFailure, sqlx::Error> {
+    let status: Option<String> = sqlx::query_scalar(
+        "UPDATE jobs SET \
+             status = CASE WHEN $4 OR attempts >= max_attempts THEN 'dead' ELSE 'pending' END, \
+             finished_at = CASE WHEN $4 OR attempts >= max_attempts THEN now() END, \
+             run_at = $5, last_error = $3, \
+             errors = errors || jsonb_build_object('attempt', attempts, 'at', now(), 'error', $3::text), \
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = now() \
+         WHERE id = $1 AND lease_owner = $2 AND status = 'running' \
+         RETURNING status",
+    )
+    .bind(id)
+    .bind(owner)
+    .bind(error)
+    .bind(permanent)
+    .bind(retry_at)
+    .fetch_optional(conn)
+    .await?;
+    Ok(match status.as_deref() {
+        Some("dead") => AfterFailure::Dead,
+        Some(_) => AfterFailure::Retry { at: retry_at },
+        None => AfterFailure::LeaseLost,
+    })
+}
+
+/// Gives jobs back untouched (shutdown): pending again, the attempt not counted.
+pub async fn release(conn: &mut PgConnection, ids: &[Uuid], owner: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), \
+             lease_owner = NULL, lease_expires_at = NULL, run_at = now(), updated_at = now() \
+         WHERE id = ANY($1) AND lease_owner = $2 AND status = 'running'",
+    )
+    .bind(ids)
+    .bind(owner)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The wait before attempt `attempt + 1`: `base · 2^(attempt-1)`, at most
+/// `max`, times a random factor in [0.5, 1.5) so that jobs that failed
+/// together do not retry together.
+pub fn backoff(attempt: i32, base: std::time::Duration, max: std::time::Duration) -> std::time::Duration {
+    use rand::Rng;
+    let exp = base.saturating_mul(1u32 << (attempt.clamp(1, 20) - 1) as u32).min(max);
+    exp.mul_f64(rand::rng().random_range(0.5..1.5)).min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let base = Duration::from_secs(10);
+        let max = Duration::from_secs(3600);
+        for _ in 0..200 {
+            let first = backoff(1, base, max);
+            assert!(first >= Duration::from_secs(5) && first < Duration::from_secs(15), "{first:?}");
+            let fourth = backoff(4, base, max);
+            assert!(fourth >= Duration::from_secs(40) && fourth < Duration::from_secs(120), "{fourth:?}");
+            assert!(backoff(30, base, max) <= max);
+        }
+        let spread: std::collections::HashSet<_> = (0..50).map(|_| backoff(3, base, max)).collect();
+        assert!(spread.len() > 40, "jitter spreads retries");
+    }
+}

@@ -1,0 +1,224 @@
+//! Schedules: cron expressions from the configuration. Every instance runs
+//! the scheduler; a slot is fired by whichever inserts its `schedule_runs`
+//! row first, in the transaction that enqueues the slot's job, so each slot
+//! fires exactly once. After downtime only the latest missed slot fires.
+
+use std::{collections::HashMap, str::FromStr, time::Duration};
+
+use chrono::{DateTime, Utc};
+use croner::Cron;
+use uuid::Uuid;
+
+use super::queue::{self, NewJob};
+use crate::{db, domain::background::ScheduleView, services::Deps};
+
+/// A schedule and the job kind it enqueues.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub name: String,
+    pub expression: String,
+    pub cron: Cron,
+    pub kind: &'static str,
+}
+
+pub fn parse_cron(expression: &str) -> Result<Cron, croner::errors::CronError> {
+    Cron::from_str(expression)
+}
+
+/// The job kind each named schedule runs.
+pub fn kind_of(schedule: &str) -> Option<&'static str> {
+    match schedule {
+        "reminders" => Some(super::kinds::REMINDER_SCAN),
+        "cleanup" => Some(super::kinds::CLEANUP),
+        "storage" => Some(super::kinds::STORAGE_SWEEP),
+        _ => None,
+    }
+}
+
+pub fn from_config(config: &crate::config::JobsConfig) -> Vec<Schedule> {
+    config
+        .schedules
+        .iter()
+        .filter_map(|(name, expression)| {
+            Some(Schedule {
+                name: name.clone(),
+                expression: expression.clone(),
+                cron: parse_cron(expression).ok()?,
+                kind: kind_of(name)?,
+            })
+        })
+        .collect()
+}
+
+/// How a firing came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Schedule,
+    Http,
+}
+
+/// Fires `schedule` for `slot` unless that slot has fired already. Returns
+/// the job enqueued, `Ok(None)` when the slot had fired (or its previous job
+/// is still waiting, which the dedupe key keeps single).
+pub async fn fire(
+    deps: &Deps,
+    schedule: &Schedule,
+    slot: DateTime<Utc>,
+    trigger: Trigger,
+    fired_by: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let mut tx = db::begin_system(&deps.pool, "schedule").await?;
+    let inserted = sqlx::query(
+        "INSERT INTO schedule_runs (schedule, slot, fired_by, trigger) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&schedule.name)
+    .bind(slot)
+    .bind(fired_by)
+    .bind(match trigger {
+        Trigger::Schedule => "schedule",
+        Trigger::Http => "http",
+    })
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(None);
+    }
+    let job = queue::enqueue(
+        &mut tx,
+        NewJob::new(
+            schedule.kind,
+            serde_json::json!({ "schedule": schedule.name, "slot": slot }),
+        )
+        .priority(50)
+        .dedupe(format!("schedule:{}", schedule.name)),
+    )
+    .await?;
+    sqlx::query("UPDATE schedule_runs SET job_id = $3 WHERE schedule = $1 AND slot = $2")
+        .bind(&schedule.name)
+        .bind(slot)
+        .bind(job)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    if job.is_some() {
+        tracing::info!(schedule = %schedule.name, %slot, ?trigger, "schedule fired");
+    } else {
+        tracing::info!(schedule = %schedule.name, %slot, "schedule slot skipped: its previous run is still waiting");
+    }
+    Ok(job)
+}
+
+/// Runs the schedules until `stopped`: checks the clock every `tick` and
+/// fires the latest slot at or before now when this instance has not seen
+/// it yet (the database decides which instance fires it).
+pub async fn run(
+    deps: Deps,
+    schedules: Vec<Schedule>,
+    tick: Duration,
+    fired_by: String,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut seen: HashMap<String, DateTime<Utc>> = HashMap::new();
+    tracing::info!(schedules = ?schedules.iter().map(|s| format!("{} {}", s.name, s.expression)).collect::<Vec<_>>(), "scheduler started");
+    while !*stopped.borrow() {
+        let now = deps.clock.now();
+        for schedule in &schedules {
+            let Ok(slot) = schedule.cron.find_previous_occurrence(&now, true) else {
+                continue;
+            };
+            if seen.get(&schedule.name) == Some(&slot) {
+                continue;
+            }
+            match fire(&deps, schedule, slot, Trigger::Schedule, &fired_by).await {
+                Ok(_) => {
+                    seen.insert(schedule.name.clone(), slot);
+                }
+                Err(err) => {
+                    tracing::warn!(schedule = %schedule.name, error = %err, "could not fire the schedule; retrying")
+                }
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(tick) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+}
+
+/// Each schedule with its last and next run, for the jobs page.
+pub async fn overview(deps: &Deps) -> Result<Vec<ScheduleView>, sqlx::Error> {
+    let schedules = from_config(&deps.config.jobs);
+    let names: Vec<String> = schedules.iter().map(|s| s.name.clone()).collect();
+    let last: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT schedule, max(slot) FROM schedule_runs WHERE schedule = ANY($1) GROUP BY schedule",
+    )
+    .bind(&names)
+    .fetch_all(&deps.pool)
+    .await?;
+    let last: HashMap<String, DateTime<Utc>> = last.into_iter().collect();
+    let now = deps.clock.now();
+    Ok(schedules
+        .iter()
+        .map(|s| {
+            let last_run = last.get(&s.name).copied();
+            let next_run = s.cron.find_next_occurrence(&now, false).ok();
+            ScheduleView {
+                name: s.name.clone(),
+                cron: s.expression.clone(),
+                last_run,
+                next_run,
+                overdue: is_overdue(&s.cron, last_run, now),
+            }
+        })
+        .collect())
+}
+
+/// Not fired for longer than twice its interval (the gap between its two
+/// slots around now), or never fired: a running scheduler fires the latest
+/// slot as soon as it starts.
+pub fn is_overdue(cron: &Cron, last_run: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    let (Ok(previous), Ok(next)) = (
+        cron.find_previous_occurrence(&now, true),
+        cron.find_next_occurrence(&now, false),
+    ) else {
+        return false;
+    };
+    let interval = next - previous;
+    match last_run {
+        Some(last) => now - last > interval * 2,
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn five_and_six_field_expressions_parse_and_nonsense_does_not() {
+        assert!(parse_cron("*/15 * * * *").is_ok());
+        assert!(parse_cron("0 3 * * *").is_ok());
+        assert!(parse_cron("*/2 * * * * *").is_ok(), "seconds first");
+        assert!(parse_cron("every minute").is_err());
+        assert!(parse_cron("61 * * * *").is_err());
+    }
+
+    #[test]
+    fn latest_slot_at_or_before_now_and_overdue_after_two_intervals() {
+        let cron = parse_cron("*/15 * * * *").unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 7, 30).unwrap();
+        let slot = cron.find_previous_occurrence(&now, true).unwrap();
+        assert_eq!(slot, Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap());
+        let on_slot = Utc.with_ymd_and_hms(2026, 12, 1, 10, 15, 0).unwrap();
+        assert_eq!(cron.find_previous_occurrence(&on_slot, true).unwrap(), on_slot);
+
+        let last = Utc.with_ymd_and_hms(2026, 12, 1, 9, 45, 0).unwrap();
+        assert!(!is_overdue(&cron, Some(last), now));
+        let long_ago = Utc.with_ymd_and_hms(2026, 12, 1, 9, 30, 0).unwrap();
+        assert!(is_overdue(&cron, Some(long_ago), now), "37.5 minutes > 2 × 15");
+        assert!(is_overdue(&cron, None, now), "never fired");
+    }
+}

@@ -1,0 +1,53 @@
+//! Reads the development outbox back for its page: newest message first.
+
+use crate::domain::background::OutboxMessageView;
+
+/// At most `limit` messages, newest first; unreadable files are skipped.
+pub fn list(dir: &std::path::Path, limit: usize) -> std::io::Result<Vec<OutboxMessageView>> {
+    let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err),
+    };
+    files.sort_by(|a, b| b.0.cmp(&a.0));
+    Ok(files
+        .into_iter()
+        .take(limit)
+        .filter_map(|(_, path)| read(&path))
+        .collect())
+}
+
+fn read(path: &std::path::Path) -> Option<OutboxMessageView> {
+    use mailparse::MailHeaderMap;
+    let raw = std::fs::read(path).ok()?;
+    let mail = mailparse::parse_mail(&raw).ok()?;
+    let header = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();
+    let mut text = String::new();
+    let mut attachments = Vec::new();
+    collect(&mail, &mut text, &mut attachments);
+    Some(OutboxMessageView {
+        id: path.file_stem()?.to_string_lossy().into_owned(),
+        to: header("To"),
+        subject: header("Subject"),
+        date: header("Date"),
+        text,
+        attachments,
+    })
+}
+
+/// The first text/plain part's text, and every attachment's file name.
+fn collect(part: &mailparse::ParsedMail<'_>, text: &mut String, attachments: &mut Vec<String>) {
+    let disposition = part.get_content_disposition();
+    if let Some(name) = disposition.params.get("filename") {
+        attachments.push(name.clone());
+    } else if part.ctype.mimetype == "text/plain" && text.is_empty() {
+        *text = part.get_body().unwrap_or_default();
+    }
+    for sub in &part.subparts {
+        collect(sub, text, attachments);
+    }
+}

@@ -1,0 +1,412 @@
+//! Appointment reminders: the `reminders` schedule arms one reminder per
+//! appointment, window and start time (24 hours ahead by default, optionally
+//! a second one closer to the start); each is sent by its own job at its due
+//! time. A reschedule supersedes the armed reminder and the next scan arms
+//! one for the new time; a cancellation supersedes it for good.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{appointment_mail, Deps};
+use crate::{
+    audit::{self, Changes, Entry, Origin},
+    auth::Principal,
+    db,
+    domain::{
+        background::{ReminderStatus, ReminderView},
+        roles::{Action, Permission, RecordKind},
+    },
+    error::AppError,
+    jobs::{self, kinds, JobContext, JobError, NewJob},
+    mail::templates::{self, AppointmentMail},
+};
+
+/// How many reminders one scan transaction arms at most (it loops for more).
+const SCAN_BATCH: i64 = 1000;
+
+/// Arms every reminder due before now plus the lookahead: one
+/// `appointment_reminders` row and one send job each, in one transaction
+/// per batch. Returns how many were armed.
+pub async fn scan(deps: &Deps) -> Result<usize, sqlx::Error> {
+    let now = deps.clock.now();
+    let mut armed = 0;
+    loop {
+        let mut tx = db::begin_system(&deps.pool, "reminder scan").await?;
+        let n = arm(&mut tx, now, deps.config.jobs.reminder_lookahead, None).await?;
+        tx.commit().await?;
+        armed += n;
+        if (n as i64) < SCAN_BATCH {
+            break;
+        }
+    }
+    tracing::info!(armed, "reminder scan done");
+    Ok(armed)
+}
+
+/// Inserts reminder rows and their send jobs for appointments (of one
+/// business, when given) whose reminder is due by `now + lookahead` and not
+/// armed yet for their current start.
+async fn arm(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    lookahead: std::time::Duration,
+    tenant: Option<Uuid>,
+) -> Result<usize, sqlx::Error> {
+    // The longer window is skipped when the shorter one has begun already:
+    // an appointment booked 90 minutes ahead gets the 2-hour reminder only.
+    let due: Vec<(Uuid, Uuid, DateTime<Utc>, i32)> = sqlx::query_as(
+        "SELECT a.id, a.tenant_id, a.starts_at, l.lead * 60 \
+         FROM appointments a \
+         JOIN tenants t ON t.id = a.tenant_id \
+         JOIN clients c ON c.id = a.client_id \
+         CROSS JOIN LATERAL (VALUES (t.reminder_hours, t.second_reminder_hours), \
+                                    (t.second_reminder_hours, NULL::int)) l(lead, shorter) \
+         WHERE a.status IN ('booked', 'confirmed') \
+           AND ($4::uuid IS NULL OR a.tenant_id = $4) \
+           AND l.lead IS NOT NULL \
+           AND a.starts_at > $1 \
+           AND a.starts_at <= $1 + make_interval(hours => l.lead) + make_interval(secs => $2) \
+           AND (l.shorter IS NULL OR l.shorter >= l.lead \
+                OR a.starts_at - make_interval(hours => l.shorter) > $1) \
+           AND c.email IS NOT NULL AND c.email_reminders AND c.archived_at IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM appointment_reminders r WHERE r.appointment_id = a.id \
+                           AND r.lead_minutes = l.lead * 60 AND r.starts_at = a.starts_at) \
+         ORDER BY a.starts_at LIMIT $3",
+    )
+    .bind(now)
+    .bind(lookahead.as_secs_f64())
+    .bind(SCAN_BATCH)
+    .bind(tenant)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut armed = 0;
+    for (appointment, tenant, starts_at, lead_minutes) in due {
+        let due_at = starts_at - chrono::Duration::minutes(lead_minutes.into());
+        let id = Uuid::now_v7();
+        let inserted = sqlx::query(
+            "INSERT INTO appointment_reminders (id, tenant_id, appointment_id, lead_minutes, starts_at, due_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(tenant)
+        .bind(appointment)
+        .bind(lead_minutes)
+        .bind(starts_at)
+        .bind(due_at)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            continue;
+        }
+        let job = jobs::enqueue(
+            conn,
+            NewJob::new(kinds::REMINDER_SEND, serde_json::json!({ "reminder_id": id }))
+                .tenant(tenant)
+                .priority(10)
+                .run_at(due_at)
+                .dedupe(format!(
+                    "reminder:{appointment}:{lead_minutes}:{}",
+                    starts_at.timestamp()
+                )),
+        )
+        .await?;
+        sqlx::query("UPDATE appointment_reminders SET job_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(job)
+            .execute(&mut *conn)
+            .await?;
+        armed += 1;
+    }
+    Ok(armed)
+}
+
+/// Supersedes the armed, unsent reminders of `appointments` and discards
+/// their jobs: within the transaction that moves or cancels them.
+pub(crate) async fn disarm(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    appointments: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "WITH superseded AS ( \
+             UPDATE appointment_reminders SET status = 'superseded', updated_at = now() \
+             WHERE tenant_id = $1 AND appointment_id = ANY($2) AND status IN ('scheduled', 'retrying') \
+             RETURNING job_id) \
+         UPDATE jobs SET status = 'discarded', finished_at = now(), updated_at = now() \
+         WHERE tenant_id = $1 AND status = 'pending' AND id IN (SELECT job_id FROM superseded)",
+    )
+    .bind(tenant)
+    .bind(appointments)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct SendPayload {
+    reminder_id: Uuid,
+    /// Staff asked for it again: send even when it was sent before.
+    #[serde(default)]
+    resend: bool,
+}
+
+/// The `reminders.send` job: sends the reminder, then marks it sent in the
+/// transaction that completes the job.
+pub async fn send(ctx: JobContext) -> Result<(), JobError> {
+    let payload: SendPayload = ctx.payload()?;
+    let tenant = ctx
+        .job
+        .tenant_id
+        .ok_or_else(|| JobError::Permanent("a reminder job names no business".into()))?;
+    let deps = &ctx.deps;
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let reminder: Option<(String, DateTime<Utc>, Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT r.status, r.starts_at, r.appointment_id, a.status, a.starts_at \
+         FROM appointment_reminders r JOIN appointments a ON a.id = r.appointment_id \
+         WHERE r.id = $1 AND r.tenant_id = $2 FOR UPDATE OF r",
+    )
+    .bind(payload.reminder_id)
+    .bind(tenant)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((status, starts_at, appointment, appointment_status, current_start)) = reminder else {
+        // Its appointment was deleted with the business or the client.
+        ctx.complete_in(&mut tx).await?;
+        tx.commit().await?;
+        return Ok(());
+    };
+    if status == "sent" && !payload.resend || status == "superseded" {
+        ctx.complete_in(&mut tx).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    let recipient = appointment_mail::details(&mut tx, tenant, appointment).await?;
+    let active = matches!(appointment_status.as_str(), "booked" | "confirmed");
+    let Some(recipient) = recipient.filter(|r| r.consents && active && current_start == starts_at) else {
+        sqlx::query("UPDATE appointment_reminders SET status = 'superseded', updated_at = now() WHERE id = $1")
+            .bind(payload.reminder_id)
+            .execute(&mut *tx)
+            .await?;
+        ctx.complete_in(&mut tx).await?;
+        tx.commit().await?;
+        return Ok(());
+    };
+    // One Message-ID per reminder (per resend): a retried send repeats it.
+    let message_id = if payload.resend {
+        format!("reminder-{}-{}", payload.reminder_id, ctx.job.id.simple())
+    } else {
+        format!("reminder-{}", payload.reminder_id)
+    };
+    let email = templates::appointment(
+        &AppointmentMail::Reminder,
+        &recipient.details,
+        &appointment_mail::mail_domain(deps),
+        message_id,
+        deps.clock.now(),
+    );
+    match deps.mailer.send(&email).await {
+        Ok(()) => {
+            sqlx::query(
+                "UPDATE appointment_reminders SET status = 'sent', sent_at = $2, message_id = $3, \
+                 attempts = $4, last_error = NULL, updated_at = now() WHERE id = $1",
+            )
+            .bind(payload.reminder_id)
+            .bind(deps.clock.now())
+            .bind(deps.mailer.message_id(&email))
+            .bind(ctx.job.attempts)
+            .execute(&mut *tx)
+            .await?;
+            ctx.complete_in(&mut tx).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        Err(err) => {
+            tx.rollback().await?;
+            let last = ctx.job.is_last_attempt() || !err.is_transient();
+            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+            sqlx::query(
+                "UPDATE appointment_reminders SET status = $2, last_error = $3, attempts = $4, updated_at = now() \
+                 WHERE id = $1 AND status <> 'superseded'",
+            )
+            .bind(payload.reminder_id)
+            .bind(if last { "failed" } else { "retrying" })
+            .bind(err.to_string())
+            .bind(ctx.job.attempts)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Err(if err.is_transient() {
+                JobError::Retry(err.to_string())
+            } else {
+                JobError::Permanent(err.to_string())
+            })
+        }
+    }
+}
+
+type ReminderRow = (Uuid, String, i32, DateTime<Utc>, Option<DateTime<Utc>>, Option<String>, i32);
+
+fn view((appointment_id, status, lead, due_at, sent_at, last_error, attempts): ReminderRow) -> ReminderView {
+    ReminderView {
+        appointment_id,
+        status: ReminderStatus::parse(&status).unwrap_or(ReminderStatus::Scheduled),
+        lead_hours: lead / 60,
+        due_at,
+        sent_at,
+        last_error,
+        attempts,
+    }
+}
+
+/// The reminder state of each of `appointments` for its current start time
+/// (the latest reminder; none when none is armed yet).
+pub async fn for_appointments(
+    deps: &Deps,
+    who: &impl Principal,
+    appointments: &[Uuid],
+) -> Result<Vec<ReminderView>, AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
+    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let rows: Vec<ReminderRow> = sqlx::query_as(
+        "SELECT DISTINCT ON (r.appointment_id) r.appointment_id, r.status, r.lead_minutes, r.due_at, \
+                r.sent_at, r.last_error, r.attempts \
+         FROM appointment_reminders r JOIN appointments a ON a.id = r.appointment_id AND a.starts_at = r.starts_at \
+         WHERE r.tenant_id = $1 AND r.appointment_id = ANY($2) \
+         ORDER BY r.appointment_id, r.updated_at DESC, r.id DESC",
+    )
+    .bind(who.tenant_id())
+    .bind(appointments)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows.into_iter().map(view).collect())
+}
+
+/// Sends the appointment's reminder now (again, when it was sent or failed).
+pub async fn resend(
+    deps: &Deps,
+    who: &impl Principal,
+    appointment: Uuid,
+    origin: &Origin,
+) -> Result<ReminderView, AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Update))?;
+    let tenant = who.tenant_id();
+    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let found: Option<(String, DateTime<Utc>, i32)> = sqlx::query_as(
+        "SELECT a.status, a.starts_at, t.reminder_hours FROM appointments a JOIN tenants t ON t.id = a.tenant_id \
+         WHERE a.id = $1 AND a.tenant_id = $2 FOR UPDATE OF a",
+    )
+    .bind(appointment)
+    .bind(tenant)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((status, starts_at, hours)) = found else {
+        return Err(AppError::NotFound("no such appointment".into()));
+    };
+    if !matches!(status.as_str(), "booked" | "confirmed") {
+        return Err(AppError::Conflict(format!(
+            "This appointment is {}; only a booked or confirmed appointment gets a reminder.",
+            status.replace('_', "-")
+        )));
+    }
+    if starts_at <= deps.clock.now() {
+        return Err(AppError::Conflict("This appointment has already started.".into()));
+    }
+    let recipient = appointment_mail::details(&mut tx, tenant, appointment)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such appointment".into()))?;
+    if recipient.details.client_email.is_empty() {
+        return Err(AppError::Unprocessable(
+            "The client has no email address; add one on the client's page.".into(),
+        ));
+    }
+    if !recipient.consents {
+        return Err(AppError::Unprocessable(
+            "The client has not agreed to email reminders; tick it on the client's page first.".into(),
+        ));
+    }
+    let current: Option<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, status FROM appointment_reminders WHERE appointment_id = $1 AND starts_at = $2 \
+         AND tenant_id = $3 ORDER BY updated_at DESC, id DESC LIMIT 1 FOR UPDATE",
+    )
+    .bind(appointment)
+    .bind(starts_at)
+    .bind(tenant)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let now = deps.clock.now();
+    let reminder = match current {
+        Some((_, status)) if status == "scheduled" || status == "retrying" => {
+            return Err(AppError::Conflict(
+                "A reminder for this appointment is already on its way.".into(),
+            ))
+        }
+        Some((id, _)) => {
+            sqlx::query(
+                "UPDATE appointment_reminders SET status = 'scheduled', due_at = $2, last_error = NULL, \
+                 attempts = 0, updated_at = now() WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
+        None => {
+            let id = Uuid::now_v7();
+            sqlx::query(
+                "INSERT INTO appointment_reminders (id, tenant_id, appointment_id, lead_minutes, starts_at, due_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(tenant)
+            .bind(appointment)
+            .bind(hours * 60)
+            .bind(starts_at)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
+    };
+    let job = jobs::enqueue(
+        &mut tx,
+        NewJob::new(
+            kinds::REMINDER_SEND,
+            serde_json::json!({ "reminder_id": reminder, "resend": true }),
+        )
+        .tenant(tenant)
+        .priority(10)
+        .run_at(now),
+    )
+    .await?;
+    sqlx::query("UPDATE appointment_reminders SET job_id = $2 WHERE id = $1")
+        .bind(reminder)
+        .bind(job)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        who.actor(),
+        origin,
+        Entry {
+            action: "appointment.reminder_sent_again",
+            entity_type: "appointment",
+            entity_id: Some(appointment),
+            changes: Changes::new(),
+        },
+    )
+    .await?;
+    let row: ReminderRow = sqlx::query_as(
+        "SELECT appointment_id, status, lead_minutes, due_at, sent_at, last_error, attempts \
+         FROM appointment_reminders WHERE id = $1",
+    )
+    .bind(reminder)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(view(row))
+}
