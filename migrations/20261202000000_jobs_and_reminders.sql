@@ -44,7 +44,10 @@ CREATE POLICY tenant_isolation ON jobs
     USING (tenant_id = app_current_tenant())
     WITH CHECK (tenant_id = app_current_tenant());
 CREATE POLICY system_path ON jobs USING (app_system_path()) WITH CHECK (app_system_path());
-GRANT SELECT, INSERT, UPDATE (status, run_at, attempts, max_attempts, last_error, updated_at, finished_at, payload) ON jobs TO frontdesk_app;
+-- Updates: completing a job in the transaction of its effect (the lease
+-- columns), retrying and discarding dead jobs from the jobs page.
+GRANT SELECT, INSERT, UPDATE (status, run_at, attempts, max_attempts, last_error, updated_at,
+    finished_at, payload, lease_owner, lease_expires_at) ON jobs TO frontdesk_app;
 
 -- One row per schedule and slot: whichever instance inserts it enqueues the
 -- slot's job, in the same transaction, so each firing happens exactly once.

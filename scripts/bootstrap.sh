@@ -61,4 +61,12 @@ if $want_test; then
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null) \
       || die "npm ci in end2end/ failed"
   fi
+  # The email tests talk to a real SMTP server: aiosmtpd, from PyPI.
+  if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+    command -v python3 >/dev/null || die "python3 is missing: it runs the SMTP server (aiosmtpd) of the email tests"
+    say "installing aiosmtpd (the SMTP server of the email tests) from PyPI"
+    python3 -m pip install --quiet --user aiosmtpd 2>/dev/null \
+      || python3 -m pip install --quiet --user --break-system-packages aiosmtpd \
+      || die "could not install aiosmtpd with pip (python3 -m pip install --user aiosmtpd)"
+  fi
 fi

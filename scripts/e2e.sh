@@ -16,6 +16,8 @@ cargo build -p server --bin frontdesk
 
 outbox="$(mktemp -d)"
 storage="$(mktemp -d)"
+# Lets the suite fire the reminder schedule as an external scheduler would.
+cron_secret="e2e-cron-secret-$$-$RANDOM"
 server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
@@ -34,6 +36,7 @@ LEPTOS_OUTPUT_NAME=frontdesk \
 PUBLIC_URL="http://127.0.0.1:$port" \
 MAIL_OUTBOX_DIR="$outbox" \
 STORAGE_FS_ROOT="$storage" \
+CRON_SECRET="$cron_secret" JOB_POLL_MS=200 \
 REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}" \
 RATE_LIMIT_ANONYMOUS=2000/min RATE_LIMIT_READ=2000/min RATE_LIMIT_WRITE=1000/min RATE_LIMIT_SIGN_IN=500/min RATE_LIMIT_UPLOAD=500/h \
 LOG_LEVEL="${E2E_LOG_LEVEL:-warn}" \
@@ -48,4 +51,4 @@ done
 curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || die "the server did not become healthy on port $port"
 
 cd end2end
-E2E_BASE_URL="http://127.0.0.1:$port" E2E_OUTBOX="$outbox" npx playwright test "$@"
+E2E_BASE_URL="http://127.0.0.1:$port" E2E_OUTBOX="$outbox" E2E_CRON_SECRET="$cron_secret" npx playwright test "$@"

@@ -50,7 +50,7 @@ test("sign up, sign out, sign in, invite a colleague who joins, and see it all i
   await expect(page.locator(`[data-invitation="${colleague}"]`)).toBeVisible();
 
   // The colleague accepts in a browser of their own.
-  const link = latestLink("/accept-invitation", colleague);
+  const link = await latestLink("/accept-invitation", colleague);
   const other = await browser.newContext();
   const colleaguePage = await other.newPage();
   await colleaguePage.goto(new URL(link).pathname + new URL(link).search);

@@ -18,19 +18,27 @@ export async function signUpQuickly(request: APIRequestContext, business: string
   expect(response.status(), await response.text()).toBeLessThan(400);
 }
 
-/** The newest link to `path` in the development outbox (one .eml file per message). */
-export function latestLink(path: string, to: string): string {
+/** The newest link to `path` in the development outbox (one .eml file per
+ * message), waiting for a background worker to send it. */
+export async function latestLink(path: string, to: string): Promise<string> {
   const dir = process.env.E2E_OUTBOX;
   if (!dir) throw new Error("E2E_OUTBOX must name the server's MAIL_OUTBOX_DIR");
-  const messages = readdirSync(dir)
-    .map((name) => join(dir, name))
-    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
-    .map((file) => readFileSync(file, "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "="))
-    .filter((text) => text.includes(`To: ${to}`));
-  const last = messages.at(-1);
-  const match = last && new RegExp(`https?://[^\\s]+${path}\\?token=[0-9a-f]+`).exec(last);
-  if (!match) throw new Error(`no email to ${to} with a ${path} link`);
-  return match[0];
+  const find = (): string | undefined => {
+    const messages = readdirSync(dir)
+      .map((name) => join(dir, name))
+      .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
+      .map((file) => readFileSync(file, "utf8").replace(/=\r?\n/g, "").replace(/=3D/g, "="))
+      .filter((text) => text.includes(`To: ${to}`));
+    const last = messages.at(-1);
+    const match = last && new RegExp(`https?://[^\\s"<]+${path}\\?token=[0-9a-f]+`).exec(last);
+    return match ? match[0] : undefined;
+  };
+  for (let waited = 0; waited < 10_000; waited += 100) {
+    const link = find();
+    if (link) return link;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no email to ${to} with a ${path} link within 10 s`);
 }
 
 export async function waitForHydration(page: Page): Promise<void> {

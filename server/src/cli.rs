@@ -38,6 +38,9 @@ pub enum Command {
     /// Measure upload and download throughput of 25 MB files and the peak
     /// memory an upload takes, on fs and (when moto is installed) s3.
     BenchFiles,
+    /// Measure job-queue throughput with 1 and 2 worker processes, and the
+    /// delay from enqueue to start, on the PostgreSQL at DATABASE_URL.
+    BenchJobs,
     /// Client file storage: move legacy uploads in, check it against the database.
     #[command(subcommand)]
     Storage(StorageCommand),

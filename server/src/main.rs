@@ -34,6 +34,7 @@ async fn main() -> ExitCode {
         Command::BenchScale => server::bench_scale::run(config).await,
         Command::BenchLimiter => server::bench_limiter::run(config).await,
         Command::BenchFiles => server::bench_files::run(config).await,
+        Command::BenchJobs => server::bench_jobs::run(config).await,
         Command::Seed(args) => server::seed::run(config, args).await,
         Command::Storage(StorageCommand::Migrate {
             from,

@@ -291,6 +291,15 @@ pub async fn demo(deps: &Deps) -> Outcome {
         day += Duration::days(1);
     }
     settle_past(deps, owner.tenant_id).await?;
+    // Sample clients are not real people: no booking confirmations for them.
+    sqlx::query(
+        "UPDATE jobs SET status = 'discarded', payload = '{}', finished_at = now(), updated_at = now() \
+         WHERE tenant_id = $1 AND kind = $2 AND status = 'pending'",
+    )
+    .bind(owner.tenant_id)
+    .bind(frontdesk::jobs::kinds::EMAIL)
+    .execute(&deps.pool)
+    .await?;
     // Bulk SQL bypasses the services: drop whatever a running instance cached.
     deps.cache.invalidate_all(owner.tenant_id).await;
     println!("Demo business created: {booked} appointments, 300 clients.");

@@ -1,9 +1,9 @@
-//! The jobs table: enqueue (in the caller's transaction), claim, renew,
-//! complete, fail and release. Workers call these on the system path.
+//! The jobs table: enqueue and complete (in the caller's transaction), and
+//! claim, renew, fail and release (each in a system transaction of its own).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// The channel `enqueue` notifies on commit; workers LISTEN to it.
@@ -115,14 +115,15 @@ impl ClaimedJob {
 /// Claims up to `limit` due jobs of the given kinds for `owner`, holding each
 /// for `lease`. `now` is the clock due times are compared with.
 pub async fn claim(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     owner: &str,
     kinds: &[String],
     limit: i64,
     lease: std::time::Duration,
     now: DateTime<Utc>,
 ) -> Result<Vec<ClaimedJob>, sqlx::Error> {
-    sqlx::query_as(
+    let mut tx = system(pool).await?;
+    let claimed = sqlx::query_as(
         "WITH picked AS ( \
              SELECT id FROM jobs \
              WHERE status = 'pending' AND run_at <= $1 AND kind = ANY($2) \
@@ -139,13 +140,16 @@ pub async fn claim(
     .bind(limit)
     .bind(owner)
     .bind(lease.as_secs_f64())
-    .fetch_all(conn)
-    .await
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(claimed)
 }
 
 /// Makes jobs whose lease ran out (their worker died or hung) pending again,
 /// or dead when that was their last attempt. Returns the jobs that died.
-pub async fn reclaim_expired(conn: &mut PgConnection) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+pub async fn reclaim_expired(pool: &PgPool) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    let mut tx = system(pool).await?;
     let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
         "WITH expired AS ( \
              SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < now() \
@@ -160,8 +164,9 @@ pub async fn reclaim_expired(conn: &mut PgConnection) -> Result<Vec<(Uuid, Strin
          FROM expired WHERE j.id = expired.id \
          RETURNING j.id, j.kind, j.status",
     )
-    .fetch_all(conn)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(rows
         .into_iter()
         .filter(|(_, _, status)| status == "dead")
@@ -171,11 +176,12 @@ pub async fn reclaim_expired(conn: &mut PgConnection) -> Result<Vec<(Uuid, Strin
 
 /// Extends the lease; false when `owner` no longer holds the job.
 pub async fn renew(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     id: Uuid,
     owner: &str,
     lease: std::time::Duration,
 ) -> Result<bool, sqlx::Error> {
+    let mut tx = system(pool).await?;
     let done = sqlx::query(
         "UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3) \
          WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
@@ -183,8 +189,9 @@ pub async fn renew(
     .bind(id)
     .bind(owner)
     .bind(lease.as_secs_f64())
-    .execute(conn)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -211,6 +218,14 @@ pub async fn complete(
     Ok(done.rows_affected() == 1)
 }
 
+/// [`complete`] in a transaction of its own.
+pub async fn complete_now(pool: &PgPool, id: Uuid, owner: &str, scrub: bool) -> Result<bool, sqlx::Error> {
+    let mut tx = system(pool).await?;
+    let done = complete(&mut tx, id, owner, scrub).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
 /// What became of a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterFailure {
@@ -224,13 +239,14 @@ pub enum AfterFailure {
 /// last attempt or `permanent`. A dead job keeps its payload, so that it can
 /// be retried from the jobs page.
 pub async fn fail(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     id: Uuid,
     owner: &str,
     error: &str,
     permanent: bool,
     retry_at: DateTime<Utc>,
 ) -> Result<AfterFailure, sqlx::Error> {
+    let mut tx = system(pool).await?;
     let status: Option<String> = sqlx::query_scalar(
         "UPDATE jobs SET \
              status = CASE WHEN $4 OR attempts >= max_attempts THEN 'dead' ELSE 'pending' END, \
@@ -246,8 +262,9 @@ pub async fn fail(
     .bind(error)
     .bind(permanent)
     .bind(retry_at)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(match status.as_deref() {
         Some("dead") => AfterFailure::Dead,
         Some(_) => AfterFailure::Retry { at: retry_at },
@@ -256,7 +273,8 @@ pub async fn fail(
 }
 
 /// Gives jobs back untouched (shutdown): pending again, the attempt not counted.
-pub async fn release(conn: &mut PgConnection, ids: &[Uuid], owner: &str) -> Result<u64, sqlx::Error> {
+pub async fn release(pool: &PgPool, ids: &[Uuid], owner: &str) -> Result<u64, sqlx::Error> {
+    let mut tx = system(pool).await?;
     let done = sqlx::query(
         "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), \
              lease_owner = NULL, lease_expires_at = NULL, run_at = now(), updated_at = now() \
@@ -264,9 +282,15 @@ pub async fn release(conn: &mut PgConnection, ids: &[Uuid], owner: &str) -> Resu
     )
     .bind(ids)
     .bind(owner)
-    .execute(conn)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
+}
+
+/// Workers read and write jobs of every business: the system path.
+async fn system(pool: &PgPool) -> Result<crate::db::TenantTx, sqlx::Error> {
+    crate::db::begin_system(pool, "job queue").await
 }
 
 /// The wait before attempt `attempt + 1`: `base · 2^(attempt-1)`, at most

@@ -92,6 +92,7 @@ pub async fn fire(
             serde_json::json!({ "schedule": schedule.name, "slot": slot }),
         )
         .priority(50)
+        .max_attempts(deps.config.jobs.max_attempts)
         .dedupe(format!("schedule:{}", schedule.name)),
     )
     .await?;

@@ -21,7 +21,7 @@ use tokio::{sync::watch, task::JoinSet};
 use uuid::Uuid;
 
 use super::queue::{self, AfterFailure, ClaimedJob};
-use crate::{db, services::Deps};
+use crate::services::Deps;
 
 /// Why a job did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -192,7 +192,7 @@ async fn run(
     while !*stopped.borrow() {
         if last_reclaim.elapsed() >= options.poll_interval {
             last_reclaim = tokio::time::Instant::now();
-            match with_system(&deps, |conn| Box::pin(queue::reclaim_expired(conn))).await {
+            match queue::reclaim_expired(&deps.pool).await {
                 Ok(dead) => {
                     for (id, kind) in dead {
                         super::alert::job_dead(&deps, id, &kind, "the worker stopped answering (its lease expired)");
@@ -205,10 +205,8 @@ async fn run(
         let mut full = false;
         if free > 0 {
             let now = deps.clock.now();
-            let claimed = with_system(&deps, |conn| {
-                Box::pin(queue::claim(conn, &owner, &kinds, free as i64, options.lease, now))
-            })
-            .await;
+            let claimed =
+                queue::claim(&deps.pool, &owner, &kinds, free as i64, options.lease, now).await;
             match claimed {
                 Ok(jobs) => {
                     failures = 0;
@@ -268,7 +266,7 @@ async fn run(
             running.abort_all();
             while running.join_next().await.is_some() {}
             let ids: Vec<Uuid> = held.lock().unwrap().drain().collect();
-            match with_system(&deps, |conn| Box::pin(queue::release(conn, &ids, &owner))).await {
+            match queue::release(&deps.pool, &ids, &owner).await {
                 Ok(n) => tracing::warn!(worker = %owner, released = n, "jobs still running at the end of the grace period were released"),
                 Err(err) => tracing::warn!(error = %err, "could not release leases; they expire on their own"),
             }
@@ -309,7 +307,7 @@ async fn run_one(
     match outcome {
         Ok(()) => {
             if !completed.load(Ordering::SeqCst) {
-                match with_system(&deps, |conn| Box::pin(queue::complete(conn, id, &owner, handler.scrub))).await {
+                match queue::complete_now(&deps.pool, id, &owner, handler.scrub).await {
                     Ok(true) => {}
                     Ok(false) => tracing::warn!(job = %id, kind, "finished after its lease was lost; another worker may run it again"),
                     Err(err) => tracing::warn!(job = %id, kind, error = %err, "could not mark the job done; it runs again when its lease expires"),
@@ -325,10 +323,7 @@ async fn run_one(
             let message = err.to_string();
             let retry_at = deps.clock.now()
                 + queue::backoff(job.attempts, options.retry_base, options.retry_max);
-            let after = with_system(&deps, |conn| {
-                Box::pin(queue::fail(conn, id, &owner, &message, permanent, retry_at))
-            })
-            .await;
+            let after = queue::fail(&deps.pool, id, &owner, &message, permanent, retry_at).await;
             match after {
                 Ok(AfterFailure::Retry { at }) => tracing::warn!(
                     job = %id, kind, attempt = job.attempts, max_attempts = job.max_attempts,
@@ -350,7 +345,7 @@ async fn renew_until_lost(deps: &Deps, id: Uuid, owner: &str, lease: Duration) {
     let mut misses = 0;
     loop {
         every.tick().await;
-        match with_system(deps, |conn| Box::pin(queue::renew(conn, id, owner, lease))).await {
+        match queue::renew(&deps.pool, id, owner, lease).await {
             Ok(true) => misses = 0,
             Ok(false) => return,
             // A database hiccup: the lease has two more thirds to go.
@@ -363,17 +358,6 @@ async fn renew_until_lost(deps: &Deps, id: Uuid, owner: &str, lease: Duration) {
             }
         }
     }
-}
-
-/// Runs `f` in a system-path transaction and commits it.
-pub(crate) async fn with_system<T, F>(deps: &Deps, f: F) -> Result<T, sqlx::Error>
-where
-    F: for<'c> FnOnce(&'c mut PgConnection) -> Pin<Box<dyn Future<Output = Result<T, sqlx::Error>> + Send + 'c>>,
-{
-    let mut tx = db::begin_system(&deps.pool, "job queue").await?;
-    let value = f(&mut tx).await?;
-    tx.commit().await?;
-    Ok(value)
 }
 
 /// Wakes the worker on every notification; reconnects with backoff. The

@@ -107,6 +107,9 @@ pub(crate) async fn enqueue(
     let message_id = format!("{}-{appointment}-{}", mail.name(), Uuid::now_v7().simple());
     let email = templates::appointment(&mail, &recipient.details, &mail_domain(deps), message_id, now);
     let payload = serde_json::to_value(&email).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    jobs::enqueue(conn, NewJob::new(kinds::EMAIL, payload).tenant(tenant).priority(20)).await?;
+    jobs::enqueue(conn, NewJob::new(kinds::EMAIL, payload)
+            .tenant(tenant)
+            .priority(20)
+            .max_attempts(deps.config.jobs.max_attempts)).await?;
     Ok(true)
 }

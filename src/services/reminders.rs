@@ -34,7 +34,7 @@ pub async fn scan(deps: &Deps) -> Result<usize, sqlx::Error> {
     let mut armed = 0;
     loop {
         let mut tx = db::begin_system(&deps.pool, "reminder scan").await?;
-        let n = arm(&mut tx, now, deps.config.jobs.reminder_lookahead, None).await?;
+        let n = arm(&mut tx, now, &deps.config.jobs).await?;
         tx.commit().await?;
         armed += n;
         if (n as i64) < SCAN_BATCH {
@@ -45,14 +45,12 @@ pub async fn scan(deps: &Deps) -> Result<usize, sqlx::Error> {
     Ok(armed)
 }
 
-/// Inserts reminder rows and their send jobs for appointments (of one
-/// business, when given) whose reminder is due by `now + lookahead` and not
+/// Inserts reminder rows and their send jobs for appointments whose reminder is due by `now + lookahead` and not
 /// armed yet for their current start.
 async fn arm(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
-    lookahead: std::time::Duration,
-    tenant: Option<Uuid>,
+    config: &crate::config::JobsConfig,
 ) -> Result<usize, sqlx::Error> {
     // The longer window is skipped when the shorter one has begun already:
     // an appointment booked 90 minutes ahead gets the 2-hour reminder only.
@@ -64,7 +62,6 @@ async fn arm(
          CROSS JOIN LATERAL (VALUES (t.reminder_hours, t.second_reminder_hours), \
                                     (t.second_reminder_hours, NULL::int)) l(lead, shorter) \
          WHERE a.status IN ('booked', 'confirmed') \
-           AND ($4::uuid IS NULL OR a.tenant_id = $4) \
            AND l.lead IS NOT NULL \
            AND a.starts_at > $1 \
            AND a.starts_at <= $1 + make_interval(hours => l.lead) + make_interval(secs => $2) \
@@ -76,9 +73,8 @@ async fn arm(
          ORDER BY a.starts_at LIMIT $3",
     )
     .bind(now)
-    .bind(lookahead.as_secs_f64())
+    .bind(config.reminder_lookahead.as_secs_f64())
     .bind(SCAN_BATCH)
-    .bind(tenant)
     .fetch_all(&mut *conn)
     .await?;
     let mut armed = 0;
@@ -106,6 +102,7 @@ async fn arm(
             NewJob::new(kinds::REMINDER_SEND, serde_json::json!({ "reminder_id": id }))
                 .tenant(tenant)
                 .priority(10)
+                .max_attempts(config.max_attempts)
                 .run_at(due_at)
                 .dedupe(format!(
                     "reminder:{appointment}:{lead_minutes}:{}",
@@ -262,7 +259,9 @@ fn view((appointment_id, status, lead, due_at, sent_at, last_error, attempts): R
 }
 
 /// The reminder state of each of `appointments` for its current start time
-/// (the latest reminder; none when none is armed yet).
+/// (the latest reminder; none when none is armed yet). A reminder whose job
+/// died for another reason than the mail server shows as failed with the
+/// job's error.
 pub async fn for_appointments(
     deps: &Deps,
     who: &impl Principal,
@@ -271,9 +270,12 @@ pub async fn for_appointments(
     who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
     let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
     let rows: Vec<ReminderRow> = sqlx::query_as(
-        "SELECT DISTINCT ON (r.appointment_id) r.appointment_id, r.status, r.lead_minutes, r.due_at, \
-                r.sent_at, r.last_error, r.attempts \
+        "SELECT DISTINCT ON (r.appointment_id) r.appointment_id, \
+                CASE WHEN j.status = 'dead' AND r.status IN ('scheduled', 'retrying') THEN 'failed' ELSE r.status END, \
+                r.lead_minutes, r.due_at, r.sent_at, coalesce(r.last_error, j.last_error), \
+                greatest(r.attempts, coalesce(j.attempts, 0)) \
          FROM appointment_reminders r JOIN appointments a ON a.id = r.appointment_id AND a.starts_at = r.starts_at \
+         LEFT JOIN jobs j ON j.id = r.job_id \
          WHERE r.tenant_id = $1 AND r.appointment_id = ANY($2) \
          ORDER BY r.appointment_id, r.updated_at DESC, r.id DESC",
     )
@@ -380,6 +382,7 @@ pub async fn resend(
         )
         .tenant(tenant)
         .priority(10)
+        .max_attempts(deps.config.jobs.max_attempts)
         .run_at(now),
     )
     .await?;

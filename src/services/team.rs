@@ -177,12 +177,13 @@ pub async fn invite(
     .await?;
     let link = deps.link(&format!("/accept-invitation?token={token}"));
     // Sent by a worker once the invitation has committed.
-    let email = templates::invitation(email.as_str(), &inviter, &business, role.as_str(), &link);
+    let message = templates::invitation(email.as_str(), &inviter, &business, role.as_str(), &link);
     jobs::enqueue(
         &mut tx,
-        NewJob::new(kinds::EMAIL, serde_json::to_value(&email).map_err(AppError::internal)?)
+        NewJob::new(kinds::EMAIL, serde_json::to_value(&message).map_err(AppError::internal)?)
             .tenant(staff.tenant_id)
-            .priority(0),
+            .priority(0)
+            .max_attempts(deps.config.jobs.max_attempts),
     )
     .await?;
     tx.commit().await?;

@@ -38,8 +38,8 @@ pub async fn resend_reminder(appointment_id: Uuid) -> Result<ReminderView, UiErr
         .map_err(ui_error)
 }
 
-#[server(prefix = "/api", endpoint = "jobs-overview")]
-pub async fn jobs_overview() -> Result<JobsOverview, UiError> {
+#[server(prefix = "/api", endpoint = "jobs")]
+pub async fn load_jobs() -> Result<JobsOverview, UiError> {
     background::overview(&deps()?, &reader().await?)
         .await
         .map_err(ui_error)

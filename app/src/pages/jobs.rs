@@ -8,7 +8,7 @@ use leptos_meta::Title;
 
 use crate::{
     components::time::{date_time, zone},
-    fns::background::{dev_outbox, jobs_overview, DiscardJob, RetryJob},
+    fns::background::{dev_outbox, load_jobs, DiscardJob, RetryJob},
     layout::use_me,
 };
 
@@ -19,7 +19,7 @@ pub fn JobsPage() -> impl IntoView {
     let discard = ServerAction::<DiscardJob>::new();
     let overview = Resource::new(
         move || (retry.version().get(), discard.version().get()),
-        |_| jobs_overview(),
+        |_| load_jobs(),
     );
     view! {
         <Title text="Background jobs" />

@@ -4,6 +4,7 @@
 
 pub mod redis;
 pub mod s3;
+pub mod smtp;
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
@@ -255,10 +256,40 @@ pub fn temp_outbox() -> PathBuf {
     std::env::temp_dir().join(format!("frontdesk-test-outbox-{}", Uuid::now_v7().simple()))
 }
 
-/// The token of the newest link to `path` in the outbox (`/accept-invitation`, `/reset-password`).
-pub fn latest_token(outbox: &std::path::Path, path: &str) -> String {
+/// The token of the newest link to `path` in the outbox (`/accept-invitation`,
+/// `/reset-password`), waiting up to 10 s for a worker to send it.
+pub async fn latest_token(outbox: &std::path::Path, path: &str) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(token) = find_token(outbox, path) {
+            return token;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            panic!("no email with a {path} link in the outbox within 10 s");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// The outbox's messages, oldest first.
+pub fn outbox_messages(outbox: &std::path::Path) -> Vec<String> {
+    let mut messages: Vec<(std::time::SystemTime, String)> = match std::fs::read_dir(outbox) {
+        Ok(entries) => entries
+            .flatten()
+            .filter_map(|entry| {
+                let text = std::fs::read_to_string(entry.path()).ok()?;
+                Some((entry.metadata().ok()?.modified().ok()?, text))
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    messages.sort_by_key(|(time, _)| *time);
+    messages.into_iter().map(|(_, text)| text).collect()
+}
+
+fn find_token(outbox: &std::path::Path, path: &str) -> Option<String> {
     let mut messages: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(outbox)
-        .expect("the outbox exists")
+        .ok()?
         .map(|entry| {
             let entry = entry.unwrap();
             let text = std::fs::read_to_string(entry.path()).unwrap();
@@ -284,7 +315,7 @@ pub fn latest_token(outbox: &std::path::Path, path: &str) -> String {
                     .collect(),
             )
         })
-        .unwrap_or_else(|| panic!("no email with a {path} link in the outbox"))
+        
 }
 
 /// A browser-like client: keeps cookies, and its state-changing requests
@@ -374,7 +405,7 @@ pub async fn add_member(app: &TestApp, admin: &Browser, email: &str, role: &str)
     admin
         .call_ok("invite", &[("email", email), ("role", role)])
         .await;
-    let token = latest_token(&app.outbox, "/accept-invitation");
+    let token = latest_token(&app.outbox, "/accept-invitation").await;
     let member = Browser::new(app);
     member
         .call_ok(
@@ -534,4 +565,40 @@ pub async fn upload_file(
         status,
         response.json().await.unwrap_or(serde_json::Value::Null),
     )
+}
+
+/// A business in Berlin with an owner, written directly (no sign-up).
+pub async fn seed_tenant(app: &TestApp) -> Uuid {
+    seed_business(app, "Europe/Berlin").await.tenant_id
+}
+
+/// A business in `zone` and its owner, written directly; returns the owner.
+pub async fn seed_business(app: &TestApp, zone: &str) -> frontdesk::auth::Staff {
+    let (tenant, user) = (Uuid::now_v7(), Uuid::now_v7());
+    let pool = &app.deps.pool;
+    sqlx::query("INSERT INTO tenants (id, name, slug, time_zone) VALUES ($1, $2, $3, $4)")
+        .bind(tenant)
+        .bind(format!("Business in {zone}"))
+        .bind(format!("b-{}", tenant.simple()))
+        .bind(zone)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, 'Owner', 'x')")
+        .bind(user)
+        .bind(format!("owner-{}@example.com", user.simple()))
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
+        .bind(tenant)
+        .bind(user)
+        .execute(pool)
+        .await
+        .unwrap();
+    frontdesk::auth::Staff {
+        user_id: user,
+        tenant_id: tenant,
+        role: frontdesk::domain::roles::Role::Owner,
+    }
 }

@@ -1,0 +1,155 @@
+//! A real SMTP server for tests: aiosmtpd (from PyPI, installed by
+//! scripts/bootstrap.sh test) on a free loopback port, writing each message
+//! it accepts into a Maildir. Stopped and started again to test outages.
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+pub struct SmtpServer {
+    child: Option<Child>,
+    pub port: u16,
+    pub maildir: PathBuf,
+}
+
+/// `TEST_PYTHON`, else `python3`.
+fn python() -> String {
+    std::env::var("TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl SmtpServer {
+    pub async fn start() -> Self {
+        Self::start_on(free_port()).await
+    }
+
+    /// A server on `port` (to bring one back where the app expects it).
+    pub async fn start_on(port: u16) -> Self {
+        let maildir =
+            std::env::temp_dir().join(format!("frontdesk-smtp-{}", uuid::Uuid::now_v7().simple()));
+        let mut server = SmtpServer {
+            child: None,
+            port,
+            maildir,
+        };
+        server.launch().await;
+        server
+    }
+
+    /// The SMTP_URL that reaches it (plain SMTP on loopback, no TLS).
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    async fn launch(&mut self) {
+        let child = Command::new(python())
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&self.maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("aiosmtpd could not start ({e}); run scripts/bootstrap.sh test")
+            });
+        self.child = Some(child);
+        let started = Instant::now();
+        loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                panic!("aiosmtpd did not listen on port {} within 20 s (is it installed? pip install aiosmtpd)", self.port);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.launch().await;
+    }
+
+    /// Every message received so far, as raw text.
+    pub fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(entries) = std::fs::read_dir(self.maildir.join(sub)) {
+                for entry in entries.flatten() {
+                    if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                        out.push(text);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Waits until `n` messages arrived (or panics after `timeout`).
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<String> {
+        let started = Instant::now();
+        loop {
+            let messages = self.messages();
+            if messages.len() >= n {
+                return messages;
+            }
+            if started.elapsed() > timeout {
+                panic!("{} of {n} messages arrived within {timeout:?}", messages.len());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.maildir);
+    }
+}
+
+/// A header's value in a raw message (first occurrence, unfolded).
+pub fn header(message: &str, name: &str) -> Option<String> {
+    let prefix = format!("{}:", name.to_ascii_lowercase());
+    let mut lines = message.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            return None;
+        }
+        if line.to_ascii_lowercase().starts_with(&prefix) {
+            let mut value = line[prefix.len()..].trim().to_string();
+            while let Some(next) = lines.peek() {
+                if next.starts_with(' ') || next.starts_with('\t') {
+                    value.push(' ');
+                    value.push_str(next.trim());
+                    lines.next();
+                } else {
+                    break;
+                }
+            }
+            return Some(value);
+        }
+    }
+    None
+}
