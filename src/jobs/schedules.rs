@@ -126,7 +126,7 @@ pub async fn run(
     while !*stopped.borrow() {
         let now = deps.clock.now();
         for schedule in &schedules {
-            let Ok(slot) = schedule.cron.find_previous_occurrence(&now, true) else {
+            let Some(slot) = latest_slot(&schedule.cron, now) else {
                 continue;
             };
             if seen.get(&schedule.name) == Some(&slot) {
@@ -146,6 +146,15 @@ pub async fn run(
             _ = stopped.changed() => {}
         }
     }
+}
+
+/// The latest slot at or before `now`, in whole seconds (the cron library
+/// keeps the fraction of the second it is given).
+pub fn latest_slot(cron: &Cron, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    use chrono::SubsecRound;
+    cron.find_previous_occurrence(&now.trunc_subsecs(0), true)
+        .ok()
+        .map(|slot| slot.trunc_subsecs(0))
 }
 
 /// Each schedule with its last and next run, for the jobs page.
@@ -180,8 +189,8 @@ pub async fn overview(deps: &Deps) -> Result<Vec<ScheduleView>, sqlx::Error> {
 /// slots around now), or never fired: a running scheduler fires the latest
 /// slot as soon as it starts.
 pub fn is_overdue(cron: &Cron, last_run: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    let (Ok(previous), Ok(next)) = (
-        cron.find_previous_occurrence(&now, true),
+    let (Some(previous), Ok(next)) = (
+        latest_slot(cron, now),
         cron.find_next_occurrence(&now, false),
     ) else {
         return false;
@@ -211,10 +220,15 @@ mod tests {
     fn latest_slot_at_or_before_now_and_overdue_after_two_intervals() {
         let cron = parse_cron("*/15 * * * *").unwrap();
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 7, 30).unwrap();
-        let slot = cron.find_previous_occurrence(&now, true).unwrap();
+        let slot = latest_slot(&cron, now).unwrap();
         assert_eq!(slot, Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap());
         let on_slot = Utc.with_ymd_and_hms(2026, 12, 1, 10, 15, 0).unwrap();
-        assert_eq!(cron.find_previous_occurrence(&on_slot, true).unwrap(), on_slot);
+        assert_eq!(latest_slot(&cron, on_slot).unwrap(), on_slot);
+        // A fraction of a second past the slot is still the same slot.
+        let just_after = on_slot + chrono::Duration::microseconds(3043);
+        assert_eq!(latest_slot(&cron, just_after).unwrap(), on_slot);
+        let every_second = parse_cron("* * * * * *").unwrap();
+        assert_eq!(latest_slot(&every_second, just_after).unwrap(), on_slot);
 
         let last = Utc.with_ymd_and_hms(2026, 12, 1, 9, 45, 0).unwrap();
         assert!(!is_overdue(&cron, Some(last), now));
