@@ -38,7 +38,10 @@ mod tests {
         let target = Utc::now() + chrono::Duration::days(120);
         clock.travel_to(target);
         let read = clock.now();
-        assert!((read - target).num_milliseconds().abs() < 50, "{read} vs {target}");
+        assert!(
+            (read - target).num_milliseconds().abs() < 50,
+            "{read} vs {target}"
+        );
         assert!(clock.clone().now() >= read, "clones share the offset");
     }
 }

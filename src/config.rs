@@ -207,8 +207,14 @@ impl std::fmt::Debug for JobsConfig {
             .field("retry_max", &self.retry_max)
             .field("max_attempts", &self.max_attempts)
             .field("shutdown_grace", &self.shutdown_grace)
-            .field("alert_webhook", &self.alert_webhook.as_ref().map(|_| "<redacted>"))
-            .field("cron_secret", &self.cron_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "alert_webhook",
+                &self.alert_webhook.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "cron_secret",
+                &self.cron_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("schedules", &self.schedules)
             .field("reminder_lookahead", &self.reminder_lookahead)
             .finish()

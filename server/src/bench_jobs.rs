@@ -56,8 +56,11 @@ pub async fn run(mut config: Config) -> Outcome {
         sqlx::query("TRUNCATE jobs").execute(&pool).await?;
         for _ in 0..TRICKLE {
             let mut tx = db::begin_system(&pool, "bench").await?;
-            frontdesk::jobs::enqueue(&mut tx, frontdesk::jobs::NewJob::new(kinds::PROBE, serde_json::json!({})))
-                .await?;
+            frontdesk::jobs::enqueue(
+                &mut tx,
+                frontdesk::jobs::NewJob::new(kinds::PROBE, serde_json::json!({})),
+            )
+            .await?;
             tx.commit().await?;
             tokio::time::sleep(TRICKLE_GAP).await;
         }

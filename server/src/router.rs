@@ -147,7 +147,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         )
         .route("/api/v1/files/{id}/link", get(api::files::link))
         .route("/files/signed/{*key}", get(files::signed))
-        .route("/api/cron/{schedule}", axum::routing::post(crate::cron::trigger))
+        .route(
+            "/api/cron/{schedule}",
+            axum::routing::post(crate::cron::trigger),
+        )
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
         // Everything above reads bodies of at most REQUEST_BODY_LIMIT_BYTES.

@@ -318,7 +318,7 @@ async fn an_invitation_works_once_and_expires() {
     assert_eq!(me["tenant"]["name"], "North Clinic");
 
     // Used: the same link again.
-    let token = latest_token(&app.outbox, "/accept-invitation").await;
+    let token = latest_token(&app.outbox, "/accept-invitation", "colleague@north.example").await;
     let reuse = Browser::new(&app)
         .call(
             "accept-invitation",
@@ -346,7 +346,7 @@ async fn an_invitation_works_once_and_expires() {
             &[("email", "late@north.example"), ("role", "reader")],
         )
         .await;
-    let token = latest_token(&app.outbox, "/accept-invitation").await;
+    let token = latest_token(&app.outbox, "/accept-invitation", "late@north.example").await;
     sqlx::query("UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE email = 'late@north.example'")
         .execute(&app.deps.pool)
         .await
@@ -394,7 +394,7 @@ async fn an_existing_account_joins_a_second_business_and_switches_between_them()
             &[("email", "owner@north.example"), ("role", "admin")],
         )
         .await;
-    let token = latest_token(&app.outbox, "/accept-invitation").await;
+    let token = latest_token(&app.outbox, "/accept-invitation", "owner@north.example").await;
     let wrong = north
         .call(
             "accept-invitation",
@@ -447,14 +447,18 @@ async fn a_reset_link_sets_a_new_password_once_and_expires() {
         .call_ok("forgot-password", &[("email", "nobody@north.example")])
         .await;
     assert_eq!(
-        support::count(&app.deps.pool, "SELECT count(*) FROM jobs WHERE kind = 'email.send'").await,
+        support::count(
+            &app.deps.pool,
+            "SELECT count(*) FROM jobs WHERE kind = 'email.send'"
+        )
+        .await,
         0,
         "no email is queued for an unknown address"
     );
     visitor
         .call_ok("forgot-password", &[("email", "owner@north.example")])
         .await;
-    let token = latest_token(&app.outbox, "/reset-password").await;
+    let token = latest_token(&app.outbox, "/reset-password", "owner@north.example").await;
     visitor
         .call_ok(
             "reset-password",
@@ -496,7 +500,7 @@ async fn a_reset_link_sets_a_new_password_once_and_expires() {
     visitor
         .call_ok("forgot-password", &[("email", "owner@north.example")])
         .await;
-    let token = latest_token(&app.outbox, "/reset-password").await;
+    let token = latest_token(&app.outbox, "/reset-password", "owner@north.example").await;
     sqlx::query("UPDATE password_resets SET expires_at = now() - interval '1 second'")
         .execute(&app.deps.pool)
         .await

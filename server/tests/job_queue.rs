@@ -53,9 +53,12 @@ async fn record(ctx: &JobContext, worker: &str) -> Result<(), JobError> {
 
 fn counting(kind: &str, worker: &'static str) -> Registry {
     let mut registry = Registry::default();
-    registry.register(kind, Duration::from_secs(10), false, move |ctx| async move {
-        record(&ctx, worker).await
-    });
+    registry.register(
+        kind,
+        Duration::from_secs(10),
+        false,
+        move |ctx| async move { record(&ctx, worker).await },
+    );
     registry
 }
 
@@ -69,7 +72,10 @@ async fn enqueue(app: &TestApp, job: NewJob) -> Option<Uuid> {
 async fn wait_until(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
     let started = Instant::now();
     while !check().await {
-        assert!(started.elapsed() < timeout, "{what}: not within {timeout:?}");
+        assert!(
+            started.elapsed() < timeout,
+            "{what}: not within {timeout:?}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
@@ -87,9 +93,12 @@ async fn two_worker_pools_racing_on_one_queue_never_run_a_job_twice() {
     let app = app(&[]).await;
     let mut tx = db::begin_system(&app.deps.pool, "test").await.unwrap();
     for i in 0..600 {
-        jobs::enqueue(&mut tx, NewJob::new("test.count", serde_json::json!({ "i": i })))
-            .await
-            .unwrap();
+        jobs::enqueue(
+            &mut tx,
+            NewJob::new("test.count", serde_json::json!({ "i": i })),
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     let a = worker::spawn(app.deps.clone(), counting("test.count", "a"), options(4));
@@ -101,19 +110,35 @@ async fn two_worker_pools_racing_on_one_queue_never_run_a_job_twice() {
     .await;
     a.shutdown().await;
     b.shutdown().await;
-    assert_eq!(count(&pool, "SELECT count(*) FROM job_runs").await, 600, "each job ran once");
-    assert_eq!(count(&pool, "SELECT count(DISTINCT job_id) FROM job_runs").await, 600);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM job_runs").await,
+        600,
+        "each job ran once"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(DISTINCT job_id) FROM job_runs").await,
+        600
+    );
     let by_a = count(&pool, "SELECT count(*) FROM job_runs WHERE worker = 'a'").await;
-    assert!(by_a > 0 && by_a < 600, "both pools worked the queue (a ran {by_a})");
-    assert_eq!(count(&pool, "SELECT count(*) FROM jobs WHERE attempts <> 1").await, 0);
+    assert!(
+        by_a > 0 && by_a < 600,
+        "both pools worked the queue (a ran {by_a})"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM jobs WHERE attempts <> 1").await,
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_worker_process_killed_mid_job_leads_to_exactly_one_completion_after_its_lease() {
     let app = app(&[]).await;
-    let id = enqueue(&app, NewJob::new(kinds::PROBE, serde_json::json!({ "hold_ms": 60_000 })))
-        .await
-        .unwrap();
+    let id = enqueue(
+        &app,
+        NewJob::new(kinds::PROBE, serde_json::json!({ "hold_ms": 60_000 })),
+    )
+    .await
+    .unwrap();
     let outbox = support::temp_outbox();
     let mut child = Command::new(env!("CARGO_BIN_EXE_frontdesk"))
         .arg("worker")
@@ -135,24 +160,36 @@ async fn a_worker_process_killed_mid_job_leads_to_exactly_one_completion_after_i
         .expect("the frontdesk binary starts");
     let pid = child.id();
     let pool = app.deps.pool.clone();
-    wait_until("the worker process holds the job", Duration::from_secs(30), async || {
-        let owner: Option<String> = sqlx::query_scalar("SELECT lease_owner FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        owner.is_some_and(|o| o.contains(&format!(":{pid}:")))
-    })
+    wait_until(
+        "the worker process holds the job",
+        Duration::from_secs(30),
+        async || {
+            let owner: Option<String> =
+                sqlx::query_scalar("SELECT lease_owner FROM jobs WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            owner.is_some_and(|o| o.contains(&format!(":{pid}:")))
+        },
+    )
     .await;
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(status_of(&app, id).await, ("running".into(), 1), "held by the dead worker");
+    assert_eq!(
+        status_of(&app, id).await,
+        ("running".into(), 1),
+        "held by the dead worker"
+    );
 
     // Another worker takes it over once the lease has expired, and only then.
     let mut registry = Registry::default();
-    registry.register(kinds::PROBE, Duration::from_secs(10), false, |ctx| async move {
-        record(&ctx, "survivor").await
-    });
+    registry.register(
+        kinds::PROBE,
+        Duration::from_secs(10),
+        false,
+        |ctx| async move { record(&ctx, "survivor").await },
+    );
     let started = Instant::now();
     let survivor = worker::spawn(app.deps.clone(), registry, options(2));
     wait_until("the job is done", Duration::from_secs(20), async || {
@@ -160,7 +197,11 @@ async fn a_worker_process_killed_mid_job_leads_to_exactly_one_completion_after_i
     })
     .await;
     survivor.shutdown().await;
-    assert_eq!(count(&pool, "SELECT count(*) FROM job_runs").await, 1, "exactly one completion");
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM job_runs").await,
+        1,
+        "exactly one completion"
+    );
     assert_eq!(status_of(&app, id).await, ("done".into(), 2));
     let errors: serde_json::Value = sqlx::query_scalar("SELECT errors FROM jobs WHERE id = $1")
         .bind(id)
@@ -168,8 +209,20 @@ async fn a_worker_process_killed_mid_job_leads_to_exactly_one_completion_after_i
         .await
         .unwrap();
     assert_eq!(errors.as_array().unwrap().len(), 1, "{errors}");
-    assert!(errors[0]["error"].as_str().unwrap().contains("lease expired"), "{errors}");
-    assert!(errors[0]["worker"].as_str().unwrap().contains(&format!(":{pid}:")), "{errors}");
+    assert!(
+        errors[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("lease expired"),
+        "{errors}"
+    );
+    assert!(
+        errors[0]["worker"]
+            .as_str()
+            .unwrap()
+            .contains(&format!(":{pid}:")),
+        "{errors}"
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
     let _ = std::fs::remove_dir_all(outbox);
 }
@@ -196,23 +249,56 @@ async fn failures_retry_with_growing_waits_then_the_job_is_dead_and_alerted() {
     let app = app(&[("JOB_ALERT_WEBHOOK_URL", &hook_url)]).await;
     let mut registry = Registry::default();
     registry
-        .register("test.flaky", Duration::from_secs(10), false, |ctx| async move {
-            record(&ctx, "w").await?;
-            Err(JobError::Retry(format!("attempt {} failed", ctx.job.attempts)))
-        })
-        .register("test.refused", Duration::from_secs(10), false, |_| async move {
-            Err(JobError::Permanent("the address was refused".into()))
-        })
-        .register("test.slow", Duration::from_millis(300), false, |_| async move {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            Ok(())
-        });
-    let flaky = enqueue(&app, NewJob::new("test.flaky", serde_json::json!({})).max_attempts(4)).await.unwrap();
-    let refused = enqueue(&app, NewJob::new("test.refused", serde_json::json!({}))).await.unwrap();
-    let slow = enqueue(&app, NewJob::new("test.slow", serde_json::json!({})).max_attempts(1)).await.unwrap();
+        .register(
+            "test.flaky",
+            Duration::from_secs(10),
+            false,
+            |ctx| async move {
+                record(&ctx, "w").await?;
+                Err(JobError::Retry(format!(
+                    "attempt {} failed",
+                    ctx.job.attempts
+                )))
+            },
+        )
+        .register(
+            "test.refused",
+            Duration::from_secs(10),
+            false,
+            |_| async move { Err(JobError::Permanent("the address was refused".into())) },
+        )
+        .register(
+            "test.slow",
+            Duration::from_millis(300),
+            false,
+            |_| async move {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Ok(())
+            },
+        );
+    let flaky = enqueue(
+        &app,
+        NewJob::new("test.flaky", serde_json::json!({})).max_attempts(4),
+    )
+    .await
+    .unwrap();
+    let refused = enqueue(&app, NewJob::new("test.refused", serde_json::json!({})))
+        .await
+        .unwrap();
+    let slow = enqueue(
+        &app,
+        NewJob::new("test.slow", serde_json::json!({})).max_attempts(1),
+    )
+    .await
+    .unwrap();
     let pool = worker::spawn(app.deps.clone(), registry, options(4));
     wait_until("all three are dead", Duration::from_secs(30), async || {
-        count(&app.deps.pool, "SELECT count(*) FROM jobs WHERE status = 'dead'").await == 3
+        count(
+            &app.deps.pool,
+            "SELECT count(*) FROM jobs WHERE status = 'dead'",
+        )
+        .await
+            == 3
     })
     .await;
     pool.shutdown().await;
@@ -239,74 +325,151 @@ async fn failures_retry_with_growing_waits_then_the_job_is_dead_and_alerted() {
             .fetch_one(&app.deps.pool)
             .await
             .unwrap();
-    assert_eq!(errors.as_array().unwrap().len(), 4, "the history of every attempt is kept");
+    assert_eq!(
+        errors.as_array().unwrap().len(),
+        4,
+        "the history of every attempt is kept"
+    );
     assert_eq!(last, "attempt 4 failed");
-    assert_eq!(status_of(&app, refused).await, ("dead".into(), 1), "a permanent failure is not retried");
-    let (status, error): (String, String) = sqlx::query_as("SELECT status, last_error FROM jobs WHERE id = $1")
-        .bind(slow)
-        .fetch_one(&app.deps.pool)
-        .await
-        .unwrap();
+    assert_eq!(
+        status_of(&app, refused).await,
+        ("dead".into(), 1),
+        "a permanent failure is not retried"
+    );
+    let (status, error): (String, String) =
+        sqlx::query_as("SELECT status, last_error FROM jobs WHERE id = $1")
+            .bind(slow)
+            .fetch_one(&app.deps.pool)
+            .await
+            .unwrap();
     assert_eq!(status, "dead");
     assert!(error.contains("timed out after 0.3 s"), "{error}");
 
-    wait_until("three alerts", Duration::from_secs(10), async || alerts.lock().unwrap().len() == 3).await;
+    wait_until("three alerts", Duration::from_secs(10), async || {
+        alerts.lock().unwrap().len() == 3
+    })
+    .await;
     let alerts = alerts.lock().unwrap().clone();
     assert!(alerts.iter().all(|a| a["event"] == "job.dead"));
-    let alerted: std::collections::HashSet<String> =
-        alerts.iter().map(|a| a["job_id"].as_str().unwrap().to_string()).collect();
+    let alerted: std::collections::HashSet<String> = alerts
+        .iter()
+        .map(|a| a["job_id"].as_str().unwrap().to_string())
+        .collect();
     assert!(alerted.contains(&flaky.to_string()) && alerted.contains(&refused.to_string()));
 }
 
 #[tokio::test]
 async fn a_dedupe_key_allows_one_pending_job_and_enqueueing_follows_the_transaction() {
     let app = app(&[]).await;
-    let first = enqueue(&app, NewJob::new("test.count", serde_json::json!({})).dedupe("k1")).await;
+    let first = enqueue(
+        &app,
+        NewJob::new("test.count", serde_json::json!({})).dedupe("k1"),
+    )
+    .await;
     assert!(first.is_some());
-    let second = enqueue(&app, NewJob::new("test.count", serde_json::json!({})).dedupe("k1")).await;
+    let second = enqueue(
+        &app,
+        NewJob::new("test.count", serde_json::json!({})).dedupe("k1"),
+    )
+    .await;
     assert_eq!(second, None, "a pending job has this key");
-    let other = enqueue(&app, NewJob::new("test.count", serde_json::json!({})).dedupe("k2")).await;
+    let other = enqueue(
+        &app,
+        NewJob::new("test.count", serde_json::json!({})).dedupe("k2"),
+    )
+    .await;
     assert!(other.is_some());
 
     // Rolled back: no job. Committed: the job, and a notification.
-    let mut listener = sqlx::postgres::PgListener::connect_with(&app.deps.pool).await.unwrap();
+    let mut listener = sqlx::postgres::PgListener::connect_with(&app.deps.pool)
+        .await
+        .unwrap();
     listener.listen(jobs::queue::CHANNEL).await.unwrap();
     let mut tx = db::begin_system(&app.deps.pool, "test").await.unwrap();
-    jobs::enqueue(&mut tx, NewJob::new("test.rolled-back", serde_json::json!({}))).await.unwrap();
+    jobs::enqueue(
+        &mut tx,
+        NewJob::new("test.rolled-back", serde_json::json!({})),
+    )
+    .await
+    .unwrap();
     tx.rollback().await.unwrap();
-    assert_eq!(count(&app.deps.pool, "SELECT count(*) FROM jobs WHERE kind = 'test.rolled-back'").await, 0);
+    assert_eq!(
+        count(
+            &app.deps.pool,
+            "SELECT count(*) FROM jobs WHERE kind = 'test.rolled-back'"
+        )
+        .await,
+        0
+    );
     let nothing = tokio::time::timeout(Duration::from_millis(300), listener.recv()).await;
     assert!(nothing.is_err(), "no notification for a rolled-back job");
 
     // Within a business's transaction, as services enqueue.
     let tenant = support::seed_tenant(&app).await;
     let mut tx = db::begin_tenant(&app.deps.pool, tenant).await.unwrap();
-    jobs::enqueue(&mut tx, NewJob::new("test.committed", serde_json::json!({})).tenant(tenant)).await.unwrap();
+    jobs::enqueue(
+        &mut tx,
+        NewJob::new("test.committed", serde_json::json!({})).tenant(tenant),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
-    let note = tokio::time::timeout(Duration::from_secs(5), listener.recv()).await.unwrap().unwrap();
+    let note = tokio::time::timeout(Duration::from_secs(5), listener.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(note.payload(), "test.committed");
-    assert_eq!(count(&app.deps.pool, "SELECT count(*) FROM jobs WHERE kind = 'test.committed'").await, 1);
+    assert_eq!(
+        count(
+            &app.deps.pool,
+            "SELECT count(*) FROM jobs WHERE kind = 'test.committed'"
+        )
+        .await,
+        1
+    );
 
     // Once the first k1 job is done, the key is free again.
     let w = worker::spawn(app.deps.clone(), counting("test.count", "w"), options(2));
     let first = first.unwrap();
-    wait_until("k1 done", Duration::from_secs(10), async || status_of(&app, first).await.0 == "done").await;
+    wait_until("k1 done", Duration::from_secs(10), async || {
+        status_of(&app, first).await.0 == "done"
+    })
+    .await;
     w.shutdown().await;
-    let again = enqueue(&app, NewJob::new("test.count", serde_json::json!({})).dedupe("k1")).await;
+    let again = enqueue(
+        &app,
+        NewJob::new("test.count", serde_json::json!({})).dedupe("k1"),
+    )
+    .await;
     assert!(again.is_some_and(|id| id != first));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn shutdown_lets_short_jobs_finish_and_releases_the_rest() {
     let app = app(&[]).await;
-    let short = enqueue(&app, NewJob::new(kinds::PROBE, serde_json::json!({ "hold_ms": 300 }))).await.unwrap();
-    let long = enqueue(&app, NewJob::new(kinds::PROBE, serde_json::json!({ "hold_ms": 30_000 }))).await.unwrap();
+    let short = enqueue(
+        &app,
+        NewJob::new(kinds::PROBE, serde_json::json!({ "hold_ms": 300 })),
+    )
+    .await
+    .unwrap();
+    let long = enqueue(
+        &app,
+        NewJob::new(kinds::PROBE, serde_json::json!({ "hold_ms": 30_000 })),
+    )
+    .await
+    .unwrap();
     let mut registry = Registry::default();
-    registry.register(kinds::PROBE, Duration::from_secs(60), false, |ctx| async move {
-        let hold: u64 = ctx.job.payload["hold_ms"].as_u64().unwrap();
-        tokio::time::sleep(Duration::from_millis(hold)).await;
-        record(&ctx, "w").await
-    });
+    registry.register(
+        kinds::PROBE,
+        Duration::from_secs(60),
+        false,
+        |ctx| async move {
+            let hold: u64 = ctx.job.payload["hold_ms"].as_u64().unwrap();
+            tokio::time::sleep(Duration::from_millis(hold)).await;
+            record(&ctx, "w").await
+        },
+    );
     let pool = worker::spawn(
         app.deps.clone(),
         registry,
@@ -322,9 +485,17 @@ async fn shutdown_lets_short_jobs_finish_and_releases_the_rest() {
     .await;
     let started = Instant::now();
     pool.shutdown().await;
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(status_of(&app, short).await, ("done".into(), 1));
-    assert_eq!(status_of(&app, long).await, ("pending".into(), 0), "released, the attempt not counted");
+    assert_eq!(
+        status_of(&app, long).await,
+        ("pending".into(), 0),
+        "released, the attempt not counted"
+    );
     let owner: Option<String> = sqlx::query_scalar("SELECT lease_owner FROM jobs WHERE id = $1")
         .bind(long)
         .fetch_one(&db)

@@ -52,14 +52,16 @@ async fn seed(app: &TestApp, zone: &str) -> (Staff, Vec<Appointment>) {
     let mut providers = Vec::new();
     for p in 0..5 {
         let id = Uuid::now_v7();
-        sqlx::query("INSERT INTO providers (id, tenant_id, name, time_zone) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(tenant)
-            .bind(format!("Provider {p}"))
-            .bind(zone)
-            .execute(pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO providers (id, tenant_id, name, time_zone) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(tenant)
+        .bind(format!("Provider {p}"))
+        .bind(zone)
+        .execute(pool)
+        .await
+        .unwrap();
         sqlx::query("INSERT INTO service_providers (tenant_id, service_id, provider_id) VALUES ($1, $2, $3)")
             .bind(tenant)
             .bind(service)
@@ -143,7 +145,10 @@ async fn step(app: &TestApp, at: DateTime<Utc>) {
         if busy == 0 {
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "jobs due at {at} did not finish");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "jobs due at {at} did not finish"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -173,7 +178,12 @@ async fn a_thousand_appointments_across_zones_and_a_dst_change_get_one_reminder_
     .await;
     let mut all = Vec::new();
     let mut berlin = None;
-    for zone in ["Europe/Berlin", "Europe/London", "America/New_York", "Asia/Kolkata"] {
+    for zone in [
+        "Europe/Berlin",
+        "Europe/London",
+        "America/New_York",
+        "Asia/Kolkata",
+    ] {
         let (staff, appointments) = seed(&app, zone).await;
         berlin.get_or_insert(staff);
         all.extend(appointments);
@@ -191,22 +201,33 @@ async fn a_thousand_appointments_across_zones_and_a_dst_change_get_one_reminder_
     while at <= last {
         step(&app, at).await;
         if at == window_start() {
-            let sent: String = sqlx::query_scalar("SELECT status FROM appointment_reminders WHERE appointment_id = $1")
-                .bind(moved)
-                .fetch_one(&app.deps.pool)
-                .await
-                .unwrap();
+            let sent: String = sqlx::query_scalar(
+                "SELECT status FROM appointment_reminders WHERE appointment_id = $1",
+            )
+            .bind(moved)
+            .fetch_one(&app.deps.pool)
+            .await
+            .unwrap();
             assert_eq!(sent, "sent", "{:?}", failures(&app).await);
-            services::appointments::reschedule(&app.deps, &berlin, moved, moved_to, Some("Moved by phone"), &origin)
-                .await
-                .unwrap();
+            services::appointments::reschedule(
+                &app.deps,
+                &berlin,
+                moved,
+                moved_to,
+                Some("Moved by phone"),
+                &origin,
+            )
+            .await
+            .unwrap();
         }
         if at == window_start() + chrono::Duration::minutes(45) {
-            let armed: String = sqlx::query_scalar("SELECT status FROM appointment_reminders WHERE appointment_id = $1")
-                .bind(cancelled)
-                .fetch_one(&app.deps.pool)
-                .await
-                .unwrap();
+            let armed: String = sqlx::query_scalar(
+                "SELECT status FROM appointment_reminders WHERE appointment_id = $1",
+            )
+            .bind(cancelled)
+            .fetch_one(&app.deps.pool)
+            .await
+            .unwrap();
             assert_eq!(armed, "scheduled", "armed ahead of its due time");
             services::appointments::cancel(&app.deps, &berlin, cancelled, "Client is ill", &origin)
                 .await
@@ -215,31 +236,53 @@ async fn a_thousand_appointments_across_zones_and_a_dst_change_get_one_reminder_
         at += chrono::Duration::minutes(15);
     }
 
-    let eligible: Vec<&Appointment> = all.iter().filter(|a| a.eligible && a.id != cancelled).collect();
+    let eligible: Vec<&Appointment> = all
+        .iter()
+        .filter(|a| a.eligible && a.id != cancelled)
+        .collect();
     let expected = eligible.len() + 1; // the moved one twice
     smtp.wait_for(expected, Duration::from_secs(30)).await;
     // Give stragglers a moment: there must be no more than expected.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let messages = smtp.messages();
     let reminders = reminders_in(&messages);
-    assert_eq!(reminders.len(), expected, "one reminder each, two for the moved appointment");
-    let ids: HashSet<String> = reminders.iter().map(|m| header(m, "Message-ID").unwrap()).collect();
+    assert_eq!(
+        reminders.len(),
+        expected,
+        "one reminder each, two for the moved appointment"
+    );
+    let ids: HashSet<String> = reminders
+        .iter()
+        .map(|m| header(m, "Message-ID").unwrap())
+        .collect();
     assert_eq!(ids.len(), expected, "no message twice");
 
     // Who got one: exactly the eligible clients, as often as their appointments.
     let mut per_address: HashMap<String, usize> = HashMap::new();
     for m in &reminders {
-        *per_address.entry(header(m, "To").unwrap().to_lowercase()).or_default() += 1;
+        *per_address
+            .entry(header(m, "To").unwrap().to_lowercase())
+            .or_default() += 1;
     }
     let mut wanted: HashMap<String, usize> = HashMap::new();
     for a in &eligible {
-        *wanted.entry(a.email.clone().unwrap().to_lowercase()).or_default() += 1;
+        *wanted
+            .entry(a.email.clone().unwrap().to_lowercase())
+            .or_default() += 1;
     }
-    *wanted.entry(all[2].email.clone().unwrap().to_lowercase()).or_default() += 1;
+    *wanted
+        .entry(all[2].email.clone().unwrap().to_lowercase())
+        .or_default() += 1;
     assert_eq!(per_address, wanted);
 
     // Each sent at its due time: no earlier, and within the 15-minute step.
-    let rows: Vec<(Uuid, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, String)> = sqlx::query_as(
+    let rows: Vec<(
+        Uuid,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        String,
+    )> = sqlx::query_as(
         "SELECT appointment_id, starts_at, due_at, sent_at, status FROM appointment_reminders",
     )
     .fetch_all(&app.deps.pool)
@@ -248,12 +291,22 @@ async fn a_thousand_appointments_across_zones_and_a_dst_change_get_one_reminder_
     let by_id: HashMap<Uuid, &Appointment> = all.iter().map(|a| (a.id, a)).collect();
     let mut sent = 0;
     for (appointment, starts_at, due_at, sent_at, status) in &rows {
-        assert!(by_id[appointment].eligible, "no reminder row for an ineligible appointment");
-        assert_eq!(*due_at, *starts_at - chrono::Duration::hours(24), "24 hours before, across DST");
+        assert!(
+            by_id[appointment].eligible,
+            "no reminder row for an ineligible appointment"
+        );
+        assert_eq!(
+            *due_at,
+            *starts_at - chrono::Duration::hours(24),
+            "24 hours before, across DST"
+        );
         if status == "sent" {
             sent += 1;
             let late = (sent_at.unwrap() - *due_at).num_seconds();
-            assert!((0..15 * 60 + 60).contains(&late), "sent {late} s after it was due");
+            assert!(
+                (0..15 * 60 + 60).contains(&late),
+                "sent {late} s after it was due"
+            );
         }
     }
     assert_eq!(sent, expected);
@@ -265,7 +318,11 @@ async fn a_thousand_appointments_across_zones_and_a_dst_change_get_one_reminder_
     .unwrap();
     assert_eq!(superseded, vec![(cancelled, "superseded".to_string())]);
     assert_eq!(
-        count(&app.deps.pool, "SELECT count(*) FROM jobs WHERE kind = 'reminders.send' AND status = 'discarded'").await,
+        count(
+            &app.deps.pool,
+            "SELECT count(*) FROM jobs WHERE kind = 'reminders.send' AND status = 'discarded'"
+        )
+        .await,
         1,
         "the cancelled appointment's send job was discarded"
     );
@@ -273,11 +330,12 @@ async fn a_thousand_appointments_across_zones_and_a_dst_change_get_one_reminder_
     // Local times in the business's zone, on both sides of the change.
     let mut texts = HashMap::new();
     for k in [68usize, 106] {
-        let reminder: Uuid = sqlx::query_scalar("SELECT id FROM appointment_reminders WHERE appointment_id = $1")
-            .bind(all[k].id)
-            .fetch_one(&app.deps.pool)
-            .await
-            .unwrap();
+        let reminder: Uuid =
+            sqlx::query_scalar("SELECT id FROM appointment_reminders WHERE appointment_id = $1")
+                .bind(all[k].id)
+                .fetch_one(&app.deps.pool)
+                .await
+                .unwrap();
         let wanted = format!("<reminder-{reminder}@");
         let text = reminders
             .iter()
@@ -287,16 +345,41 @@ async fn a_thousand_appointments_across_zones_and_a_dst_change_get_one_reminder_
         texts.insert(k, text);
     }
     let berlin_text = |k: usize| texts[&k].clone();
-    assert_eq!(all[68].starts_at, "2027-03-28T00:30:00Z".parse::<DateTime<Utc>>().unwrap());
-    assert!(berlin_text(68).contains("Sunday, 28 March 2027 at 01:30 CET"), "{}", berlin_text(68));
-    assert_eq!(all[106].starts_at, "2027-03-28T08:00:00Z".parse::<DateTime<Utc>>().unwrap());
-    assert!(berlin_text(106).contains("Sunday, 28 March 2027 at 10:00 CEST"), "{}", berlin_text(106));
-    assert!(berlin_text(106).contains("BEGIN:VCALENDAR") || berlin_text(106).contains("text/calendar"));
+    assert_eq!(
+        all[68].starts_at,
+        "2027-03-28T00:30:00Z".parse::<DateTime<Utc>>().unwrap()
+    );
+    assert!(
+        berlin_text(68).contains("Sunday, 28 March 2027 at 01:30 CET"),
+        "{}",
+        berlin_text(68)
+    );
+    assert_eq!(
+        all[106].starts_at,
+        "2027-03-28T08:00:00Z".parse::<DateTime<Utc>>().unwrap()
+    );
+    assert!(
+        berlin_text(106).contains("Sunday, 28 March 2027 at 10:00 CEST"),
+        "{}",
+        berlin_text(106)
+    );
+    assert!(
+        berlin_text(106).contains("BEGIN:VCALENDAR") || berlin_text(106).contains("text/calendar")
+    );
 
     // The reschedule and the cancellation told the client too.
-    let subjects: Vec<String> = messages.iter().filter_map(|m| header(m, "Subject")).collect();
-    assert!(subjects.iter().any(|s| s.contains("has moved")), "{subjects:?}");
-    assert!(subjects.iter().any(|s| s.contains("is cancelled")), "{subjects:?}");
+    let subjects: Vec<String> = messages
+        .iter()
+        .filter_map(|m| header(m, "Subject"))
+        .collect();
+    assert!(
+        subjects.iter().any(|s| s.contains("has moved")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.contains("is cancelled")),
+        "{subjects:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -320,7 +403,9 @@ async fn an_smtp_outage_is_retried_until_delivery_without_duplicates() {
     .await;
     let (_, appointments) = seed(&app, "Europe/Berlin").await;
     // 27 March 12:00 UTC: the appointments of the first hours are due.
-    app.deps.clock.travel_to(window_start() - chrono::Duration::hours(23));
+    app.deps
+        .clock
+        .travel_to(window_start() - chrono::Duration::hours(23));
     let armed = services::reminders::scan(&app.deps).await.unwrap();
     let due = appointments
         .iter()
@@ -328,7 +413,9 @@ async fn an_smtp_outage_is_retried_until_delivery_without_duplicates() {
         .count();
     assert!(armed == due && due >= 5, "armed {armed}, due {due}");
     // An hour later every armed reminder is due.
-    app.deps.clock.travel_to(window_start() - chrono::Duration::hours(22));
+    app.deps
+        .clock
+        .travel_to(window_start() - chrono::Duration::hours(22));
 
     // No server: attempts fail and are retried; staff see "retrying".
     let pool = app.deps.pool.clone();
@@ -338,27 +425,44 @@ async fn an_smtp_outage_is_retried_until_delivery_without_duplicates() {
         if retried as usize >= due {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "reminders were not retried");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "reminders were not retried"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let error: String = sqlx::query_scalar("SELECT last_error FROM appointment_reminders WHERE status = 'retrying' LIMIT 1")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let error: String = sqlx::query_scalar(
+        "SELECT last_error FROM appointment_reminders WHERE status = 'retrying' LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert!(error.contains("mail server"), "{error}");
 
     // The server comes up where the app expects it: every reminder arrives once.
     let smtp = SmtpServer::start_on(port).await;
     smtp.wait_for(due, Duration::from_secs(30)).await;
     let started = Instant::now();
-    while count(&pool, "SELECT count(*) FROM appointment_reminders WHERE status <> 'sent'").await > 0 {
-        assert!(started.elapsed() < Duration::from_secs(30), "not all marked sent");
+    while count(
+        &pool,
+        "SELECT count(*) FROM appointment_reminders WHERE status <> 'sent'",
+    )
+    .await
+        > 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not all marked sent"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let messages = smtp.messages();
     let reminders = reminders_in(&messages);
-    let ids: HashSet<String> = reminders.iter().map(|m| header(m, "Message-ID").unwrap()).collect();
+    let ids: HashSet<String> = reminders
+        .iter()
+        .map(|m| header(m, "Message-ID").unwrap())
+        .collect();
     assert_eq!(reminders.len(), armed, "one message per reminder");
     assert_eq!(ids.len(), armed, "no duplicates");
     assert_eq!(

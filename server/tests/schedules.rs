@@ -14,7 +14,12 @@ use support::{count, TestApp};
 /// Records each scan it is given instead of scanning.
 fn noting_scans() -> Registry {
     let mut registry = Registry::default();
-    registry.register(kinds::REMINDER_SCAN, Duration::from_secs(10), false, |_| async { Ok(()) });
+    registry.register(
+        kinds::REMINDER_SCAN,
+        Duration::from_secs(10),
+        false,
+        |_| async { Ok(()) },
+    );
     registry
 }
 
@@ -41,16 +46,35 @@ async fn two_instances_fire_each_slot_once() {
     two.shutdown().await;
 
     let pool = &a.deps.pool;
-    let slots = count(pool, "SELECT count(*) FROM schedule_runs WHERE schedule = 'reminders'").await;
-    assert!((4..=6).contains(&slots), "{slots} slots in 4.5 s of a once-a-second schedule");
-    let jobs = count(pool, "SELECT count(*) FROM jobs WHERE kind = 'reminders.scan'").await;
-    let with_job = count(pool, "SELECT count(*) FROM schedule_runs WHERE job_id IS NOT NULL").await;
+    let slots = count(
+        pool,
+        "SELECT count(*) FROM schedule_runs WHERE schedule = 'reminders'",
+    )
+    .await;
+    assert!(
+        (4..=6).contains(&slots),
+        "{slots} slots in 4.5 s of a once-a-second schedule"
+    );
+    let jobs = count(
+        pool,
+        "SELECT count(*) FROM jobs WHERE kind = 'reminders.scan'",
+    )
+    .await;
+    let with_job = count(
+        pool,
+        "SELECT count(*) FROM schedule_runs WHERE job_id IS NOT NULL",
+    )
+    .await;
     assert_eq!(jobs, with_job, "one job per fired slot");
     // A slot whose predecessor's job still waited enqueues none (at most one
     // here: the workers run each scan at once).
     assert!(jobs >= slots - 1, "{jobs} jobs for {slots} slots");
     assert_eq!(
-        count(pool, "SELECT count(DISTINCT payload->>'slot') FROM jobs WHERE kind = 'reminders.scan'").await,
+        count(
+            pool,
+            "SELECT count(DISTINCT payload->>'slot') FROM jobs WHERE kind = 'reminders.scan'"
+        )
+        .await,
         slots,
         "no slot twice"
     );
@@ -61,7 +85,10 @@ async fn two_instances_fire_each_slot_once() {
     .fetch_all(pool)
     .await
     .unwrap();
-    assert!(gaps.iter().all(|g| *g == 1.0), "consecutive seconds: {gaps:?}");
+    assert!(
+        gaps.iter().all(|g| *g == 1.0),
+        "consecutive seconds: {gaps:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -89,11 +116,15 @@ async fn missed_slots_after_downtime_are_caught_up_once() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     one.shutdown().await;
     two.shutdown().await;
-    let slots: Vec<DateTime<Utc>> = sqlx::query_scalar("SELECT slot FROM schedule_runs ORDER BY slot")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    assert_eq!(slots, vec!["2027-01-10T10:00:00Z".parse::<DateTime<Utc>>().unwrap()]);
+    let slots: Vec<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT slot FROM schedule_runs ORDER BY slot")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        slots,
+        vec!["2027-01-10T10:00:00Z".parse::<DateTime<Utc>>().unwrap()]
+    );
 
     // Down until 13:20: twelve slots missed; on start the 13:15 slot fires, once.
     let later: DateTime<Utc> = "2027-01-10T13:20:00Z".parse().unwrap();
@@ -104,10 +135,11 @@ async fn missed_slots_after_downtime_are_caught_up_once() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     one.shutdown().await;
     two.shutdown().await;
-    let slots: Vec<DateTime<Utc>> = sqlx::query_scalar("SELECT slot FROM schedule_runs ORDER BY slot")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let slots: Vec<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT slot FROM schedule_runs ORDER BY slot")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert_eq!(
         slots,
         vec![
@@ -115,14 +147,26 @@ async fn missed_slots_after_downtime_are_caught_up_once() {
             "2027-01-10T13:15:00Z".parse().unwrap()
         ]
     );
-    assert_eq!(count(&pool, "SELECT count(*) FROM jobs WHERE kind = 'reminders.scan'").await, 2);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM jobs WHERE kind = 'reminders.scan'"
+        )
+        .await,
+        2
+    );
 }
 
 #[tokio::test]
 async fn the_cron_endpoint_wants_the_secret() {
     // Without a secret the endpoint is off.
     let off = TestApp::spawn_with(&[("JOBS_IN_SERVE", "false")], Router::new()).await;
-    let response = off.client.post(off.url("/api/cron/reminders")).send().await.unwrap();
+    let response = off
+        .client
+        .post(off.url("/api/cron/reminders"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(response.text().await.unwrap().contains("CRON_SECRET"));
 
@@ -143,14 +187,33 @@ async fn the_cron_endpoint_wants_the_secret() {
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(missing.headers()["www-authenticate"], "Bearer");
     let body: serde_json::Value = missing.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("Authorization: Bearer"), "{body}");
-    let wrong = post(Some("Bearer a-cron-secret-of-some-lengtX".into()), "reminders").await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Authorization: Bearer"),
+        "{body}"
+    );
+    let wrong = post(
+        Some("Bearer a-cron-secret-of-some-lengtX".into()),
+        "reminders",
+    )
+    .await
+    .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let scheme = post(Some(format!("Basic {secret}")), "reminders").await.unwrap();
+    let scheme = post(Some(format!("Basic {secret}")), "reminders")
+        .await
+        .unwrap();
     assert_eq!(scheme.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(count(&app.deps.pool, "SELECT count(*) FROM jobs").await, 0, "nothing was queued");
+    assert_eq!(
+        count(&app.deps.pool, "SELECT count(*) FROM jobs").await,
+        0,
+        "nothing was queued"
+    );
 
-    let right = post(Some(format!("Bearer {secret}")), "reminders").await.unwrap();
+    let right = post(Some(format!("Bearer {secret}")), "reminders")
+        .await
+        .unwrap();
     assert_eq!(right.status(), StatusCode::ACCEPTED);
     let body: serde_json::Value = right.json().await.unwrap();
     assert_eq!(body["schedule"], "reminders");
@@ -163,14 +226,28 @@ async fn the_cron_endpoint_wants_the_secret() {
     .fetch_one(&app.deps.pool)
     .await
     .unwrap();
-    assert_eq!((kind.as_str(), trigger.as_str()), ("reminders.scan", "http"));
+    assert_eq!(
+        (kind.as_str(), trigger.as_str()),
+        ("reminders.scan", "http")
+    );
 
     // The first run still waits (no workers here): a second trigger queues nothing.
-    let again = post(Some(format!("Bearer {secret}")), "reminders").await.unwrap();
+    let again = post(Some(format!("Bearer {secret}")), "reminders")
+        .await
+        .unwrap();
     assert_eq!(again.status(), StatusCode::OK);
-    assert_eq!(again.json::<serde_json::Value>().await.unwrap()["queued"], false);
+    assert_eq!(
+        again.json::<serde_json::Value>().await.unwrap()["queued"],
+        false
+    );
 
-    let unknown = post(Some(format!("Bearer {secret}")), "backups").await.unwrap();
+    let unknown = post(Some(format!("Bearer {secret}")), "backups")
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    assert!(unknown.text().await.unwrap().contains("reminders, cleanup, storage"));
+    assert!(unknown
+        .text()
+        .await
+        .unwrap()
+        .contains("reminders, cleanup, storage"));
 }

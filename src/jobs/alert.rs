@@ -23,7 +23,12 @@ pub fn job_dead(deps: &Deps, id: Uuid, kind: &str, error: &str) {
             .timeout(std::time::Duration::from_secs(10))
             .build();
         let sent = match client {
-            Ok(client) => client.post(&url).json(&body).send().await.and_then(|r| r.error_for_status()),
+            Ok(client) => client
+                .post(&url)
+                .json(&body)
+                .send()
+                .await
+                .and_then(|r| r.error_for_status()),
             Err(err) => Err(err),
         };
         if let Err(err) = sent {

@@ -29,22 +29,37 @@ pub fn registry() -> Registry {
     let mut registry = Registry::default();
     registry
         .register(EMAIL, Duration::from_secs(60), true, send_email)
-        .register(REMINDER_SCAN, Duration::from_secs(300), false, |ctx| async move {
-            crate::services::reminders::scan(&ctx.deps).await?;
-            Ok(())
-        })
-        .register(REMINDER_SEND, Duration::from_secs(60), false, crate::services::reminders::send)
+        .register(
+            REMINDER_SCAN,
+            Duration::from_secs(300),
+            false,
+            |ctx| async move {
+                crate::services::reminders::scan(&ctx.deps).await?;
+                Ok(())
+            },
+        )
+        .register(
+            REMINDER_SEND,
+            Duration::from_secs(60),
+            false,
+            crate::services::reminders::send,
+        )
         .register(CLEANUP, Duration::from_secs(600), false, cleanup)
-        .register(STORAGE_SWEEP, Duration::from_secs(600), false, |ctx| async move {
-            loop {
-                let sweep = crate::services::files::sweep(&ctx.deps, 500)
-                    .await
-                    .map_err(|e| JobError::Retry(e.to_string()))?;
-                if sweep.removed + sweep.failed < 500 {
-                    return Ok(());
+        .register(
+            STORAGE_SWEEP,
+            Duration::from_secs(600),
+            false,
+            |ctx| async move {
+                loop {
+                    let sweep = crate::services::files::sweep(&ctx.deps, 500)
+                        .await
+                        .map_err(|e| JobError::Retry(e.to_string()))?;
+                    if sweep.removed + sweep.failed < 500 {
+                        return Ok(());
+                    }
                 }
-            }
-        })
+            },
+        )
         .register(PROBE, Duration::from_secs(660), false, probe);
     registry
 }

@@ -219,7 +219,12 @@ pub async fn complete(
 }
 
 /// [`complete`] in a transaction of its own.
-pub async fn complete_now(pool: &PgPool, id: Uuid, owner: &str, scrub: bool) -> Result<bool, sqlx::Error> {
+pub async fn complete_now(
+    pool: &PgPool,
+    id: Uuid,
+    owner: &str,
+    scrub: bool,
+) -> Result<bool, sqlx::Error> {
     let mut tx = system(pool).await?;
     let done = complete(&mut tx, id, owner, scrub).await?;
     tx.commit().await?;
@@ -229,7 +234,9 @@ pub async fn complete_now(pool: &PgPool, id: Uuid, owner: &str, scrub: bool) -> 
 /// What became of a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterFailure {
-    Retry { at: DateTime<Utc> },
+    Retry {
+        at: DateTime<Utc>,
+    },
     Dead,
     /// Another worker holds the job now.
     LeaseLost,
@@ -296,9 +303,15 @@ async fn system(pool: &PgPool) -> Result<crate::db::TenantTx, sqlx::Error> {
 /// The wait before attempt `attempt + 1`: `base · 2^(attempt-1)`, at most
 /// `max`, times a random factor in [0.5, 1.5) so that jobs that failed
 /// together do not retry together.
-pub fn backoff(attempt: i32, base: std::time::Duration, max: std::time::Duration) -> std::time::Duration {
+pub fn backoff(
+    attempt: i32,
+    base: std::time::Duration,
+    max: std::time::Duration,
+) -> std::time::Duration {
     use rand::Rng;
-    let exp = base.saturating_mul(1u32 << (attempt.clamp(1, 20) - 1) as u32).min(max);
+    let exp = base
+        .saturating_mul(1u32 << (attempt.clamp(1, 20) - 1) as u32)
+        .min(max);
     exp.mul_f64(rand::rng().random_range(0.5..1.5)).min(max)
 }
 
@@ -313,9 +326,15 @@ mod tests {
         let max = Duration::from_secs(3600);
         for _ in 0..200 {
             let first = backoff(1, base, max);
-            assert!(first >= Duration::from_secs(5) && first < Duration::from_secs(15), "{first:?}");
+            assert!(
+                first >= Duration::from_secs(5) && first < Duration::from_secs(15),
+                "{first:?}"
+            );
             let fourth = backoff(4, base, max);
-            assert!(fourth >= Duration::from_secs(40) && fourth < Duration::from_secs(120), "{fourth:?}");
+            assert!(
+                fourth >= Duration::from_secs(40) && fourth < Duration::from_secs(120),
+                "{fourth:?}"
+            );
             assert!(backoff(30, base, max) <= max);
         }
         let spread: std::collections::HashSet<_> = (0..50).map(|_| backoff(3, base, max)).collect();

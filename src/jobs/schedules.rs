@@ -233,7 +233,10 @@ mod tests {
         let last = Utc.with_ymd_and_hms(2026, 12, 1, 9, 45, 0).unwrap();
         assert!(!is_overdue(&cron, Some(last), now));
         let long_ago = Utc.with_ymd_and_hms(2026, 12, 1, 9, 30, 0).unwrap();
-        assert!(is_overdue(&cron, Some(long_ago), now), "37.5 minutes > 2 × 15");
+        assert!(
+            is_overdue(&cron, Some(long_ago), now),
+            "37.5 minutes > 2 × 15"
+        );
         assert!(is_overdue(&cron, None, now), "never fired");
     }
 }

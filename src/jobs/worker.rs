@@ -63,7 +63,13 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn register<F, Fut>(&mut self, kind: &str, timeout: Duration, scrub: bool, run: F) -> &mut Self
+    pub fn register<F, Fut>(
+        &mut self,
+        kind: &str,
+        timeout: Duration,
+        scrub: bool,
+        run: F,
+    ) -> &mut Self
     where
         F: Fn(JobContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), JobError>> + Send + 'static,
@@ -162,13 +168,23 @@ pub fn worker_name() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "host".into());
-    format!("{host}:{}:{}", std::process::id(), &Uuid::now_v7().simple().to_string()[24..])
+    format!(
+        "{host}:{}:{}",
+        std::process::id(),
+        &Uuid::now_v7().simple().to_string()[24..]
+    )
 }
 
 pub fn spawn(deps: Deps, registry: Registry, options: WorkerOptions) -> WorkerHandle {
     let owner = worker_name();
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(run(deps, Arc::new(registry), options, owner.clone(), stopped));
+    let task = tokio::spawn(run(
+        deps,
+        Arc::new(registry),
+        options,
+        owner.clone(),
+        stopped,
+    ));
     WorkerHandle { owner, stop, task }
 }
 
@@ -195,7 +211,12 @@ async fn run(
             match queue::reclaim_expired(&deps.pool).await {
                 Ok(dead) => {
                     for (id, kind) in dead {
-                        super::alert::job_dead(&deps, id, &kind, "the worker stopped answering (its lease expired)");
+                        super::alert::job_dead(
+                            &deps,
+                            id,
+                            &kind,
+                            "the worker stopped answering (its lease expired)",
+                        );
                     }
                 }
                 Err(err) => tracing::warn!(error = %err, "could not reclaim expired leases"),
@@ -243,7 +264,9 @@ async fn run(
             continue;
         }
         let pause = if failures > 0 {
-            options.poll_interval.min(Duration::from_millis(200) * failures.min(25))
+            options
+                .poll_interval
+                .min(Duration::from_millis(200) * failures.min(25))
         } else {
             options.poll_interval
         };
@@ -267,8 +290,12 @@ async fn run(
             while running.join_next().await.is_some() {}
             let ids: Vec<Uuid> = held.lock().unwrap().drain().collect();
             match queue::release(&deps.pool, &ids, &owner).await {
-                Ok(n) => tracing::warn!(worker = %owner, released = n, "jobs still running at the end of the grace period were released"),
-                Err(err) => tracing::warn!(error = %err, "could not release leases; they expire on their own"),
+                Ok(n) => {
+                    tracing::warn!(worker = %owner, released = n, "jobs still running at the end of the grace period were released")
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not release leases; they expire on their own")
+                }
             }
         }
     }
@@ -309,8 +336,12 @@ async fn run_one(
             if !completed.load(Ordering::SeqCst) {
                 match queue::complete_now(&deps.pool, id, &owner, handler.scrub).await {
                     Ok(true) => {}
-                    Ok(false) => tracing::warn!(job = %id, kind, "finished after its lease was lost; another worker may run it again"),
-                    Err(err) => tracing::warn!(job = %id, kind, error = %err, "could not mark the job done; it runs again when its lease expires"),
+                    Ok(false) => {
+                        tracing::warn!(job = %id, kind, "finished after its lease was lost; another worker may run it again")
+                    }
+                    Err(err) => {
+                        tracing::warn!(job = %id, kind, error = %err, "could not mark the job done; it runs again when its lease expires")
+                    }
                 }
             }
             tracing::debug!(job = %id, kind, elapsed_ms, "job done");
@@ -330,8 +361,12 @@ async fn run_one(
                     error = %message, retry_at = %at, "job failed; will retry"
                 ),
                 Ok(AfterFailure::Dead) => super::alert::job_dead(&deps, id, &kind, &message),
-                Ok(AfterFailure::LeaseLost) => tracing::warn!(job = %id, kind, "failed after its lease was lost"),
-                Err(db) => tracing::warn!(job = %id, kind, error = %db, "could not record the failure; the job runs again when its lease expires"),
+                Ok(AfterFailure::LeaseLost) => {
+                    tracing::warn!(job = %id, kind, "failed after its lease was lost")
+                }
+                Err(db) => {
+                    tracing::warn!(job = %id, kind, error = %db, "could not record the failure; the job runs again when its lease expires")
+                }
             }
         }
     }

@@ -28,7 +28,10 @@ pub fn attachment(entry: &CalendarEntry<'_>) -> Attachment {
     let method = if entry.cancelled { "CANCEL" } else { "REQUEST" };
     let mut event = Event::new();
     event
-        .uid(&format!("appointment-{}@{}", entry.appointment_id, entry.domain))
+        .uid(&format!(
+            "appointment-{}@{}",
+            entry.appointment_id, entry.domain
+        ))
         .sequence(entry.sequence)
         .timestamp(entry.stamp)
         .starts(entry.starts_at)
@@ -80,10 +83,16 @@ mod tests {
             stamp: starts,
         };
         let ics = attachment(&entry);
-        assert_eq!(ics.content_type, "text/calendar; charset=utf-8; method=REQUEST");
+        assert_eq!(
+            ics.content_type,
+            "text/calendar; charset=utf-8; method=REQUEST"
+        );
         let text = ics.content;
         assert!(text.contains("METHOD:REQUEST"), "{text}");
-        assert!(text.contains(&format!("UID:appointment-{id}@example.com")), "{text}");
+        assert!(
+            text.contains(&format!("UID:appointment-{id}@example.com")),
+            "{text}"
+        );
         assert!(text.contains("DTSTART:20270328T083000Z"), "{text}");
         assert!(text.contains("DTEND:20270328T091500Z"), "{text}");
         assert!(text.contains("SEQUENCE:7"), "{text}");

@@ -36,7 +36,11 @@ pub struct OutgoingEmail {
 }
 
 impl OutgoingEmail {
-    pub fn plain(to: impl Into<String>, subject: impl Into<String>, text: impl Into<String>) -> Self {
+    pub fn plain(
+        to: impl Into<String>,
+        subject: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
         OutgoingEmail {
             to: to.into(),
             subject: subject.into(),
@@ -231,7 +235,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("frontdesk-outbox-{}", uuid::Uuid::now_v7()));
         let mailer = outbox_mailer(&dir);
         mailer
-            .send(&OutgoingEmail::plain("ann@example.com", "Welcome", "Hello Ann"))
+            .send(&OutgoingEmail::plain(
+                "ann@example.com",
+                "Welcome",
+                "Hello Ann",
+            ))
             .await
             .unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
@@ -264,8 +272,14 @@ mod tests {
             ..OutgoingEmail::plain("ann@example.com", "Soon", "Hello")
         };
         let text = String::from_utf8(mailer.build(&email).unwrap().formatted()).unwrap();
-        assert!(text.contains("Message-ID: <reminder-1@example.com>"), "{text}");
-        assert!(text.contains("multipart/alternative") && text.contains("text/html"), "{text}");
+        assert!(
+            text.contains("Message-ID: <reminder-1@example.com>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("multipart/alternative") && text.contains("text/html"),
+            "{text}"
+        );
         assert!(text.contains("filename=\"appointment.ics\""), "{text}");
         assert!(text.contains("text/calendar"), "{text}");
         let again = String::from_utf8(mailer.build(&email).unwrap().formatted()).unwrap();

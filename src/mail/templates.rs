@@ -85,7 +85,11 @@ pub fn appointment(
             },
         ),
         AppointmentMail::Reminder => (
-            format!("Reminder: your appointment at {} on {}", details.business, short_time(details)),
+            format!(
+                "Reminder: your appointment at {} on {}",
+                details.business,
+                short_time(details)
+            ),
             format!("this is a reminder of your appointment on {when}."),
             "If you cannot make it, please let us know as soon as you can.".to_string(),
         ),
@@ -144,7 +148,13 @@ pub fn appointment(
     }
 }
 
-pub fn invitation(to: &str, inviter: &str, business: &str, role: &str, link: &str) -> OutgoingEmail {
+pub fn invitation(
+    to: &str,
+    inviter: &str,
+    business: &str,
+    role: &str,
+    link: &str,
+) -> OutgoingEmail {
     let text = format!(
         "{inviter} invited you to join {business} on Frontdesk as {role}.\n\n\
          To accept, open this link within 7 days:\n{link}\n\n\
@@ -164,7 +174,11 @@ pub fn invitation(to: &str, inviter: &str, business: &str, role: &str, link: &st
     );
     OutgoingEmail {
         html: Some(html),
-        ..OutgoingEmail::plain(to, format!("{inviter} invited you to {business} on Frontdesk"), text)
+        ..OutgoingEmail::plain(
+            to,
+            format!("{inviter} invited you to {business} on Frontdesk"),
+            text,
+        )
     }
 }
 
@@ -248,14 +262,26 @@ mod tests {
             Utc::now(),
         );
         assert_eq!(email.to, "ann@example.com");
-        assert_eq!(email.subject, "Reminder: your appointment at Studio <Nord> on 28 Mar at 10:30");
-        assert!(email.text.contains("Sunday, 28 March 2027 at 10:30 CEST"), "{}", email.text);
+        assert_eq!(
+            email.subject,
+            "Reminder: your appointment at Studio <Nord> on 28 Mar at 10:30"
+        );
+        assert!(
+            email.text.contains("Sunday, 28 March 2027 at 10:30 CEST"),
+            "{}",
+            email.text
+        );
         assert!(email.text.contains("Where: Room 2"));
         let html = email.html.unwrap();
-        assert!(html.contains("Ann &amp; Bo") && html.contains("Studio &lt;Nord&gt;"), "{html}");
+        assert!(
+            html.contains("Ann &amp; Bo") && html.contains("Studio &lt;Nord&gt;"),
+            "{html}"
+        );
         assert!(!html.contains("<Nord>"));
         assert_eq!(email.attachments.len(), 1);
-        assert!(email.attachments[0].content.contains("DTSTART:20270328T083000Z"));
+        assert!(email.attachments[0]
+            .content
+            .contains("DTSTART:20270328T083000Z"));
         assert_eq!(email.message_id.as_deref(), Some("reminder-x"));
     }
 
@@ -271,15 +297,26 @@ mod tests {
             "m".into(),
             Utc::now(),
         );
-        assert!(moved.text.contains("from Saturday, 27 March 2027 at 10:30 CET to Sunday, 28 March 2027 at 10:30 CEST"), "{}", moved.text);
+        assert!(
+            moved.text.contains(
+                "from Saturday, 27 March 2027 at 10:30 CET to Sunday, 28 March 2027 at 10:30 CEST"
+            ),
+            "{}",
+            moved.text
+        );
         let cancelled = appointment(
-            &AppointmentMail::Cancellation { reason: Some("Dana is ill".into()) },
+            &AppointmentMail::Cancellation {
+                reason: Some("Dana is ill".into()),
+            },
             &d,
             "example.com",
             "c".into(),
             Utc::now(),
         );
-        assert!(cancelled.text.contains("is cancelled") && cancelled.text.contains("Reason: Dana is ill"));
+        assert!(
+            cancelled.text.contains("is cancelled")
+                && cancelled.text.contains("Reason: Dana is ill")
+        );
         assert!(cancelled.attachments[0].content.contains("METHOD:CANCEL"));
     }
 

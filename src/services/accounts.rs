@@ -326,9 +326,12 @@ pub async fn request_password_reset(
     let email = templates::password_reset(&address, &link);
     jobs::enqueue(
         &mut tx,
-        NewJob::new(kinds::EMAIL, serde_json::to_value(&email).map_err(AppError::internal)?)
-            .priority(0)
-            .max_attempts(deps.config.jobs.max_attempts),
+        NewJob::new(
+            kinds::EMAIL,
+            serde_json::to_value(&email).map_err(AppError::internal)?,
+        )
+        .priority(0)
+        .max_attempts(deps.config.jobs.max_attempts),
     )
     .await?;
     tx.commit().await?;

@@ -53,7 +53,19 @@ pub(crate) async fn details(
     .fetch_optional(&mut *conn)
     .await?;
     Ok(row.map(
-        |(business, zone, client, email, consents, service, provider, location, starts_at, ends_at, seq)| {
+        |(
+            business,
+            zone,
+            client,
+            email,
+            consents,
+            service,
+            provider,
+            location,
+            starts_at,
+            ends_at,
+            seq,
+        )| {
             Recipient {
                 consents: consents && email.is_some(),
                 details: AppointmentDetails {
@@ -105,11 +117,21 @@ pub(crate) async fn enqueue(
         return Ok(false);
     }
     let message_id = format!("{}-{appointment}-{}", mail.name(), Uuid::now_v7().simple());
-    let email = templates::appointment(&mail, &recipient.details, &mail_domain(deps), message_id, now);
+    let email = templates::appointment(
+        &mail,
+        &recipient.details,
+        &mail_domain(deps),
+        message_id,
+        now,
+    );
     let payload = serde_json::to_value(&email).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    jobs::enqueue(conn, NewJob::new(kinds::EMAIL, payload)
+    jobs::enqueue(
+        conn,
+        NewJob::new(kinds::EMAIL, payload)
             .tenant(tenant)
             .priority(20)
-            .max_attempts(deps.config.jobs.max_attempts)).await?;
+            .max_attempts(deps.config.jobs.max_attempts),
+    )
+    .await?;
     Ok(true)
 }

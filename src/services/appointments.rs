@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::{appointment_mail, reminders, Deps};
 use crate::{
-    mail::templates::AppointmentMail,
     audit::{self, Changes, Entry, Origin},
     auth::Principal,
     cache::{Entity, Namespace},
@@ -23,6 +22,7 @@ use crate::{
         views::AppointmentView,
     },
     error::AppError,
+    mail::templates::AppointmentMail,
 };
 
 #[derive(Debug, Clone, Default)]

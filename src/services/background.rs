@@ -31,7 +31,9 @@ type JobRow = (
     chrono::DateTime<chrono::Utc>,
 );
 
-fn job_view((id, kind, status, attempts, max_attempts, last_error, run_at, updated_at): JobRow) -> JobView {
+fn job_view(
+    (id, kind, status, attempts, max_attempts, last_error, run_at, updated_at): JobRow,
+) -> JobView {
     JobView {
         id,
         kind,
@@ -71,7 +73,11 @@ pub async fn overview(deps: &Deps, who: &impl Principal) -> Result<JobsOverview,
     Ok(JobsOverview {
         counts: counts
             .into_iter()
-            .map(|(kind, status, count)| JobCount { kind, status, count })
+            .map(|(kind, status, count)| JobCount {
+                kind,
+                status,
+                count,
+            })
             .collect(),
         failing: failing.into_iter().map(job_view).collect(),
         dead: dead.into_iter().map(job_view).collect(),
@@ -80,12 +86,22 @@ pub async fn overview(deps: &Deps, who: &impl Principal) -> Result<JobsOverview,
 }
 
 /// Runs a dead job again, with its attempts counted afresh.
-pub async fn retry(deps: &Deps, who: &impl Principal, job: Uuid, origin: &Origin) -> Result<(), AppError> {
+pub async fn retry(
+    deps: &Deps,
+    who: &impl Principal,
+    job: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
     change(deps, who, job, origin, "retried").await
 }
 
 /// Gives up on a dead job for good (kept, marked discarded, its payload emptied).
-pub async fn discard(deps: &Deps, who: &impl Principal, job: Uuid, origin: &Origin) -> Result<(), AppError> {
+pub async fn discard(
+    deps: &Deps,
+    who: &impl Principal,
+    job: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
     change(deps, who, job, origin, "discarded").await
 }
 
@@ -106,7 +122,12 @@ async fn change(
         "UPDATE jobs SET status = 'discarded', payload = '{}', finished_at = now(), updated_at = now() \
          WHERE id = $1 AND tenant_id = $2 AND status = 'dead' RETURNING kind"
     };
-    let kind: Option<String> = match sqlx::query_scalar(sql).bind(job).bind(tenant).fetch_optional(&mut *tx).await {
+    let kind: Option<String> = match sqlx::query_scalar(sql)
+        .bind(job)
+        .bind(tenant)
+        .fetch_optional(&mut *tx)
+        .await
+    {
         Ok(kind) => kind,
         Err(err) if super::is_unique_violation(&err, "jobs_dedupe_idx") => {
             return Err(AppError::Conflict(
@@ -130,7 +151,11 @@ async fn change(
         who.actor(),
         origin,
         Entry {
-            action: if action == "retried" { "job.retried" } else { "job.discarded" },
+            action: if action == "retried" {
+                "job.retried"
+            } else {
+                "job.discarded"
+            },
             entity_type: "job",
             entity_id: Some(job),
             changes: Changes::new().field("kind", None, Some(kind.as_str())),

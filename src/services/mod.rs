@@ -8,7 +8,8 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::{
-    cache::Cache, clock::Clock, config::Config, mail::Mailer, ratelimit::Limiter, redis::Redis, storage::Storage,
+    cache::Cache, clock::Clock, config::Config, mail::Mailer, ratelimit::Limiter, redis::Redis,
+    storage::Storage,
 };
 
 pub mod accounts;

@@ -99,15 +99,18 @@ async fn arm(
         }
         let job = jobs::enqueue(
             conn,
-            NewJob::new(kinds::REMINDER_SEND, serde_json::json!({ "reminder_id": id }))
-                .tenant(tenant)
-                .priority(10)
-                .max_attempts(config.max_attempts)
-                .run_at(due_at)
-                .dedupe(format!(
-                    "reminder:{appointment}:{lead_minutes}:{}",
-                    starts_at.timestamp()
-                )),
+            NewJob::new(
+                kinds::REMINDER_SEND,
+                serde_json::json!({ "reminder_id": id }),
+            )
+            .tenant(tenant)
+            .priority(10)
+            .max_attempts(config.max_attempts)
+            .run_at(due_at)
+            .dedupe(format!(
+                "reminder:{appointment}:{lead_minutes}:{}",
+                starts_at.timestamp()
+            )),
         )
         .await?;
         sqlx::query("UPDATE appointment_reminders SET job_id = $2 WHERE id = $1")
@@ -182,7 +185,8 @@ pub async fn send(ctx: JobContext) -> Result<(), JobError> {
     }
     let recipient = appointment_mail::details(&mut tx, tenant, appointment).await?;
     let active = matches!(appointment_status.as_str(), "booked" | "confirmed");
-    let Some(recipient) = recipient.filter(|r| r.consents && active && current_start == starts_at) else {
+    let Some(recipient) = recipient.filter(|r| r.consents && active && current_start == starts_at)
+    else {
         sqlx::query("UPDATE appointment_reminders SET status = 'superseded', updated_at = now() WHERE id = $1")
             .bind(payload.reminder_id)
             .execute(&mut *tx)
@@ -244,9 +248,19 @@ pub async fn send(ctx: JobContext) -> Result<(), JobError> {
     }
 }
 
-type ReminderRow = (Uuid, String, i32, DateTime<Utc>, Option<DateTime<Utc>>, Option<String>, i32);
+type ReminderRow = (
+    Uuid,
+    String,
+    i32,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    i32,
+);
 
-fn view((appointment_id, status, lead, due_at, sent_at, last_error, attempts): ReminderRow) -> ReminderView {
+fn view(
+    (appointment_id, status, lead, due_at, sent_at, last_error, attempts): ReminderRow,
+) -> ReminderView {
     ReminderView {
         appointment_id,
         status: ReminderStatus::parse(&status).unwrap_or(ReminderStatus::Scheduled),
@@ -315,7 +329,9 @@ pub async fn resend(
         )));
     }
     if starts_at <= deps.clock.now() {
-        return Err(AppError::Conflict("This appointment has already started.".into()));
+        return Err(AppError::Conflict(
+            "This appointment has already started.".into(),
+        ));
     }
     let recipient = appointment_mail::details(&mut tx, tenant, appointment)
         .await?
@@ -327,7 +343,8 @@ pub async fn resend(
     }
     if !recipient.consents {
         return Err(AppError::Unprocessable(
-            "The client has not agreed to email reminders; tick it on the client's page first.".into(),
+            "The client has not agreed to email reminders; tick it on the client's page first."
+                .into(),
         ));
     }
     let current: Option<(Uuid, String)> = sqlx::query_as(

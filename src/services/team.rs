@@ -180,10 +180,13 @@ pub async fn invite(
     let message = templates::invitation(email.as_str(), &inviter, &business, role.as_str(), &link);
     jobs::enqueue(
         &mut tx,
-        NewJob::new(kinds::EMAIL, serde_json::to_value(&message).map_err(AppError::internal)?)
-            .tenant(staff.tenant_id)
-            .priority(0)
-            .max_attempts(deps.config.jobs.max_attempts),
+        NewJob::new(
+            kinds::EMAIL,
+            serde_json::to_value(&message).map_err(AppError::internal)?,
+        )
+        .tenant(staff.tenant_id)
+        .priority(0)
+        .max_attempts(deps.config.jobs.max_attempts),
     )
     .await?;
     tx.commit().await?;

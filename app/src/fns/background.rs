@@ -25,7 +25,11 @@ pub async fn appointment_reminders(ids: String) -> Result<Vec<ReminderView>, UiE
         .filter(|s| !s.is_empty())
         .map(|s| s.trim().parse())
         .collect::<Result<_, _>>()
-        .map_err(|_| ui_error(AppError::BadRequest("ids must be appointment ids separated by commas".into())))?;
+        .map_err(|_| {
+            ui_error(AppError::BadRequest(
+                "ids must be appointment ids separated by commas".into(),
+            ))
+        })?;
     reminders::for_appointments(&deps()?, &reader().await?, &ids)
         .await
         .map_err(ui_error)

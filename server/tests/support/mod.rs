@@ -256,16 +256,17 @@ pub fn temp_outbox() -> PathBuf {
     std::env::temp_dir().join(format!("frontdesk-test-outbox-{}", Uuid::now_v7().simple()))
 }
 
-/// The token of the newest link to `path` in the outbox (`/accept-invitation`,
-/// `/reset-password`), waiting up to 10 s for a worker to send it.
-pub async fn latest_token(outbox: &std::path::Path, path: &str) -> String {
+/// The token of the newest link to `path` (`/accept-invitation`,
+/// `/reset-password`) in the outbox's emails to `to`, waiting up to 10 s for a
+/// worker to send it.
+pub async fn latest_token(outbox: &std::path::Path, path: &str, to: &str) -> String {
     let started = std::time::Instant::now();
     loop {
-        if let Some(token) = find_token(outbox, path) {
+        if let Some(token) = find_token(outbox, path, to) {
             return token;
         }
         if started.elapsed() > std::time::Duration::from_secs(10) {
-            panic!("no email with a {path} link in the outbox within 10 s");
+            panic!("no email to {to} with a {path} link in the outbox within 10 s");
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
@@ -287,7 +288,7 @@ pub fn outbox_messages(outbox: &std::path::Path) -> Vec<String> {
     messages.into_iter().map(|(_, text)| text).collect()
 }
 
-fn find_token(outbox: &std::path::Path, path: &str) -> Option<String> {
+fn find_token(outbox: &std::path::Path, path: &str, to: &str) -> Option<String> {
     let mut messages: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(outbox)
         .ok()?
         .map(|entry| {
@@ -301,6 +302,7 @@ fn find_token(outbox: &std::path::Path, path: &str) -> Option<String> {
     messages
         .iter()
         .rev()
+        .filter(|(_, text)| text.contains(&format!("To: {to}")))
         .find_map(|(_, text)| {
             // Quoted-printable soft line breaks and escapes, should the encoder use them.
             let text = text
@@ -315,7 +317,6 @@ fn find_token(outbox: &std::path::Path, path: &str) -> Option<String> {
                     .collect(),
             )
         })
-        
 }
 
 /// A browser-like client: keeps cookies, and its state-changing requests
@@ -405,7 +406,7 @@ pub async fn add_member(app: &TestApp, admin: &Browser, email: &str, role: &str)
     admin
         .call_ok("invite", &[("email", email), ("role", role)])
         .await;
-    let token = latest_token(&app.outbox, "/accept-invitation").await;
+    let token = latest_token(&app.outbox, "/accept-invitation", email).await;
     let member = Browser::new(app);
     member
         .call_ok(

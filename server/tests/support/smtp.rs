@@ -115,7 +115,10 @@ impl SmtpServer {
                 return messages;
             }
             if started.elapsed() > timeout {
-                panic!("{} of {n} messages arrived within {timeout:?}", messages.len());
+                panic!(
+                    "{} of {n} messages arrived within {timeout:?}",
+                    messages.len()
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -82,12 +82,17 @@ pub fn Details(appointment: AppointmentView) -> AnyView {
     let cancel_reason = RwSignal::new(String::new());
     let scope = RwSignal::new(Scope::This);
     let series = appointment.series_id.is_some();
-    let can_send = me.get_untracked().and_then(|r| r.ok()).flatten().is_some_and(|m| {
-        m.role().allows(frontdesk::domain::roles::Permission::Record(
-            frontdesk::domain::roles::RecordKind::Appointment,
-            frontdesk::domain::roles::Action::Update,
-        ))
-    });
+    let can_send = me
+        .get_untracked()
+        .and_then(|r| r.ok())
+        .flatten()
+        .is_some_and(|m| {
+            m.role()
+                .allows(frontdesk::domain::roles::Permission::Record(
+                    frontdesk::domain::roles::RecordKind::Appointment,
+                    frontdesk::domain::roles::Action::Update,
+                ))
+        });
     let active = appointment.status != AppointmentStatus::Cancelled;
 
     let move_it = move |ev: leptos::ev::SubmitEvent| {
