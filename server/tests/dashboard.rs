@@ -34,6 +34,12 @@ async fn the_dashboard_counts_a_fortnight_by_local_day_and_follows_every_change(
     }
     let service = add_service(&app, &owner, "Cut", 30, "EUR").await;
     let client = add_client(&app, &owner, "Ann").await;
+    // Ann became a client long before this fortnight, whatever today's date.
+    sqlx::query("UPDATE clients SET created_at = '2026-11-01T00:00:00Z' WHERE id = $1")
+        .bind(client)
+        .execute(&app.deps.pool)
+        .await
+        .unwrap();
     // "Today" is Wednesday 9 December 2026 in Berlin.
     let today = NaiveDate::from_ymd_opt(2026, 12, 9).unwrap();
     let book = |provider: usize, day: u32, hour: u32| {
@@ -152,7 +158,8 @@ async fn the_dashboard_counts_a_fortnight_by_local_day_and_follows_every_change(
     );
     assert_eq!(count(&after, 4), 0, "a cancelled appointment is not active");
 
-    // New clients: created now, so counted on a dashboard whose today is today.
+    // New clients: Bea, created now, is counted on a dashboard whose today is today.
+    add_client(&app, &owner, "Bea").await;
     let now = dashboard::overview(deps, &owner, None).await.unwrap();
     assert_eq!(now.new_clients, 1);
 
