@@ -276,13 +276,15 @@ async fn a_thousand_appointments_across_zones_and_a_dst_change_get_one_reminder_
     assert_eq!(per_address, wanted);
 
     // Each sent at its due time: no earlier, and within the 15-minute step.
-    let rows: Vec<(
+    // Appointment, start, due, sent, status.
+    type Row = (
         Uuid,
         DateTime<Utc>,
         DateTime<Utc>,
         Option<DateTime<Utc>>,
         String,
-    )> = sqlx::query_as(
+    );
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT appointment_id, starts_at, due_at, sent_at, status FROM appointment_reminders",
     )
     .fetch_all(&app.deps.pool)

@@ -13,7 +13,7 @@ pub fn list(dir: &std::path::Path, limit: usize) -> std::io::Result<Vec<OutboxMe
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(err) => return Err(err),
     };
-    files.sort_by(|a, b| b.0.cmp(&a.0));
+    files.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
     Ok(files
         .into_iter()
         .take(limit)

@@ -163,7 +163,9 @@ pub async fn send(ctx: JobContext) -> Result<(), JobError> {
         .ok_or_else(|| JobError::Permanent("a reminder job names no business".into()))?;
     let deps = &ctx.deps;
     let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    let reminder: Option<(String, DateTime<Utc>, Uuid, String, DateTime<Utc>)> = sqlx::query_as(
+    // Reminder status and start; its appointment, that one's status and start.
+    type Row = (String, DateTime<Utc>, Uuid, String, DateTime<Utc>);
+    let reminder: Option<Row> = sqlx::query_as(
         "SELECT r.status, r.starts_at, r.appointment_id, a.status, a.starts_at \
          FROM appointment_reminders r JOIN appointments a ON a.id = r.appointment_id \
          WHERE r.id = $1 AND r.tenant_id = $2 FOR UPDATE OF r",
