@@ -287,8 +287,9 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
-    #[test]
-    fn smtp_url_is_checked_and_never_shown() {
+    // The SMTP transport's connection pool lives on the Tokio runtime.
+    #[tokio::test]
+    async fn smtp_url_is_checked_and_never_shown() {
         let mailer = Mailer::from_config(&MailConfig {
             from: "Frontdesk <no-reply@example.com>".into(),
             outbox_dir: std::env::temp_dir(),

@@ -55,6 +55,8 @@ pub struct BookingForm {
     pub client_id: Uuid,
     pub service_id: Uuid,
     pub provider_id: Uuid,
+    /// An empty list is left out of the form encoding altogether.
+    #[serde(default)]
     pub resource_ids: Vec<Uuid>,
     pub starts_at: DateTime<Utc>,
     pub notes: String,
