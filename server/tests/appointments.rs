@@ -574,11 +574,22 @@ async fn the_booking_dialog_books_a_service_that_needs_no_resources() {
     let app = TestApp::spawn().await;
     let browser = sign_up(&app, "North Clinic", "owner@north.example").await;
     let owner = staff_of(&browser).await;
-    let provider = support::add_provider(&app, &owner, "Dana", "Europe/Berlin", hours_on(&support::EVERY_DAY, 0, 23)).await;
+    let provider = support::add_provider(
+        &app,
+        &owner,
+        "Dana",
+        "Europe/Berlin",
+        hours_on(&support::EVERY_DAY, 0, 23),
+    )
+    .await;
     let service = support::add_service(&app, &owner, "Cut", 30, "EUR").await;
     let client = support::add_client(&app, &owner, "Ann").await;
     // The dialog's form encoding leaves an empty resource list out entirely.
-    let (client, service, provider) = (client.to_string(), service.to_string(), provider.to_string());
+    let (client, service, provider) = (
+        client.to_string(),
+        service.to_string(),
+        provider.to_string(),
+    );
     let booked = browser
         .call_ok(
             "book",
