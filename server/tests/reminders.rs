@@ -472,3 +472,109 @@ async fn an_smtp_outage_is_retried_until_delivery_without_duplicates() {
         armed
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_second_reminder_goes_out_two_hours_before_and_a_late_booking_gets_only_that_one() {
+    let app = TestApp::spawn_with(
+        &[
+            ("JOB_POLL_MS", "50"),
+            ("SCHEDULE_REMINDERS", "off"),
+            ("SCHEDULE_CLEANUP", "off"),
+            ("SCHEDULE_STORAGE_SWEEP", "off"),
+        ],
+        Router::new(),
+    )
+    .await;
+    let owner = seed_business(&app, "Europe/Berlin").await;
+    let origin = Origin::default();
+    // The windows are checked, naming the field.
+    for (first, second, field) in [
+        ("0", "", "reminder_hours"),
+        ("a day", "", "reminder_hours"),
+        ("24", "30", "second_reminder_hours"),
+        ("24", "soon", "second_reminder_hours"),
+    ] {
+        let err = services::reminders::set_windows(&app.deps, &owner, first, second, &origin)
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{err:?}").contains(field),
+            "{first}/{second}: {err:?}"
+        );
+    }
+    let windows = services::reminders::set_windows(&app.deps, &owner, "24", "2", &origin)
+        .await
+        .unwrap();
+    assert_eq!((windows.hours, windows.second_hours), (24, Some(2)));
+
+    let provider = support::add_provider(
+        &app,
+        &owner,
+        "Dana",
+        "Europe/Berlin",
+        support::hours_on(&support::EVERY_DAY, 0, 23),
+    )
+    .await;
+    let service = support::add_service(&app, &owner, "Cut", 30, "EUR").await;
+    let client = services::clients::create(
+        &app.deps,
+        &owner,
+        &services::clients::ClientInput {
+            name: "Ann".into(),
+            email: "ann@example.com".into(),
+            email_reminders: true,
+            ..Default::default()
+        },
+        &origin,
+    )
+    .await
+    .unwrap()
+    .client
+    .id;
+    let book = async |at: &str| {
+        services::appointments::book(
+            &app.deps,
+            &owner,
+            &services::appointments::Booking {
+                client_id: client,
+                service_id: service,
+                provider_id: provider,
+                starts_at: Some(at.parse().unwrap()),
+                override_reason: Some("test".into()),
+                ..Default::default()
+            },
+            &origin,
+        )
+        .await
+        .unwrap()
+        .id
+    };
+    let early = book("2027-06-01T10:00:00Z").await;
+    step(&app, "2027-05-31T10:00:00Z".parse().unwrap()).await;
+    step(&app, "2027-06-01T08:00:00Z".parse().unwrap()).await;
+    // Booked at 12:30 for 14:00: inside the two-hour window already.
+    app.deps
+        .clock
+        .travel_to("2027-06-01T12:30:00Z".parse().unwrap());
+    let late = book("2027-06-01T14:00:00Z").await;
+    step(&app, "2027-06-01T12:30:00Z".parse().unwrap()).await;
+
+    let rows: Vec<(Uuid, i32, String)> = sqlx::query_as(
+        "SELECT appointment_id, lead_minutes, status FROM appointment_reminders ORDER BY appointment_id, lead_minutes DESC",
+    )
+    .fetch_all(&app.deps.pool)
+    .await
+    .unwrap();
+    let mut want = vec![
+        (early, 1440, "sent".to_string()),
+        (early, 120, "sent".to_string()),
+        (late, 120, "sent".to_string()),
+    ];
+    want.sort_by_key(|(id, lead, _)| (*id, -lead));
+    assert_eq!(rows, want);
+    let reminders = support::outbox_messages(&app.outbox)
+        .into_iter()
+        .filter(|m| m.contains("Message-ID: <reminder-"))
+        .count();
+    assert_eq!(reminders, 3);
+}

@@ -174,6 +174,7 @@ pub fn invitation(
     );
     OutgoingEmail {
         html: Some(html),
+        message_id: Some(format!("invitation-{}", uuid::Uuid::now_v7().simple())),
         ..OutgoingEmail::plain(
             to,
             format!("{inviter} invited you to {business} on Frontdesk"),
@@ -199,6 +200,7 @@ pub fn password_reset(to: &str, link: &str) -> OutgoingEmail {
     );
     OutgoingEmail {
         html: Some(html),
+        message_id: Some(format!("password-reset-{}", uuid::Uuid::now_v7().simple())),
         ..OutgoingEmail::plain(to, "Reset your Frontdesk password", text)
     }
 }
@@ -325,6 +327,10 @@ mod tests {
         let link = "https://app.example.com/accept-invitation?token=ab12";
         let inv = invitation("bo@example.com", "Ann", "Clinic", "staff", link);
         assert!(inv.text.contains(link) && inv.html.as_ref().unwrap().contains(link));
+        assert!(
+            inv.message_id.as_ref().unwrap().starts_with("invitation-"),
+            "a retried send keeps it"
+        );
         let reset = password_reset("bo@example.com", "https://x/reset-password?token=cd&x=1");
         assert!(reset.html.unwrap().contains("token=cd&amp;x=1"));
     }

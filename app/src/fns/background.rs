@@ -79,3 +79,29 @@ pub async fn dev_outbox() -> Result<Vec<OutboxMessageView>, UiError> {
     // A hundred small files of a development machine: read in place.
     frontdesk::mail::outbox::list(&dir, 100).map_err(|e| ui_error(AppError::internal(e)))
 }
+
+/// The business's reminder windows: hours before the start, and the optional second.
+#[server(prefix = "/api", endpoint = "reminder-windows")]
+pub async fn reminder_windows() -> Result<(i32, Option<i32>), UiError> {
+    let windows = reminders::windows(&deps()?, &reader().await?)
+        .await
+        .map_err(ui_error)?;
+    Ok((windows.hours, windows.second_hours))
+}
+
+#[server(prefix = "/api", endpoint = "save-reminder-windows")]
+pub async fn save_reminder_windows(
+    reminder_hours: String,
+    second_reminder_hours: String,
+) -> Result<(i32, Option<i32>), UiError> {
+    let windows = reminders::set_windows(
+        &deps()?,
+        &writer().await?,
+        &reminder_hours,
+        &second_reminder_hours,
+        &origin(),
+    )
+    .await
+    .map_err(ui_error)?;
+    Ok((windows.hours, windows.second_hours))
+}

@@ -10,6 +10,7 @@ use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
     fns::{
         accounts::UpdateSettings,
+        background::{reminder_windows, SaveReminderWindows},
         settings::{load_api_keys, load_audit_log, take_new_api_key, CreateApiKey, RevokeApiKey},
     },
     layout::use_me,
@@ -44,6 +45,7 @@ pub fn SettingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 me.await.ok().flatten().filter(|m| m.role().allows(Permission::ManageSettings)).map(|m| view! {
                     <BusinessForm name=m.tenant.name.clone() time_zone=m.tenant.time_zone.clone() />
+                    <ReminderForm />
                 })
             })}
         </Suspense>
@@ -74,6 +76,38 @@ fn BusinessForm(name: String, time_zone: String) -> impl IntoView {
                 <p class="notice" role="status">"Saved."</p>
             })}
         </ActionForm>
+    }
+}
+
+/// When clients get their email reminders.
+#[component]
+fn ReminderForm() -> impl IntoView {
+    let save = ServerAction::<SaveReminderWindows>::new();
+    let current = Resource::new(|| (), |_| reminder_windows());
+    let error = error_of(save.value());
+    view! {
+        <h2>"Reminders"</h2>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let (hours, second) = current.await.unwrap_or((24, None));
+                view! {
+                    <ActionForm action=save attr:class="stack narrow" attr:novalidate="">
+                        <FormError error />
+                        <label for="reminder-hours">"Email reminder, hours before the appointment"</label>
+                        <input id="reminder-hours" name="reminder_hours" inputmode="numeric" value=hours.to_string() aria-invalid=invalid(error, "reminder_hours") />
+                        <FieldError error field="reminder_hours" />
+                        <label for="second-reminder-hours">"Second reminder, hours before (empty for none)"</label>
+                        <input id="second-reminder-hours" name="second_reminder_hours" inputmode="numeric" value=second.map(|h| h.to_string()).unwrap_or_default() aria-invalid=invalid(error, "second_reminder_hours") />
+                        <FieldError error field="second_reminder_hours" />
+                        <p class="muted">"Sent to clients who have an email address and agreed to reminders."</p>
+                        <button type="submit" class="primary">"Save reminders"</button>
+                        {move || save.value().get().and_then(|r| r.ok()).map(|_| view! {
+                            <p class="notice" role="status">"Saved."</p>
+                        })}
+                    </ActionForm>
+                }
+            })}
+        </Suspense>
     }
 }
 
