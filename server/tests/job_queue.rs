@@ -503,3 +503,25 @@ async fn shutdown_lets_short_jobs_finish_and_releases_the_rest() {
         .unwrap();
     assert_eq!(owner, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_whose_notification_was_lost_is_found_by_polling() {
+    let app = app(&[]).await;
+    let w = worker::spawn(app.deps.clone(), counting("test.count", "w"), options(2));
+    // Inserted without NOTIFY, as if the notification had been lost.
+    let id = Uuid::now_v7();
+    sqlx::query("INSERT INTO jobs (id, kind) VALUES ($1, 'test.count')")
+        .bind(id)
+        .execute(&app.deps.pool)
+        .await
+        .unwrap();
+    wait_until("polled and run", Duration::from_secs(5), async || {
+        status_of(&app, id).await.0 == "done"
+    })
+    .await;
+    w.shutdown().await;
+    assert_eq!(
+        count(&app.deps.pool, "SELECT count(*) FROM job_runs").await,
+        1
+    );
+}
