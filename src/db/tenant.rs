@@ -14,14 +14,13 @@ pub type TenantTx = Transaction<'static, Postgres>;
 /// Both settings are transaction-local, so they end with the transaction and
 /// a pooled connection never carries one tenant's settings into the next use.
 pub async fn begin_tenant(pool: &PgPool, tenant: Uuid) -> Result<TenantTx, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    // One round trip; `role` set this way is the same as SET LOCAL ROLE.
-    sqlx::query("SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true)")
-        .bind(APP_ROLE)
-        .bind(tenant.to_string())
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+    // The settings travel with BEGIN, in one round trip. `role` set this way
+    // is the same as SET LOCAL ROLE; the tenant is a UUID formatted here, and
+    // the role a constant, so nothing from outside reaches the statement.
+    pool.begin_with(format!(
+        "BEGIN; SELECT set_config('role', '{APP_ROLE}', true), set_config('app.tenant_id', '{tenant}', true)"
+    ))
+    .await
 }
 
 /// Begins a transaction on the system path: as the connecting role, across
@@ -29,11 +28,8 @@ pub async fn begin_tenant(pool: &PgPool, tenant: Uuid) -> Result<TenantTx, sqlx:
 /// only; `reason` names the caller in the log.
 pub async fn begin_system(pool: &PgPool, reason: &'static str) -> Result<TenantTx, sqlx::Error> {
     tracing::debug!(target: "frontdesk::system_path", reason, "system transaction");
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT set_config('app.system', 'on', true)")
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+    pool.begin_with("BEGIN; SELECT set_config('app.system', 'on', true)")
+        .await
 }
 
 /// Within a system transaction, makes `tenant` the current tenant (so that

@@ -203,6 +203,7 @@ async fn run(
     let mut running = JoinSet::new();
     let mut last_reclaim = tokio::time::Instant::now() - options.poll_interval;
     let mut failures = 0u32;
+    let mut last_claim = tokio::time::Instant::now();
     tracing::info!(worker = %owner, concurrency = options.concurrency, kinds = ?kinds, "job worker started");
 
     while !*stopped.borrow() {
@@ -222,9 +223,19 @@ async fn run(
                 Err(err) => tracing::warn!(error = %err, "could not reclaim expired leases"),
             }
         }
+        // Finished tasks leave room; claim in batches (at least half the
+        // slots, or whatever is free when idle) so that a busy worker does
+        // not pay a claim per job.
+        while running.try_join_next().is_some() {}
         let free = options.concurrency.saturating_sub(running.len());
+        let batch = (options.concurrency / 2).max(1);
         let mut full = false;
-        if free > 0 {
+        // A single free slot is filled too once a poll interval has passed,
+        // so long-running jobs do not keep it idle.
+        let claim_now = free >= batch
+            || (free > 0 && (running.is_empty() || last_claim.elapsed() >= options.poll_interval));
+        if claim_now {
+            last_claim = tokio::time::Instant::now();
             let now = deps.clock.now();
             let claimed =
                 queue::claim(&deps.pool, &owner, &kinds, free as i64, options.lease, now).await;
@@ -255,10 +266,11 @@ async fn run(
                 }
             }
         }
-        if full {
-            // More may be waiting: claim again as soon as a slot frees.
+        if full || !claim_now {
+            // More may be waiting: claim again once enough slots are free.
             tokio::select! {
                 _ = running.join_next() => {}
+                () = tokio::time::sleep(options.poll_interval) => {}
                 _ = stopped.changed() => {}
             }
             continue;
