@@ -100,7 +100,7 @@ fn ReminderForm() -> impl IntoView {
                         <input id="second-reminder-hours" name="second_reminder_hours" inputmode="numeric" value=second.map(|h| h.to_string()).unwrap_or_default() aria-invalid=invalid(error, "second_reminder_hours") />
                         <FieldError error field="second_reminder_hours" />
                         <p class="muted">"Sent to clients who have an email address and agreed to reminders."</p>
-                        <button type="submit" class="primary">"Save reminders"</button>
+                        <button type="submit" class="primary">"Update reminders"</button>
                         {move || save.value().get().and_then(|r| r.ok()).map(|_| view! {
                             <p class="notice" role="status">"Saved."</p>
                         })}
