@@ -104,42 +104,33 @@ async fn missed_slots_after_downtime_are_caught_up_once() {
     let mut shared = vars.to_vec();
     shared.push(("DATABASE_URL", &url));
     let b = TestApp::spawn_with(&shared, Router::new()).await;
-    let tick = Duration::from_millis(50);
     let pool = a.deps.pool.clone();
-
-    // Up at 10:07: the 10:00 slot fires (once, though two instances run).
-    let day: DateTime<Utc> = "2027-01-10T10:07:00Z".parse().unwrap();
-    a.deps.clock.travel_to(day);
-    b.deps.clock.travel_to(day);
-    let one = Background::start_with(a.deps.clone(), noting_scans(), tick);
-    let two = Background::start_with(b.deps.clone(), noting_scans(), tick);
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    one.shutdown().await;
-    two.shutdown().await;
-    let slots: Vec<DateTime<Utc>> =
+    // Both instances up for a moment at `at`; the slots fired so far.
+    let up_at = async |at: &str| -> Vec<DateTime<Utc>> {
+        let at: DateTime<Utc> = at.parse().unwrap();
+        a.deps.clock.travel_to(at);
+        b.deps.clock.travel_to(at);
+        let tick = Duration::from_millis(50);
+        let one = Background::start_with(a.deps.clone(), noting_scans(), tick);
+        let two = Background::start_with(b.deps.clone(), noting_scans(), tick);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        one.shutdown().await;
+        two.shutdown().await;
         sqlx::query_scalar("SELECT slot FROM schedule_runs ORDER BY slot")
             .fetch_all(&pool)
             .await
-            .unwrap();
+            .unwrap()
+    };
+
+    // Up at 10:07: the 10:00 slot fires (once, though two instances run).
+    let slots = up_at("2027-01-10T10:07:00Z").await;
     assert_eq!(
         slots,
         vec!["2027-01-10T10:00:00Z".parse::<DateTime<Utc>>().unwrap()]
     );
 
     // Down until 13:20: twelve slots missed; on start the 13:15 slot fires, once.
-    let later: DateTime<Utc> = "2027-01-10T13:20:00Z".parse().unwrap();
-    a.deps.clock.travel_to(later);
-    b.deps.clock.travel_to(later);
-    let one = Background::start_with(a.deps.clone(), noting_scans(), tick);
-    let two = Background::start_with(b.deps.clone(), noting_scans(), tick);
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    one.shutdown().await;
-    two.shutdown().await;
-    let slots: Vec<DateTime<Utc>> =
-        sqlx::query_scalar("SELECT slot FROM schedule_runs ORDER BY slot")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let slots = up_at("2027-01-10T13:20:00Z").await;
     assert_eq!(
         slots,
         vec![

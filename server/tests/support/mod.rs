@@ -603,3 +603,11 @@ pub async fn seed_business(app: &TestApp, zone: &str) -> frontdesk::auth::Staff 
         role: frontdesk::domain::roles::Role::Owner,
     }
 }
+
+/// Kills a server process the test started, and reaps it.
+pub fn stop_child(child: &mut Option<std::process::Child>) {
+    if let Some(mut child) = child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}

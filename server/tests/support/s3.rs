@@ -92,10 +92,7 @@ impl S3Server {
 
     /// Stops the server; its objects stay on disk for a restart.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        super::stop_child(&mut self.child);
     }
 
     /// Starts it again on the same port, with the same objects.

@@ -80,15 +80,7 @@ impl SmtpServer {
     }
 
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    pub async fn restart(&mut self) {
-        self.stop();
-        self.launch().await;
+        super::stop_child(&mut self.child);
     }
 
     /// Every message received so far, as raw text.
