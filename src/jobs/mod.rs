@@ -16,6 +16,11 @@ pub use worker::{JobContext, JobError, Registry, WorkerHandle, WorkerOptions};
 
 use crate::services::Deps;
 
+/// A job of `kind` with the configured number of attempts (`JOB_MAX_ATTEMPTS`).
+pub fn job(deps: &Deps, kind: &'static str, payload: serde_json::Value) -> NewJob {
+    NewJob::new(kind, payload).max_attempts(deps.config.jobs.max_attempts)
+}
+
 /// Workers and the scheduler of one process.
 pub struct Background {
     workers: WorkerHandle,
@@ -26,7 +31,7 @@ pub struct Background {
 impl Background {
     /// Starts workers for every job kind and the configured schedules.
     pub fn start(deps: Deps) -> Self {
-        Self::start_with(deps.clone(), kinds::registry(), SCHEDULER_TICK)
+        Self::start_with(deps, kinds::registry(), SCHEDULER_TICK)
     }
 
     pub fn start_with(deps: Deps, registry: Registry, tick: std::time::Duration) -> Self {

@@ -84,14 +84,20 @@ pub async fn enqueue(conn: &mut PgConnection, job: NewJob) -> Result<Option<Uuid
     .fetch_optional(&mut *conn)
     .await?;
     if id.is_some() {
-        // Delivered when the transaction commits, never if it rolls back.
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(job.kind)
-            .execute(&mut *conn)
-            .await?;
+        notify(conn, job.kind).await?;
     }
     Ok(id)
+}
+
+/// Wakes workers for a job of `kind` when the transaction `conn` is in
+/// commits (never if it rolls back).
+pub async fn notify(conn: &mut PgConnection, kind: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(kind)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// A job a worker holds the lease of.

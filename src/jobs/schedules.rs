@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use croner::Cron;
 use uuid::Uuid;
 
-use super::queue::{self, NewJob};
+use super::queue;
 use crate::{db, domain::background::ScheduleView, services::Deps};
 
 /// A schedule and the job kind it enqueues.
@@ -87,12 +87,12 @@ pub async fn fire(
     }
     let job = queue::enqueue(
         &mut tx,
-        NewJob::new(
+        super::job(
+            deps,
             schedule.kind,
             serde_json::json!({ "schedule": schedule.name, "slot": slot }),
         )
         .priority(50)
-        .max_attempts(deps.config.jobs.max_attempts)
         .dedupe(format!("schedule:{}", schedule.name)),
     )
     .await?;

@@ -154,12 +154,17 @@ impl Mailer {
         }
     }
 
+    /// The sender's domain: Message-IDs and calendar UIDs are qualified with it.
+    pub fn domain(&self) -> &str {
+        self.from.email.domain()
+    }
+
     /// The full Message-ID header value `email` is sent with, if it has one.
     pub fn message_id(&self, email: &OutgoingEmail) -> Option<String> {
         email
             .message_id
             .as_ref()
-            .map(|id| format!("<{id}@{}>", self.from.email.domain()))
+            .map(|id| format!("<{id}@{}>", self.domain()))
     }
 
     pub fn build(&self, email: &OutgoingEmail) -> Result<Message, MailError> {

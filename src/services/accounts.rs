@@ -20,7 +20,7 @@ use crate::{
         roles::Role,
     },
     error::AppError,
-    jobs::{self, kinds, NewJob},
+    jobs::{self, kinds},
     mail::templates,
 };
 
@@ -326,12 +326,12 @@ pub async fn request_password_reset(
     let email = templates::password_reset(&address, &link);
     jobs::enqueue(
         &mut tx,
-        NewJob::new(
+        jobs::job(
+            deps,
             kinds::EMAIL,
             serde_json::to_value(&email).map_err(AppError::internal)?,
         )
-        .priority(0)
-        .max_attempts(deps.config.jobs.max_attempts),
+        .priority(0),
     )
     .await?;
     tx.commit().await?;

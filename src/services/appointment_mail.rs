@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::Deps;
 use crate::{
-    jobs::{self, kinds, NewJob},
+    jobs::{self, kinds},
     mail::templates::{self, AppointmentDetails, AppointmentMail},
 };
 
@@ -86,16 +86,6 @@ pub(crate) async fn details(
     ))
 }
 
-/// The domain Message-IDs and calendar UIDs are qualified with.
-pub(crate) fn mail_domain(deps: &Deps) -> String {
-    deps.config
-        .mail
-        .from
-        .parse::<lettre::message::Mailbox>()
-        .map(|m| m.email.domain().to_string())
-        .unwrap_or_else(|_| "frontdesk.localhost".into())
-}
-
 /// Enqueues `mail` about `appointment` to its client, when the client has an
 /// address and agreed to emails and the appointment is still ahead.
 pub(crate) async fn enqueue(
@@ -120,17 +110,16 @@ pub(crate) async fn enqueue(
     let email = templates::appointment(
         &mail,
         &recipient.details,
-        &mail_domain(deps),
+        deps.mailer.domain(),
         message_id,
         now,
     );
     let payload = serde_json::to_value(&email).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     jobs::enqueue(
         conn,
-        NewJob::new(kinds::EMAIL, payload)
+        jobs::job(deps, kinds::EMAIL, payload)
             .tenant(tenant)
-            .priority(20)
-            .max_attempts(deps.config.jobs.max_attempts),
+            .priority(20),
     )
     .await?;
     Ok(true)

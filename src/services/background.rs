@@ -92,7 +92,7 @@ pub async fn retry(
     job: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    change(deps, who, job, origin, "retried").await
+    change(deps, who, job, origin, true).await
 }
 
 /// Gives up on a dead job for good (kept, marked discarded, its payload emptied).
@@ -102,7 +102,7 @@ pub async fn discard(
     job: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    change(deps, who, job, origin, "discarded").await
+    change(deps, who, job, origin, false).await
 }
 
 async fn change(
@@ -110,12 +110,12 @@ async fn change(
     who: &impl Principal,
     job: Uuid,
     origin: &Origin,
-    action: &'static str,
+    retry: bool,
 ) -> Result<(), AppError> {
     who.require(Permission::ManageSettings)?;
     let tenant = who.tenant_id();
     let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    let sql = if action == "retried" {
+    let sql = if retry {
         "UPDATE jobs SET status = 'pending', attempts = 0, run_at = now(), finished_at = NULL, updated_at = now() \
          WHERE id = $1 AND tenant_id = $2 AND status = 'dead' RETURNING kind"
     } else {
@@ -139,19 +139,15 @@ async fn change(
     let Some(kind) = kind else {
         return Err(AppError::NotFound("no such dead job".into()));
     };
-    if action == "retried" {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(crate::jobs::queue::CHANNEL)
-            .bind(&kind)
-            .execute(&mut *tx)
-            .await?;
+    if retry {
+        crate::jobs::queue::notify(&mut tx, &kind).await?;
     }
     audit::record(
         &mut tx,
         who.actor(),
         origin,
         Entry {
-            action: if action == "retried" {
+            action: if retry {
                 "job.retried"
             } else {
                 "job.discarded"

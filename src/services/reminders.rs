@@ -97,30 +97,43 @@ async fn arm(
         if inserted == 0 {
             continue;
         }
-        let job = jobs::enqueue(
-            conn,
-            NewJob::new(
-                kinds::REMINDER_SEND,
-                serde_json::json!({ "reminder_id": id }),
-            )
-            .tenant(tenant)
-            .priority(10)
-            .max_attempts(config.max_attempts)
-            .run_at(due_at)
-            .dedupe(format!(
-                "reminder:{appointment}:{lead_minutes}:{}",
-                starts_at.timestamp()
-            )),
-        )
-        .await?;
-        sqlx::query("UPDATE appointment_reminders SET job_id = $2 WHERE id = $1")
-            .bind(id)
-            .bind(job)
-            .execute(&mut *conn)
-            .await?;
+        let dedupe = format!(
+            "reminder:{appointment}:{lead_minutes}:{}",
+            starts_at.timestamp()
+        );
+        enqueue_send(conn, config, tenant, id, due_at, Some(dedupe)).await?;
         armed += 1;
     }
     Ok(armed)
+}
+
+/// Enqueues the send job of `reminder` (a resend when it has no dedupe key)
+/// and records the job on the reminder.
+async fn enqueue_send(
+    conn: &mut PgConnection,
+    config: &crate::config::JobsConfig,
+    tenant: Uuid,
+    reminder: Uuid,
+    run_at: DateTime<Utc>,
+    dedupe: Option<String>,
+) -> Result<(), sqlx::Error> {
+    let resend = dedupe.is_none();
+    let mut job = NewJob::new(
+        kinds::REMINDER_SEND,
+        serde_json::json!({ "reminder_id": reminder, "resend": resend }),
+    )
+    .tenant(tenant)
+    .priority(10)
+    .max_attempts(config.max_attempts)
+    .run_at(run_at);
+    job.dedupe_key = dedupe;
+    let job = jobs::enqueue(conn, job).await?;
+    sqlx::query("UPDATE appointment_reminders SET job_id = $2 WHERE id = $1")
+        .bind(reminder)
+        .bind(job)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Supersedes the armed, unsent reminders of `appointments` and discards
@@ -206,7 +219,7 @@ pub async fn send(ctx: JobContext) -> Result<(), JobError> {
     let email = templates::appointment(
         &AppointmentMail::Reminder,
         &recipient.details,
-        &appointment_mail::mail_domain(deps),
+        deps.mailer.domain(),
         message_id,
         deps.clock.now(),
     );
@@ -393,23 +406,8 @@ pub async fn resend(
             id
         }
     };
-    let job = jobs::enqueue(
-        &mut tx,
-        NewJob::new(
-            kinds::REMINDER_SEND,
-            serde_json::json!({ "reminder_id": reminder, "resend": true }),
-        )
-        .tenant(tenant)
-        .priority(10)
-        .max_attempts(deps.config.jobs.max_attempts)
-        .run_at(now),
-    )
-    .await?;
-    sqlx::query("UPDATE appointment_reminders SET job_id = $2 WHERE id = $1")
-        .bind(reminder)
-        .bind(job)
-        .execute(&mut *tx)
-        .await?;
+    // No dedupe key: a resend is sent even when the reminder was before.
+    enqueue_send(&mut tx, &deps.config.jobs, tenant, reminder, now, None).await?;
     audit::record(
         &mut tx,
         who.actor(),

@@ -16,7 +16,7 @@ use crate::{
         views::{InvitationPreview, InvitationView, MemberView, TeamView},
     },
     error::AppError,
-    jobs::{self, kinds, NewJob},
+    jobs::{self, kinds},
     mail::templates,
 };
 
@@ -180,13 +180,13 @@ pub async fn invite(
     let message = templates::invitation(email.as_str(), &inviter, &business, role.as_str(), &link);
     jobs::enqueue(
         &mut tx,
-        NewJob::new(
+        jobs::job(
+            deps,
             kinds::EMAIL,
             serde_json::to_value(&message).map_err(AppError::internal)?,
         )
         .tenant(staff.tenant_id)
-        .priority(0)
-        .max_attempts(deps.config.jobs.max_attempts),
+        .priority(0),
     )
     .await?;
     tx.commit().await?;
