@@ -33,11 +33,11 @@ step() {  # name command...
 }
 
 step "rustfmt" cargo fmt --all -- --check
-step "tests: frontdesk (domain, wasm-safe)" cargo test -p frontdesk
-step "tests: frontdesk (server platform)" cargo test -p frontdesk --features server
-step "tests: server (real HTTP, real PostgreSQL)" cargo test -p server
-step "tests: app (browser build)" cargo test -p app --features hydrate
-step "tests: frontend" cargo test -p frontend
+step "tests: frontdesk (domain, wasm-safe)" cargo test -p frontdesk --no-fail-fast
+step "tests: frontdesk (server platform)" cargo test -p frontdesk --features server --no-fail-fast
+step "tests: server (real HTTP, real PostgreSQL)" cargo test -p server --no-fail-fast
+step "tests: app (browser build)" cargo test -p app --features hydrate --no-fail-fast
+step "tests: frontend" cargo test -p frontend --no-fail-fast
 step "clippy: server target" cargo clippy -p frontdesk -p server --features frontdesk/server --all-targets -- -D warnings
 step "clippy: wasm target" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "end-to-end: Playwright in Chromium" "$ROOT/scripts/e2e.sh"

@@ -264,6 +264,8 @@ async fn days_off_are_whole_local_days_that_refuse_bookings_until_removed() {
     let desk = desk(&app).await;
     let (deps, origin, owner) = (&app.deps, Origin::default(), &desk.owner);
     let provider = desk.booking.provider_id;
+    // The provider's view lists time off that has not ended by the app's clock.
+    app.deps.clock.travel_to(at("2026-11-20T12:00:00Z"));
     let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
     let off = catalog::add_days_off(deps, owner, provider, day, day, "conference", &origin)
         .await
@@ -273,6 +275,11 @@ async fn days_off_are_whole_local_days_that_refuse_bookings_until_removed() {
     // Midnight to midnight in New York (EST, UTC-5).
     assert_eq!(view.time_off[0].starts_at, at("2026-12-01T05:00:00Z"));
     assert_eq!(view.time_off[0].ends_at, at("2026-12-02T05:00:00Z"));
+    // Once the day is over it is no longer listed.
+    app.deps.clock.travel_to(at("2026-12-02T05:00:01Z"));
+    let later = catalog::get_provider(deps, owner, provider).await.unwrap();
+    assert!(later.time_off.is_empty(), "{:?}", later.time_off);
+    app.deps.clock.travel_to(at("2026-11-20T12:00:00Z"));
     let on_the_day = Booking {
         starts_at: Some(at("2026-12-01T15:00:00Z")),
         ..desk.booking.clone()

@@ -114,7 +114,8 @@ async fn read_range(deps: &Deps, tenant: Uuid, range: Range) -> Result<CalendarV
     .fetch_all(&mut *tx)
     .await?;
     let appointments = load_many(&mut tx, tenant, &ids).await?;
-    let (services, providers, resources) = catalog::load_all(&mut tx, tenant).await?;
+    let (services, providers, resources) =
+        catalog::load_all(&mut tx, tenant, deps.clock.now()).await?;
     tx.commit().await?;
     Ok(CalendarView {
         time_zone: zone.name().to_string(),

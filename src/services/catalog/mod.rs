@@ -44,7 +44,7 @@ pub async fn list_all(deps: &Deps, who: &impl Principal) -> Result<Catalog, AppE
     deps.cache
         .get_or_compute(Namespace::Catalog, tenant, "all", || async {
             let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-            let catalog = load_all(&mut tx, tenant).await?;
+            let catalog = load_all(&mut tx, tenant, deps.clock.now()).await?;
             tx.commit().await?;
             Ok(catalog)
         })
@@ -64,10 +64,14 @@ pub(crate) fn require_read(who: &impl Principal) -> Result<(), AppError> {
 }
 
 /// The whole catalog inside the caller's transaction.
-pub(crate) async fn load_all(tx: &mut db::TenantTx, tenant: Uuid) -> Result<Catalog, AppError> {
+pub(crate) async fn load_all(
+    tx: &mut db::TenantTx,
+    tenant: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Catalog, AppError> {
     Ok((
         services::load(tx, tenant, None, false).await?,
-        providers::load(tx, tenant, None).await?,
+        providers::load(tx, tenant, None, now).await?,
         resources::load(tx, tenant, None).await?,
     ))
 }

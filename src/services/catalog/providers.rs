@@ -149,7 +149,9 @@ pub async fn create_provider(
         },
     )
     .await?;
-    let view = load(&mut tx, tenant, Some(id)).await?.pop();
+    let view = load(&mut tx, tenant, Some(id), deps.clock.now())
+        .await?
+        .pop();
     tx.commit().await?;
     deps.cache
         .invalidate(who.tenant_id(), Entity::Providers)
@@ -199,7 +201,9 @@ pub async fn update_provider(
         },
     )
     .await?;
-    let view = load(&mut tx, tenant, Some(id)).await?.pop();
+    let view = load(&mut tx, tenant, Some(id), deps.clock.now())
+        .await?
+        .pop();
     tx.commit().await?;
     deps.cache
         .invalidate(who.tenant_id(), Entity::Providers)
@@ -349,7 +353,7 @@ pub async fn list_providers(
     deps.cache
         .get_or_compute(Namespace::Providers, tenant, "all", || async {
             let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-            let views = load(&mut tx, tenant, None).await?;
+            let views = load(&mut tx, tenant, None, deps.clock.now()).await?;
             tx.commit().await?;
             Ok(views)
         })
@@ -363,7 +367,9 @@ pub async fn get_provider(
 ) -> Result<ProviderView, AppError> {
     who.require(Permission::Record(RecordKind::Provider, Action::Read))?;
     let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let view = load(&mut tx, who.tenant_id(), Some(id)).await?.pop();
+    let view = load(&mut tx, who.tenant_id(), Some(id), deps.clock.now())
+        .await?
+        .pop();
     tx.commit().await?;
     view.ok_or_else(|| AppError::NotFound("no such provider".into()))
 }
@@ -373,10 +379,12 @@ type Row = (Uuid, String, String, String, Option<Uuid>);
 type OffRow = (Uuid, Uuid, DateTime<Utc>, DateTime<Utc>, String);
 
 /// One provider (archived too) or all active ones, by name, with their hours.
+/// Time off that ended before `now` (the app's clock) is left out.
 pub(super) async fn load(
     tx: &mut db::TenantTx,
     tenant: Uuid,
     id: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<ProviderView>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, name, time_zone, colour, user_id FROM providers WHERE tenant_id = $1 \
@@ -398,10 +406,11 @@ pub(super) async fn load(
     .await?;
     let off: Vec<OffRow> = sqlx::query_as(
         "SELECT provider_id, id, lower(during), upper(during), reason FROM time_off \
-         WHERE tenant_id = $1 AND provider_id = ANY($2) AND upper(during) > now() ORDER BY lower(during)",
+         WHERE tenant_id = $1 AND provider_id = ANY($2) AND upper(during) > $3 ORDER BY lower(during)",
     )
     .bind(tenant)
     .bind(&ids)
+    .bind(now)
     .fetch_all(&mut **tx)
     .await?;
     Ok(rows
