@@ -126,6 +126,8 @@ pub struct RateLimitConfig {
     pub allow_keys: Vec<uuid::Uuid>,
     /// Addresses (or networks) refused outright.
     pub deny_ips: Vec<ipnet::IpNet>,
+    /// Blocking addresses that keep being refused.
+    pub auto_block: crate::ratelimit::auto_block::AutoBlockConfig,
 }
 
 /// Sessions and sign-in throttling.
@@ -141,6 +143,8 @@ pub struct AuthConfig {
     pub lockout: Duration,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy_headers: bool,
+    /// Seals two-factor secrets at rest (`ENCRYPTION_KEY`); its Debug shows only its id.
+    pub encryption_key: crate::auth::sealed::SealingKey,
 }
 
 /// Outgoing email.
@@ -155,6 +159,9 @@ pub struct MailConfig {
     pub smtp_url: Option<String>,
     /// Per SMTP conversation.
     pub smtp_timeout: Duration,
+    /// Whether the development outbox page answers callers other than
+    /// this machine (loopback); off by default.
+    pub outbox_remote: bool,
 }
 
 impl std::fmt::Debug for MailConfig {
@@ -164,6 +171,7 @@ impl std::fmt::Debug for MailConfig {
             .field("outbox_dir", &self.outbox_dir)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<redacted>"))
             .field("smtp_timeout", &self.smtp_timeout)
+            .field("outbox_remote", &self.outbox_remote)
             .finish()
     }
 }
@@ -533,6 +541,23 @@ impl Config {
                 "true or false",
                 parse_bool,
             )?,
+            encryption_key: match (env.get("ENCRYPTION_KEY"), app_env) {
+                (Some(text), _) => crate::auth::sealed::SealingKey::from_hex(&text)
+                    .ok_or(ConfigError {
+                    variable: "ENCRYPTION_KEY",
+                    problem: "is not 64 hexadecimal characters".into(),
+                    expected:
+                        "a random 256-bit key in hex, such as the output of `openssl rand -hex 32`",
+                })?,
+                (None, AppEnv::Production) => return Err(ConfigError {
+                    variable: "ENCRYPTION_KEY",
+                    problem: "is not set (two-factor secrets are encrypted with it in production)"
+                        .into(),
+                    expected:
+                        "a random 256-bit key in hex, such as the output of `openssl rand -hex 32`",
+                }),
+                (None, AppEnv::Development) => crate::auth::sealed::SealingKey::development(),
+            },
         };
         let mail = MailConfig {
             from: env.parse_with(
@@ -560,6 +585,12 @@ impl Config {
                 20,
                 "a whole number of seconds above 0",
             )?),
+            outbox_remote: env.parse_with(
+                "DEV_OUTBOX_REMOTE",
+                false,
+                "true or false",
+                parse_bool,
+            )?,
         };
         let jobs = JobsConfig {
             in_serve: env.parse_with("JOBS_IN_SERVE", true, "true or false", parse_bool)?,
@@ -676,7 +707,7 @@ impl Config {
                     .iter()
                     .map(|(name, _, default)| env.string(name, default))
                     .collect();
-                let texts: [&str; 8] = std::array::from_fn(|i| texts[i].as_str());
+                let texts: [&str; 10] = std::array::from_fn(|i| texts[i].as_str());
                 crate::ratelimit::Policies::from_texts(texts).map_err(|i| ConfigError {
                     variable: crate::ratelimit::POLICY_VARIABLES[i].0,
                     problem: "is malformed".into(),
@@ -706,6 +737,29 @@ impl Config {
                 "addresses or networks such as 203.0.113.7, separated by commas",
                 parse_networks,
             )?,
+            auto_block: crate::ratelimit::auto_block::AutoBlockConfig {
+                denials: env.parse_with(
+                    "AUTO_BLOCK_DENIALS",
+                    20,
+                    "a whole number (0 turns automatic blocking off)",
+                    |v| v.parse().ok(),
+                )?,
+                window: Duration::from_secs(env.parse_positive(
+                    "AUTO_BLOCK_WINDOW_SECS",
+                    300,
+                    "a whole number of seconds above 0",
+                )?),
+                first_block: Duration::from_secs(env.parse_positive(
+                    "AUTO_BLOCK_SECS",
+                    900,
+                    "a whole number of seconds above 0",
+                )?),
+                max_block: Duration::from_secs(env.parse_positive(
+                    "AUTO_BLOCK_MAX_SECS",
+                    86_400,
+                    "a whole number of seconds above 0",
+                )?),
+            },
         };
 
         let backend = env.parse_with(
@@ -945,12 +999,25 @@ mod tests {
     fn production_requires_a_log_hash_key_and_logs_json() {
         let err = config(&[("APP_ENV", "production")]).err().unwrap();
         assert_eq!(err.variable, "LOG_HASH_KEY");
-        let c = config(&[
+        let err = config(&[
             ("APP_ENV", "production"),
             ("LOG_HASH_KEY", "0123456789abcdef0123"),
             ("FILE_URL_SECRET", "0123456789abcdef0123456789abcdef"),
         ])
+        .err()
         .unwrap();
+        assert_eq!(err.variable, "ENCRYPTION_KEY");
+        let key = "0f".repeat(32);
+        let err = config(&[("ENCRYPTION_KEY", "0f0f")]).err().unwrap();
+        assert_eq!(err.variable, "ENCRYPTION_KEY");
+        let c = config(&[
+            ("APP_ENV", "production"),
+            ("LOG_HASH_KEY", "0123456789abcdef0123"),
+            ("FILE_URL_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("ENCRYPTION_KEY", key.as_str()),
+        ])
+        .unwrap();
+        assert!(!format!("{c:?}").contains(&key));
         assert_eq!(c.log.format, LogFormat::Json);
         assert_eq!(c.site.leptos_env, "PROD");
     }
@@ -1018,9 +1085,11 @@ mod tests {
         ])
         .unwrap();
         assert!(!format!("{c:?}").contains("very-secret-key"));
+        let key = "0f".repeat(32);
         let err = config(&[
             ("APP_ENV", "production"),
             ("LOG_HASH_KEY", "0123456789abcdef0123"),
+            ("ENCRYPTION_KEY", key.as_str()),
         ])
         .err()
         .unwrap();

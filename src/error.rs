@@ -17,6 +17,10 @@ use crate::{
     request_context,
 };
 
+/// What a 503 asks clients to wait: outages seen so far (a database restart,
+/// a failover) last seconds.
+pub const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(5);
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// The request is malformed (bad JSON, bad query string).
@@ -32,6 +36,9 @@ pub enum AppError {
     CrossSite,
     #[error("you do not have permission to do this")]
     Forbidden,
+    /// The business requires two-factor sign-in and this person has not set it up.
+    #[error("your business requires two-factor sign-in: set it up on your profile page first")]
+    TwoFactorRequired,
     /// A signed link to a file that is tampered with, expired, or names
     /// nothing; which of these is never said.
     #[error("this link is invalid or has expired")]
@@ -82,6 +89,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized | AppError::InvalidCredentials(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden
+            | AppError::TwoFactorRequired
             | AppError::CrossSite
             | AppError::Blocked
             | AppError::LinkInvalid => StatusCode::FORBIDDEN,
@@ -105,6 +113,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::InvalidCredentials(_) => "invalid_credentials",
             AppError::Forbidden => "forbidden",
+            AppError::TwoFactorRequired => "two_factor_required",
             AppError::Blocked => "blocked",
             AppError::LinkInvalid => "link_invalid",
             AppError::CrossSite => "cross_site_request",
@@ -175,6 +184,16 @@ impl AppError {
         body
     }
 
+    /// How long a client should wait before trying again, for the errors
+    /// that pass: a spent rate limit, and an outage (`Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AppError::RateLimited { retry_after, .. } => Some(*retry_after),
+            AppError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER),
+            _ => None,
+        }
+    }
+
     /// One field's problem.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         AppError::Invalid(FieldErrors::single(field, message))
@@ -190,7 +209,7 @@ impl IntoResponse for AppError {
             _ => tracing::debug!(code = self.code(), %status, "request rejected"),
         }
         let mut response = (status, Json(self.body())).into_response();
-        if let AppError::RateLimited { retry_after, .. } = &self {
+        if let Some(retry_after) = self.retry_after() {
             let secs = retry_after.as_secs().max(1);
             response
                 .headers_mut()
@@ -203,13 +222,31 @@ impl IntoResponse for AppError {
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
+            err if is_outage(&err) => {
                 tracing::warn!(error = %err, "database unavailable");
                 AppError::Unavailable("the database is unavailable; try again shortly".into())
             }
             sqlx::Error::RowNotFound => AppError::NotFound("no such record".into()),
             other => AppError::internal(other),
         }
+    }
+}
+
+/// Whether `err` means the database cannot be reached or is restarting,
+/// rather than that the query was wrong.
+fn is_outage(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // Connection exceptions (08), shutdown and recovery (57P01-57P03),
+        // too many connections (53300).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 
@@ -284,6 +321,19 @@ mod tests {
         .await;
         assert_eq!(body["error"]["message"], "internal error");
         assert!(!body.to_string().contains("10.0.0.5"));
+    }
+
+    #[tokio::test]
+    async fn outages_ask_clients_to_retry() {
+        let (status, body, retry) = body_of(AppError::from(sqlx::Error::PoolTimedOut)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["error"]["code"], "unavailable");
+        assert_eq!(retry.unwrap(), "5");
+        let (status, _, retry) = body_of(AppError::from(sqlx::Error::PoolClosed)).await;
+        assert_eq!((status.as_u16(), retry.is_some()), (503, true));
+        let (status, _, retry) =
+            body_of(AppError::from(sqlx::Error::ColumnNotFound("x".into()))).await;
+        assert_eq!((status.as_u16(), retry), (500, None));
     }
 
     #[tokio::test]

@@ -88,7 +88,7 @@ pub(crate) mod ssr {
         if !is_plain_form_post() {
             if let Some(response) = use_context::<ResponseOptions>() {
                 response.set_status(status);
-                if let AppError::RateLimited { retry_after, .. } = &err {
+                if let Some(retry_after) = err.retry_after() {
                     if let Ok(value) =
                         http::HeaderValue::from_str(&retry_after.as_secs().max(1).to_string())
                     {

@@ -95,7 +95,19 @@ pub fn AppLayout() -> impl IntoView {
                         .collect_view()}
                 </ul>
             </nav>
-            <main class="content" id="main"><Outlet /></main>
+            <main class="content" id="main">
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        me.await.ok().flatten().and_then(|m| m.two_factor_due).map(|due| view! {
+                            <p class="banner" role="status">
+                                {format!("Your business requires two-factor sign-in from {}. ", due.format("%-d %B %Y"))}
+                                <a href="/profile#two-factor">"Set it up now"</a>
+                            </p>
+                        })
+                    })}
+                </Suspense>
+                <Outlet />
+            </main>
         </div>
     }
 }

@@ -21,7 +21,8 @@ use crate::{
     layout::AppLayout,
     pages::{
         auth::{
-            AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage,
+            AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage, SignInCodePage,
+            SignInPage, SignUpPage,
         },
         calendar::CalendarPage,
         catalog::{ProvidersPage, ResourcesPage, ServicesPage},
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("signin") view=SignInPage />
+                <Route path=path!("signin/code") view=SignInCodePage />
                 <Route path=path!("signup") view=SignUpPage />
                 <Route path=path!("forgot-password") view=ForgotPasswordPage />
                 <Route path=path!("reset-password") view=ResetPasswordPage />

@@ -44,6 +44,21 @@ pub enum Command {
     /// Client file storage: move legacy uploads in, check it against the database.
     #[command(subcommand)]
     Storage(StorageCommand),
+    /// Addresses blocked automatically after repeated rate-limit refusals
+    /// (shared by every instance through REDIS_URL).
+    #[command(subcommand)]
+    Blocks(BlocksCommand),
+}
+
+#[derive(Debug, Clone, Subcommand, PartialEq, Eq)]
+pub enum BlocksCommand {
+    /// List blocked addresses, longest block first.
+    List,
+    /// Lift an address's block and forget its history.
+    Remove {
+        /// The address, such as 203.0.113.7 or 2001:db8::1.
+        address: std::net::IpAddr,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand, PartialEq, Eq)]

@@ -131,11 +131,19 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             storage,
         },
     };
-    (
+    let mut response = (
         status,
         [(axum::http::header::CACHE_CONTROL, "no-store")],
         Json(body),
     )
+        .into_response();
+    if !healthy {
+        let wait = frontdesk::error::UNAVAILABLE_RETRY_AFTER.as_secs();
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, wait.into());
+    }
+    response
 }
 
 pub async fn live() -> impl IntoResponse {

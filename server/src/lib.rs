@@ -6,6 +6,7 @@ pub mod bench_files;
 pub mod bench_jobs;
 pub mod bench_limiter;
 pub mod bench_scale;
+pub mod blocks_cli;
 pub mod cli;
 pub mod cron;
 pub mod files;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use frontdesk::{config::Config, db, telemetry};
 use server::{
-    cli::{Cli, Command, StorageCommand},
+    cli::{BlocksCommand, Cli, Command, StorageCommand},
     serve, shutdown_signal, AppState,
 };
 
@@ -19,6 +19,12 @@ async fn main() -> ExitCode {
     };
     let command = cli.command();
     if command == Command::CheckConfig {
+        // Everything `serve` builds before it touches the database, so a
+        // setting `serve` would refuse is refused here too; nothing migrates.
+        if let Err(err) = build_state(config.clone()) {
+            eprintln!("frontdesk: {err}");
+            return ExitCode::from(2);
+        }
         println!("{config:#?}");
         println!("configuration is valid");
         return ExitCode::SUCCESS;
@@ -41,6 +47,10 @@ async fn main() -> ExitCode {
             remove_originals,
         }) => server::storage_cli::migrate(config, from, remove_originals).await,
         Command::Storage(StorageCommand::Verify) => server::storage_cli::verify(config).await,
+        Command::Blocks(BlocksCommand::List) => server::blocks_cli::list(config).await,
+        Command::Blocks(BlocksCommand::Remove { address }) => {
+            server::blocks_cli::remove(config, address).await
+        }
         Command::Serve | Command::CheckConfig => run_server(config).await,
     };
     match outcome {
@@ -62,8 +72,17 @@ async fn migrate(config: Config) -> Outcome {
     Ok(())
 }
 
-async fn run_server(config: Config) -> Outcome {
+/// The server's state from the configuration alone: the checks that need
+/// no database (mail transport, Redis URL, storage) run before anything
+/// is created or migrated.
+fn build_state(config: Config) -> Result<AppState, Box<dyn std::error::Error>> {
     let pool = db::pool(&config.database)?;
+    Ok(AppState::new(config, pool)?)
+}
+
+async fn run_server(config: Config) -> Outcome {
+    let state = build_state(config)?;
+    let (config, pool) = (state.config.clone(), state.pool.clone());
     if config.database.migrate_on_start {
         db::ensure_database(&config.database.url).await?;
         db::migrate(&pool).await?;
@@ -77,18 +96,17 @@ async fn run_server(config: Config) -> Outcome {
         tracing::info!("no business yet: sign up at /signup, or create a demo business with `frontdesk seed --demo` (make demo)");
     }
     let listener = tokio::net::TcpListener::bind(config.http.addr).await?;
-    let state = AppState::new(config, pool)?;
     serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }
 
 async fn run_worker(config: Config) -> Outcome {
-    let pool = db::pool(&config.database)?;
-    if config.database.migrate_on_start {
-        db::ensure_database(&config.database.url).await?;
+    let state = build_state(config)?;
+    let pool = state.pool.clone();
+    if state.config.database.migrate_on_start {
+        db::ensure_database(&state.config.database.url).await?;
         db::migrate(&pool).await?;
     }
-    let state = AppState::new(config, pool.clone())?;
     let background = frontdesk::jobs::Background::start(state.deps.clone());
     shutdown_signal().await;
     tracing::info!("shutting down: finishing running jobs");

@@ -32,6 +32,7 @@ use crate::{
     api, files, health,
     middleware::{
         csrf::{reject_cross_site, TrustedOrigin},
+        dev_outbox::guard_dev_outbox,
         error_bodies::{json_error_bodies, BodyLimit},
         principal::load_principal,
         rate_limit::{client_address, rate_limit},
@@ -40,6 +41,8 @@ use crate::{
             X_REQUEST_ID,
         },
         security_headers::{security_headers, SecurityPolicy},
+        session_outage::{session_outage, OutageAwareStore},
+        text_input::refuse_control_characters,
     },
     AppState,
 };
@@ -170,8 +173,14 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         ))
         .layer(from_fn_with_state(state.clone(), rate_limit))
         .layer(from_fn_with_state(state.clone(), load_principal))
+        .layer(from_fn_with_state(state.clone(), guard_dev_outbox))
         .layer(from_fn_with_state(state.clone(), client_address))
         .layer(sessions)
+        .layer(from_fn(session_outage))
+        .layer(from_fn_with_state(
+            BodyLimit(body_limit),
+            refuse_control_characters,
+        ))
         .layer(from_fn_with_state(trusted, reject_cross_site))
         // Layers run outside-in from the last one added to the first.
         .layer(TimeoutLayer::with_status_code(
@@ -233,10 +242,10 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 
 /// Sessions in PostgreSQL, behind an HttpOnly, SameSite=Lax cookie that is
 /// Secure (and `__Host-` prefixed) when the app is served over HTTPS.
-fn session_layer(state: &AppState) -> SessionManagerLayer<PostgresStore> {
+fn session_layer(state: &AppState) -> SessionManagerLayer<OutageAwareStore<PostgresStore>> {
     let https = state.config.http.is_https();
     let idle = state.config.auth.session_idle;
-    SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
+    SessionManagerLayer::new(OutageAwareStore(PostgresStore::new(state.pool.clone())))
         .with_name(if https {
             "__Host-frontdesk"
         } else {

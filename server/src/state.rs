@@ -46,8 +46,14 @@ impl AppState {
             redis.clone(),
             config.rate_limit.redis_timeout,
         );
+        let auto_block = frontdesk::ratelimit::auto_block::AutoBlock::new(
+            config.rate_limit.auto_block.clone(),
+            redis.clone(),
+            config.rate_limit.redis_timeout,
+        );
         Ok(Self {
             deps: Deps {
+                auto_block,
                 pool: pool.clone(),
                 mailer,
                 config: config.clone(),

@@ -4,6 +4,8 @@ mod support;
 
 use std::process::Command;
 
+use sqlx::Connection;
+
 fn frontdesk(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_frontdesk"))
         .args(args)
@@ -41,6 +43,33 @@ fn check_config_redacts_secrets() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("configuration is valid"));
     assert!(!stdout.contains("hunter2"), "{stdout}");
+}
+
+#[tokio::test]
+async fn check_config_refuses_what_serve_refuses_and_serve_refuses_before_migrating() {
+    // A database name nobody has: `serve` would create and migrate it first.
+    let db = support::TestDb::create().await;
+    let url = format!("{}_never", db.url);
+    for (variable, value) in [
+        ("SMTP_URL", "smtp://"),
+        ("REDIS_URL", "redis://:secret@"),
+    ] {
+        let vars = [(variable, value), ("DATABASE_URL", url.as_str())];
+        let checked = frontdesk(&["check-config"], &vars);
+        assert_eq!(checked.status.code(), Some(2), "{variable}");
+        let stderr = String::from_utf8_lossy(&checked.stderr);
+        assert!(stderr.contains(variable), "{stderr}");
+        assert!(!stderr.contains("secret"), "{stderr}");
+        let served = frontdesk(&["serve"], &vars);
+        assert!(!served.status.success(), "{variable}");
+    }
+    let mut admin = sqlx::PgConnection::connect(&support::admin_url()).await.unwrap();
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(format!("{}_never", db.name))
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert!(!exists, "serve created or migrated a database before refusing its settings");
 }
 
 #[tokio::test]

@@ -434,4 +434,25 @@ async fn the_openapi_document_describes_exactly_the_handlers_that_answer() {
         );
     }
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+
+    // Parameters are where the handlers read them: `{id}` in the path, the
+    // rest in the query string; every operation documents its errors.
+    for (method, path) in &operations {
+        let operation = &doc["paths"][path][method.to_lowercase()];
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            let name = parameter["name"].as_str().unwrap();
+            let expected = if path.contains(&format!("{{{name}}}")) {
+                "path"
+            } else {
+                "query"
+            };
+            assert_eq!(parameter["in"], expected, "{method} {path} {name}");
+        }
+        for status in ["401", "422", "429", "503"] {
+            assert!(
+                operation["responses"][status]["content"]["application/json"].is_object(),
+                "{method} {path} does not document {status}"
+            );
+        }
+    }
 }

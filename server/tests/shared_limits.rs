@@ -208,11 +208,12 @@ async fn headers_on_allowed_and_denied_responses() {
 }
 
 #[tokio::test]
-async fn sign_in_is_limited_per_address_and_per_account() {
+async fn sign_in_is_limited_per_account_with_a_higher_ceiling_per_address() {
     let app = TestApp::spawn_with(
         &[
             ("REDIS_URL", redis::shared_url().as_str()),
             ("RATE_LIMIT_SIGN_IN", "5/min"),
+            ("RATE_LIMIT_SIGN_IN_ADDRESS", "12/min"),
             // The lock-out after failed attempts is tested on its own.
             ("SIGN_IN_MAX_FAILURES", "100"),
         ],
@@ -239,16 +240,82 @@ async fn sign_in_is_limited_per_address_and_per_account() {
             .contains("sign in limit is 5 per minute"),
         "{body}"
     );
-    // The address's budget is spent too: another account is refused from here.
-    let r = guesser.sign_in("someone@else.example", "x").await;
+    // Colleagues at the same address still sign in to their own accounts...
+    for i in 0..6 {
+        let r = guesser
+            .sign_in(&format!("colleague{i}@else.example"), "x")
+            .await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "colleague {i}");
+    }
+    // ...up to the address's own, much higher ceiling: 12 attempts (the
+    // owner's six, the refused one included, and the six colleagues').
+    let r = guesser.sign_in("colleague10@else.example", "x").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("sign in address limit is 12 per minute"),
+        "{body}"
+    );
+}
+
+/// The shipped defaults of every policy, as `.env.example` states them.
+fn default_policies() -> Vec<(&'static str, &'static str)> {
+    frontdesk::ratelimit::POLICY_VARIABLES
+        .iter()
+        .map(|(variable, _, default)| (*variable, *default))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_office_of_twenty_behind_one_address_signs_in_within_a_minute() {
+    let setup = TestApp::spawn().await;
+    let staff: Vec<String> = (0..20).map(|i| format!("desk{i}@office.example")).collect();
+    for (i, email) in staff.iter().enumerate() {
+        sign_up(&setup, &format!("Office {i}"), email).await;
+    }
+    // The office's instance runs the shipped limits, and locks an address
+    // after only 10 failures so that typos adding up would show.
+    let db = setup.database_url();
+    let mut vars = default_policies();
+    vars.push(("DATABASE_URL", db.as_str()));
+    vars.push(("SIGN_IN_MAX_FAILURES_PER_IP", "10"));
+    let office = TestApp::spawn_with(&vars, Router::new()).await;
+    let started = Instant::now();
+    for email in &staff {
+        let desk = Browser::new(&office);
+        // Each opens the sign-in page twice (a reload), mistypes once, then signs in.
+        for _ in 0..2 {
+            assert_eq!(
+                desk.get("/signin").await.status(),
+                StatusCode::OK,
+                "{email}"
+            );
+        }
+        let typo = desk.sign_in(email, "correct horse batery").await;
+        assert_eq!(typo.status(), StatusCode::UNAUTHORIZED, "{email}");
+        let r = desk.sign_in(email, support::PASSWORD).await;
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "{email}: {}",
+            r.status()
+        );
+        assert_eq!(desk.whoami().await["email"], email.as_str());
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn allow_list_bypasses_and_deny_list_blocks() {
     let allowed = TestApp::spawn_with(
         &[
-            ("RATE_LIMIT_ANONYMOUS", "2/min"),
+            ("RATE_LIMIT_PUBLIC_PAGES", "2/min"),
             ("RATE_LIMIT_ALLOW_IPS", "127.0.0.0/8"),
         ],
         Router::new(),
@@ -260,7 +327,7 @@ async fn allow_list_bypasses_and_deny_list_blocks() {
         assert!(!r.headers().contains_key("ratelimit-limit"));
     }
 
-    let limited = TestApp::spawn_with(&[("RATE_LIMIT_ANONYMOUS", "2/min")], Router::new()).await;
+    let limited = TestApp::spawn_with(&[("RATE_LIMIT_PUBLIC_PAGES", "2/min")], Router::new()).await;
     let statuses: Vec<StatusCode> = join_all((0..4).map(|_| limited.get("/signin")))
         .await
         .iter()
@@ -271,6 +338,37 @@ async fn allow_list_bypasses_and_deny_list_blocks() {
         2,
         "{statuses:?}"
     );
+
+    // Loading public pages does not spend the anonymous budget, and the
+    // anonymous budget (sign-up) does not spend the pages'.
+    let separate = TestApp::spawn_with(
+        &[
+            ("RATE_LIMIT_ANONYMOUS", "1/min"),
+            ("RATE_LIMIT_PUBLIC_PAGES", "3/min"),
+        ],
+        Router::new(),
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(separate.get("/signup").await.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        separate.get("/signup").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let visitor = Browser::new(&separate);
+    let first = visitor
+        .call("forgot-password", &[("email", "a@b.example")])
+        .await;
+    assert!(
+        first.status().is_success() || first.status().is_redirection(),
+        "{}",
+        first.status()
+    );
+    let second = visitor
+        .call("forgot-password", &[("email", "a@b.example")])
+        .await;
+    assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
 
     let denied = TestApp::spawn_with(&[("RATE_LIMIT_DENY_IPS", "127.0.0.1")], Router::new()).await;
     let r = denied.get("/signin").await;
@@ -393,6 +491,26 @@ async fn redis_dying_mid_load_keeps_serving_and_limiting_then_resumes_sharing() 
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The key loaded during the outage: what each instance admitted alone
+    // still counts for the rest of its window, though Redis restarted empty.
+    let resumed = hammer(&[&a, &b], &keys[1], 60, 10).await;
+    assert_only_ok_or_429(&resumed);
+    for instance in 0..2 {
+        let ok = |results: &[(usize, StatusCode)]| {
+            results
+                .iter()
+                .filter(|(i, s)| *i == instance && *s == StatusCode::OK)
+                .count()
+        };
+        assert!(
+            ok(&during) + ok(&resumed) <= 30,
+            "instance {instance} admitted {} alone and {} after Redis came back",
+            ok(&during),
+            ok(&resumed)
+        );
+    }
+    assert!(admitted(&resumed) <= 30);
+
     let fresh = api_key(&owner, &["clients:read"]).await;
     let after = hammer(&[&a, &b], &fresh, 60, 10).await;
     assert_only_ok_or_429(&after);

@@ -2,6 +2,8 @@
 
 pub mod actor;
 pub mod password;
+pub mod redirect;
+pub mod sealed;
 pub mod session;
 pub mod throttle;
 pub mod tokens;

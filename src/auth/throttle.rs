@@ -99,13 +99,19 @@ pub async fn record_failure(
     Ok((lock, account_failures))
 }
 
-/// A successful sign-in: the account starts over (the client's count stays,
-/// so one valid account cannot be used to reset guessing at others).
+/// A successful sign-in: the account starts over, and the address forgets
+/// the typos this account made on the way in, so colleagues mistyping
+/// their own passwords never add up to locking out their office. The rest
+/// of the address's count stays, so one valid account cannot be used to
+/// reset guessing at others.
 pub async fn clear_account(pool: &PgPool, keys: &ThrottleKeys) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1")
-        .bind(&keys.account)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "WITH account AS (DELETE FROM sign_in_throttle WHERE key = $1 RETURNING failures)          UPDATE sign_in_throttle SET failures = greatest(failures - (SELECT failures FROM account), 0)          WHERE key = $2 AND EXISTS (SELECT 1 FROM account)",
+    )
+    .bind(&keys.account)
+    .bind(keys.client.as_deref())
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

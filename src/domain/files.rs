@@ -33,7 +33,10 @@ pub enum FileNameError {
 impl FileName {
     /// Checks `text` against the name rules and the accepted `kinds`.
     pub fn parse(text: &str, accepted: &[FileKind]) -> Result<Self, FileNameError> {
-        let name = text.trim();
+        // Direction controls would show the name (and its extension) other
+        // than it is; they are dropped before any rule is checked.
+        let stripped = crate::domain::text::without_bidi_controls(text);
+        let name = stripped.trim();
         if name.is_empty() {
             return Err(FileNameError::Empty);
         }
@@ -315,6 +318,15 @@ mod tests {
         assert_eq!(parse("a%00.txt"), Err(FileNameError::ControlCharacter));
         assert_eq!(parse("a\n.txt"), Err(FileNameError::ControlCharacter));
         assert_eq!(parse(".htaccess.txt"), Err(FileNameError::LeadingDot));
+        // Shown as "invoiceexe.pdf", it is an .exe: the controls go, the type is refused.
+        assert!(matches!(
+            parse("invoice\u{202E}fdp.exe"),
+            Err(FileNameError::NotAccepted(ext, _)) if ext == "exe"
+        ));
+        assert_eq!(
+            parse("re\u{2067}port\u{2069}.pdf").unwrap().as_str(),
+            "report.pdf"
+        );
         assert_eq!(parse("%2ehidden.txt"), Err(FileNameError::LeadingDot));
         assert_eq!(parse("  "), Err(FileNameError::Empty));
         assert_eq!(

@@ -11,4 +11,6 @@ pub mod password;
 pub mod records;
 pub mod roles;
 pub mod scheduling;
+pub mod text;
+pub mod two_factor;
 pub mod views;

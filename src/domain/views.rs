@@ -14,6 +14,10 @@ pub struct SessionView {
     pub email: String,
     pub tenant: TenantChoice,
     pub tenants: Vec<TenantChoice>,
+    /// The business requires two-factor sign-in and this person has not set
+    /// it up: from when it is enforced.
+    #[serde(default)]
+    pub two_factor_due: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl SessionView {

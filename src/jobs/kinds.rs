@@ -66,13 +66,17 @@ pub fn registry() -> Registry {
 
 async fn send_email(ctx: JobContext) -> Result<(), JobError> {
     let email: OutgoingEmail = ctx.payload()?;
-    ctx.deps.mailer.send(&email).await.map_err(|err| {
-        if err.is_transient() {
-            JobError::Retry(err.to_string())
-        } else {
-            JobError::Permanent(err.to_string())
-        }
-    })
+    ctx.deps
+        .mailer
+        .send(&email, ctx.job.tenant_id)
+        .await
+        .map_err(|err| {
+            if err.is_transient() {
+                JobError::Retry(err.to_string())
+            } else {
+                JobError::Permanent(err.to_string())
+            }
+        })
 }
 
 async fn cleanup(ctx: JobContext) -> Result<(), JobError> {

@@ -8,7 +8,10 @@
 use std::path::PathBuf;
 
 use lettre::{
-    message::{header::ContentType, Attachment as MimeAttachment, Mailbox, MultiPart, SinglePart},
+    message::{
+        header::{ContentType, HeaderName, HeaderValue},
+        Attachment as MimeAttachment, Mailbox, MultiPart, SinglePart,
+    },
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use serde::{Deserialize, Serialize};
@@ -33,6 +36,11 @@ pub struct OutgoingEmail {
     /// a retried send carries the same one, so it can be recognised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    /// Carries a link that acts for the recipient's account (an invitation,
+    /// a password reset): it belongs to no business, whoever sent it, and
+    /// the development outbox shows it to none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub account: bool,
 }
 
 impl OutgoingEmail {
@@ -48,6 +56,7 @@ impl OutgoingEmail {
             html: None,
             attachments: Vec::new(),
             message_id: None,
+            account: false,
         }
     }
 }
@@ -201,10 +210,23 @@ impl Mailer {
         Ok(builder.multipart(mixed)?)
     }
 
-    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), MailError> {
-        let message = self.build(email)?;
+    /// Sends `email` on behalf of `business` (`None` for account mail such
+    /// as password resets, which belongs to no business).
+    pub async fn send(
+        &self,
+        email: &OutgoingEmail,
+        business: Option<uuid::Uuid>,
+    ) -> Result<(), MailError> {
+        let mut message = self.build(email)?;
         match &self.transport {
             Transport::Outbox { dir, files } => {
+                // The outbox page shows a business only the mail it sent.
+                if let Some(business) = business.filter(|_| !email.account) {
+                    message.headers_mut().insert_raw(HeaderValue::new(
+                        HeaderName::new_from_ascii_str(outbox::BUSINESS_HEADER),
+                        business.to_string(),
+                    ));
+                }
                 // The directory may have been cleaned since start-up.
                 tokio::fs::create_dir_all(dir).await?;
                 files.send(message).await?;
@@ -231,6 +253,7 @@ mod tests {
             outbox_dir: dir.to_path_buf(),
             smtp_url: None,
             smtp_timeout: std::time::Duration::from_secs(5),
+            outbox_remote: false,
         })
         .unwrap()
     }
@@ -239,12 +262,12 @@ mod tests {
     async fn the_outbox_holds_one_message_file_per_email() {
         let dir = std::env::temp_dir().join(format!("frontdesk-outbox-{}", uuid::Uuid::now_v7()));
         let mailer = outbox_mailer(&dir);
+        let (north, south) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
         mailer
-            .send(&OutgoingEmail::plain(
-                "ann@example.com",
-                "Welcome",
-                "Hello Ann",
-            ))
+            .send(
+                &OutgoingEmail::plain("ann@example.com", "Welcome", "Hello Ann"),
+                Some(north),
+            )
             .await
             .unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
@@ -255,8 +278,17 @@ mod tests {
             text.contains("Subject: Welcome") && text.contains("Hello Ann"),
             "{text}"
         );
+        // Account mail belongs to no business.
+        mailer
+            .send(&OutgoingEmail::plain("bo@example.com", "Reset", "x"), None)
+            .await
+            .unwrap();
+        let listed = |business| outbox::list(&dir, 10, business).unwrap();
+        assert_eq!(listed(north).len(), 1);
+        assert_eq!(listed(north)[0].subject, "Welcome");
+        assert!(listed(south).is_empty());
         let bad = mailer
-            .send(&OutgoingEmail::plain("not an address", "x", "x"))
+            .send(&OutgoingEmail::plain("not an address", "x", "x"), None)
             .await;
         assert!(matches!(bad, Err(MailError::Address(_))));
         std::fs::remove_dir_all(dir).unwrap();
@@ -300,6 +332,7 @@ mod tests {
             outbox_dir: std::env::temp_dir(),
             smtp_url: Some("smtp://user:hunter2@127.0.0.1:2525".into()),
             smtp_timeout: std::time::Duration::from_secs(5),
+            outbox_remote: false,
         })
         .unwrap();
         assert!(mailer.outbox_dir().is_none());

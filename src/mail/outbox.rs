@@ -1,9 +1,19 @@
-//! Reads the development outbox back for its page: newest message first.
+//! Reads the development outbox back for its page: newest message first,
+//! and only the messages of the business asking.
 
 use crate::domain::background::OutboxMessageView;
 
-/// At most `limit` messages, newest first; unreadable files are skipped.
-pub fn list(dir: &std::path::Path, limit: usize) -> std::io::Result<Vec<OutboxMessageView>> {
+/// The header the outbox marks a business's messages with (never sent over SMTP).
+pub const BUSINESS_HEADER: &str = "X-Frontdesk-Business";
+
+/// At most `limit` of `business`'s messages, newest first; unreadable
+/// files are skipped. Account mail (resets) carries no business and is
+/// never listed.
+pub fn list(
+    dir: &std::path::Path,
+    limit: usize,
+    business: uuid::Uuid,
+) -> std::io::Result<Vec<OutboxMessageView>> {
     let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)
@@ -16,16 +26,19 @@ pub fn list(dir: &std::path::Path, limit: usize) -> std::io::Result<Vec<OutboxMe
     files.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
     Ok(files
         .into_iter()
+        .filter_map(|(_, path)| read(&path, business))
         .take(limit)
-        .filter_map(|(_, path)| read(&path))
         .collect())
 }
 
-fn read(path: &std::path::Path) -> Option<OutboxMessageView> {
+fn read(path: &std::path::Path, business: uuid::Uuid) -> Option<OutboxMessageView> {
     use mailparse::MailHeaderMap;
     let raw = std::fs::read(path).ok()?;
     let mail = mailparse::parse_mail(&raw).ok()?;
     let header = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();
+    if header(BUSINESS_HEADER).trim() != business.to_string() {
+        return None;
+    }
     let mut text = String::new();
     let mut attachments = Vec::new();
     collect(&mail, &mut text, &mut attachments);

@@ -145,6 +145,7 @@ pub fn appointment(
         html: Some(html),
         attachments: vec![calendar],
         message_id: Some(message_id),
+        account: false,
     }
 }
 
@@ -175,6 +176,7 @@ pub fn invitation(
     OutgoingEmail {
         html: Some(html),
         message_id: Some(format!("invitation-{}", uuid::Uuid::now_v7().simple())),
+        account: true,
         ..OutgoingEmail::plain(
             to,
             format!("{inviter} invited you to {business} on Frontdesk"),
@@ -201,6 +203,7 @@ pub fn password_reset(to: &str, link: &str) -> OutgoingEmail {
     OutgoingEmail {
         html: Some(html),
         message_id: Some(format!("password-reset-{}", uuid::Uuid::now_v7().simple())),
+        account: true,
         ..OutgoingEmail::plain(to, "Reset your Frontdesk password", text)
     }
 }

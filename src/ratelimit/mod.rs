@@ -6,12 +6,16 @@
 //! timeout, the same policy is enforced in-process. A key denied until T is
 //! denied locally until T without asking Redis again.
 
+pub mod auto_block;
 mod local;
 pub mod policy;
 mod window;
 
 use std::{
-    sync::Arc,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -111,6 +115,10 @@ struct Inner {
     local: LocalWindows,
     /// `policy:key` → denied until (ms since the epoch), by which window.
     denied: Cache<String, (u64, usize)>,
+    /// When this instance last decided alone (ms since the epoch). For one
+    /// window after that, Redis's count does not know what was admitted
+    /// here, so both must allow.
+    last_local_ms: AtomicU64,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -130,20 +138,12 @@ fn now_ms() -> u64 {
 impl Limiter {
     /// Shared through `redis` when given; `timeout` bounds each Redis decision.
     pub fn new(policies: Policies, redis: Option<Redis>, timeout: Duration) -> Self {
-        let longest = [
-            &policies.read,
-            &policies.write,
-            &policies.anonymous,
-            &policies.sign_in,
-            &policies.upload,
-            &policies.share_links,
-            &policies.api,
-            &policies.events,
-        ]
-        .iter()
-        .map(|p| p.longest())
-        .max()
-        .unwrap_or(Duration::from_secs(60));
+        let longest = policies
+            .all()
+            .iter()
+            .map(|p| p.longest())
+            .max()
+            .unwrap_or(Duration::from_secs(60));
         Self {
             inner: Arc::new(Inner {
                 policies,
@@ -155,6 +155,7 @@ impl Limiter {
                     .max_capacity(100_000)
                     .time_to_live(longest)
                     .build(),
+                last_local_ms: AtomicU64::new(0),
             }),
         }
     }
@@ -181,13 +182,26 @@ impl Limiter {
             };
         }
         let (outcome, source) = match self.shared(policy, &id).await {
-            Some(outcome) => {
-                if outcome.allowed {
+            Some(shared) if shared.allowed && self.recovering(policy, now) => {
+                // Back from an outage: what this instance admitted alone is
+                // not in Redis's count, so the local count must allow too.
+                let local = inner.local.decide(policy, &id, now);
+                if local.allowed {
+                    (shared, Source::Shared)
+                } else {
+                    (local, Source::Local)
+                }
+            }
+            Some(shared) => {
+                if shared.allowed {
                     inner.local.record(policy, &id, now);
                 }
-                (outcome, Source::Shared)
+                (shared, Source::Shared)
             }
-            None => (inner.local.decide(policy, &id, now), Source::Local),
+            None => {
+                inner.last_local_ms.store(now, Ordering::Relaxed);
+                (inner.local.decide(policy, &id, now), Source::Local)
+            }
         };
         if !outcome.allowed {
             inner
@@ -203,6 +217,12 @@ impl Limiter {
             retry_after: (!outcome.allowed).then(|| Duration::from_millis(outcome.retry_ms)),
             source,
         }
+    }
+
+    /// Whether this instance decided alone within `policy`'s longest window.
+    fn recovering(&self, policy: &Policy, now: u64) -> bool {
+        let last = self.inner.last_local_ms.load(Ordering::Relaxed);
+        last != 0 && now.saturating_sub(last) < policy.longest().as_millis() as u64
     }
 
     /// The shared decision, or `None` when Redis is absent, down or slow.

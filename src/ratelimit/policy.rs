@@ -75,10 +75,17 @@ pub struct Policies {
     pub read: Policy,
     /// Staff changing things: per tenant, user and address.
     pub write: Policy,
-    /// Requests without an account: per address.
+    /// Requests without an account (sign-up, password resets, the API
+    /// without a key): per address. Meant for abuse, so it is tight.
     pub anonymous: Policy,
-    /// Sign-in attempts: per address and, separately, per account.
+    /// Public pages (sign-in, sign-up...) loaded without an account: per
+    /// address, loose enough for an office of 50 behind one address.
+    pub public_pages: Policy,
+    /// Sign-in attempts: per account, and per address and account.
     pub sign_in: Policy,
+    /// Sign-in attempts per address, whatever the account: a ceiling for a
+    /// whole office behind one address, well above `sign_in`.
+    pub sign_in_address: Policy,
     /// File uploads: per tenant.
     pub upload: Policy,
     /// Share links created: per tenant.
@@ -90,11 +97,17 @@ pub struct Policies {
 }
 
 /// `(variable, policy name, default)` for each policy, in the order of [`Policies`].
-pub const POLICY_VARIABLES: [(&str, &str, &str); 8] = [
+pub const POLICY_VARIABLES: [(&str, &str, &str); 10] = [
     ("RATE_LIMIT_READ", "read", "100/min"),
     ("RATE_LIMIT_WRITE", "write", "20/min"),
     ("RATE_LIMIT_ANONYMOUS", "anonymous", "10/min"),
+    ("RATE_LIMIT_PUBLIC_PAGES", "public_pages", "30/s,600/min"),
     ("RATE_LIMIT_SIGN_IN", "sign_in", "5/min"),
+    (
+        "RATE_LIMIT_SIGN_IN_ADDRESS",
+        "sign_in_address",
+        "20/s,300/min",
+    ),
     ("RATE_LIMIT_UPLOAD", "upload", "5/h"),
     ("RATE_LIMIT_SHARE_LINKS", "share_links", "50/day"),
     ("RATE_LIMIT_API", "api", "1000/min"),
@@ -104,18 +117,36 @@ pub const POLICY_VARIABLES: [(&str, &str, &str); 8] = [
 impl Policies {
     /// Builds the set from one text per policy, in [`POLICY_VARIABLES`] order;
     /// the error is the index of the text that does not parse.
-    pub fn from_texts(texts: [&str; 8]) -> Result<Policies, usize> {
+    pub fn from_texts(texts: [&str; 10]) -> Result<Policies, usize> {
         let parse = |i: usize| Policy::parse(POLICY_VARIABLES[i].1, texts[i]).ok_or(i);
         Ok(Policies {
             read: parse(0)?,
             write: parse(1)?,
             anonymous: parse(2)?,
-            sign_in: parse(3)?,
-            upload: parse(4)?,
-            share_links: parse(5)?,
-            api: parse(6)?,
-            events: parse(7)?,
+            public_pages: parse(3)?,
+            sign_in: parse(4)?,
+            sign_in_address: parse(5)?,
+            upload: parse(6)?,
+            share_links: parse(7)?,
+            api: parse(8)?,
+            events: parse(9)?,
         })
+    }
+
+    /// Every policy, for what spans them all (the longest window).
+    pub fn all(&self) -> [&Policy; 10] {
+        [
+            &self.read,
+            &self.write,
+            &self.anonymous,
+            &self.public_pages,
+            &self.sign_in,
+            &self.sign_in_address,
+            &self.upload,
+            &self.share_links,
+            &self.api,
+            &self.events,
+        ]
     }
 
     pub fn defaults() -> Policies {

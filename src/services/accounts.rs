@@ -218,7 +218,7 @@ pub async fn sign_in(
     })
 }
 
-fn locked(until: chrono::DateTime<Utc>) -> AppError {
+pub(crate) fn locked(until: chrono::DateTime<Utc>) -> AppError {
     let (message, retry_after) = throttle::lockout_message(until);
     AppError::RateLimited {
         message,

@@ -27,6 +27,7 @@ pub mod files;
 pub mod reminders;
 pub mod team;
 pub mod tenants;
+pub mod two_factor;
 
 /// What services need from the outside world.
 #[derive(Clone, Debug)]
@@ -37,6 +38,8 @@ pub struct Deps {
     /// Hot reads; shared through Redis when configured.
     pub cache: Cache,
     pub limiter: Limiter,
+    /// Blocks addresses that keep being refused by the rate limits.
+    pub auto_block: crate::ratelimit::auto_block::AutoBlock,
     /// The shared Redis, when configured (for its health).
     pub redis: Option<Redis>,
     /// Client files.

@@ -223,7 +223,7 @@ pub async fn send(ctx: JobContext) -> Result<(), JobError> {
         message_id,
         deps.clock.now(),
     );
-    match deps.mailer.send(&email).await {
+    match deps.mailer.send(&email, Some(tenant)).await {
         Ok(()) => {
             sqlx::query(
                 "UPDATE appointment_reminders SET status = 'sent', sent_at = $2, message_id = $3, \

@@ -1,6 +1,9 @@
 //! Signing up, in and out; passwords; the current user and switching tenants.
 
-use frontdesk::domain::views::SessionView;
+use frontdesk::domain::{
+    two_factor::{TotpEnrolment, TwoFactorPolicyView, TwoFactorView},
+    views::SessionView,
+};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -8,10 +11,13 @@ use crate::errors::UiError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{anonymous, deps, origin, session, sign_in_attempt, signed_in, writer},
+    super::ctx::{anonymous, deps, origin, reader, session, sign_in_attempt, signed_in, writer},
     crate::errors::ssr::ui_error,
     crate::routes::safe_next,
-    frontdesk::{auth::session as sessions, services::accounts, services::tenants},
+    frontdesk::{
+        auth::session as sessions,
+        services::{accounts, tenants, two_factor},
+    },
 };
 
 #[server(prefix = "/api", endpoint = "sign-up")]
@@ -50,11 +56,132 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     let auth = accounts::sign_in(&deps, &email, &password, &origin())
         .await
         .map_err(ui_error)?;
-    sessions::start(&session().await?, auth)
+    let session = session().await?;
+    let target = safe_next(next.as_deref());
+    let trusted = super::ctx::cookie(TRUSTED_BROWSER_COOKIE);
+    if two_factor::needed(&deps, auth.user_id, trusted.as_deref())
+        .await
+        .map_err(ui_error)?
+    {
+        sessions::start_pending(&session, auth, deps.clock.now())
+            .await
+            .map_err(ui_error)?;
+        leptos_axum::redirect(&frontdesk::auth::redirect::with_next(
+            crate::routes::SIGN_IN_CODE,
+            &target,
+        ));
+        return Ok(());
+    }
+    sessions::start(&session, auth).await.map_err(ui_error)?;
+    leptos_axum::redirect(&target);
+    Ok(())
+}
+
+/// The cookie of a browser trusted for 30 days after a second step.
+#[cfg(feature = "ssr")]
+const TRUSTED_BROWSER_COOKIE: &str = "frontdesk_trusted";
+
+/// The second step of signing in: a code from the authenticator app or a
+/// recovery code. Limited like the password (per account, per address and
+/// account), and wrong codes count towards the same lock-out.
+#[server(prefix = "/api", endpoint = "sign-in-code")]
+pub async fn sign_in_code(
+    code: String,
+    trust: Option<String>,
+    next: Option<String>,
+) -> Result<(), UiError> {
+    let deps = deps()?;
+    let session = session().await?;
+    let Some(auth) = sessions::pending(&session, deps.clock.now())
+        .await
+        .map_err(ui_error)?
+    else {
+        return Err(ui_error(frontdesk::error::AppError::Unauthorized));
+    };
+    sign_in_attempt(&format!("2fa:{}", auth.user_id)).await?;
+    two_factor::verify(&deps, auth.user_id, &code, &origin())
         .await
         .map_err(ui_error)?;
+    sessions::finish_pending(&session, auth)
+        .await
+        .map_err(ui_error)?;
+    if trust.is_some_and(|t| !t.is_empty() && t != "false") {
+        let token = two_factor::trust_browser(&deps, auth.user_id)
+            .await
+            .map_err(ui_error)?;
+        super::ctx::set_cookie(
+            TRUSTED_BROWSER_COOKIE,
+            &token,
+            chrono::Duration::days(frontdesk::domain::two_factor::TRUSTED_BROWSER_DAYS),
+        );
+    }
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
+}
+
+/// The signed-in person's second factor.
+#[server(prefix = "/api", endpoint = "two-factor")]
+pub async fn two_factor_status() -> Result<TwoFactorView, UiError> {
+    two_factor::status(&deps()?, &reader().await?)
+        .await
+        .map_err(ui_error)
+}
+
+/// Starts setting up an authenticator app: the secret and its QR code.
+#[server(prefix = "/api", endpoint = "two-factor-begin")]
+pub async fn two_factor_begin() -> Result<TotpEnrolment, UiError> {
+    two_factor::begin(&deps()?, &writer().await?)
+        .await
+        .map_err(ui_error)
+}
+
+/// Confirms the app with a code; the recovery codes, shown once.
+#[server(prefix = "/api", endpoint = "two-factor-enable")]
+pub async fn two_factor_enable(code: String) -> Result<Vec<String>, UiError> {
+    let staff = writer().await?;
+    sign_in_attempt(&format!("2fa:{}", staff.user_id)).await?;
+    two_factor::enable(&deps()?, &staff, &code, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "two-factor-disable")]
+pub async fn two_factor_disable(password: String) -> Result<(), UiError> {
+    two_factor::disable(&deps()?, &writer().await?, &password, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "two-factor-recovery-codes")]
+pub async fn two_factor_recovery_codes() -> Result<Vec<String>, UiError> {
+    two_factor::new_recovery_codes(&deps()?, &writer().await?, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+/// The business's two-factor requirement (owners).
+#[server(prefix = "/api", endpoint = "two-factor-policy")]
+pub async fn two_factor_policy() -> Result<TwoFactorPolicyView, UiError> {
+    two_factor::policy(&deps()?, &reader().await?)
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "save-two-factor-policy")]
+pub async fn save_two_factor_policy(
+    required: Option<String>,
+    grace_days: String,
+) -> Result<(), UiError> {
+    let grace: i32 = grace_days.trim().parse().map_err(|_| {
+        ui_error(frontdesk::error::AppError::field(
+            "grace_days",
+            "enter a number of days from 0 to 90",
+        ))
+    })?;
+    let required = required.is_some_and(|r| !r.is_empty() && r != "false");
+    two_factor::set_policy(&deps()?, &writer().await?, required, grace, &origin())
+        .await
+        .map_err(ui_error)
 }
 
 #[server(prefix = "/api", endpoint = "sign-out")]

@@ -67,7 +67,7 @@ pub async fn discard_job(id: Uuid) -> Result<(), UiError> {
 #[server(prefix = "/api", endpoint = "dev-outbox")]
 pub async fn dev_outbox() -> Result<Vec<OutboxMessageView>, UiError> {
     let deps = deps()?;
-    reader().await?;
+    let staff = reader().await?;
     let dir = match (deps.config.app_env, deps.mailer.outbox_dir()) {
         (frontdesk::config::AppEnv::Development, Some(dir)) => dir.to_path_buf(),
         _ => {
@@ -77,7 +77,8 @@ pub async fn dev_outbox() -> Result<Vec<OutboxMessageView>, UiError> {
         }
     };
     // A hundred small files of a development machine: read in place.
-    frontdesk::mail::outbox::list(&dir, 100).map_err(|e| ui_error(AppError::internal(e)))
+    frontdesk::mail::outbox::list(&dir, 100, staff.tenant_id)
+        .map_err(|e| ui_error(AppError::internal(e)))
 }
 
 /// The business's reminder windows: hours before the start, and the optional second.

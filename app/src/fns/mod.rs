@@ -59,17 +59,26 @@ pub(crate) mod ctx {
         limit(&deps, &deps.limiter.policies().anonymous, &address()).await
     }
 
-    /// A sign-in attempt, counted per address and per account (by a keyed
-    /// hash of the email, so no address is stored in the limiter).
+    /// A sign-in attempt, counted per account, per address and account,
+    /// and against the address's much higher ceiling (an office signs in
+    /// from one address). Accounts are keyed by a hash of the email, so no
+    /// address is stored in the limiter.
     pub async fn sign_in_attempt(email: &str) -> Result<(), UiError> {
         let deps = deps()?;
-        let policy = &deps.limiter.policies().sign_in;
-        limit(&deps, policy, &format!("ip:{}", address())).await?;
+        let policies = deps.limiter.policies();
+        let address = address();
+        limit(&deps, &policies.sign_in_address, &address).await?;
         let account = frontdesk::telemetry::hash_for_log(
             &deps.config.log.hash_key,
             &email.trim().to_lowercase(),
         );
-        limit(&deps, policy, &format!("account:{account}")).await
+        limit(&deps, &policies.sign_in, &format!("account:{account}")).await?;
+        limit(
+            &deps,
+            &policies.sign_in,
+            &format!("ip:{address}:account:{account}"),
+        )
+        .await
     }
 
     /// Spends one request of `policy` for `key`; sets the `RateLimit-*`
@@ -110,6 +119,36 @@ pub(crate) mod ctx {
         use_context::<Parts>()
             .and_then(|parts| parts.extensions.get::<Origin>().cloned())
             .unwrap_or_default()
+    }
+
+    /// The value of the request's cookie `name`.
+    pub fn cookie(name: &str) -> Option<String> {
+        let parts = use_context::<Parts>()?;
+        parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_string())
+    }
+
+    /// Sets an HttpOnly, SameSite=Lax cookie (Secure under https) on the response.
+    pub fn set_cookie(name: &str, value: &str, max_age: chrono::Duration) {
+        let secure = deps().is_ok_and(|d| d.config.http.is_https());
+        let cookie = format!(
+            "{name}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+            max_age.num_seconds(),
+            if secure { "; Secure" } else { "" }
+        );
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            HeaderValue::from_str(&cookie),
+        ) {
+            response.append_header(http::header::SET_COOKIE, value);
+        }
     }
 
     pub async fn session() -> Result<Session, UiError> {

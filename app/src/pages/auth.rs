@@ -11,7 +11,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
     fns::{
-        accounts::{ForgotPassword, ResetPassword, SignIn, SignUp},
+        accounts::{ForgotPassword, ResetPassword, SignIn, SignInCode, SignUp},
         team::{preview_invitation, AcceptInvitation},
     },
 };
@@ -57,6 +57,29 @@ pub fn SignInPage() -> impl IntoView {
             </form>
             <p><a href="/forgot-password">"Forgot your password?"</a></p>
             <p>"New to Frontdesk? " <a href="/signup">"Create an account for your business"</a></p>
+        </AuthFrame>
+    }
+}
+
+/// The second step for accounts with two-factor sign-in.
+#[component]
+pub fn SignInCodePage() -> impl IntoView {
+    let action = ServerAction::<SignInCode>::new();
+    let error = error_of(action.value());
+    let next = query("next");
+    view! {
+        <AuthFrame title="Enter your code">
+            <form method="post" action=SignInCode::PATH class="stack" novalidate>
+                <p>"Open your authenticator app and enter the 6-digit code it shows for Frontdesk. No phone at hand? Enter one of your recovery codes."</p>
+                <FormError error />
+                <label for="code">"Code"</label>
+                <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required autofocus aria-invalid=invalid(error, "code") />
+                <FieldError error field="code" />
+                <label class="check"><input type="checkbox" name="trust" value="true" />" Trust this browser for 30 days"</label>
+                <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
+                <button type="submit" class="primary">"Continue"</button>
+            </form>
+            <p><a href="/signin">"Sign in as someone else"</a></p>
         </AuthFrame>
     }
 }

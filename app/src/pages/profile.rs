@@ -1,12 +1,15 @@
-//! The signed-in person: password and sessions.
+//! The signed-in person: password, two-factor sign-in and sessions.
 
-use frontdesk::domain::password::MIN_CHARS;
+use frontdesk::domain::{password::MIN_CHARS, two_factor::format_recovery_code};
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
-    fns::accounts::{ChangePassword, SignOutEverywhere},
+    fns::accounts::{
+        two_factor_status, ChangePassword, SignOutEverywhere, TwoFactorBegin, TwoFactorDisable,
+        TwoFactorEnable, TwoFactorRecoveryCodes,
+    },
     layout::use_me,
 };
 
@@ -43,10 +46,103 @@ pub fn ProfilePage() -> impl IntoView {
                 <p class="notice" role="status">"Password changed. Your other sessions were signed out."</p>
             })}
         </ActionForm>
+        <TwoFactorSection />
         <h2>"Sessions"</h2>
         <form method="post" action=SignOutEverywhere::PATH>
             <p>"Signs you out on every device and browser, including this one."</p>
             <button type="submit">"Sign out everywhere"</button>
         </form>
+    }
+}
+
+/// Setting up an authenticator app, recovery codes, turning it off.
+#[component]
+fn TwoFactorSection() -> impl IntoView {
+    let begin = ServerAction::<TwoFactorBegin>::new();
+    let enable = ServerAction::<TwoFactorEnable>::new();
+    let disable = ServerAction::<TwoFactorDisable>::new();
+    let regenerate = ServerAction::<TwoFactorRecoveryCodes>::new();
+    let status = Resource::new(
+        move || {
+            (
+                enable.version().get(),
+                disable.version().get(),
+                regenerate.version().get(),
+            )
+        },
+        |_| two_factor_status(),
+    );
+    let enable_error = error_of(enable.value());
+    let disable_error = error_of(disable.value());
+    let begin_error = error_of(begin.value());
+    // The codes just made, shown once.
+    let fresh_codes = move || {
+        regenerate
+            .value()
+            .get()
+            .and_then(|r| r.ok())
+            .or_else(|| enable.value().get().and_then(|r| r.ok()))
+    };
+    view! {
+        <h2 id="two-factor">"Two-factor sign-in"</h2>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let Ok(state) = status.await else { return ().into_any() };
+                let required = state.required_from.map(|from| view! {
+                    <p class="notice" role="status">
+                        {format!("Your business requires two-factor sign-in from {}.", from.format("%-d %B %Y"))}
+                    </p>
+                });
+                if state.enabled {
+                    view! {
+                        {required}
+                        <p data-two-factor="on">{format!(
+                            "On. {} recovery codes left; {} trusted browsers.",
+                            state.recovery_codes_left, state.trusted_browsers
+                        )}</p>
+                        <ActionForm action=regenerate attr:class="inline">
+                            <button type="submit">"New recovery codes"</button>
+                        </ActionForm>
+                        <ActionForm action=disable attr:class="stack narrow" attr:novalidate="">
+                            <FormError error=disable_error />
+                            <label for="two-factor-password">"Password, to turn two-factor sign-in off"</label>
+                            <input id="two-factor-password" name="password" type="password" autocomplete="current-password" aria-invalid=invalid(disable_error, "password") />
+                            <FieldError error=disable_error field="password" />
+                            <button type="submit">"Turn off"</button>
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    view! {
+                        {required}
+                        <p data-two-factor="off">"Off. With it on, signing in also asks for a code from an authenticator app on your phone."</p>
+                        <ActionForm action=begin attr:class="inline">
+                            <FormError error=begin_error />
+                            <button type="submit" class="primary">"Set up an authenticator app"</button>
+                        </ActionForm>
+                        {move || begin.value().get().and_then(|r| r.ok()).map(|enrolment| view! {
+                            <div class="enrolment">
+                                <p>"Scan this code with your authenticator app (or type the key below), then enter the code it shows."</p>
+                                // Made on the server from the secret alone: no text of anyone's in it.
+                                <div class="qr" role="img" aria-label="QR code for your authenticator app" inner_html=enrolment.qr_svg.clone()></div>
+                                <p>"Key: " <code data-totp-secret=enrolment.secret.clone()>{enrolment.secret.clone()}</code></p>
+                                <ActionForm action=enable attr:class="stack narrow" attr:novalidate="">
+                                    <FormError error=enable_error />
+                                    <label for="two-factor-code">"Code from the app"</label>
+                                    <input id="two-factor-code" name="code" inputmode="numeric" autocomplete="one-time-code" aria-invalid=invalid(enable_error, "code") />
+                                    <FieldError error=enable_error field="code" />
+                                    <button type="submit" class="primary">"Turn on"</button>
+                                </ActionForm>
+                            </div>
+                        })}
+                    }.into_any()
+                }
+            })}
+        </Suspense>
+        {move || fresh_codes().map(|codes| view! {
+            <div class="recovery-codes" role="status">
+                <p>"Your recovery codes. Each works once, instead of a code from the app. Keep them somewhere safe: they are not shown again."</p>
+                <ul>{codes.into_iter().map(|c| view! { <li><code>{format_recovery_code(&c)}</code></li> }).collect_view()}</ul>
+            </div>
+        })}
     }
 }

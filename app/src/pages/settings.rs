@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
     fns::{
-        accounts::UpdateSettings,
+        accounts::{two_factor_policy, SaveTwoFactorPolicy, UpdateSettings},
         background::{reminder_windows, SaveReminderWindows},
         settings::{load_api_keys, load_audit_log, take_new_api_key, CreateApiKey, RevokeApiKey},
     },
@@ -46,6 +46,7 @@ pub fn SettingsPage() -> impl IntoView {
                 me.await.ok().flatten().filter(|m| m.role().allows(Permission::ManageSettings)).map(|m| view! {
                     <BusinessForm name=m.tenant.name.clone() time_zone=m.tenant.time_zone.clone() />
                     <ReminderForm />
+                    {(m.role() == frontdesk::domain::roles::Role::Owner).then(|| view! { <TwoFactorPolicyForm /> })}
                 })
             })}
         </Suspense>
@@ -258,6 +259,36 @@ pub fn ApiKeysPage() -> impl IntoView {
                         </table>
                     }.into_any(),
                 }
+            })}
+        </Suspense>
+    }
+}
+
+/// The owner's requirement of two-factor sign-in from every member.
+#[component]
+fn TwoFactorPolicyForm() -> impl IntoView {
+    let save = ServerAction::<SaveTwoFactorPolicy>::new();
+    let current = Resource::new(move || save.version().get(), |_| two_factor_policy());
+    let error = error_of(save.value());
+    view! {
+        <h2>"Two-factor sign-in"</h2>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let Ok(policy) = current.await else { return ().into_any() };
+                let required = policy.required_since.is_some();
+                view! {
+                    <ActionForm action=save attr:class="stack narrow" attr:novalidate="">
+                        <FormError error />
+                        <label class="check"><input type="checkbox" name="required" value="true" checked=required />" Require two-factor sign-in from everyone"</label>
+                        <label for="grace-days">"Days to set it up before it is enforced"</label>
+                        <input id="grace-days" name="grace_days" inputmode="numeric" value=policy.grace_days.to_string() aria-invalid=invalid(error, "grace_days") />
+                        <FieldError error field="grace_days" />
+                        {(!policy.members_without.is_empty()).then(|| view! {
+                            <p class="muted">{format!("Not set up yet: {}.", policy.members_without.join(", "))}</p>
+                        })}
+                        <button type="submit" class="primary">"Save"</button>
+                    </ActionForm>
+                }.into_any()
             })}
         </Suspense>
     }

@@ -21,6 +21,7 @@ use super::{parse_id, ApiJson, ApiKey};
 use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Start of the range (RFC 3339), inclusive; required.
     from: Option<DateTime<Utc>>,

@@ -14,6 +14,7 @@ use super::ApiKey;
 use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SlotQuery {
     service_id: Uuid,
     provider_id: Uuid,

@@ -48,6 +48,7 @@ impl From<ClientBody> for ClientInput {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Matches anywhere in name, email or phone.
     #[serde(default)]

@@ -3,7 +3,11 @@
 
 use axum::Json;
 use utoipa::{
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        path::Operation,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        ContentBuilder, Ref, ResponseBuilder,
+    },
     Modify, OpenApi,
 };
 
@@ -28,7 +32,7 @@ invalid input is 422 with a message per field, a taken time 409 naming the appoi
         catalog::list_resources, catalog::get_resource, catalog::create_resource, catalog::update_resource, catalog::archive_resource,
         files::list, files::upload, files::get, files::link, files::delete,
     ),
-    modifiers(&ApiKeyAuth),
+    modifiers(&ApiKeyAuth, &ErrorResponses),
     security(("api_key" = []))
 )]
 pub struct ApiDoc;
@@ -42,6 +46,60 @@ impl Modify for ApiKeyAuth {
             "api_key",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The errors every operation can answer, documented on each with the
+/// error body: the handlers' own annotations name only what is particular
+/// to them (404, 409...).
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_id = path.contains('{');
+            let with_body = [&mut item.post, &mut item.put, &mut item.patch];
+            for operation in with_body.into_iter().flatten() {
+                add_errors(operation, has_id, true);
+            }
+            for operation in [&mut item.get, &mut item.delete].into_iter().flatten() {
+                add_errors(operation, has_id, false);
+            }
+        }
+    }
+}
+
+fn add_errors(operation: &mut Operation, has_id: bool, has_body: bool) {
+    let mut errors = vec![
+        ("400", "The request is malformed (a path or query value of the wrong type)."),
+        ("401", "No API key, or one that is unknown or revoked."),
+        ("403", "The key lacks the scope this operation needs, or the address is blocked."),
+        ("422", "Invalid input: the message and `fields` name each problem (control characters in text included)."),
+        ("429", "The key's rate limit is spent; `Retry-After` says when to try again."),
+        ("503", "A dependency (the database) is unavailable; `Retry-After` says when to try again."),
+    ];
+    if has_id {
+        errors.push(("404", "No such record in this business."));
+    }
+    if has_body {
+        errors.push(("413", "The body is larger than the request body limit."));
+    }
+    for (status, description) in errors {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ApiErrorBody")))
+                            .build(),
+                    )
+                    .into()
+            });
     }
 }
 

@@ -38,7 +38,15 @@ pub async fn json_error_bodies(
         return res;
     }
     let (mut parts, _) = res.into_parts();
-    let body = Json(AppError::from_status(status, body_limit.0).body()).into_response();
+    let error = AppError::from_status(status, body_limit.0);
+    if let Some(wait) = error.retry_after() {
+        if !parts.headers.contains_key(header::RETRY_AFTER) {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, wait.as_secs().max(1).into());
+        }
+    }
+    let body = Json(error.body()).into_response();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.remove(header::CONTENT_ENCODING);
     let (body_parts, body) = body.into_parts();

@@ -1,8 +1,11 @@
 //! The layers every response passes through.
 
 pub mod csrf;
+pub mod dev_outbox;
 pub mod error_bodies;
 pub mod principal;
 pub mod rate_limit;
 pub mod request_id;
 pub mod security_headers;
+pub mod session_outage;
+pub mod text_input;

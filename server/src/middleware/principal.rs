@@ -10,11 +10,11 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use frontdesk::{audit::Origin, auth::session, telemetry::hash_for_log};
+use frontdesk::{audit::Origin, auth::session, error::AppError, telemetry::hash_for_log};
 use tower_sessions::Session;
 
 use crate::{
-    middleware::{rate_limit::ClientIp, request_id::request_id_of},
+    middleware::{rate_limit::ClientIp, request_id::request_id_of, text_input::is_server_fn},
     AppState,
 };
 
@@ -37,19 +37,29 @@ pub async fn load_principal(
     if is_static(&path) {
         return next.run(request).await;
     }
-    let staff = match request.extensions().get::<Session>().cloned() {
-        Some(session) => match session::resolve(&session, &state.pool).await {
-            Ok(staff) => staff,
-            Err(err) => return err.into_response(),
-        },
+    let resolved = match request.extensions().get::<Session>().cloned() {
+        Some(session) => {
+            match session::resolve(&session, &state.pool, state.deps.clock.now()).await {
+                Ok(resolved) => resolved,
+                Err(err) => return err.into_response(),
+            }
+        }
         None => None,
     };
     let is_page =
         request.method() == Method::GET && !path.starts_with("/api/") && accepts_html(&request);
-    match staff {
-        Some(staff) => {
+    match resolved {
+        Some((staff, overdue)) => {
             if is_page && (path == SIGN_IN || path == SIGN_UP) {
                 return Redirect::to("/").into_response();
+            }
+            // The business requires two-factor sign-in and the grace period
+            // is over: the profile, to set it up, is all that is open.
+            if overdue && is_page && path != PROFILE {
+                return Redirect::to(&format!("{PROFILE}#two-factor")).into_response();
+            }
+            if overdue && is_server_fn(&path) && !OPEN_WHILE_OVERDUE.contains(&&path[5..]) {
+                return AppError::TwoFactorRequired.into_response();
             }
             request.extensions_mut().insert(staff);
         }
@@ -70,6 +80,24 @@ pub async fn load_principal(
     }
     next.run(request).await
 }
+
+const PROFILE: &str = "/profile";
+
+/// What someone whose business requires two-factor sign-in may still do
+/// before setting it up: see who they are, set it up, sign out (and, for
+/// the owner, change the requirement).
+const OPEN_WHILE_OVERDUE: [&str; 10] = [
+    "whoami",
+    "two-factor",
+    "two-factor-begin",
+    "two-factor-enable",
+    "two-factor-policy",
+    "save-two-factor-policy",
+    "change-password",
+    "switch-tenant",
+    "sign-out",
+    "sign-out-everywhere",
+];
 
 /// Built assets and files from `public/`: no session needed.
 pub fn is_static(path: &str) -> bool {

@@ -87,6 +87,11 @@ pub async fn rate_limit(
                     format!("{}:{}:{by_address}", staff.tenant_id, staff.user_id),
                 )
             }
+            // Public pages (sign-in...) have a budget of their own: an
+            // office loading them must not spend the one meant for abuse.
+            None if matches!(*request.method(), Method::GET | Method::HEAD) => {
+                (&policies.public_pages, by_address)
+            }
             None => (&policies.anonymous, by_address),
         }
     };
@@ -112,19 +117,32 @@ pub async fn client_address(
     next: Next,
 ) -> Response {
     let ip = client_ip(&request, state.config.auth.trust_proxy_headers);
-    if let Some(ip) = ip {
-        if state
-            .config
-            .rate_limit
-            .deny_ips
-            .iter()
-            .any(|net| net.contains(&ip))
-        {
-            return AppError::Blocked.into_response();
-        }
-        request.extensions_mut().insert(ClientIp(ip));
+    let Some(ip) = ip else {
+        return next.run(request).await;
+    };
+    let limits = &state.config.rate_limit;
+    if limits.deny_ips.iter().any(|net| net.contains(&ip)) {
+        return AppError::Blocked.into_response();
     }
-    next.run(request).await
+    let allowed = limits.allow_ips.iter().any(|net| net.contains(&ip));
+    let auto_block = &state.deps.auto_block;
+    let watched = limits.enabled && !allowed && auto_block.enabled();
+    if watched {
+        if let Some(left) = auto_block.blocked(ip).await {
+            let mut response = AppError::Blocked.into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, left.as_secs().max(1).into());
+            return response;
+        }
+    }
+    request.extensions_mut().insert(ClientIp(ip));
+    let response = next.run(request).await;
+    // Every refusal by a rate limit, whichever policy or layer made it.
+    if watched && response.status() == axum::http::StatusCode::TOO_MANY_REQUESTS {
+        auto_block.record_denial(ip).await;
+    }
+    response
 }
 
 fn client_ip(request: &Request, trust_proxy_headers: bool) -> Option<IpAddr> {

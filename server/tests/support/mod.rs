@@ -5,6 +5,7 @@
 pub mod redis;
 pub mod s3;
 pub mod smtp;
+pub mod tcp_proxy;
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
@@ -118,6 +119,10 @@ impl TestApp {
             map.entry(variable.into())
                 .or_insert_with(|| "100000/min".into());
         }
+        // Tests refused on purpose all come from 127.0.0.1 and share Redis:
+        // automatic blocking is off unless a test turns it on.
+        map.entry("AUTO_BLOCK_DENIALS".into())
+            .or_insert_with(|| "0".into());
         // A key of its own, so per-address limit keys differ between test
         // servers sharing one Redis.
         let hash_key = format!("test-log-hash-{}", Uuid::now_v7().simple());
