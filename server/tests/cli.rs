@@ -50,10 +50,7 @@ async fn check_config_refuses_what_serve_refuses_and_serve_refuses_before_migrat
     // A database name nobody has: `serve` would create and migrate it first.
     let db = support::TestDb::create().await;
     let url = format!("{}_never", db.url);
-    for (variable, value) in [
-        ("SMTP_URL", "smtp://"),
-        ("REDIS_URL", "redis://:secret@"),
-    ] {
+    for (variable, value) in [("SMTP_URL", "smtp://"), ("REDIS_URL", "redis://:secret@")] {
         let vars = [(variable, value), ("DATABASE_URL", url.as_str())];
         let checked = frontdesk(&["check-config"], &vars);
         assert_eq!(checked.status.code(), Some(2), "{variable}");
@@ -63,13 +60,19 @@ async fn check_config_refuses_what_serve_refuses_and_serve_refuses_before_migrat
         let served = frontdesk(&["serve"], &vars);
         assert!(!served.status.success(), "{variable}");
     }
-    let mut admin = sqlx::PgConnection::connect(&support::admin_url()).await.unwrap();
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(format!("{}_never", db.name))
-        .fetch_one(&mut admin)
+    let mut admin = sqlx::PgConnection::connect(&support::admin_url())
         .await
         .unwrap();
-    assert!(!exists, "serve created or migrated a database before refusing its settings");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(format!("{}_never", db.name))
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert!(
+        !exists,
+        "serve created or migrated a database before refusing its settings"
+    );
 }
 
 #[tokio::test]
