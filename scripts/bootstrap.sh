@@ -61,6 +61,14 @@ if $want_test; then
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null) \
       || die "npm ci in end2end/ failed"
   fi
+  # The REST API's contract test runs schemathesis, from PyPI.
+  if ! command -v schemathesis >/dev/null 2>&1 && [ ! -x "$HOME/.local/bin/schemathesis" ]; then
+    command -v python3 >/dev/null || die "python3 is missing: it runs schemathesis, the API contract test"
+    say "installing schemathesis (the REST API's contract test) from PyPI"
+    python3 -m pip install --quiet --user schemathesis 2>/dev/null \
+      || python3 -m pip install --quiet --user --break-system-packages schemathesis \
+      || die "could not install schemathesis with pip (python3 -m pip install --user schemathesis)"
+  fi
   # The email tests talk to a real SMTP server: aiosmtpd, from PyPI.
   if ! python3 -c "import aiosmtpd" 2>/dev/null; then
     command -v python3 >/dev/null || die "python3 is missing: it runs the SMTP server (aiosmtpd) of the email tests"

@@ -49,8 +49,10 @@ pub struct BookBody {
     resource_ids: Vec<Uuid>,
     starts_at: DateTime<Utc>,
     #[serde(default)]
+    #[schema(pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$")]
     notes: String,
     /// Books outside the provider's working hours; the reason is kept.
+    #[schema(pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$")]
     override_reason: Option<String>,
 }
 
@@ -66,7 +68,9 @@ pub struct SeriesBody {
     /// The first appointment; the others keep its local time.
     starts_at: DateTime<Utc>,
     #[serde(default)]
+    #[schema(pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$")]
     notes: String,
+    #[schema(pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$")]
     override_reason: Option<String>,
     recurrence: Recurrence,
 }
@@ -93,6 +97,7 @@ pub struct ChangeBody {
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     #[serde(default)]
+    #[schema(pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$")]
     reason: String,
     /// For a series: `following` cancels this and the later ones too.
     #[serde(default)]

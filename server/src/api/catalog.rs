@@ -31,19 +31,32 @@ fn origin(from: Option<Extension<Origin>>) -> Origin {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceBody {
+    /// 1 to 200 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     name: String,
     /// 5 to 1440.
+    #[schema(minimum = 5, maximum = 1440)]
     duration_minutes: i32,
+    /// In the currency's minor unit (cents).
     #[serde(default)]
+    #[schema(minimum = 0)]
     price_minor: i64,
     /// ISO 4217, such as EUR.
+    #[schema(pattern = "^[A-Z]{3}$")]
     currency: String,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 240)]
     buffer_before_minutes: i32,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 240)]
     buffer_after_minutes: i32,
     /// `#rrggbb`; a default when empty.
     #[serde(default)]
+    #[schema(pattern = "^\\s*(#[0-9a-fA-F]{6})?\\s*$")]
     colour: String,
     /// Kinds of resource every booking needs, such as `room`.
     #[serde(default)]
@@ -72,10 +85,19 @@ impl From<ServiceBody> for ServiceInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderBody {
+    /// 1 to 200 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     name: String,
     /// IANA name, such as Europe/Berlin.
+    #[schema(min_length = 1, max_length = 64)]
     time_zone: String,
+    /// `#rrggbb`; a default when empty.
     #[serde(default)]
+    #[schema(pattern = "^\\s*(#[0-9a-fA-F]{6})?\\s*$")]
     colour: String,
     /// The provider's own staff account, if any.
     #[serde(default)]
@@ -100,8 +122,15 @@ impl From<ProviderBody> for ProviderInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceBody {
+    /// 1 to 200 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     name: String,
     /// A short lower-case word such as room or chair.
+    #[schema(pattern = "^\\s*[A-Za-z][A-Za-z0-9_-]{0,39}\\s*$")]
     kind: String,
 }
 
@@ -336,6 +365,7 @@ pub struct TimeOffBody {
     from: chrono::DateTime<chrono::Utc>,
     until: chrono::DateTime<chrono::Utc>,
     #[serde(default)]
+    #[schema(pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$")]
     reason: String,
 }
 

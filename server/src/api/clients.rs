@@ -21,14 +21,29 @@ use crate::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientBody {
+    /// 1 to 200 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     name: String,
+    /// An address someone can receive mail at; empty or null for none.
     #[serde(default)]
+    #[schema(max_length = 254)]
     email: Option<String>,
+    /// Digits with an optional leading +, spaces, dots, hyphens and brackets.
     #[serde(default)]
     phone: Option<String>,
     #[serde(default)]
+    #[schema(
+        max_length = 10000,
+        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+    )]
     notes: Option<String>,
+    /// At most 20, of at most 40 characters each (compared lower-cased).
     #[serde(default)]
+    #[schema(max_items = 20)]
     tags: Vec<String>,
     #[serde(default)]
     email_reminders: bool,
@@ -52,6 +67,7 @@ impl From<ClientBody> for ClientInput {
 pub struct ListQuery {
     /// Matches anywhere in name, email or phone.
     #[serde(default)]
+    #[param(pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
     q: String,
     /// The `next` of the previous page.
     after: Option<String>,
