@@ -36,6 +36,9 @@ pub enum AppError {
     CrossSite,
     #[error("you do not have permission to do this")]
     Forbidden,
+    /// Needs a verified email address, and this person's is not yet.
+    #[error("verify your email address first: open the link we sent you, or send it again from your profile")]
+    EmailUnverified,
     /// The business requires two-factor sign-in and this person has not set it up.
     #[error("your business requires two-factor sign-in: set it up on your profile page first")]
     TwoFactorRequired,
@@ -90,6 +93,7 @@ impl AppError {
             AppError::Unauthorized | AppError::InvalidCredentials(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden
             | AppError::TwoFactorRequired
+            | AppError::EmailUnverified
             | AppError::CrossSite
             | AppError::Blocked
             | AppError::LinkInvalid => StatusCode::FORBIDDEN,
@@ -114,6 +118,7 @@ impl AppError {
             AppError::InvalidCredentials(_) => "invalid_credentials",
             AppError::Forbidden => "forbidden",
             AppError::TwoFactorRequired => "two_factor_required",
+            AppError::EmailUnverified => "email_unverified",
             AppError::Blocked => "blocked",
             AppError::LinkInvalid => "link_invalid",
             AppError::CrossSite => "cross_site_request",

@@ -98,11 +98,19 @@ pub fn AppLayout() -> impl IntoView {
             <main class="content" id="main">
                 <Suspense>
                     {move || Suspend::new(async move {
-                        me.await.ok().flatten().and_then(|m| m.two_factor_due).map(|due| view! {
-                            <p class="banner" role="status">
-                                {format!("Your business requires two-factor sign-in from {}. ", due.format("%-d %B %Y"))}
-                                <a href="/profile#two-factor">"Set it up now"</a>
-                            </p>
+                        me.await.ok().flatten().map(|m| view! {
+                            {(!m.email_verified).then(|| view! {
+                                <p class="banner" role="status">
+                                    {format!("Please verify {}: open the link we sent there. ", m.email)}
+                                    <a href="/profile#email">"Send it again"</a>
+                                </p>
+                            })}
+                            {m.two_factor_due.map(|due| view! {
+                                <p class="banner" role="status">
+                                    {format!("Your business requires two-factor sign-in from {}. ", due.format("%-d %B %Y"))}
+                                    <a href="/profile#two-factor">"Set it up now"</a>
+                                </p>
+                            })}
                         })
                     })}
                 </Suspense>

@@ -22,7 +22,7 @@ use crate::{
     pages::{
         auth::{
             AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage, SignInCodePage,
-            SignInPage, SignUpPage,
+            SignInPage, SignUpPage, VerifyEmailPage,
         },
         calendar::CalendarPage,
         catalog::{ProvidersPage, ResourcesPage, ServicesPage},
@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFoundPage>
                 <Route path=path!("signin") view=SignInPage />
                 <Route path=path!("signin/code") view=SignInCodePage />
+                <Route path=path!("verify-email") view=VerifyEmailPage />
                 <Route path=path!("signup") view=SignUpPage />
                 <Route path=path!("forgot-password") view=ForgotPasswordPage />
                 <Route path=path!("reset-password") view=ResetPasswordPage />

@@ -7,15 +7,17 @@ pub const SIGN_UP: &str = "/signup";
 pub const FORGOT_PASSWORD: &str = "/forgot-password";
 pub const RESET_PASSWORD: &str = "/reset-password";
 pub const ACCEPT_INVITATION: &str = "/accept-invitation";
+pub const VERIFY_EMAIL: &str = "/verify-email";
 
 /// Pages for people who are not signed in.
-pub const PUBLIC_PAGES: [&str; 6] = [
+pub const PUBLIC_PAGES: [&str; 7] = [
     SIGN_IN,
     SIGN_IN_CODE,
     SIGN_UP,
     FORGOT_PASSWORD,
     RESET_PASSWORD,
     ACCEPT_INVITATION,
+    VERIFY_EMAIL,
 ];
 
 pub fn is_public_page(path: &str) -> bool {

@@ -22,6 +22,15 @@ test("sign up, sign out, sign in, invite a colleague who joins, and see it all i
   await expect(page.locator(".account")).toContainText(business);
   await expect(page.locator(".account")).toContainText("Olivia Owner");
 
+  // The address is not verified yet: a banner says so; the emailed link verifies it.
+  await expect(page.getByText(`Please verify ${owner}`)).toBeVisible();
+  const verify = await latestLink("/verify-email", owner);
+  await page.goto(new URL(verify).pathname + new URL(verify).search);
+  await page.getByRole("button", { name: "Verify my email" }).click();
+  await expect(page).toHaveURL(/\/profile\?verified=1$/);
+  await expect(page.locator("#email")).toContainText("(verified)");
+  await expect(page.getByText(`Please verify ${owner}`)).toHaveCount(0);
+
   // Sign out: the app's pages now lead to the sign-in page.
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/signin$/);

@@ -200,7 +200,13 @@ async fn every_tenant_table_forces_row_level_security() {
     let shared = ["jobs"];
     // A person's second factor belongs to them, not to a business: forced
     // row-level security with only the system path let in.
-    let personal = ["user_totp", "recovery_codes", "trusted_browsers"];
+    let personal = [
+        "user_totp",
+        "recovery_codes",
+        "trusted_browsers",
+        "user_sessions",
+        "email_verifications",
+    ];
     for (table, enabled, forced) in &tables {
         if global.contains(&table.as_str()) {
             continue;

@@ -14,6 +14,19 @@ use super::actor::Staff;
 use crate::{db, domain::roles::Role, error::AppError};
 
 const KEY: &str = "auth";
+/// The id of this session's row in `user_sessions` (what the profile lists).
+const SID: &str = "sid";
+/// The row of the session before its id changed (sign-in, privilege change).
+const SID_PREV: &str = "sid_prev";
+/// How often a session's "last seen" is written: once a minute at most.
+const SEEN_EVERY_SECS: i64 = 60;
+
+/// Where a request comes from, recorded for the person's list of sessions.
+#[derive(Debug, Clone, Default)]
+pub struct SessionMeta {
+    pub user_agent: String,
+    pub address: Option<std::net::IpAddr>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionAuth {
@@ -38,7 +51,34 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
 /// seen before this point is worthless.
 pub async fn start(session: &Session, auth: SessionAuth) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
+    // The next request records the session anew and ends the old record.
+    if let Some(sid) = session.remove::<Uuid>(SID).await.map_err(session_error)? {
+        session.insert(SID_PREV, sid).await.map_err(session_error)?;
+    }
     session.insert(KEY, auth).await.map_err(session_error)
+}
+
+/// The id of this session's record, once the first request recorded it.
+pub async fn current_id(session: &Session) -> Result<Option<Uuid>, AppError> {
+    session.get::<Uuid>(SID).await.map_err(session_error)
+}
+
+/// Signs out: the record says so, and the session is deleted.
+pub async fn sign_out(
+    session: &Session,
+    pool: &PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    if let Some(sid) = current_id(session).await? {
+        let mut tx = db::begin_system(pool, "sign out").await?;
+        sqlx::query("UPDATE user_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL")
+            .bind(sid)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    end(session).await
 }
 
 /// A sign-in whose password was right and whose second step is still to
@@ -101,10 +141,14 @@ pub async fn end(session: &Session) -> Result<(), AppError> {
 ///
 /// Also says whether the business requires two-factor sign-in and this
 /// person's grace period ended (as of `now`) without setting it up.
+///
+/// A session its owner ended from their profile resolves to nobody. Each
+/// session is recorded (browser, address, last seen) for that list.
 pub async fn resolve(
     session: &Session,
     pool: &PgPool,
     now: chrono::DateTime<chrono::Utc>,
+    meta: &SessionMeta,
 ) -> Result<Option<(Staff, bool)>, AppError> {
     let Some(auth) = session
         .get::<SessionAuth>(KEY)
@@ -113,26 +157,40 @@ pub async fn resolve(
     else {
         return Ok(None);
     };
+    let sid = current_id(session).await?;
     let mut tx = db::begin_system(pool, "resolve session").await?;
-    let row: Option<(i32, Option<String>, bool)> = sqlx::query_as(
+    type Row = (
+        i32,
+        Option<String>,
+        bool,
+        Option<bool>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    );
+    let row: Option<Row> = sqlx::query_as(
         "SELECT u.session_generation, m.role, \
            coalesce(t.two_factor_required_at + make_interval(days => t.two_factor_grace_days) <= $3 \
              AND NOT EXISTS (SELECT 1 FROM user_totp x WHERE x.user_id = u.id AND x.enabled_at IS NOT NULL), \
-             false) \
+             false), \
+           s.ended_at IS NOT NULL, s.last_seen_at \
          FROM users u \
          LEFT JOIN memberships m ON m.user_id = u.id AND m.tenant_id = $2 \
          LEFT JOIN tenants t ON t.id = m.tenant_id \
+         LEFT JOIN user_sessions s ON s.id = $4 AND s.user_id = u.id \
          WHERE u.id = $1",
     )
     .bind(auth.user_id)
     .bind(auth.tenant_id)
     .bind(now)
+    .bind(sid)
     .fetch_optional(&mut *tx)
     .await?;
+    let recorded = row.as_ref().and_then(|r| r.3.zip(r.4));
     let staff = match row {
-        Some((generation, _, _)) if generation != auth.generation => None,
+        Some((generation, ..)) if generation != auth.generation => None,
         None => None,
-        Some((_, Some(role), overdue)) => Some((
+        // Ended by its owner from another browser.
+        Some((_, _, _, Some(true), _)) => None,
+        Some((_, Some(role), overdue, _, _)) => Some((
             Staff {
                 user_id: auth.user_id,
                 tenant_id: auth.tenant_id,
@@ -142,7 +200,7 @@ pub async fn resolve(
         )),
         // Removed from this tenant: continue in another one, if any (its
         // two-factor requirement is checked from the next request on).
-        Some((_, None, _)) => {
+        Some((_, None, _, _, _)) => {
             let other: Option<(Uuid, String)> = sqlx::query_as(
                 "SELECT tenant_id, role FROM memberships WHERE user_id = $1 ORDER BY created_at LIMIT 1",
             )
@@ -163,11 +221,69 @@ pub async fn resolve(
             }
         }
     };
+    if staff.is_some() {
+        record(session, &mut tx, auth, sid, recorded, now, meta).await?;
+    }
     tx.commit().await?;
     if staff.is_none() {
         end(session).await?;
     }
     Ok(staff)
+}
+
+/// Keeps the session's record: made on its first request (ending the one
+/// it replaced), "last seen" moved on at most once a minute.
+async fn record(
+    session: &Session,
+    tx: &mut db::TenantTx,
+    auth: SessionAuth,
+    sid: Option<Uuid>,
+    recorded: Option<(bool, chrono::DateTime<chrono::Utc>)>,
+    now: chrono::DateTime<chrono::Utc>,
+    meta: &SessionMeta,
+) -> Result<(), AppError> {
+    match (sid, recorded) {
+        (Some(sid), Some((_, seen))) => {
+            if (now - seen).num_seconds() >= SEEN_EVERY_SECS {
+                sqlx::query("UPDATE user_sessions SET last_seen_at = $2 WHERE id = $1")
+                    .bind(sid)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        _ => {
+            let id = Uuid::now_v7();
+            let agent: String = meta.user_agent.chars().take(512).collect();
+            sqlx::query(
+                "INSERT INTO user_sessions (id, user_id, generation, user_agent, address, created_at, last_seen_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(id)
+            .bind(auth.user_id)
+            .bind(auth.generation)
+            .bind(agent)
+            .bind(meta.address.map(|a| a.to_canonical().to_string()).unwrap_or_default())
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            if let Some(previous) = session
+                .remove::<Uuid>(SID_PREV)
+                .await
+                .map_err(session_error)?
+            {
+                sqlx::query(
+                    "UPDATE user_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL",
+                )
+                .bind(previous)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            }
+            session.insert(SID, id).await.map_err(session_error)?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn parse_role(text: &str) -> Result<Role, AppError> {

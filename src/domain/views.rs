@@ -18,6 +18,9 @@ pub struct SessionView {
     /// it up: from when it is enforced.
     #[serde(default)]
     pub two_factor_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the person opened the link sent to their address.
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 impl SessionView {
@@ -292,4 +295,17 @@ impl ClientFileView {
         let ext = self.name.rsplit_once('.')?.1;
         crate::domain::files::FileKind::from_extension(ext)
     }
+}
+
+/// One of the signed-in person's sessions, for their profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionEntry {
+    pub id: Uuid,
+    /// "Chrome 131 on Windows 10", or what the browser called itself.
+    pub browser: String,
+    pub address: String,
+    pub started_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The session this list was asked from.
+    pub current: bool,
 }

@@ -208,6 +208,30 @@ pub fn password_reset(to: &str, link: &str) -> OutgoingEmail {
     }
 }
 
+/// The link that verifies an address; account mail, like a reset.
+pub fn verify_email(to: &str, link: &str) -> OutgoingEmail {
+    let text = format!(
+        "Please confirm that this is your email address for Frontdesk.\n\n\
+         Open this link within 24 hours:\n{link}\n\n\
+         If you did not create a Frontdesk account, ignore this email.\n"
+    );
+    let html = layout(
+        "Frontdesk",
+        &format!(
+            "<p>Please confirm that this is your email address for Frontdesk.</p>\
+             <p><a href=\"{href}\" style=\"{BUTTON}\">Verify my email</a></p>\
+             <p>The link works for 24 hours, once. If you did not create a Frontdesk account, ignore this email.</p>",
+            href = html_escape::encode_double_quoted_attribute(link),
+        ),
+    );
+    OutgoingEmail {
+        html: Some(html),
+        message_id: Some(format!("verify-email-{}", uuid::Uuid::now_v7().simple())),
+        account: true,
+        ..OutgoingEmail::plain(to, "Verify your email for Frontdesk", text)
+    }
+}
+
 const BUTTON: &str = "display:inline-block;padding:10px 16px;background:#2456c7;color:#fff;border-radius:6px;text-decoration:none";
 
 fn layout(heading: &str, body: &str) -> String {

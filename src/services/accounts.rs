@@ -111,6 +111,7 @@ pub async fn sign_up(deps: &Deps, input: SignUp, origin: &Origin) -> Result<Sess
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
+    super::email_verification::send_link(&mut tx, deps, user_id, email.as_str()).await?;
     db::enter_tenant(&mut tx, tenant_id).await?;
     let actor = Actor::User(user_id);
     audit::record(

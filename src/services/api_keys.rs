@@ -69,6 +69,7 @@ pub async fn create(
     origin: &Origin,
 ) -> Result<CreatedApiKey, AppError> {
     staff.require(Permission::ManageApiKeys)?;
+    super::email_verification::require_verified(deps, staff.user_id).await?;
     let mut errors = FieldErrors::new();
     let name = errors.check("name", DisplayName::parse(name));
     let mut parsed: Vec<ApiScope> = scopes

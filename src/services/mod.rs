@@ -23,11 +23,13 @@ pub mod calendar;
 pub mod catalog;
 pub mod clients;
 pub mod dashboard;
+pub mod email_verification;
 pub mod files;
 pub mod reminders;
 pub mod team;
 pub mod tenants;
 pub mod two_factor;
+pub mod user_sessions;
 
 /// What services need from the outside world.
 #[derive(Clone, Debug)]

@@ -107,6 +107,7 @@ pub async fn invite(
     origin: &Origin,
 ) -> Result<InvitationView, AppError> {
     staff.require(Permission::ManageTeam)?;
+    super::email_verification::require_verified(deps, staff.user_id).await?;
     let mut errors = FieldErrors::new();
     let email = errors.check("email", Email::parse(email));
     let role = errors.check("role", role.parse::<Role>());
@@ -349,7 +350,9 @@ pub async fn accept_invitation(
                 .map_err(AppError::internal)?;
             let user_id = Uuid::now_v7();
             sqlx::query(
-                "INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)",
+                // The invitation's link went to this address: it is verified.
+                "INSERT INTO users (id, email, name, password_hash, email_verified_at) \
+                 VALUES ($1, $2, $3, $4, now())",
             )
             .bind(user_id)
             .bind(&invitation.email)

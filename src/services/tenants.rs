@@ -19,13 +19,15 @@ use crate::{
 /// The signed-in user, their current tenant and every tenant they may switch to.
 pub async fn session_view(deps: &Deps, staff: &Staff) -> Result<SessionView, AppError> {
     let mut tx = db::begin_system(&deps.pool, "session view").await?;
-    let (name, email, two_factor_due): (String, String, Option<chrono::DateTime<chrono::Utc>>) =
+    type Row = (String, String, Option<chrono::DateTime<chrono::Utc>>, bool);
+    let (name, email, two_factor_due, email_verified): Row =
         sqlx::query_as(
             "SELECT u.name, u.email::text, \
                CASE WHEN EXISTS (SELECT 1 FROM user_totp x WHERE x.user_id = u.id AND x.enabled_at IS NOT NULL) \
                  THEN NULL \
                  ELSE (SELECT t.two_factor_required_at + make_interval(days => t.two_factor_grace_days) \
-                       FROM tenants t WHERE t.id = $2) END \
+                       FROM tenants t WHERE t.id = $2) END, \
+               u.email_verified_at IS NOT NULL \
              FROM users u WHERE u.id = $1",
         )
         .bind(staff.user_id)
@@ -46,6 +48,7 @@ pub async fn session_view(deps: &Deps, staff: &Staff) -> Result<SessionView, App
         tenant,
         tenants,
         two_factor_due,
+        email_verified,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use frontdesk::domain::{
     two_factor::{TotpEnrolment, TwoFactorPolicyView, TwoFactorView},
-    views::SessionView,
+    views::{SessionEntry, SessionView},
 };
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use {
     crate::routes::safe_next,
     frontdesk::{
         auth::session as sessions,
-        services::{accounts, tenants, two_factor},
+        services::{accounts, email_verification, tenants, two_factor, user_sessions},
     },
 };
 
@@ -186,7 +186,10 @@ pub async fn save_two_factor_policy(
 
 #[server(prefix = "/api", endpoint = "sign-out")]
 pub async fn sign_out() -> Result<(), UiError> {
-    sessions::end(&session().await?).await.map_err(ui_error)?;
+    let deps = deps()?;
+    sessions::sign_out(&session().await?, &deps.pool, deps.clock.now())
+        .await
+        .map_err(ui_error)?;
     leptos_axum::redirect(crate::routes::SIGN_IN);
     Ok(())
 }
@@ -194,10 +197,13 @@ pub async fn sign_out() -> Result<(), UiError> {
 #[server(prefix = "/api", endpoint = "sign-out-everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), UiError> {
     let staff = writer().await?;
-    accounts::sign_out_everywhere(&deps()?, &staff, &origin())
+    let deps = deps()?;
+    accounts::sign_out_everywhere(&deps, &staff, &origin())
         .await
         .map_err(ui_error)?;
-    sessions::end(&session().await?).await.map_err(ui_error)?;
+    sessions::sign_out(&session().await?, &deps.pool, deps.clock.now())
+        .await
+        .map_err(ui_error)?;
     leptos_axum::redirect(crate::routes::SIGN_IN);
     Ok(())
 }
@@ -272,6 +278,50 @@ pub async fn switch_tenant(tenant: Uuid) -> Result<(), UiError> {
 #[server(prefix = "/api", endpoint = "update-settings")]
 pub async fn update_settings(name: String, time_zone: String) -> Result<(), UiError> {
     tenants::update_settings(&deps()?, &writer().await?, &name, &time_zone, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+/// The signed-in person's open sessions, this one marked.
+#[server(prefix = "/api", endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionEntry>, UiError> {
+    let staff = reader().await?;
+    let current = sessions::current_id(&session().await?)
+        .await
+        .map_err(ui_error)?;
+    user_sessions::list(&deps()?, &staff, current)
+        .await
+        .map_err(ui_error)
+}
+
+/// Ends one of the person's other sessions.
+#[server(prefix = "/api", endpoint = "end-session")]
+pub async fn end_session(id: Uuid) -> Result<(), UiError> {
+    user_sessions::end(&deps()?, &writer().await?, id, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+/// Opens a verification link (signed in or not).
+#[server(prefix = "/api", endpoint = "verify-email")]
+pub async fn verify_email(token: String) -> Result<(), UiError> {
+    anonymous().await?;
+    email_verification::verify(&deps()?, &token, &origin())
+        .await
+        .map_err(ui_error)?;
+    let target = if signed_in().is_some() {
+        "/profile?verified=1"
+    } else {
+        "/signin?verified=1"
+    };
+    leptos_axum::redirect(target);
+    Ok(())
+}
+
+/// Sends the signed-in person a new verification link.
+#[server(prefix = "/api", endpoint = "resend-verification")]
+pub async fn resend_verification() -> Result<(), UiError> {
+    email_verification::resend(&deps()?, &writer().await?)
         .await
         .map_err(ui_error)
 }

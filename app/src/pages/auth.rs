@@ -11,7 +11,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
     fns::{
-        accounts::{ForgotPassword, ResetPassword, SignIn, SignInCode, SignUp},
+        accounts::{ForgotPassword, ResetPassword, SignIn, SignInCode, SignUp, VerifyEmail},
         team::{preview_invitation, AcceptInvitation},
     },
 };
@@ -41,10 +41,12 @@ pub fn SignInPage() -> impl IntoView {
     let error = error_of(action.value());
     let next = query("next");
     let reset = query("reset");
+    let verified = query("verified");
     view! {
         <AuthFrame title="Sign in">
             <form method="post" action=SignIn::PATH class="stack" novalidate>
                 {move || reset.get().map(|_| view! { <p class="notice">"Your password was changed. Sign in with the new one."</p> })}
+                {move || verified.get().map(|_| view! { <p class="notice">"Your email address is verified. Sign in to continue."</p> })}
                 <FormError error />
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" autocomplete="username" required aria-invalid=invalid(error, "email") />
@@ -57,6 +59,25 @@ pub fn SignInPage() -> impl IntoView {
             </form>
             <p><a href="/forgot-password">"Forgot your password?"</a></p>
             <p>"New to Frontdesk? " <a href="/signup">"Create an account for your business"</a></p>
+        </AuthFrame>
+    }
+}
+
+/// Where the link in the verification email leads: one button, so that mail
+/// scanners opening the link do not use it up.
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let action = ServerAction::<VerifyEmail>::new();
+    let error = error_of(action.value());
+    let token = query("token");
+    view! {
+        <AuthFrame title="Verify your email">
+            <form method="post" action=VerifyEmail::PATH class="stack" novalidate>
+                <FormError error />
+                <p>"Confirm that this address is yours."</p>
+                <input type="hidden" name="token" value=move || token.get().unwrap_or_default() />
+                <button type="submit" class="primary">"Verify my email"</button>
+            </form>
         </AuthFrame>
     }
 }

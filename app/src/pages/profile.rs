@@ -7,8 +7,9 @@ use leptos_meta::Title;
 use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
     fns::accounts::{
-        two_factor_status, ChangePassword, SignOutEverywhere, TwoFactorBegin, TwoFactorDisable,
-        TwoFactorEnable, TwoFactorRecoveryCodes,
+        list_sessions, two_factor_status, ChangePassword, EndSession, ResendVerification,
+        SignOutEverywhere, TwoFactorBegin, TwoFactorDisable, TwoFactorEnable,
+        TwoFactorRecoveryCodes,
     },
     layout::use_me,
 };
@@ -17,6 +18,7 @@ use crate::{
 pub fn ProfilePage() -> impl IntoView {
     let me = use_me();
     let change = ServerAction::<ChangePassword>::new();
+    let resend = ServerAction::<ResendVerification>::new();
     let error = error_of(change.value());
     view! {
         <Title text="Profile" />
@@ -24,9 +26,25 @@ pub fn ProfilePage() -> impl IntoView {
         <Suspense>
             {move || Suspend::new(async move {
                 me.await.ok().flatten().map(|m| view! {
-                    <dl class="facts">
+                    <dl class="facts" id="email">
                         <dt>"Name"</dt><dd>{m.name}</dd>
-                        <dt>"Email"</dt><dd>{m.email}</dd>
+                        <dt>"Email"</dt>
+                        <dd>
+                            {m.email.clone()}
+                            {if m.email_verified {
+                                view! { " " <span class="muted">"(verified)"</span> }.into_any()
+                            } else {
+                                view! {
+                                    " " <span class="muted">"(not verified yet)"</span>
+                                    <ActionForm action=resend attr:class="inline">
+                                        <button type="submit">"Send the link again"</button>
+                                    </ActionForm>
+                                    {move || resend.value().get().and_then(|r| r.ok()).map(|_| view! {
+                                        <p class="notice" role="status">"Sent. The link works for 24 hours."</p>
+                                    })}
+                                }.into_any()
+                            }}
+                        </dd>
                         <dt>"Role"</dt><dd>{format!("{} at {}", m.tenant.role, m.tenant.name)}</dd>
                     </dl>
                 })
@@ -48,6 +66,7 @@ pub fn ProfilePage() -> impl IntoView {
         </ActionForm>
         <TwoFactorSection />
         <h2>"Sessions"</h2>
+        <SessionList />
         <form method="post" action=SignOutEverywhere::PATH>
             <p>"Signs you out on every device and browser, including this one."</p>
             <button type="submit">"Sign out everywhere"</button>
@@ -85,6 +104,12 @@ fn TwoFactorSection() -> impl IntoView {
     };
     view! {
         <h2 id="two-factor">"Two-factor sign-in"</h2>
+        {move || fresh_codes().map(|codes| view! {
+            <div class="recovery-codes" role="status">
+                <p>"Your recovery codes. Each works once, instead of a code from the app. Keep them somewhere safe: they are not shown again."</p>
+                <ul>{codes.into_iter().map(|c| view! { <li><code>{format_recovery_code(&c)}</code></li> }).collect_view()}</ul>
+            </div>
+        })}
         <Suspense>
             {move || Suspend::new(async move {
                 let Ok(state) = status.await else { return ().into_any() };
@@ -138,11 +163,56 @@ fn TwoFactorSection() -> impl IntoView {
                 }
             })}
         </Suspense>
-        {move || fresh_codes().map(|codes| view! {
-            <div class="recovery-codes" role="status">
-                <p>"Your recovery codes. Each works once, instead of a code from the app. Keep them somewhere safe: they are not shown again."</p>
-                <ul>{codes.into_iter().map(|c| view! { <li><code>{format_recovery_code(&c)}</code></li> }).collect_view()}</ul>
-            </div>
-        })}
+    }
+}
+
+/// Where the person is signed in; any other session can be ended here.
+#[component]
+fn SessionList() -> impl IntoView {
+    let me = use_me();
+    let end = ServerAction::<EndSession>::new();
+    let list = Resource::new(move || end.version().get(), |_| list_sessions());
+    let error = error_of(end.value());
+    view! {
+        <FormError error />
+        <Suspense>
+            {move || Suspend::new(async move {
+                let zone: chrono_tz::Tz = me
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|m| m.tenant.time_zone.parse().ok())
+                    .unwrap_or(chrono_tz::UTC);
+                let sessions = list.await.unwrap_or_default();
+                view! {
+                    <table class="sessions" aria-label="Your sessions">
+                        <thead><tr><th>"Browser"</th><th>"Address"</th><th>"Last seen"</th><th></th></tr></thead>
+                        <tbody>
+                            {sessions.into_iter().map(|s| {
+                                let seen = s.last_seen_at.with_timezone(&zone).format("%-d %b %Y, %H:%M").to_string();
+                                let action = if s.current {
+                                    view! { <span class="muted">"This browser"</span> }.into_any()
+                                } else {
+                                    view! {
+                                        <ActionForm action=end attr:class="inline">
+                                            <input type="hidden" name="id" value=s.id.to_string() />
+                                            <button type="submit">"End"</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                };
+                                view! {
+                                    <tr data-session=s.id.to_string()>
+                                        <td>{s.browser}</td>
+                                        <td>{s.address}</td>
+                                        <td>{seen}</td>
+                                        <td>{action}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+            })}
+        </Suspense>
     }
 }

@@ -286,7 +286,10 @@ fn TwoFactorPolicyForm() -> impl IntoView {
                         {(!policy.members_without.is_empty()).then(|| view! {
                             <p class="muted">{format!("Not set up yet: {}.", policy.members_without.join(", "))}</p>
                         })}
-                        <button type="submit" class="primary">"Save"</button>
+                        <button type="submit" class="primary">"Update two-factor sign-in"</button>
+                        {move || save.value().get().and_then(|r| r.ok()).map(|_| view! {
+                            <p class="notice" role="status">"Saved."</p>
+                        })}
                     </ActionForm>
                 }.into_any()
             })}

@@ -39,7 +39,16 @@ pub async fn load_principal(
     }
     let resolved = match request.extensions().get::<Session>().cloned() {
         Some(session) => {
-            match session::resolve(&session, &state.pool, state.deps.clock.now()).await {
+            let meta = session::SessionMeta {
+                user_agent: request
+                    .headers()
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string(),
+                address: ip,
+            };
+            match session::resolve(&session, &state.pool, state.deps.clock.now(), &meta).await {
                 Ok(resolved) => resolved,
                 Err(err) => return err.into_response(),
             }

@@ -333,12 +333,19 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(app: &TestApp) -> Self {
+        Self::with_user_agent(app, "")
+    }
+
+    /// A browser that names itself `user_agent` (none when empty).
+    pub fn with_user_agent(app: &TestApp, user_agent: &str) -> Self {
+        let mut client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none());
+        if !user_agent.is_empty() {
+            client = client.user_agent(user_agent.to_string());
+        }
         Browser {
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            client: client.build().unwrap(),
             base: format!("http://{}", app.addr),
         }
     }
@@ -387,8 +394,17 @@ impl Browser {
 
 pub const PASSWORD: &str = "correct horse battery";
 
-/// Signs up a business whose owner is `email`; returns the signed-in browser.
+/// Signs up a business whose owner is `email`, and verifies the address
+/// from the emailed link; returns the signed-in browser.
 pub async fn sign_up(app: &TestApp, business: &str, email: &str) -> Browser {
+    let browser = sign_up_unverified(app, business, email).await;
+    let token = latest_token(&app.outbox, "/verify-email", email).await;
+    browser.call_ok("verify-email", &[("token", &token)]).await;
+    browser
+}
+
+/// Signs up without opening the verification link.
+pub async fn sign_up_unverified(app: &TestApp, business: &str, email: &str) -> Browser {
     let browser = Browser::new(app);
     browser
         .call_ok(

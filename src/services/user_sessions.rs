@@ -1,0 +1,128 @@
+//! The signed-in person's open sessions: which browser, from where, last
+//! seen when; and ending one of them from another. Sessions belong to the
+//! person, so this reads on the system path, always by their own user id.
+
+use uuid::Uuid;
+
+use super::Deps;
+use crate::{
+    audit::{self, Changes, Entry, Origin},
+    auth::{Principal, Staff},
+    db,
+    domain::views::SessionEntry,
+    error::AppError,
+};
+
+/// Open sessions, most recently seen first; `current` marks the asking one.
+pub async fn list(
+    deps: &Deps,
+    staff: &Staff,
+    current: Option<Uuid>,
+) -> Result<Vec<SessionEntry>, AppError> {
+    let now = deps.clock.now();
+    let idle = chrono::Duration::from_std(deps.config.auth.session_idle)
+        .unwrap_or(chrono::Duration::days(7));
+    let mut tx = db::begin_system(&deps.pool, "list sessions").await?;
+    type Row = (
+        Uuid,
+        String,
+        String,
+        chrono::DateTime<chrono::Utc>,
+        chrono::DateTime<chrono::Utc>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT s.id, s.user_agent, s.address, s.created_at, s.last_seen_at \
+         FROM user_sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.user_id = $1 AND s.ended_at IS NULL AND s.generation = u.session_generation \
+           AND s.last_seen_at > $2 \
+         ORDER BY s.last_seen_at DESC, s.id DESC LIMIT 100",
+    )
+    .bind(staff.user_id)
+    .bind(now - idle)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let parser = woothee::parser::Parser::new();
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, agent, address, started_at, last_seen_at)| SessionEntry {
+                id,
+                browser: describe(&parser, &agent),
+                address,
+                started_at,
+                last_seen_at,
+                current: Some(id) == current,
+            },
+        )
+        .collect())
+}
+
+/// "Firefox 133.0 on Linux"; the raw text when it is not a known browser.
+fn describe(parser: &woothee::parser::Parser, agent: &str) -> String {
+    match parser.parse(agent) {
+        Some(ua) if ua.name != "UNKNOWN" && !ua.name.is_empty() => {
+            let version = ua.version.split('.').next().unwrap_or_default();
+            let os = if ua.os == "UNKNOWN" { "" } else { ua.os };
+            match (version.is_empty() || version == "UNKNOWN", os.is_empty()) {
+                (false, false) => format!("{} {version} on {os}", ua.name),
+                (true, false) => format!("{} on {os}", ua.name),
+                (false, true) => format!("{} {version}", ua.name),
+                (true, true) => ua.name.to_string(),
+            }
+        }
+        _ if agent.trim().is_empty() => "Unknown browser".into(),
+        _ => agent.chars().take(80).collect(),
+    }
+}
+
+/// Ends one of the person's own sessions; the browser holding it is signed
+/// out at its next request.
+pub async fn end(deps: &Deps, staff: &Staff, id: Uuid, origin: &Origin) -> Result<(), AppError> {
+    let mut tx = db::begin_system(&deps.pool, "end session").await?;
+    let ended = sqlx::query(
+        "UPDATE user_sessions SET ended_at = $3 WHERE id = $1 AND user_id = $2 AND ended_at IS NULL",
+    )
+    .bind(id)
+    .bind(staff.user_id)
+    .bind(deps.clock.now())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if ended == 0 {
+        return Err(AppError::NotFound(
+            "no such session of yours is open".into(),
+        ));
+    }
+    db::enter_tenant(&mut tx, staff.tenant_id).await?;
+    audit::record(
+        &mut tx,
+        staff.actor(),
+        origin,
+        Entry {
+            action: "user.session_ended",
+            entity_type: "user",
+            entity_id: Some(staff.user_id),
+            changes: Changes::new().field("session", None, Some(id)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn browsers_read_naturally() {
+        let parser = woothee::parser::Parser::new();
+        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        assert_eq!(describe(&parser, chrome), "Chrome 131 on Windows 10");
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(describe(&parser, firefox), "Firefox 133 on Linux");
+        assert_eq!(describe(&parser, ""), "Unknown browser");
+        assert_eq!(describe(&parser, "curl/8.5.0"), "curl/8.5.0");
+    }
+}
