@@ -32,7 +32,7 @@ test("sign up, sign out, sign in, invite a colleague who joins, and see it all i
   await expect(page.getByText(`Please verify ${owner}`)).toHaveCount(0);
 
   // Sign out: the app's pages now lead to the sign-in page.
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page).toHaveURL(/\/signin$/);
   await page.goto("/team");
   await expect(page).toHaveURL(/\/signin\?next=%2Fteam$/);
@@ -121,7 +121,7 @@ test.describe("without JavaScript", () => {
     await page.getByRole("button", { name: "Create account" }).click();
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Dashboard");
 
-    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await expect(page).toHaveURL(/\/signin$/);
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(PASSWORD);
