@@ -149,7 +149,7 @@ fn TwoFactorSection() -> impl IntoView {
                                 <p>"Scan this code with your authenticator app (or type the key below), then enter the code it shows."</p>
                                 // Made on the server from the secret alone: no text of anyone's in it.
                                 <div class="qr" role="img" aria-label="QR code for your authenticator app" inner_html=enrolment.qr_svg.clone()></div>
-                                <p>"Key: " <code data-totp-secret=enrolment.secret.clone()>{enrolment.secret.clone()}</code></p>
+                                <p>"Key: " <code data-totp-secret=enrolment.secret.clone()>{grouped(&enrolment.secret)}</code></p>
                                 <ActionForm action=enable attr:class="stack narrow" attr:novalidate="">
                                     <FormError error=enable_error />
                                     <label for="two-factor-code">"Code from the app"</label>
@@ -185,7 +185,7 @@ fn SessionList() -> impl IntoView {
                     .unwrap_or(chrono_tz::UTC);
                 let sessions = list.await.unwrap_or_default();
                 view! {
-                    <table class="sessions" aria-label="Your sessions">
+                    <table class="table sessions" aria-label="Your sessions">
                         <thead><tr><th>"Browser"</th><th>"Address"</th><th>"Last seen"</th><th></th></tr></thead>
                         <tbody>
                             {sessions.into_iter().map(|s| {
@@ -215,4 +215,13 @@ fn SessionList() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// `ABCD EFGH ...`: a key read off the screen and typed into a phone.
+fn grouped(key: &str) -> String {
+    key.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

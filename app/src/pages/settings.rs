@@ -27,7 +27,7 @@ pub fn SettingsPage() -> impl IntoView {
             <li><a href="/settings/providers">"Providers"</a>" — who takes appointments, and their working hours"</li>
             <li><a href="/settings/resources">"Resources"</a>" — rooms, chairs and equipment"</li>
             <li><a href="/team">"Team"</a>" — members, roles and invitations"</li>
-            <li><a href="/profile">"Profile"</a>" — your password and sessions"</li>
+            <li><a href="/profile">"Profile"</a>" — your password, two-factor sign-in and sessions"</li>
             <Suspense>
                 {move || Suspend::new(async move {
                     let role = me.await.ok().flatten().map(|m| m.role());
