@@ -105,6 +105,30 @@ impl Redis {
             .is_some()
     }
 
+    /// Runs one command within `timeout`, noting that Redis works or that an
+    /// outage began; `None` when it failed or did not answer in time.
+    pub async fn attempt<T>(
+        &self,
+        during: &'static str,
+        timeout: Duration,
+        call: impl std::future::Future<Output = Result<T, fred::error::Error>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(timeout, call).await {
+            Ok(Ok(value)) => {
+                self.succeeded();
+                Some(value)
+            }
+            Ok(Err(err)) => {
+                self.failed(during, &err);
+                None
+            }
+            Err(_) => {
+                self.failed(during, &"no answer within the timeout");
+                None
+            }
+        }
+    }
+
     /// A command failed or timed out: starts (and logs) an outage.
     pub fn failed(&self, during: &'static str, error: &dyn std::fmt::Display) {
         let mut outage = self.outage.lock().unwrap_or_else(|e| e.into_inner());

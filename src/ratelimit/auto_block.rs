@@ -222,29 +222,17 @@ impl AutoBlock {
             keys(address).to_vec(),
             args,
         );
-        match tokio::time::timeout(inner.timeout, call).await {
-            Ok(Ok(values)) if values.len() == 2 => {
-                redis.succeeded();
-                Some((values[0] > 0).then(|| {
-                    (
-                        u32::try_from(values[0]).unwrap_or(u32::MAX),
-                        Duration::from_millis(u64::try_from(values[1]).unwrap_or(0)),
-                    )
-                }))
-            }
-            Ok(Ok(values)) => {
-                redis.failed("auto block", &format!("unexpected reply {values:?}"));
-                None
-            }
-            Ok(Err(err)) => {
-                redis.failed("auto block", &err);
-                None
-            }
-            Err(_) => {
-                redis.failed("auto block", &"no answer within the timeout");
-                None
-            }
+        let values = redis.attempt("auto block", inner.timeout, call).await?;
+        if values.len() != 2 {
+            redis.failed("auto block", &format!("unexpected reply {values:?}"));
+            return None;
         }
+        Some((values[0] > 0).then(|| {
+            (
+                u32::try_from(values[0]).unwrap_or(u32::MAX),
+                Duration::from_millis(u64::try_from(values[1]).unwrap_or(0)),
+            )
+        }))
     }
 
     async fn shared_until(&self, address: IpAddr, now: u64) -> Option<u64> {
@@ -256,20 +244,8 @@ impl AutoBlock {
             vec![block],
             Vec::<String>::new(),
         );
-        match tokio::time::timeout(inner.timeout, call).await {
-            Ok(Ok(ttl)) => {
-                redis.succeeded();
-                u64::try_from(ttl).ok().map(|ttl| now + ttl)
-            }
-            Ok(Err(err)) => {
-                redis.failed("auto block", &err);
-                None
-            }
-            Err(_) => {
-                redis.failed("auto block", &"no answer within the timeout");
-                None
-            }
-        }
+        let ttl = redis.attempt("auto block", inner.timeout, call).await?;
+        u64::try_from(ttl).ok().map(|ttl| now + ttl)
     }
 }
 

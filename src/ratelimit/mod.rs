@@ -248,32 +248,19 @@ impl Limiter {
         let call = inner
             .script
             .evalsha_with_reload::<Vec<i64>, _, _>(client, keys, args);
-        let result = tokio::time::timeout(inner.timeout, call).await;
-        match result {
-            Ok(Ok(values)) if values.len() == 5 => {
-                redis.succeeded();
-                let tier = usize::try_from(values[1] - 1).unwrap_or(0);
-                Some(Outcome {
-                    allowed: values[0] == 1,
-                    tier: tier.min(policy.tiers.len() - 1),
-                    remaining: u32::try_from(values[2]).unwrap_or(0),
-                    reset_ms: u64::try_from(values[3]).unwrap_or(0),
-                    retry_ms: u64::try_from(values[4]).unwrap_or(0),
-                })
-            }
-            Ok(Ok(values)) => {
-                redis.failed("rate limit", &format!("unexpected reply {values:?}"));
-                None
-            }
-            Ok(Err(err)) => {
-                redis.failed("rate limit", &err);
-                None
-            }
-            Err(_) => {
-                redis.failed("rate limit", &"no answer within the timeout");
-                None
-            }
+        let values = redis.attempt("rate limit", inner.timeout, call).await?;
+        if values.len() != 5 {
+            redis.failed("rate limit", &format!("unexpected reply {values:?}"));
+            return None;
         }
+        let tier = usize::try_from(values[1] - 1).unwrap_or(0);
+        Some(Outcome {
+            allowed: values[0] == 1,
+            tier: tier.min(policy.tiers.len() - 1),
+            remaining: u32::try_from(values[2]).unwrap_or(0),
+            reset_ms: u64::try_from(values[3]).unwrap_or(0),
+            retry_ms: u64::try_from(values[4]).unwrap_or(0),
+        })
     }
 }
 

@@ -54,6 +54,22 @@ fn unix_secs(at: DateTime<Utc>) -> u64 {
     u64::try_from(at.timestamp()).unwrap_or(0)
 }
 
+/// The time step `code` matches (by the app's clock) for the sealed secret.
+fn matching_step(
+    deps: &Deps,
+    sealed: &[u8],
+    key_id: &str,
+    code: &str,
+) -> Result<Option<u64>, AppError> {
+    let secret = deps
+        .config
+        .auth
+        .encryption_key
+        .open(sealed, key_id)
+        .map_err(AppError::internal)?;
+    Ok(totp(secret, "check")?.check(code, unix_secs(deps.clock.now())))
+}
+
 /// The signed-in person's second factor, and what their business requires.
 pub async fn status(deps: &Deps, staff: &Staff) -> Result<TwoFactorView, AppError> {
     let mut tx = db::begin_system(&deps.pool, "two-factor status").await?;
@@ -160,13 +176,7 @@ pub async fn enable(
             "Start setting up two-factor sign-in first (or it is already on).".into(),
         ));
     };
-    let secret = deps
-        .config
-        .auth
-        .encryption_key
-        .open(&sealed, &key_id)
-        .map_err(AppError::internal)?;
-    let Some(step) = totp(secret, "check")?.check(&code, unix_secs(deps.clock.now())) else {
+    let Some(step) = matching_step(deps, &sealed, &key_id, &code)? else {
         return Err(AppError::field(
             "code",
             "that code does not match: check the app shows Frontdesk and try the current code",
@@ -313,14 +323,7 @@ pub async fn verify(deps: &Deps, user: Uuid, text: &str, origin: &Origin) -> Res
             .await?;
             match row {
                 Some((sealed, key_id, last)) => {
-                    let secret = deps
-                        .config
-                        .auth
-                        .encryption_key
-                        .open(&sealed, &key_id)
-                        .map_err(AppError::internal)?;
-                    let step = totp(secret, "check")?
-                        .check(code, unix_secs(deps.clock.now()))
+                    let step = matching_step(deps, &sealed, &key_id, code)?
                         .and_then(|s| i64::try_from(s).ok());
                     match step {
                         Some(step) if last.is_some_and(|last| step <= last) => {

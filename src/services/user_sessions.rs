@@ -123,6 +123,9 @@ mod tests {
         let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
         assert_eq!(describe(&parser, firefox), "Firefox 133 on Linux");
         assert_eq!(describe(&parser, ""), "Unknown browser");
-        assert_eq!(describe(&parser, "Frontdesk-Sync/1.0"), "Frontdesk-Sync/1.0");
+        assert_eq!(
+            describe(&parser, "Frontdesk-Sync/1.0"),
+            "Frontdesk-Sync/1.0"
+        );
     }
 }
