@@ -1,5 +1,5 @@
 -- Verified email: an address is verified when its owner opened a link sent
--- to it. Accounts made before this, and those made by accepting an
+-- to it; a new address replaces the old one only that way. Accounts made before this, and those made by accepting an
 -- invitation (whose link went to that address), count as verified.
 ALTER TABLE users ADD COLUMN email_verified_at timestamptz;
 UPDATE users SET email_verified_at = created_at;
@@ -9,6 +9,9 @@ CREATE TABLE email_verifications (
     user_id     uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     -- The address the link was sent to: it verifies only that one.
     email       citext NOT NULL,
+    -- 'verify' confirms the account's address; 'change' moves the account
+    -- to this address once it is confirmed.
+    kind        text NOT NULL DEFAULT 'verify' CHECK (kind IN ('verify', 'change')),
     -- SHA-256 of the token in the link; the token itself is only in the email.
     token_hash  bytea NOT NULL UNIQUE,
     created_at  timestamptz NOT NULL DEFAULT now(),

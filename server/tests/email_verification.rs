@@ -103,3 +103,90 @@ async fn a_link_expires_after_a_day_and_a_new_one_can_be_sent() {
     assert_eq!(response.headers()["location"], "/profile?verified=1");
     assert_eq!(owner.whoami().await["email_verified"], true);
 }
+
+#[tokio::test]
+async fn changing_the_address_needs_the_password_and_the_new_address_and_tells_the_old_one() {
+    let app = TestApp::spawn().await;
+    let owner = support::sign_up(&app, "Move Clinic", "old@move.example").await;
+    support::sign_up(&app, "Other Clinic", "taken@move.example").await;
+    let (status, body) = answer(
+        owner
+            .call(
+                "change-email",
+                &[
+                    ("email", "new@move.example"),
+                    ("password", "not my password"),
+                ],
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["fields"]["password"].is_string(), "{body}");
+    let (status, body) = answer(
+        owner
+            .call(
+                "change-email",
+                &[
+                    ("email", "taken@move.example"),
+                    ("password", support::PASSWORD),
+                ],
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["fields"]["email"]
+            .as_str()
+            .unwrap()
+            .contains("another account"),
+        "{body}"
+    );
+    let (status, _) = answer(
+        owner
+            .call(
+                "change-email",
+                &[
+                    ("email", "new@move.example"),
+                    ("password", support::PASSWORD),
+                ],
+            )
+            .await,
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+
+    // The old address is told at once; nothing changes until the link is opened.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let told = support::outbox_messages(&app.outbox)
+            .iter()
+            .any(|m| m.contains("To: old@move.example") && m.contains("is being changed"));
+        if told {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old address was not told"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(owner.whoami().await["email"], "old@move.example");
+    let token = latest_token(&app.outbox, "/verify-email", "new@move.example").await;
+    owner.call_ok("verify-email", &[("token", &token)]).await;
+    let me = owner.whoami().await;
+    assert_eq!(
+        (me["email"].as_str(), me["email_verified"].as_bool()),
+        (Some("new@move.example"), Some(true))
+    );
+    // Signing in now takes the new address; the old one is no one's.
+    let browser = Browser::new(&app);
+    let old = browser.sign_in("old@move.example", support::PASSWORD).await;
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    let new = browser.sign_in("new@move.example", support::PASSWORD).await;
+    assert!(new.status().is_success() || new.status().is_redirection());
+    // The link works once.
+    let (status, _) = answer(owner.call("verify-email", &[("token", &token)]).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -232,6 +232,30 @@ pub fn verify_email(to: &str, link: &str) -> OutgoingEmail {
     }
 }
 
+/// To the old address when someone asks to move the account to `new`.
+pub fn email_change_requested(to: &str, new: &str) -> OutgoingEmail {
+    let text = format!(
+        "Someone asked to change the email address of your Frontdesk account to {new}.\n\n\
+         The change happens when the link sent to {new} is opened. If it was not you,\n\
+         change your password now and tell your business's owner.\n"
+    );
+    let html = layout(
+        "Frontdesk",
+        &format!(
+            "<p>Someone asked to change the email address of your Frontdesk account to <strong>{new}</strong>.</p>\
+             <p>The change happens when the link sent to that address is opened. If it was not you, \
+             change your password now and tell your business's owner.</p>",
+            new = encode_text(new),
+        ),
+    );
+    OutgoingEmail {
+        html: Some(html),
+        message_id: Some(format!("email-change-{}", uuid::Uuid::now_v7().simple())),
+        account: true,
+        ..OutgoingEmail::plain(to, "Your Frontdesk email address is being changed", text)
+    }
+}
+
 const BUTTON: &str = "display:inline-block;padding:10px 16px;background:#2456c7;color:#fff;border-radius:6px;text-decoration:none";
 
 fn layout(heading: &str, body: &str) -> String {

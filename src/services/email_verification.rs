@@ -2,18 +2,23 @@
 //! address. Until it is opened the person can sign in and work, is reminded,
 //! and cannot invite others or create API keys, which would act on the
 //! strength of an address nobody has shown to be theirs.
+//!
+//! Changing the address works the same way: the account moves to the new
+//! address only when the link sent there is opened, and the old address is
+//! told at once, so a takeover cannot happen silently.
 
 use chrono::Duration;
 use uuid::Uuid;
 
 use super::Deps;
 use crate::{
-    audit::Origin,
-    auth::{tokens, Staff},
+    audit::{self, Changes, Entry, Origin},
+    auth::{password, tokens, Principal, Staff},
     db,
+    domain::account::Email,
     error::AppError,
     jobs::{self, kinds},
-    mail::templates,
+    mail::{templates, OutgoingEmail},
 };
 
 /// How long a verification link works.
@@ -26,30 +31,109 @@ pub(crate) async fn send_link(
     user: Uuid,
     email: &str,
 ) -> Result<(), AppError> {
+    send_link_of_kind(conn, deps, user, email, "verify").await
+}
+
+async fn send_link_of_kind(
+    conn: &mut sqlx::PgConnection,
+    deps: &Deps,
+    user: Uuid,
+    email: &str,
+    kind: &str,
+) -> Result<(), AppError> {
     let (token, hash) = tokens::new_token();
     sqlx::query(
-        "INSERT INTO email_verifications (id, user_id, email, token_hash, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO email_verifications (id, user_id, email, kind, token_hash, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(Uuid::now_v7())
     .bind(user)
     .bind(email)
+    .bind(kind)
     .bind(hash)
     .bind(deps.clock.now() + LINK_VALID_FOR)
     .execute(&mut *conn)
     .await?;
     let link = deps.link(&format!("/verify-email?token={token}"));
-    let message = templates::verify_email(email, &link);
+    send(conn, deps, &templates::verify_email(email, &link)).await
+}
+
+/// Sends account mail through the queue, inside the caller's transaction.
+async fn send(
+    conn: &mut sqlx::PgConnection,
+    deps: &Deps,
+    message: &OutgoingEmail,
+) -> Result<(), AppError> {
     jobs::enqueue(
         conn,
         jobs::job(
             deps,
             kinds::EMAIL,
-            serde_json::to_value(&message).map_err(AppError::internal)?,
+            serde_json::to_value(message).map_err(AppError::internal)?,
         )
         .priority(0),
     )
     .await?;
+    Ok(())
+}
+
+/// Asks to move the signed-in person's account to `new_email`, after their
+/// password: a link goes to the new address, a notice to the old one.
+pub async fn request_change(
+    deps: &Deps,
+    staff: &Staff,
+    new_email: &str,
+    password_text: &str,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let new_email = Email::parse(new_email).map_err(|e| AppError::field("email", e.to_string()))?;
+    let mut tx = db::begin_system(&deps.pool, "change email").await?;
+    let (current, stored): (String, String) =
+        sqlx::query_as("SELECT email::text, password_hash FROM users WHERE id = $1")
+            .bind(staff.user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if !password::verify(password_text, Some(&stored))
+        .await
+        .map_err(AppError::internal)?
+    {
+        return Err(AppError::field("password", "the password is incorrect"));
+    }
+    if current.eq_ignore_ascii_case(new_email.as_str()) {
+        return Err(AppError::field("email", "this is your address already"));
+    }
+    let taken: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1::citext)")
+            .bind(new_email.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+    if taken {
+        return Err(AppError::field(
+            "email",
+            "another account uses this address; sign in to that one instead",
+        ));
+    }
+    send_link_of_kind(&mut tx, deps, staff.user_id, new_email.as_str(), "change").await?;
+    let notice = templates::email_change_requested(&current, new_email.as_str());
+    send(&mut tx, deps, &notice).await?;
+    db::enter_tenant(&mut tx, staff.tenant_id).await?;
+    audit::record(
+        &mut tx,
+        staff.actor(),
+        origin,
+        Entry {
+            action: "user.email_change_requested",
+            entity_type: "user",
+            entity_id: Some(staff.user_id),
+            changes: Changes::new().field(
+                "email",
+                Some(current.as_str()),
+                Some(new_email.as_str()),
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -78,17 +162,30 @@ pub async fn resend(deps: &Deps, staff: &Staff) -> Result<(), AppError> {
 pub async fn verify(deps: &Deps, token: &str, _origin: &Origin) -> Result<(), AppError> {
     let now = deps.clock.now();
     let mut tx = db::begin_system(&deps.pool, "verify email").await?;
-    let used: Option<(Uuid, String)> = sqlx::query_as(
+    let used: Option<(Uuid, String, String)> = sqlx::query_as(
         "UPDATE email_verifications SET used_at = $2 \
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
-         RETURNING user_id, email::text",
+         RETURNING user_id, email::text, kind",
     )
     .bind(tokens::hash_token(token))
     .bind(now)
     .fetch_optional(&mut *tx)
     .await?;
-    let verified = match used {
-        Some((user, email)) => {
+    let updated = match used {
+        // A change: the account moves to the confirmed address, unless
+        // another account took it meanwhile.
+        Some((user, email, kind)) if kind == "change" => {
+            sqlx::query(
+                "UPDATE users SET email = $2, email_verified_at = $3 WHERE id = $1 \
+               AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email = $2::citext AND o.id <> $1)",
+            )
+            .bind(user)
+            .bind(email)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+        }
+        Some((user, email, _)) => {
             sqlx::query(
                 "UPDATE users SET email_verified_at = coalesce(email_verified_at, $3) \
              WHERE id = $1 AND email = $2::citext",
@@ -98,11 +195,10 @@ pub async fn verify(deps: &Deps, token: &str, _origin: &Origin) -> Result<(), Ap
             .bind(now)
             .execute(&mut *tx)
             .await?
-            .rows_affected()
-                == 1
         }
-        None => false,
+        None => return Err(AppError::LinkInvalid),
     };
+    let verified = updated.rows_affected() == 1;
     if !verified {
         return Err(AppError::LinkInvalid);
     }

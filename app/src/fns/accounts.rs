@@ -325,3 +325,13 @@ pub async fn resend_verification() -> Result<(), UiError> {
         .await
         .map_err(ui_error)
 }
+
+/// Moves the account to another address once a link sent there is opened.
+#[server(prefix = "/api", endpoint = "change-email")]
+pub async fn change_email(email: String, password: String) -> Result<(), UiError> {
+    let staff = writer().await?;
+    sign_in_attempt(&format!("email-change:{}", staff.user_id)).await?;
+    email_verification::request_change(&deps()?, &staff, &email, &password, &origin())
+        .await
+        .map_err(ui_error)
+}

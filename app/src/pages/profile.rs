@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
     fns::accounts::{
-        list_sessions, two_factor_status, ChangePassword, EndSession, ResendVerification,
-        SignOutEverywhere, TwoFactorBegin, TwoFactorDisable, TwoFactorEnable,
+        list_sessions, two_factor_status, ChangeEmail, ChangePassword, EndSession,
+        ResendVerification, SignOutEverywhere, TwoFactorBegin, TwoFactorDisable, TwoFactorEnable,
         TwoFactorRecoveryCodes,
     },
     layout::use_me,
@@ -50,6 +50,7 @@ pub fn ProfilePage() -> impl IntoView {
                 })
             })}
         </Suspense>
+        <ChangeEmailForm />
         <h2>"Change password"</h2>
         <ActionForm action=change attr:class="stack narrow" attr:novalidate="">
             <FormError error />
@@ -224,4 +225,27 @@ fn grouped(key: &str) -> String {
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A new address, confirmed by a link sent to it; the old one is told.
+#[component]
+fn ChangeEmailForm() -> impl IntoView {
+    let change = ServerAction::<ChangeEmail>::new();
+    let error = error_of(change.value());
+    view! {
+        <h2>"Change email"</h2>
+        <ActionForm action=change attr:class="stack narrow" attr:novalidate="">
+            <FormError error />
+            <label for="new-email">"New email address"</label>
+            <input id="new-email" name="email" type="email" autocomplete="email" aria-invalid=invalid(error, "email") />
+            <FieldError error field="email" />
+            <label for="email-password">"Your password"</label>
+            <input id="email-password" name="password" type="password" autocomplete="current-password" aria-invalid=invalid(error, "password") />
+            <FieldError error field="password" />
+            <button type="submit">"Send a confirmation link"</button>
+            {move || change.value().get().and_then(|r| r.ok()).map(|_| view! {
+                <p class="notice" role="status">"Open the link we sent to the new address within 24 hours; until then, sign in with the current one."</p>
+            })}
+        </ActionForm>
+    }
 }
