@@ -16,6 +16,18 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::{sync::oneshot, task::JoinHandle};
 use uuid::Uuid;
 
+/// A free port below the kernel's ephemeral range (32768 and up), for a
+/// server a test stops and starts again on the same port: no listener bound
+/// to port 0 and no outgoing connection can take it in between.
+pub fn reusable_port() -> u16 {
+    loop {
+        let candidate = 20_000 + (Uuid::now_v7().as_u128() % 10_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", candidate)).is_ok() {
+            return candidate;
+        }
+    }
+}
+
 /// The server the tests create their databases on (trust auth on the machine).
 pub fn admin_url() -> String {
     std::env::var("TEST_DATABASE_ADMIN_URL")

@@ -49,11 +49,7 @@ pub struct OwnRedis {
 
 impl OwnRedis {
     pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::reusable_port();
         let mut redis = OwnRedis { port, child: None };
         redis.restart();
         redis
@@ -82,10 +78,32 @@ impl OwnRedis {
             .expect("redis-server must be installed");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while !self.answers_ping() {
             assert!(Instant::now() < deadline, "redis-server did not start");
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            assert!(
+                exited.is_none(),
+                "redis-server exited: {exited:?} (port {} taken?)",
+                self.port
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Whether our Redis, not some other server, answers on the port.
+    fn answers_ping(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut reply = [0u8; 7];
+        stream.write_all(b"PING\r\n").is_ok()
+            && stream.read_exact(&mut reply).is_ok()
+            && &reply == b"+PONG\r\n"
     }
 
     /// Kills the server (as a crash would) and waits until the port is closed.

@@ -3,7 +3,6 @@
 //! it accepts into a Maildir. Stopped and started again to test outages.
 
 use std::{
-    net::TcpListener,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -20,12 +19,9 @@ fn python() -> String {
     std::env::var("TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
+/// A port the server can be stopped and started again on.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    super::reusable_port()
 }
 
 impl SmtpServer {

@@ -19,7 +19,10 @@ pub struct TcpProxy {
 
 impl TcpProxy {
     pub async fn start(upstream: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // Cut and restored on the same port.
+        let listener = TcpListener::bind(("127.0.0.1", super::reusable_port()))
+            .await
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let mut proxy = TcpProxy {
             addr,
@@ -57,10 +60,18 @@ impl TcpProxy {
 
     /// Accepts connections again on the same address.
     pub async fn restore(&mut self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let listener = loop {
             match TcpListener::bind(self.addr).await {
                 Ok(listener) => break listener,
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                Err(err) => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "{} stays taken: {err}",
+                        self.addr
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await
+                }
             }
         };
         self.accept(listener);
