@@ -13,12 +13,13 @@ use std::{
     collections::VecDeque,
     net::IpAddr,
     sync::{Arc, Mutex},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use fred::types::scripts::Script;
 use moka::sync::Cache;
 
+use super::now_ms;
 use crate::redis::Redis;
 
 const SCRIPT: &str = include_str!("auto_block.lua");
@@ -87,12 +88,6 @@ impl std::fmt::Debug for AutoBlock {
             .field("shared", &self.inner.redis.is_some())
             .finish()
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The Redis keys of `address`, tagged so that they share a hash slot.

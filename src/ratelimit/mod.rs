@@ -129,7 +129,8 @@ impl std::fmt::Debug for Limiter {
     }
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the epoch: the limiter's and the blocker's clock.
+pub(super) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

@@ -401,6 +401,51 @@ async fn set_password(tx: &mut db::TenantTx, user_id: Uuid, hash: &str) -> Resul
     .await?)
 }
 
+/// Checks `password_text` against the person's stored password (system path);
+/// a mismatch is a problem with the form's `password` field.
+pub(crate) async fn verify_password(
+    conn: &mut sqlx::PgConnection,
+    user: Uuid,
+    password_text: &str,
+) -> Result<(), AppError> {
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_one(conn)
+        .await?;
+    if password::verify(password_text, Some(&stored))
+        .await
+        .map_err(AppError::internal)?
+    {
+        Ok(())
+    } else {
+        Err(AppError::field("password", "the password is incorrect"))
+    }
+}
+
+/// Records a change someone made to their own account in the audit log of
+/// the business they work in.
+pub(crate) async fn audit_own_account(
+    tx: &mut db::TenantTx,
+    staff: &Staff,
+    origin: &Origin,
+    action: &str,
+    changes: Changes,
+) -> Result<(), AppError> {
+    audit::record(
+        tx,
+        staff.actor(),
+        origin,
+        Entry {
+            action,
+            entity_type: "user",
+            entity_id: Some(staff.user_id),
+            changes,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 async fn audit_password(
     tx: &mut db::TenantTx,
     user_id: Uuid,

@@ -10,10 +10,13 @@
 use chrono::Duration;
 use uuid::Uuid;
 
-use super::Deps;
+use super::{
+    accounts::{audit_own_account, verify_password},
+    Deps,
+};
 use crate::{
-    audit::{self, Changes, Entry, Origin},
-    auth::{password, tokens, Principal, Staff},
+    audit::{Changes, Origin},
+    auth::{tokens, Staff},
     db,
     domain::account::Email,
     error::AppError,
@@ -88,17 +91,11 @@ pub async fn request_change(
 ) -> Result<(), AppError> {
     let new_email = Email::parse(new_email).map_err(|e| AppError::field("email", e.to_string()))?;
     let mut tx = db::begin_system(&deps.pool, "change email").await?;
-    let (current, stored): (String, String) =
-        sqlx::query_as("SELECT email::text, password_hash FROM users WHERE id = $1")
-            .bind(staff.user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if !password::verify(password_text, Some(&stored))
-        .await
-        .map_err(AppError::internal)?
-    {
-        return Err(AppError::field("password", "the password is incorrect"));
-    }
+    verify_password(&mut tx, staff.user_id, password_text).await?;
+    let current: String = sqlx::query_scalar("SELECT email::text FROM users WHERE id = $1")
+        .bind(staff.user_id)
+        .fetch_one(&mut *tx)
+        .await?;
     if current.eq_ignore_ascii_case(new_email.as_str()) {
         return Err(AppError::field("email", "this is your address already"));
     }
@@ -117,20 +114,12 @@ pub async fn request_change(
     let notice = templates::email_change_requested(&current, new_email.as_str());
     send(&mut tx, deps, &notice).await?;
     db::enter_tenant(&mut tx, staff.tenant_id).await?;
-    audit::record(
+    audit_own_account(
         &mut tx,
-        staff.actor(),
+        staff,
         origin,
-        Entry {
-            action: "user.email_change_requested",
-            entity_type: "user",
-            entity_id: Some(staff.user_id),
-            changes: Changes::new().field(
-                "email",
-                Some(current.as_str()),
-                Some(new_email.as_str()),
-            ),
-        },
+        "user.email_change_requested",
+        Changes::new().field("email", Some(current.as_str()), Some(new_email.as_str())),
     )
     .await?;
     tx.commit().await?;

@@ -12,11 +12,13 @@ use rand::Rng;
 use totp_rs::{Algorithm, Totp};
 use uuid::Uuid;
 
-use super::Deps;
+use super::{
+    accounts::{audit_own_account, verify_password},
+    Deps,
+};
 use crate::{
     audit::{self, Changes, Entry, Origin},
     auth::{
-        password,
         throttle::{self, ThrottleKeys},
         tokens, Principal, Staff,
     },
@@ -189,7 +191,14 @@ pub async fn enable(
         .await?;
     let codes = replace_recovery_codes(&mut tx, staff.user_id).await?;
     db::enter_tenant(&mut tx, staff.tenant_id).await?;
-    audit_user(&mut tx, staff, origin, "user.two_factor_enabled").await?;
+    audit_own_account(
+        &mut tx,
+        staff,
+        origin,
+        "user.two_factor_enabled",
+        Changes::new(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(codes)
 }
@@ -202,16 +211,7 @@ pub async fn disable(
     origin: &Origin,
 ) -> Result<(), AppError> {
     let mut tx = db::begin_system(&deps.pool, "two-factor disable").await?;
-    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(staff.user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !password::verify(password_text, Some(&stored))
-        .await
-        .map_err(AppError::internal)?
-    {
-        return Err(AppError::field("password", "the password is incorrect"));
-    }
+    verify_password(&mut tx, staff.user_id, password_text).await?;
     for table in ["user_totp", "recovery_codes", "trusted_browsers"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
             .bind(staff.user_id)
@@ -219,7 +219,14 @@ pub async fn disable(
             .await?;
     }
     db::enter_tenant(&mut tx, staff.tenant_id).await?;
-    audit_user(&mut tx, staff, origin, "user.two_factor_disabled").await?;
+    audit_own_account(
+        &mut tx,
+        staff,
+        origin,
+        "user.two_factor_disabled",
+        Changes::new(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -244,7 +251,14 @@ pub async fn new_recovery_codes(
     }
     let codes = replace_recovery_codes(&mut tx, staff.user_id).await?;
     db::enter_tenant(&mut tx, staff.tenant_id).await?;
-    audit_user(&mut tx, staff, origin, "user.recovery_codes_replaced").await?;
+    audit_own_account(
+        &mut tx,
+        staff,
+        origin,
+        "user.recovery_codes_replaced",
+        Changes::new(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(codes)
 }
@@ -475,25 +489,4 @@ fn require_owner(staff: &Staff) -> Result<(), AppError> {
     } else {
         Err(AppError::Forbidden)
     }
-}
-
-async fn audit_user(
-    tx: &mut db::TenantTx,
-    staff: &Staff,
-    origin: &Origin,
-    action: &str,
-) -> Result<(), AppError> {
-    audit::record(
-        tx,
-        staff.actor(),
-        origin,
-        Entry {
-            action,
-            entity_type: "user",
-            entity_id: Some(staff.user_id),
-            changes: Changes::new(),
-        },
-    )
-    .await?;
-    Ok(())
 }

@@ -4,10 +4,10 @@
 
 use uuid::Uuid;
 
-use super::Deps;
+use super::{accounts::audit_own_account, Deps};
 use crate::{
-    audit::{self, Changes, Entry, Origin},
-    auth::{Principal, Staff},
+    audit::{Changes, Origin},
+    auth::Staff,
     db,
     domain::views::SessionEntry,
     error::AppError,
@@ -95,16 +95,12 @@ pub async fn end(deps: &Deps, staff: &Staff, id: Uuid, origin: &Origin) -> Resul
         ));
     }
     db::enter_tenant(&mut tx, staff.tenant_id).await?;
-    audit::record(
+    audit_own_account(
         &mut tx,
-        staff.actor(),
+        staff,
         origin,
-        Entry {
-            action: "user.session_ended",
-            entity_type: "user",
-            entity_id: Some(staff.user_id),
-            changes: Changes::new().field("session", None, Some(id)),
-        },
+        "user.session_ended",
+        Changes::new().field("session", None, Some(id)),
     )
     .await?;
     tx.commit().await?;
