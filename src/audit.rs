@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::db::TenantTx;
+use sqlx::PgConnection;
 
 /// Who made a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,9 +84,10 @@ pub struct Entry<'a> {
     pub changes: Changes,
 }
 
-/// Appends `entry` to the current tenant's audit log, inside `tx`.
-pub async fn record(
-    tx: &mut TenantTx,
+/// Appends `entry` to the current tenant's audit log, in the transaction
+/// `conn` is in (a unit of work's: see `services::work`).
+pub(crate) async fn record(
+    conn: &mut PgConnection,
     actor: Actor,
     origin: &Origin,
     entry: Entry<'_>,
@@ -106,7 +107,7 @@ pub async fn record(
     .bind(origin.request_id.as_deref())
     .bind(origin.ip_hash.as_deref())
     .bind(entry.changes.into_value())
-    .execute(&mut **tx)
+    .execute(conn)
     .await?;
     Ok(id)
 }

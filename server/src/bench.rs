@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use frontdesk::services::Work;
 use frontdesk::{
     audit::Origin,
     auth::password,
@@ -76,9 +77,9 @@ pub async fn auth(mut config: Config) -> Outcome {
     })
     .await?;
     let scoped = measure(TRANSACTIONS, || async {
-        let mut tx = db::begin_tenant(&pool, tenant).await?;
-        sqlx::query("SELECT 1").execute(&mut *tx).await?;
-        tx.commit().await?;
+        let mut work = Work::business(&pool, tenant, "bench").await?;
+        sqlx::query("SELECT 1").execute(work.conn()).await?;
+        work.commit().await?;
         Ok(())
     })
     .await?;

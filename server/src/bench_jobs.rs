@@ -8,7 +8,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use frontdesk::{config::Config, db, jobs::kinds};
+use frontdesk::{
+    config::Config,
+    db,
+    jobs::{Job, NewJob},
+    services::{jobs::Probe, Work},
+};
 use sqlx::PgPool;
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
@@ -40,7 +45,7 @@ pub async fn run(mut config: Config) -> Outcome {
             "INSERT INTO jobs (id, kind, payload) \
              SELECT gen_random_uuid(), $1, '{}' FROM generate_series(1, $2)",
         )
-        .bind(kinds::PROBE)
+        .bind(Probe::KIND)
         .bind(JOBS)
         .execute(&pool)
         .await?;
@@ -55,13 +60,9 @@ pub async fn run(mut config: Config) -> Outcome {
         // Latency: idle workers, one job at a time.
         sqlx::query("TRUNCATE jobs").execute(&pool).await?;
         for _ in 0..TRICKLE {
-            let mut tx = db::begin_system(&pool, "bench").await?;
-            frontdesk::jobs::enqueue(
-                &mut tx,
-                frontdesk::jobs::NewJob::new(kinds::PROBE, serde_json::json!({})),
-            )
-            .await?;
-            tx.commit().await?;
+            let mut work = Work::system(&pool, "bench").await?;
+            work.enqueue(NewJob::new(Probe::default())).await?;
+            work.commit().await?;
             tokio::time::sleep(TRICKLE_GAP).await;
         }
         wait_done(&pool, TRICKLE as i64, Duration::from_secs(120)).await?;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Duration as Days, NaiveDate, Utc};
 use chrono_tz::Tz;
+use frontdesk::services::Work;
 use frontdesk::{
     audit::Origin,
     auth::password,
@@ -49,11 +50,11 @@ pub async fn run(mut config: Config) -> Outcome {
         println!("data set built in {:.1} s", started.elapsed().as_secs_f64());
     }
     let counts: (i64, i64) = {
-        let mut tx = db::begin_tenant(&pool, owner.tenant_id).await?;
+        let mut tx = Work::business(&pool, owner.tenant_id, "bench").await?;
         let counts = sqlx::query_as(
             "SELECT (SELECT count(*) FROM appointments), (SELECT count(*) FROM clients)",
         )
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
         tx.commit().await?;
         counts
@@ -65,11 +66,11 @@ pub async fn run(mut config: Config) -> Outcome {
 
     // A known password for the bench owner, so the run can sign in over HTTP.
     let hash = password::hash(&NewPassword::parse(PASSWORD)?).await?;
-    let mut tx = db::begin_system(&pool, "bench: known owner password").await?;
+    let mut tx = Work::system(&pool, "bench: known owner password").await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
         .bind(&hash)
         .bind(seed::SCALE_EMAIL)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     tx.commit().await?;
     let key = api_keys::create(
@@ -296,7 +297,7 @@ async fn load(
 
 /// The dashboard's per-day counts must come from an index, not a scan.
 async fn explain_dashboard(deps: &frontdesk::services::Deps, tenant: uuid::Uuid) -> Outcome {
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps.in_business(tenant, "bench").await?;
     let now = Utc::now();
     let plan: Vec<String> = sqlx::query_scalar(&format!(
         "EXPLAIN (ANALYZE, BUFFERS) {}",
@@ -306,7 +307,7 @@ async fn explain_dashboard(deps: &frontdesk::services::Deps, tenant: uuid::Uuid)
     .bind(now - Days::days(7))
     .bind(now + Days::days(8))
     .bind("Europe/Berlin")
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
     println!("dashboard per-day counts, plan:");

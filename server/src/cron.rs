@@ -8,10 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use frontdesk::{
-    error::AppError,
-    jobs::schedules::{self, Trigger},
-};
+use frontdesk::error::AppError;
 use subtle::ConstantTimeEq;
 
 use crate::AppState;
@@ -41,21 +38,11 @@ pub async fn trigger(
             .insert(header::WWW_AUTHENTICATE, "Bearer".parse().unwrap());
         return Ok(response);
     }
-    let all = schedules::from_config(&state.config.jobs);
-    let Some(found) = all.iter().find(|s| s.name == schedule) else {
-        let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
-        return Err(AppError::NotFound(format!(
-            "there is no schedule named '{schedule}'; the schedules are: {}",
-            names.join(", ")
-        )));
-    };
-    let slot = state.deps.clock.now();
-    let job = schedules::fire(&state.deps, found, slot, Trigger::Http, "http")
-        .await
-        .map_err(AppError::from)?;
+    let fired = frontdesk::services::jobs::fire_now(&state.deps, &schedule).await?;
+    let job = fired.job;
     let body = serde_json::json!({
-        "schedule": found.name,
-        "slot": slot,
+        "schedule": fired.schedule,
+        "slot": fired.slot,
         "job_id": job,
         "queued": job.is_some(),
         "message": if job.is_some() {

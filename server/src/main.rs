@@ -107,7 +107,7 @@ async fn run_worker(config: Config) -> Outcome {
         db::ensure_database(&state.config.database.url).await?;
         db::migrate(&pool).await?;
     }
-    let background = frontdesk::jobs::Background::start(state.deps.clone());
+    let background = frontdesk::services::jobs::start_background(&state.deps);
     shutdown_signal().await;
     tracing::info!("shutting down: finishing running jobs");
     background.shutdown().await;

@@ -297,7 +297,7 @@ pub async fn demo(deps: &Deps) -> Outcome {
          WHERE tenant_id = $1 AND kind = $2 AND status = 'pending'",
     )
     .bind(owner.tenant_id)
-    .bind(frontdesk::jobs::kinds::EMAIL)
+    .bind(<frontdesk::services::jobs::SendEmail as frontdesk::jobs::Job>::KIND)
     .execute(&deps.pool)
     .await?;
     // Bulk SQL bypasses the services: drop whatever a running instance cached.
@@ -310,7 +310,7 @@ pub async fn demo(deps: &Deps) -> Outcome {
 /// Past appointments get the outcomes a real desk records: most completed,
 /// some cancelled or missed; a few upcoming ones are confirmed or cancelled.
 async fn settle_past(deps: &Deps, tenant: Uuid) -> Result<(), AppError> {
-    let mut tx = frontdesk::db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps.in_business(tenant, "seed").await?;
     sqlx::query(
         "UPDATE appointments a SET status = o.status, \
            cancel_reason = CASE WHEN o.status = 'cancelled' THEN 'changed plans' END \
@@ -323,7 +323,7 @@ async fn settle_past(deps: &Deps, tenant: Uuid) -> Result<(), AppError> {
          WHERE a.id = o.id AND a.tenant_id = $1",
     )
     .bind(tenant)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(())
@@ -363,9 +363,9 @@ pub async fn scale(deps: &Deps) -> Result<(Staff, Option<String>), Box<dyn std::
         }
     };
     // The bulk part is one transaction: a business without it is filled now.
-    let mut tx = frontdesk::db::begin_tenant(&deps.pool, owner.tenant_id).await?;
+    let mut tx = deps.in_business(owner.tenant_id, "seed").await?;
     let filled: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM appointments)")
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
     tx.commit().await?;
     if filled {
@@ -425,7 +425,7 @@ pub async fn scale(deps: &Deps) -> Result<(Staff, Option<String>), Box<dyn std::
         providers.push(provider.id);
     }
     let tenant = owner.tenant_id;
-    let mut tx = frontdesk::db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps.in_business(tenant, "seed").await?;
     // Clients: names from the same lists, spread over the last two years.
     sqlx::query(
         "INSERT INTO clients (id, tenant_id, name, email, phone, created_at) \
@@ -439,7 +439,7 @@ pub async fn scale(deps: &Deps) -> Result<(Staff, Option<String>), Box<dyn std::
     .bind(SCALE_CLIENTS as i64)
     .bind(FIRST.to_vec())
     .bind(LAST.to_vec())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     let zone: Tz = ZONE.parse().map_err(|_| "zone")?;
     let today = Utc::now().with_timezone(&zone).date_naive();
@@ -466,7 +466,7 @@ pub async fn scale(deps: &Deps) -> Result<(Staff, Option<String>), Box<dyn std::
     .bind(ZONE)
     .bind(days)
     .bind(service.id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     tx.commit().await?;
     sqlx::query("ANALYZE appointments")

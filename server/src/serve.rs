@@ -46,7 +46,7 @@ pub async fn serve_router(
         .config
         .jobs
         .in_serve
-        .then(|| frontdesk::jobs::Background::start(state.deps.clone()));
+        .then(|| frontdesk::services::jobs::start_background(&state.deps));
     let cache_log = tokio::spawn(async move {
         let mut every = tokio::time::interval(CACHE_LOG_EVERY);
         every.tick().await;

@@ -13,6 +13,7 @@ use std::{
 };
 
 use bytes::Bytes;
+use frontdesk::services::Work;
 use frontdesk::{
     config::Config,
     db,
@@ -39,12 +40,12 @@ pub async fn migrate(config: Config, from: PathBuf, remove_originals: bool) -> O
         .map_err(|e| format!("--from {}: cannot be read ({e})", from.display()))?;
     let pool = db::pool(&config.database)?;
     let storage = Storage::from_config(&config.storage)?;
-    let mut tx = db::begin_system(&pool, "storage migrate").await?;
+    let mut tx = Work::system(&pool, "storage migrate").await?;
     let rows: Vec<(Uuid, Uuid, Uuid, String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
         "SELECT id, tenant_id, client_id, legacy_path, original_name, created_at FROM client_files \
          WHERE storage_key IS NULL AND legacy_path IS NOT NULL ORDER BY created_at, id",
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
 
@@ -172,7 +173,9 @@ async fn move_one(
     }
     let sha: [u8; 32] = hasher.finalize().into();
     let update = async {
-        let mut tx = db::begin_system(pool, "storage migrate").await?;
+        let mut tx = Work::system(pool, "storage migrate")
+            .await
+            .map_err(frontdesk::error::AppError::from)?;
         sqlx::query(
             "UPDATE client_files SET storage_key = $2, sha256 = $3, size_bytes = $4, content_type = $5, legacy_path = NULL \
              WHERE id = $1 AND storage_key IS NULL",
@@ -182,8 +185,9 @@ async fn move_one(
         .bind(sha.as_slice())
         .bind(i64::try_from(size).unwrap_or(i64::MAX))
         .bind(content_type)
-        .execute(&mut *tx)
-        .await?;
+        .execute(tx.conn())
+        .await
+        .map_err(frontdesk::error::AppError::from)?;
         tx.commit().await
     };
     update
@@ -195,17 +199,17 @@ async fn move_one(
 pub async fn verify(config: Config) -> Outcome {
     let pool = db::pool(&config.database)?;
     let storage = Storage::from_config(&config.storage)?;
-    let mut tx = db::begin_system(&pool, "storage verify").await?;
+    let mut tx = Work::system(&pool, "storage verify").await?;
     let keys: Vec<String> =
         sqlx::query_scalar("SELECT storage_key FROM client_files WHERE storage_key IS NOT NULL")
-            .fetch_all(&mut *tx)
+            .fetch_all(tx.conn())
             .await?;
     let waiting: i64 =
         sqlx::query_scalar("SELECT count(*) FROM client_files WHERE storage_key IS NULL")
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
     let pending: Vec<String> = sqlx::query_scalar("SELECT storage_key FROM storage_cleanup")
-        .fetch_all(&mut *tx)
+        .fetch_all(tx.conn())
         .await?;
     tx.commit().await?;
 

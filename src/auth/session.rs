@@ -235,7 +235,7 @@ pub async fn resolve(
 /// it replaced), "last seen" moved on at most once a minute.
 async fn record(
     session: &Session,
-    tx: &mut db::TenantTx,
+    tx: &mut db::SystemTx,
     auth: SessionAuth,
     sid: Option<Uuid>,
     recorded: Option<(bool, chrono::DateTime<chrono::Utc>)>,

@@ -44,7 +44,7 @@ use self::{
 use crate::{config::CacheConfig, error::AppError, redis::Redis};
 
 /// What is written: a write to one invalidates every namespace built on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Entity {
     Appointments,
     Clients,
@@ -299,6 +299,19 @@ impl Cache {
         for entity in Entity::ALL {
             self.invalidate(tenant, entity).await;
         }
+    }
+
+    /// The current generation of `entity` in `tenant` (each invalidation
+    /// adds one); `None` when the store cannot be read.
+    pub async fn generation(&self, tenant: Uuid, entity: Entity) -> Option<u64> {
+        let key = generation_key(tenant, entity);
+        self.inner
+            .store
+            .generations(&[key])
+            .await
+            .ok()?
+            .first()
+            .copied()
     }
 
     pub fn counts(&self, ns: Namespace) -> Counts {

@@ -9,9 +9,9 @@ use sqlx::{
 
 use crate::config::DatabaseConfig;
 
-mod tenant;
+mod system;
 
-pub use tenant::{begin_system, begin_tenant, enter_tenant, TenantTx, APP_ROLE};
+pub(crate) use system::{begin_system, SystemTx};
 
 /// The migrations under `migrations/`, compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

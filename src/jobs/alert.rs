@@ -2,22 +2,35 @@
 //! tracker once one is configured) and, when `JOB_ALERT_WEBHOOK_URL` is set,
 //! a JSON POST to it.
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use uuid::Uuid;
 
-use crate::services::Deps;
+use super::QueueEnv;
 
-pub fn job_dead(deps: &Deps, id: Uuid, kind: &str, error: &str) {
+/// The webhook's body.
+#[derive(Serialize)]
+struct DeadJob<'a> {
+    event: &'static str,
+    job_id: Uuid,
+    kind: &'a str,
+    error: &'a str,
+    at: DateTime<Utc>,
+}
+
+pub fn job_dead(env: &QueueEnv, id: Uuid, kind: &str, error: &str) {
     tracing::error!(job = %id, kind, error, "job is dead after its last attempt; retry or discard it under Settings > Background jobs");
-    let Some(url) = deps.config.jobs.alert_webhook.clone() else {
+    let Some(url) = env.config.alert_webhook.clone() else {
         return;
     };
-    let body = serde_json::json!({
-        "event": "job.dead",
-        "job_id": id,
-        "kind": kind,
-        "error": error,
-        "at": deps.clock.now(),
-    });
+    let body = serde_json::to_value(DeadJob {
+        event: "job.dead",
+        job_id: id,
+        kind,
+        error,
+        at: env.clock.now(),
+    })
+    .unwrap_or_default();
     tokio::spawn(async move {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))

@@ -1,24 +1,30 @@
 //! The background task: a job queue in PostgreSQL ([`queue`]), workers that
-//! run it ([`worker`]), schedules that feed it ([`schedules`]), and the job
-//! kinds Frontdesk has ([`kinds`]).
+//! run it ([`worker`]), schedules that feed it ([`schedules`]) and typed
+//! job kinds ([`Job`]), registered where the application is assembled.
 //!
 //! `frontdesk serve` runs workers and the scheduler beside the web server
 //! (unless `JOBS_IN_SERVE=false`); `frontdesk worker` runs only them.
 
 pub mod alert;
-pub mod kinds;
+mod job;
 pub mod queue;
 pub mod schedules;
 pub mod worker;
 
-pub use queue::{enqueue, NewJob};
-pub use worker::{JobContext, JobError, Registry, WorkerHandle, WorkerOptions};
+use std::sync::Arc;
 
-use crate::services::Deps;
+pub use job::{Job, JobContext, JobError, NewJob, Registry, Tick};
+pub use worker::{WorkerHandle, WorkerOptions};
 
-/// A job of `kind` with the configured number of attempts (`JOB_MAX_ATTEMPTS`).
-pub fn job(deps: &Deps, kind: &'static str, payload: serde_json::Value) -> NewJob {
-    NewJob::new(kind, payload).max_attempts(deps.config.jobs.max_attempts)
+use crate::{clock::Clock, config::JobsConfig};
+
+/// What the queue's own machinery (workers, scheduler, alerts) needs; the
+/// handlers get the application's context besides.
+#[derive(Clone, Debug)]
+pub struct QueueEnv {
+    pub pool: sqlx::PgPool,
+    pub clock: Clock,
+    pub config: Arc<JobsConfig>,
 }
 
 /// Workers and the scheduler of one process.
@@ -29,18 +35,28 @@ pub struct Background {
 }
 
 impl Background {
-    /// Starts workers for every job kind and the configured schedules.
-    pub fn start(deps: Deps) -> Self {
-        Self::start_with(deps, kinds::registry(), SCHEDULER_TICK)
+    /// Starts workers for every kind in `registry` and the configured
+    /// schedules of those kinds.
+    pub fn start<C: Clone + Send + Sync + 'static>(
+        env: QueueEnv,
+        ctx: C,
+        registry: Registry<C>,
+    ) -> Self {
+        Self::start_with(env, ctx, registry, SCHEDULER_TICK)
     }
 
-    pub fn start_with(deps: Deps, registry: Registry, tick: std::time::Duration) -> Self {
-        let options = WorkerOptions::from_config(&deps.config.jobs);
-        let workers = worker::spawn(deps.clone(), registry, options);
+    pub fn start_with<C: Clone + Send + Sync + 'static>(
+        env: QueueEnv,
+        ctx: C,
+        registry: Registry<C>,
+        tick: std::time::Duration,
+    ) -> Self {
+        let options = WorkerOptions::from_config(&env.config);
+        let schedules = schedules::from_config(&env.config, registry.scheduled());
+        let workers = worker::spawn(env.clone(), ctx, registry, options);
         let (scheduler_stop, stopped) = tokio::sync::watch::channel(false);
-        let schedules = schedules::from_config(&deps.config.jobs);
         let scheduler = tokio::spawn(schedules::run(
-            deps,
+            env,
             schedules,
             tick,
             workers.owner.clone(),

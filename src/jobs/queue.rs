@@ -6,98 +6,158 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::job::{Job, NewJob, Tick};
+
 /// The channel `enqueue` notifies on commit; workers LISTEN to it.
 pub const CHANNEL: &str = "frontdesk_jobs";
 
-/// A job to enqueue.
-#[derive(Debug, Clone)]
-pub struct NewJob {
-    pub kind: &'static str,
-    pub payload: Value,
-    pub tenant: Option<Uuid>,
-    /// Lower runs first (default 100).
-    pub priority: i16,
-    /// Not before; now when unset.
-    pub run_at: Option<DateTime<Utc>>,
-    pub max_attempts: Option<i32>,
-    /// While a job with this key is pending or running, no second one is added.
-    pub dedupe_key: Option<String>,
+/// The attempts of a job whose kind and configuration name none.
+pub const DEFAULT_ATTEMPTS: i32 = 8;
+
+/// Adds `job` within the transaction `conn` is in: it exists exactly when
+/// that transaction commits. Returns `None` when a pending or running job
+/// has the same dedupe key. The caller wakes the workers with [`notify`].
+pub(crate) async fn insert<J: Job>(
+    conn: &mut PgConnection,
+    job: NewJob<J>,
+    tenant: Option<Uuid>,
+    default_attempts: i32,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let payload = serde_json::to_value(&job.job).map_err(|err| {
+        sqlx::Error::Encode(format!("the payload of a {} job: {err}", J::KIND).into())
+    })?;
+    insert_row(
+        conn,
+        Row {
+            kind: J::KIND,
+            payload,
+            tenant: job.tenant.or(tenant),
+            priority: job.priority.unwrap_or(J::PRIORITY),
+            run_at: job.run_at,
+            max_attempts: J::ATTEMPTS.unwrap_or(default_attempts),
+            dedupe_key: job.dedupe_key.as_deref(),
+        },
+    )
+    .await
 }
 
-impl NewJob {
-    pub fn new(kind: &'static str, payload: Value) -> Self {
-        NewJob {
+/// A scheduled job: `kind` with the [`Tick`] as payload, one pending at a time.
+pub(crate) async fn insert_tick(
+    conn: &mut PgConnection,
+    kind: &'static str,
+    tick: &Tick,
+    max_attempts: i32,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let payload = serde_json::to_value(tick)
+        .map_err(|err| sqlx::Error::Encode(format!("a schedule's tick: {err}").into()))?;
+    insert_row(
+        conn,
+        Row {
             kind,
             payload,
             tenant: None,
-            priority: 100,
+            priority: 50,
             run_at: None,
-            max_attempts: None,
-            dedupe_key: None,
-        }
-    }
-
-    pub fn tenant(mut self, tenant: Uuid) -> Self {
-        self.tenant = Some(tenant);
-        self
-    }
-
-    pub fn priority(mut self, priority: i16) -> Self {
-        self.priority = priority;
-        self
-    }
-
-    pub fn run_at(mut self, at: DateTime<Utc>) -> Self {
-        self.run_at = Some(at);
-        self
-    }
-
-    pub fn max_attempts(mut self, n: i32) -> Self {
-        self.max_attempts = Some(n);
-        self
-    }
-
-    pub fn dedupe(mut self, key: impl Into<String>) -> Self {
-        self.dedupe_key = Some(key.into());
-        self
-    }
+            max_attempts,
+            dedupe_key: Some(&format!("schedule:{}", tick.schedule)),
+        },
+    )
+    .await
 }
 
-/// Adds `job` within the transaction `conn` is in: it exists exactly when
-/// that transaction commits, and workers are woken on commit. Returns `None`
-/// when a pending or running job has the same dedupe key.
-pub async fn enqueue(conn: &mut PgConnection, job: NewJob) -> Result<Option<Uuid>, sqlx::Error> {
-    let id: Option<Uuid> = sqlx::query_scalar(
+struct Row<'a> {
+    kind: &'static str,
+    payload: Value,
+    tenant: Option<Uuid>,
+    priority: i16,
+    run_at: Option<DateTime<Utc>>,
+    max_attempts: i32,
+    dedupe_key: Option<&'a str>,
+}
+
+async fn insert_row(conn: &mut PgConnection, row: Row<'_>) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
         "INSERT INTO jobs (id, tenant_id, kind, payload, priority, run_at, max_attempts, dedupe_key) \
-         VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), coalesce($7, 8), $8) \
+         VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8) \
          ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL AND status IN ('pending', 'running') \
          DO NOTHING RETURNING id",
+        Uuid::now_v7(),
+        row.tenant,
+        row.kind,
+        row.payload,
+        row.priority,
+        row.run_at as _,
+        row.max_attempts,
+        row.dedupe_key,
     )
-    .bind(Uuid::now_v7())
-    .bind(job.tenant)
-    .bind(job.kind)
-    .bind(&job.payload)
-    .bind(job.priority)
-    .bind(job.run_at)
-    .bind(job.max_attempts)
-    .bind(&job.dedupe_key)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if id.is_some() {
-        notify(conn, job.kind).await?;
-    }
-    Ok(id)
+    .fetch_optional(conn)
+    .await
 }
 
-/// Wakes workers for a job of `kind` when the transaction `conn` is in
-/// commits (never if it rolls back).
-pub async fn notify(conn: &mut PgConnection, kind: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(kind)
+/// Wakes the workers when the transaction `conn` is in commits (never if
+/// it rolls back). One notification per transaction is enough: a woken
+/// worker claims whatever is due. `kinds` names what was enqueued.
+pub(crate) async fn notify(conn: &mut PgConnection, kinds: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, kinds)
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// What became of a request to run a dead job again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requeue {
+    /// Pending again; the job's kind.
+    Done(String),
+    /// No dead job of that id in this business.
+    NotDead,
+    /// A job with the same dedupe key is already waiting.
+    Duplicate,
+}
+
+/// Makes a dead job of `tenant` pending again with its attempts counted
+/// afresh. The caller wakes the workers.
+pub(crate) async fn retry_dead(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Requeue, sqlx::Error> {
+    let kind = sqlx::query_scalar!(
+        "UPDATE jobs SET status = 'pending', attempts = 0, run_at = now(), finished_at = NULL, updated_at = now() \
+         WHERE id = $1 AND tenant_id = $2 AND status = 'dead' RETURNING kind",
+        id,
+        tenant,
+    )
+    .fetch_optional(conn)
+    .await;
+    match kind {
+        Ok(Some(kind)) => Ok(Requeue::Done(kind)),
+        Ok(None) => Ok(Requeue::NotDead),
+        Err(sqlx::Error::Database(db))
+            if db.code().as_deref() == Some("23505")
+                && db.constraint() == Some("jobs_dedupe_idx") =>
+        {
+            Ok(Requeue::Duplicate)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Gives up on a dead job of `tenant` for good: kept, marked discarded, its
+/// payload emptied. Returns its kind; `None` when there is no such dead job.
+pub(crate) async fn discard_dead(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "UPDATE jobs SET status = 'discarded', payload = '{}', finished_at = now(), updated_at = now() \
+         WHERE id = $1 AND tenant_id = $2 AND status = 'dead' RETURNING kind",
+        id,
+        tenant,
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// A job a worker holds the lease of.
@@ -302,7 +362,7 @@ pub async fn release(pool: &PgPool, ids: &[Uuid], owner: &str) -> Result<u64, sq
 }
 
 /// Workers read and write jobs of every business: the system path.
-async fn system(pool: &PgPool) -> Result<crate::db::TenantTx, sqlx::Error> {
+async fn system(pool: &PgPool) -> Result<crate::db::SystemTx, sqlx::Error> {
     crate::db::begin_system(pool, "job queue").await
 }
 

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use croner::Cron;
 use uuid::Uuid;
 
-use super::queue;
-use crate::{db, domain::background::ScheduleView, services::Deps};
+use super::{queue, QueueEnv, Tick};
+use crate::{config::JobsConfig, db, domain::background::ScheduleView};
 
 /// A schedule and the job kind it enqueues.
 #[derive(Debug, Clone)]
@@ -25,17 +25,12 @@ pub fn parse_cron(expression: &str) -> Result<Cron, croner::errors::CronError> {
     Cron::from_str(expression)
 }
 
-/// The job kind each named schedule runs.
-pub fn kind_of(schedule: &str) -> Option<&'static str> {
-    match schedule {
-        "reminders" => Some(super::kinds::REMINDER_SCAN),
-        "cleanup" => Some(super::kinds::CLEANUP),
-        "storage" => Some(super::kinds::STORAGE_SWEEP),
-        _ => None,
-    }
-}
-
-pub fn from_config(config: &crate::config::JobsConfig) -> Vec<Schedule> {
+/// The configured schedules whose kind is in `scheduled` (schedule name,
+/// job kind: see [`super::Registry::scheduled`]).
+pub fn from_config(
+    config: &JobsConfig,
+    scheduled: &[(&'static str, &'static str)],
+) -> Vec<Schedule> {
     config
         .schedules
         .iter()
@@ -44,7 +39,7 @@ pub fn from_config(config: &crate::config::JobsConfig) -> Vec<Schedule> {
                 name: name.clone(),
                 expression: expression.clone(),
                 cron: parse_cron(expression).ok()?,
-                kind: kind_of(name)?,
+                kind: scheduled.iter().find(|(s, _)| s == name)?.1,
             })
         })
         .collect()
@@ -61,13 +56,13 @@ pub enum Trigger {
 /// the job enqueued, `Ok(None)` when the slot had fired (or its previous job
 /// is still waiting, which the dedupe key keeps single).
 pub async fn fire(
-    deps: &Deps,
+    env: &QueueEnv,
     schedule: &Schedule,
     slot: DateTime<Utc>,
     trigger: Trigger,
     fired_by: &str,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    let mut tx = db::begin_system(&deps.pool, "schedule").await?;
+    let mut tx = db::begin_system(&env.pool, "schedule").await?;
     let inserted = sqlx::query(
         "INSERT INTO schedule_runs (schedule, slot, fired_by, trigger) VALUES ($1, $2, $3, $4) \
          ON CONFLICT DO NOTHING",
@@ -85,17 +80,14 @@ pub async fn fire(
     if inserted == 0 {
         return Ok(None);
     }
-    let job = queue::enqueue(
-        &mut tx,
-        super::job(
-            deps,
-            schedule.kind,
-            serde_json::json!({ "schedule": schedule.name, "slot": slot }),
-        )
-        .priority(50)
-        .dedupe(format!("schedule:{}", schedule.name)),
-    )
-    .await?;
+    let tick = Tick {
+        schedule: schedule.name.clone(),
+        slot,
+    };
+    let job = queue::insert_tick(&mut tx, schedule.kind, &tick, env.config.max_attempts).await?;
+    if job.is_some() {
+        queue::notify(&mut tx, schedule.kind).await?;
+    }
     sqlx::query("UPDATE schedule_runs SET job_id = $3 WHERE schedule = $1 AND slot = $2")
         .bind(&schedule.name)
         .bind(slot)
@@ -115,7 +107,7 @@ pub async fn fire(
 /// fires the latest slot at or before now when this instance has not seen
 /// it yet (the database decides which instance fires it).
 pub async fn run(
-    deps: Deps,
+    env: QueueEnv,
     schedules: Vec<Schedule>,
     tick: Duration,
     fired_by: String,
@@ -124,7 +116,7 @@ pub async fn run(
     let mut seen: HashMap<String, DateTime<Utc>> = HashMap::new();
     tracing::info!(schedules = ?schedules.iter().map(|s| format!("{} {}", s.name, s.expression)).collect::<Vec<_>>(), "scheduler started");
     while !*stopped.borrow() {
-        let now = deps.clock.now();
+        let now = env.clock.now();
         for schedule in &schedules {
             let Some(slot) = latest_slot(&schedule.cron, now) else {
                 continue;
@@ -132,7 +124,7 @@ pub async fn run(
             if seen.get(&schedule.name) == Some(&slot) {
                 continue;
             }
-            match fire(&deps, schedule, slot, Trigger::Schedule, &fired_by).await {
+            match fire(&env, schedule, slot, Trigger::Schedule, &fired_by).await {
                 Ok(_) => {
                     seen.insert(schedule.name.clone(), slot);
                 }
@@ -158,17 +150,20 @@ pub fn latest_slot(cron: &Cron, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 /// Each schedule with its last and next run, for the jobs page.
-pub async fn overview(deps: &Deps) -> Result<Vec<ScheduleView>, sqlx::Error> {
-    let schedules = from_config(&deps.config.jobs);
+pub async fn overview(
+    env: &QueueEnv,
+    scheduled: &[(&'static str, &'static str)],
+) -> Result<Vec<ScheduleView>, sqlx::Error> {
+    let schedules = from_config(&env.config, scheduled);
     let names: Vec<String> = schedules.iter().map(|s| s.name.clone()).collect();
     let last: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT schedule, max(slot) FROM schedule_runs WHERE schedule = ANY($1) GROUP BY schedule",
     )
     .bind(&names)
-    .fetch_all(&deps.pool)
+    .fetch_all(&env.pool)
     .await?;
     let last: HashMap<String, DateTime<Utc>> = last.into_iter().collect();
-    let now = deps.clock.now();
+    let now = env.clock.now();
     Ok(schedules
         .iter()
         .map(|s| {

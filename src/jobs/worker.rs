@@ -5,123 +5,19 @@
 //! notifications are lost (a dropped listener connection).
 
 use std::{
-    collections::{HashMap, HashSet},
-    future::Future,
-    pin::Pin,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc, Mutex,
-    },
+    collections::HashSet,
+    sync::{atomic::AtomicBool, Arc, Mutex},
     time::Duration,
 };
 
-use serde::de::DeserializeOwned;
-use sqlx::PgConnection;
 use tokio::{sync::watch, task::JoinSet};
 use uuid::Uuid;
 
-use super::queue::{self, AfterFailure, ClaimedJob};
-use crate::services::Deps;
-
-/// Why a job did not finish.
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    /// Worth another attempt (a server down, a timeout).
-    #[error("{0}")]
-    Retry(String),
-    /// Another attempt would fail the same way (a malformed payload, a
-    /// refused address): the job is dead at once.
-    #[error("{0}")]
-    Permanent(String),
-    /// The worker no longer holds the job; whatever it did was rolled back.
-    #[error("the job's lease was lost to another worker")]
-    LeaseLost,
-}
-
-impl From<sqlx::Error> for JobError {
-    fn from(err: sqlx::Error) -> Self {
-        JobError::Retry(format!("database: {err}"))
-    }
-}
-
-type BoxFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
-type HandlerFn = Arc<dyn Fn(JobContext) -> BoxFuture + Send + Sync>;
-
-#[derive(Clone)]
-struct Handler {
-    timeout: Duration,
-    /// The payload is emptied once the job is done (it carries a sign-in
-    /// link or a client's address).
-    scrub: bool,
-    run: HandlerFn,
-}
-
-/// The job kinds a worker runs, with their handlers.
-#[derive(Clone, Default)]
-pub struct Registry {
-    handlers: HashMap<String, Handler>,
-}
-
-impl Registry {
-    pub fn register<F, Fut>(
-        &mut self,
-        kind: &str,
-        timeout: Duration,
-        scrub: bool,
-        run: F,
-    ) -> &mut Self
-    where
-        F: Fn(JobContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), JobError>> + Send + 'static,
-    {
-        self.handlers.insert(
-            kind.to_string(),
-            Handler {
-                timeout,
-                scrub,
-                run: Arc::new(move |ctx| Box::pin(run(ctx))),
-            },
-        );
-        self
-    }
-
-    pub fn kinds(&self) -> Vec<String> {
-        let mut kinds: Vec<String> = self.handlers.keys().cloned().collect();
-        kinds.sort();
-        kinds
-    }
-}
-
-/// What a handler gets: the job, the services' dependencies, and the means
-/// to complete the job inside its own transaction.
-#[derive(Clone)]
-pub struct JobContext {
-    pub job: ClaimedJob,
-    pub deps: Deps,
-    owner: Arc<str>,
-    scrub: bool,
-    completed: Arc<AtomicBool>,
-}
-
-impl JobContext {
-    /// The payload as `T`; a payload of another shape is a permanent failure.
-    pub fn payload<T: DeserializeOwned>(&self) -> Result<T, JobError> {
-        serde_json::from_value(self.job.payload.clone())
-            .map_err(|err| JobError::Permanent(format!("the payload is malformed: {err}")))
-    }
-
-    /// Marks the job done within the caller's transaction, so that its
-    /// effect and its completion commit together. Fails with `LeaseLost`
-    /// (roll back!) when another worker took the job over.
-    pub async fn complete_in(&self, conn: &mut PgConnection) -> Result<(), JobError> {
-        if queue::complete(conn, self.job.id, &self.owner, self.scrub).await? {
-            self.completed.store(true, Ordering::SeqCst);
-            Ok(())
-        } else {
-            Err(JobError::LeaseLost)
-        }
-    }
-}
+use super::{
+    job::{Handler, JobContext, JobError, Registry},
+    queue::{self, AfterFailure, ClaimedJob},
+    QueueEnv,
+};
 
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -175,11 +71,18 @@ pub fn worker_name() -> String {
     )
 }
 
-pub fn spawn(deps: Deps, registry: Registry, options: WorkerOptions) -> WorkerHandle {
+/// Starts a worker pool for the kinds in `registry`, whose handlers get `ctx`.
+pub fn spawn<C: Clone + Send + Sync + 'static>(
+    env: QueueEnv,
+    ctx: C,
+    registry: Registry<C>,
+    options: WorkerOptions,
+) -> WorkerHandle {
     let owner = worker_name();
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(run(
-        deps,
+        env,
+        ctx,
         Arc::new(registry),
         options,
         owner.clone(),
@@ -188,9 +91,10 @@ pub fn spawn(deps: Deps, registry: Registry, options: WorkerOptions) -> WorkerHa
     WorkerHandle { owner, stop, task }
 }
 
-async fn run(
-    deps: Deps,
-    registry: Arc<Registry>,
+async fn run<C: Clone + Send + Sync + 'static>(
+    env: QueueEnv,
+    ctx: C,
+    registry: Arc<Registry<C>>,
     options: WorkerOptions,
     owner: String,
     mut stopped: watch::Receiver<bool>,
@@ -198,7 +102,7 @@ async fn run(
     let owner: Arc<str> = owner.into();
     let kinds = registry.kinds();
     let wake = Arc::new(tokio::sync::Notify::new());
-    let listener = tokio::spawn(listen(deps.pool.clone(), wake.clone()));
+    let listener = tokio::spawn(listen(env.pool.clone(), wake.clone()));
     let held: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
     let mut running = JoinSet::new();
     let mut last_reclaim = tokio::time::Instant::now() - options.poll_interval;
@@ -209,11 +113,11 @@ async fn run(
     while !*stopped.borrow() {
         if last_reclaim.elapsed() >= options.poll_interval {
             last_reclaim = tokio::time::Instant::now();
-            match queue::reclaim_expired(&deps.pool).await {
+            match queue::reclaim_expired(&env.pool).await {
                 Ok(dead) => {
                     for (id, kind) in dead {
                         super::alert::job_dead(
-                            &deps,
+                            &env,
                             id,
                             &kind,
                             "the worker stopped answering (its lease expired)",
@@ -236,20 +140,22 @@ async fn run(
             || (free > 0 && (running.is_empty() || last_claim.elapsed() >= options.poll_interval));
         if claim_now {
             last_claim = tokio::time::Instant::now();
-            let now = deps.clock.now();
+            let now = env.clock.now();
             let claimed =
-                queue::claim(&deps.pool, &owner, &kinds, free as i64, options.lease, now).await;
+                queue::claim(&env.pool, &owner, &kinds, free as i64, options.lease, now).await;
             match claimed {
                 Ok(jobs) => {
                     failures = 0;
                     full = jobs.len() == free;
                     for job in jobs {
-                        let Some(handler) = registry.handlers.get(&job.kind).cloned() else {
+                        let Some(handler) = registry.handlers.get(job.kind.as_str()).cloned()
+                        else {
                             continue;
                         };
                         held.lock().unwrap().insert(job.id);
                         running.spawn(run_one(
-                            deps.clone(),
+                            env.clone(),
+                            ctx.clone(),
                             handler,
                             job,
                             owner.clone(),
@@ -301,7 +207,7 @@ async fn run(
             running.abort_all();
             while running.join_next().await.is_some() {}
             let ids: Vec<Uuid> = held.lock().unwrap().drain().collect();
-            match queue::release(&deps.pool, &ids, &owner).await {
+            match queue::release(&env.pool, &ids, &owner).await {
                 Ok(n) => {
                     tracing::warn!(worker = %owner, released = n, "jobs still running at the end of the grace period were released")
                 }
@@ -314,9 +220,10 @@ async fn run(
     tracing::info!(worker = %owner, "job worker stopped");
 }
 
-async fn run_one(
-    deps: Deps,
-    handler: Handler,
+async fn run_one<C: Clone + Send + Sync + 'static>(
+    env: QueueEnv,
+    deps: C,
+    handler: Handler<C>,
     job: ClaimedJob,
     owner: Arc<str>,
     options: WorkerOptions,
@@ -327,14 +234,14 @@ async fn run_one(
     let completed = Arc::new(AtomicBool::new(false));
     let ctx = JobContext {
         job: job.clone(),
-        deps: deps.clone(),
+        deps,
         owner: owner.clone(),
         scrub: handler.scrub,
         completed: completed.clone(),
     };
     let started = std::time::Instant::now();
     let work = tokio::time::timeout(handler.timeout, (handler.run)(ctx));
-    let renewals = renew_until_lost(&deps, id, &owner, options.lease);
+    let renewals = renew_until_lost(&env, id, &owner, options.lease);
     let outcome = tokio::select! {
         result = work => match result {
             Ok(result) => result,
@@ -345,8 +252,8 @@ async fn run_one(
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match outcome {
         Ok(()) => {
-            if !completed.load(Ordering::SeqCst) {
-                match queue::complete_now(&deps.pool, id, &owner, handler.scrub).await {
+            if !completed.load(std::sync::atomic::Ordering::SeqCst) {
+                match queue::complete_now(&env.pool, id, &owner, handler.scrub).await {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::warn!(job = %id, kind, "finished after its lease was lost; another worker may run it again")
@@ -364,15 +271,15 @@ async fn run_one(
         Err(err) => {
             let permanent = matches!(err, JobError::Permanent(_));
             let message = err.to_string();
-            let retry_at = deps.clock.now()
+            let retry_at = env.clock.now()
                 + queue::backoff(job.attempts, options.retry_base, options.retry_max);
-            let after = queue::fail(&deps.pool, id, &owner, &message, permanent, retry_at).await;
+            let after = queue::fail(&env.pool, id, &owner, &message, permanent, retry_at).await;
             match after {
                 Ok(AfterFailure::Retry { at }) => tracing::warn!(
                     job = %id, kind, attempt = job.attempts, max_attempts = job.max_attempts,
                     error = %message, retry_at = %at, "job failed; will retry"
                 ),
-                Ok(AfterFailure::Dead) => super::alert::job_dead(&deps, id, &kind, &message),
+                Ok(AfterFailure::Dead) => super::alert::job_dead(&env, id, &kind, &message),
                 Ok(AfterFailure::LeaseLost) => {
                     tracing::warn!(job = %id, kind, "failed after its lease was lost")
                 }
@@ -386,13 +293,13 @@ async fn run_one(
 }
 
 /// Renews the lease every third of its length; returns once it is lost.
-async fn renew_until_lost(deps: &Deps, id: Uuid, owner: &str, lease: Duration) {
+async fn renew_until_lost(env: &QueueEnv, id: Uuid, owner: &str, lease: Duration) {
     let mut every = tokio::time::interval(lease / 3);
     every.tick().await;
     let mut misses = 0;
     loop {
         every.tick().await;
-        match queue::renew(&deps.pool, id, owner, lease).await {
+        match queue::renew(&env.pool, id, owner, lease).await {
             Ok(true) => misses = 0,
             Ok(false) => return,
             // A database hiccup: the lease has two more thirds to go.

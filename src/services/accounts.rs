@@ -1,18 +1,20 @@
 //! Signing up, signing in, passwords and their reset.
 
 use chrono::{Duration, Utc};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::jobs::SendEmail;
+use super::work::Work;
 use super::{is_unique_violation, Deps};
 use crate::{
-    audit::{self, Actor, Changes, Entry, Origin},
+    audit::{Actor, Changes, Entry, Origin},
     auth::{
         password,
         session::SessionAuth,
         throttle::{self, ThrottleKeys},
         tokens, Principal, Staff,
     },
-    db,
     domain::{
         account::{DisplayName, Email, Slug, TimeZoneName},
         form::FieldErrors,
@@ -20,7 +22,7 @@ use crate::{
         roles::Role,
     },
     error::AppError,
-    jobs::{self, kinds},
+    jobs::NewJob,
     mail::templates,
 };
 
@@ -71,13 +73,13 @@ pub async fn sign_up(deps: &Deps, input: SignUp, origin: &Origin) -> Result<Sess
 
     let tenant_id = Uuid::now_v7();
     let user_id = Uuid::now_v7();
-    let mut tx = db::begin_system(&deps.pool, "sign up").await?;
+    let mut tx = deps.system("sign up", origin).await?;
     sqlx::query("INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)")
         .bind(user_id)
         .bind(email.as_str())
         .bind(name.as_str())
         .bind(&hash)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await
         .map_err(|e| {
             if is_unique_violation(&e, "users_email_key") {
@@ -94,7 +96,7 @@ pub async fn sign_up(deps: &Deps, input: SignUp, origin: &Origin) -> Result<Sess
         .bind(business.as_str())
         .bind(slug.as_str())
         .bind(time_zone.as_str())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await
         .map_err(|e| {
             if is_unique_violation(&e, "tenants_slug_key") {
@@ -109,39 +111,29 @@ pub async fn sign_up(deps: &Deps, input: SignUp, origin: &Origin) -> Result<Sess
     sqlx::query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
         .bind(tenant_id)
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     super::email_verification::send_link(&mut tx, deps, user_id, email.as_str()).await?;
-    db::enter_tenant(&mut tx, tenant_id).await?;
-    let actor = Actor::User(user_id);
-    audit::record(
-        &mut tx,
-        actor,
-        origin,
-        Entry {
-            action: "tenant.created",
-            entity_type: "tenant",
-            entity_id: Some(tenant_id),
-            changes: Changes::new()
-                .field("name", None, Some(business.as_str()))
-                .field("slug", None, Some(slug.as_str()))
-                .field("time_zone", None, Some(time_zone.as_str())),
-        },
-    )
+    tx.enter_tenant(tenant_id, Actor::User(user_id)).await?;
+    let _actor = Actor::User(user_id);
+    tx.audit(Entry {
+        action: "tenant.created",
+        entity_type: "tenant",
+        entity_id: Some(tenant_id),
+        changes: Changes::new()
+            .field("name", None, Some(business.as_str()))
+            .field("slug", None, Some(slug.as_str()))
+            .field("time_zone", None, Some(time_zone.as_str())),
+    })
     .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        origin,
-        Entry {
-            action: "member.added",
-            entity_type: "member",
-            entity_id: Some(user_id),
-            changes: Changes::new()
-                .field("email", None, Some(email.as_str()))
-                .field("role", None, Some(Role::Owner.as_str())),
-        },
-    )
+    tx.audit(Entry {
+        action: "member.added",
+        entity_type: "member",
+        entity_id: Some(user_id),
+        changes: Changes::new()
+            .field("email", None, Some(email.as_str()))
+            .field("role", None, Some(Role::Owner.as_str())),
+    })
     .await?;
     tx.commit().await?;
     Ok(SessionAuth {
@@ -174,12 +166,12 @@ pub async fn sign_in(
         return Err(locked(until));
     }
 
-    let mut tx = db::begin_system(&deps.pool, "sign in").await?;
+    let mut tx = deps.system("sign in", origin).await?;
     let account: Option<(Uuid, String, i32)> = sqlx::query_as(
         "SELECT id, password_hash, session_generation FROM users WHERE email = $1::citext",
     )
     .bind(email.trim())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let matches = password::verify(password_text, account.as_ref().map(|a| a.1.as_str()))
         .await
@@ -203,7 +195,7 @@ pub async fn sign_in(
         "SELECT tenant_id FROM memberships WHERE user_id = $1 ORDER BY created_at LIMIT 1",
     )
     .bind(user_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;
     throttle::clear_account(&deps.pool, &keys).await?;
@@ -239,11 +231,11 @@ pub async fn change_password(
 ) -> Result<SessionAuth, AppError> {
     let new_password =
         NewPassword::parse(new).map_err(|e| AppError::field("new_password", e.to_string()))?;
-    let mut tx = db::begin_system(&deps.pool, "change password").await?;
+    let mut tx = deps.system("change password", origin).await?;
     let stored: String =
         sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE")
             .bind(staff.user_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
     if !password::verify(current, Some(&stored))
         .await
@@ -257,9 +249,14 @@ pub async fn change_password(
     let hash = password::hash(&new_password)
         .await
         .map_err(AppError::internal)?;
-    let generation = set_password(&mut tx, staff.user_id, &hash).await?;
-    db::enter_tenant(&mut tx, staff.tenant_id).await?;
-    audit_password(&mut tx, staff.user_id, origin, "user.password_changed").await?;
+    let generation = set_password(tx.conn(), staff.user_id, &hash).await?;
+    audit_password(
+        &mut tx,
+        staff.tenant_id,
+        staff.user_id,
+        "user.password_changed",
+    )
+    .await?;
     tx.commit().await?;
     Ok(SessionAuth {
         user_id: staff.user_id,
@@ -274,23 +271,19 @@ pub async fn sign_out_everywhere(
     staff: &Staff,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    let mut tx = db::begin_system(&deps.pool, "sign out everywhere").await?;
+    let mut tx = deps.system("sign out everywhere", origin).await?;
     sqlx::query("UPDATE users SET session_generation = session_generation + 1 WHERE id = $1")
         .bind(staff.user_id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    db::enter_tenant(&mut tx, staff.tenant_id).await?;
-    audit::record(
-        &mut tx,
-        staff.actor(),
-        origin,
-        Entry {
-            action: "user.signed_out_everywhere",
-            entity_type: "user",
-            entity_id: Some(staff.user_id),
-            changes: Changes::new(),
-        },
-    )
+    tx.enter_tenant(staff.tenant_id, Actor::User(staff.user_id))
+        .await?;
+    tx.audit(Entry {
+        action: "user.signed_out_everywhere",
+        entity_type: "user",
+        entity_id: Some(staff.user_id),
+        changes: Changes::new(),
+    })
     .await?;
     tx.commit().await?;
     Ok(())
@@ -300,14 +293,14 @@ pub async fn sign_out_everywhere(
 pub async fn request_password_reset(
     deps: &Deps,
     email: &str,
-    _origin: &Origin,
+    origin: &Origin,
 ) -> Result<(), AppError> {
     let email = Email::parse(email).map_err(|e| AppError::field("email", e.to_string()))?;
-    let mut tx = db::begin_system(&deps.pool, "request password reset").await?;
+    let mut tx = deps.system("request password reset", origin).await?;
     let user: Option<(Uuid, String)> =
         sqlx::query_as("SELECT id, email::text FROM users WHERE email = $1::citext")
             .bind(email.as_str())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(tx.conn())
             .await?;
     let Some((user_id, address)) = user else {
         tracing::info!("password reset asked for an unknown email");
@@ -321,20 +314,12 @@ pub async fn request_password_reset(
     .bind(user_id)
     .bind(hash)
     .bind(Utc::now() + RESET_VALID_FOR)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     let link = deps.link(&format!("/reset-password?token={token}"));
     let email = templates::password_reset(&address, &link);
-    jobs::enqueue(
-        &mut tx,
-        jobs::job(
-            deps,
-            kinds::EMAIL,
-            serde_json::to_value(&email).map_err(AppError::internal)?,
-        )
-        .priority(0),
-    )
-    .await?;
+    tx.enqueue(NewJob::new(SendEmail(email)).priority(0))
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -352,13 +337,13 @@ pub async fn reset_password(
 ) -> Result<(), AppError> {
     let new_password =
         NewPassword::parse(new).map_err(|e| AppError::field("password", e.to_string()))?;
-    let mut tx = db::begin_system(&deps.pool, "reset password").await?;
+    let mut tx = deps.system("reset password", origin).await?;
     let user_id: Option<Uuid> = sqlx::query_scalar(
         "UPDATE password_resets SET used_at = now() \
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id",
     )
     .bind(tokens::hash_token(token))
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let Some(user_id) = user_id else {
         return Err(AppError::field("token", RESET_LINK_INVALID));
@@ -368,36 +353,35 @@ pub async fn reset_password(
         "UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
     )
     .bind(user_id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     let hash = password::hash(&new_password)
         .await
         .map_err(AppError::internal)?;
-    set_password(&mut tx, user_id, &hash).await?;
+    set_password(tx.conn(), user_id, &hash).await?;
     let (email, tenants): (String, Vec<Uuid>) = sqlx::query_as(
         "SELECT u.email::text, coalesce(array_agg(m.tenant_id) FILTER (WHERE m.tenant_id IS NOT NULL), '{}') \
          FROM users u LEFT JOIN memberships m ON m.user_id = u.id WHERE u.id = $1 GROUP BY u.email",
     )
     .bind(user_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     for tenant in tenants {
-        db::enter_tenant(&mut tx, tenant).await?;
-        audit_password(&mut tx, user_id, origin, "user.password_reset").await?;
+        audit_password(&mut tx, tenant, user_id, "user.password_reset").await?;
     }
     tx.commit().await?;
     throttle::clear_account(&deps.pool, &ThrottleKeys::new(&email, None)).await?;
     Ok(())
 }
 
-async fn set_password(tx: &mut db::TenantTx, user_id: Uuid, hash: &str) -> Result<i32, AppError> {
+async fn set_password(conn: &mut PgConnection, user_id: Uuid, hash: &str) -> Result<i32, AppError> {
     Ok(sqlx::query_scalar(
         "UPDATE users SET password_hash = $2, session_generation = session_generation + 1 \
          WHERE id = $1 RETURNING session_generation",
     )
     .bind(user_id)
     .bind(hash)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
@@ -425,44 +409,35 @@ pub(crate) async fn verify_password(
 /// Records a change someone made to their own account in the audit log of
 /// the business they work in.
 pub(crate) async fn audit_own_account(
-    tx: &mut db::TenantTx,
+    work: &mut Work<'_>,
     staff: &Staff,
-    origin: &Origin,
     action: &str,
     changes: Changes,
 ) -> Result<(), AppError> {
-    audit::record(
-        tx,
-        staff.actor(),
-        origin,
-        Entry {
-            action,
-            entity_type: "user",
-            entity_id: Some(staff.user_id),
-            changes,
-        },
-    )
+    work.enter_tenant(staff.tenant_id, staff.actor()).await?;
+    work.audit(Entry {
+        action,
+        entity_type: "user",
+        entity_id: Some(staff.user_id),
+        changes,
+    })
     .await?;
     Ok(())
 }
 
 async fn audit_password(
-    tx: &mut db::TenantTx,
+    work: &mut Work<'_>,
+    tenant: Uuid,
     user_id: Uuid,
-    origin: &Origin,
     action: &str,
 ) -> Result<(), AppError> {
-    audit::record(
-        tx,
-        Actor::User(user_id),
-        origin,
-        Entry {
-            action,
-            entity_type: "user",
-            entity_id: Some(user_id),
-            changes: Changes::new().field("password_hash", Some("old"), Some("new")),
-        },
-    )
+    work.enter_tenant(tenant, Actor::User(user_id)).await?;
+    work.audit(Entry {
+        action,
+        entity_type: "user",
+        entity_id: Some(user_id),
+        changes: Changes::new().field("password_hash", Some("old"), Some("new")),
+    })
     .await?;
     Ok(())
 }

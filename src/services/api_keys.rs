@@ -6,9 +6,8 @@ use uuid::Uuid;
 
 use super::Deps;
 use crate::{
-    audit::{self, Changes, Entry, Origin},
+    audit::{Changes, Entry, Origin},
     auth::{tokens, ApiClient, Principal, Staff},
-    db,
     domain::{
         account::DisplayName,
         api_scopes::ApiScope,
@@ -49,13 +48,13 @@ fn view((id, name, prefix, scopes, created_at, last_used_at, revoked_at): Row) -
 
 pub async fn list(deps: &Deps, staff: &Staff) -> Result<Vec<ApiKeyView>, AppError> {
     staff.require(Permission::ManageApiKeys)?;
-    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
+    let mut tx = deps.read(staff, Permission::ManageApiKeys).await?;
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, name, prefix, scopes, created_at, last_used_at, revoked_at FROM api_keys \
          WHERE tenant_id = $1 ORDER BY revoked_at IS NOT NULL, created_at DESC",
     )
     .bind(staff.tenant_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(rows.into_iter().map(view).collect())
@@ -90,7 +89,7 @@ pub async fn create(
     let prefix: String = secret.chars().take(SHOWN_CHARS).collect();
     let id = Uuid::now_v7();
     let scope_names: Vec<String> = parsed.iter().map(ToString::to_string).collect();
-    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
+    let mut tx = deps.work(staff, Permission::ManageApiKeys, origin).await?;
     let row: Row = sqlx::query_as(
         "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -103,21 +102,16 @@ pub async fn create(
     .bind(tokens::hash_token(&secret))
     .bind(&scope_names)
     .bind(staff.user_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
-    audit::record(
-        &mut tx,
-        staff.actor(),
-        origin,
-        Entry {
-            action: "api_key.created",
-            entity_type: "api_key",
-            entity_id: Some(id),
-            changes: Changes::new()
-                .field("name", None, Some(name.as_str()))
-                .field("scopes", None, Some(&scope_names)),
-        },
-    )
+    tx.audit(Entry {
+        action: "api_key.created",
+        entity_type: "api_key",
+        entity_id: Some(id),
+        changes: Changes::new()
+            .field("name", None, Some(name.as_str()))
+            .field("scopes", None, Some(&scope_names)),
+    })
     .await?;
     tx.commit().await?;
     Ok(CreatedApiKey {
@@ -133,29 +127,24 @@ pub async fn revoke(
     origin: &Origin,
 ) -> Result<(), AppError> {
     staff.require(Permission::ManageApiKeys)?;
-    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
+    let mut tx = deps.work(staff, Permission::ManageApiKeys, origin).await?;
     let revoked = sqlx::query(
         "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL",
     )
     .bind(key)
     .bind(staff.tenant_id)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
     if revoked == 0 {
         return Err(AppError::NotFound("no such active API key".into()));
     }
-    audit::record(
-        &mut tx,
-        staff.actor(),
-        origin,
-        Entry {
-            action: "api_key.revoked",
-            entity_type: "api_key",
-            entity_id: Some(key),
-            changes: Changes::new(),
-        },
-    )
+    tx.audit(Entry {
+        action: "api_key.revoked",
+        entity_type: "api_key",
+        entity_id: Some(key),
+        changes: Changes::new(),
+    })
     .await?;
     tx.commit().await?;
     Ok(())
@@ -168,13 +157,15 @@ pub async fn authenticate(deps: &Deps, presented: &str) -> Result<ApiClient, App
     if !presented.starts_with(KEY_PREFIX) {
         return Err(rejected());
     }
-    let mut tx = db::begin_system(&deps.pool, "authenticate API key").await?;
+    let mut tx = deps
+        .system("authenticate API key", &Origin::default())
+        .await?;
     let row: Option<(Uuid, Uuid, Vec<String>)> = sqlx::query_as(
         "UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL \
          RETURNING id, tenant_id, scopes",
     )
     .bind(tokens::hash_token(presented))
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;
     let (key_id, tenant_id, scopes) = row.ok_or_else(rejected)?;

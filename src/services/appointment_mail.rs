@@ -6,9 +6,10 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::Deps;
+use super::{jobs::SendEmail, work::Work, Deps};
 use crate::{
-    jobs::{self, kinds},
+    error::AppError,
+    jobs::NewJob,
     mail::templates::{self, AppointmentDetails, AppointmentMail},
 };
 
@@ -89,13 +90,13 @@ pub(crate) async fn details(
 /// Enqueues `mail` about `appointment` to its client, when the client has an
 /// address and agreed to emails and the appointment is still ahead.
 pub(crate) async fn enqueue(
-    conn: &mut PgConnection,
+    work: &mut Work<'_>,
     deps: &Deps,
-    tenant: Uuid,
     appointment: Uuid,
     mail: AppointmentMail,
-) -> Result<bool, sqlx::Error> {
-    let Some(recipient) = details(conn, tenant, appointment).await? else {
+) -> Result<bool, AppError> {
+    let tenant = work.tenant();
+    let Some(recipient) = details(work.conn(), tenant, appointment).await? else {
         return Ok(false);
     };
     let now = deps.clock.now();
@@ -114,13 +115,7 @@ pub(crate) async fn enqueue(
         message_id,
         now,
     );
-    let payload = serde_json::to_value(&email).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    jobs::enqueue(
-        conn,
-        jobs::job(deps, kinds::EMAIL, payload)
-            .tenant(tenant)
-            .priority(20),
-    )
-    .await?;
+    work.enqueue(NewJob::new(SendEmail(email)).priority(20))
+        .await?;
     Ok(true)
 }

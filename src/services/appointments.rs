@@ -5,14 +5,14 @@
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use chrono_tz::Tz;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{appointment_mail, reminders, Deps};
 use crate::{
-    audit::{self, Changes, Entry, Origin},
+    audit::{Changes, Entry, Origin},
     auth::Principal,
     cache::{Entity, Namespace},
-    db,
     domain::{
         records::{AppointmentStatus, Scope},
         roles::{Action, Permission, RecordKind},
@@ -46,7 +46,7 @@ struct ServiceRule {
 }
 
 async fn service_rule(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     service: Uuid,
     provider: Uuid,
@@ -60,7 +60,7 @@ async fn service_rule(
     .bind(service)
     .bind(tenant)
     .bind(provider)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     let (duration, before, after, kinds, performs) =
         row.ok_or_else(|| AppError::field("service_id", "there is no such service"))?;
@@ -75,7 +75,7 @@ async fn service_rule(
 
 /// The time zone of an active provider; `None` when there is no such provider.
 pub(super) async fn provider_zone(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     provider: Uuid,
 ) -> Result<Option<Tz>, AppError> {
@@ -84,7 +84,7 @@ pub(super) async fn provider_zone(
     )
     .bind(provider)
     .bind(tenant)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     zone.map(|z| {
         z.parse()
@@ -95,11 +95,11 @@ pub(super) async fn provider_zone(
 
 /// A provider's time zone and working week.
 pub(super) async fn provider_week(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     provider: Uuid,
 ) -> Result<(Tz, Vec<WorkingSpan>), AppError> {
-    let zone = provider_zone(tx, tenant, provider)
+    let zone = provider_zone(conn, tenant, provider)
         .await?
         .ok_or_else(|| AppError::field("provider_id", "there is no such provider"))?;
     let rows: Vec<(i16, NaiveTime, NaiveTime)> = sqlx::query_as(
@@ -107,7 +107,7 @@ pub(super) async fn provider_week(
     )
     .bind(provider)
     .bind(tenant)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     let week = rows
         .into_iter()
@@ -125,7 +125,7 @@ pub(super) async fn provider_week(
 /// Whether `span` lies inside the provider's working hours (`week`, read
 /// once by the caller) and outside their time off.
 async fn within_hours(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     provider: Uuid,
     (zone, week): &(Tz, Vec<WorkingSpan>),
@@ -141,7 +141,7 @@ async fn within_hours(
     .bind(tenant)
     .bind(span.start)
     .bind(span.end)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(!off && working.iter().any(|w| w.contains(&span)))
 }
@@ -155,7 +155,7 @@ async fn conflict(
     blocked: Span,
     except: Option<Uuid>,
 ) -> Result<AppError, AppError> {
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps.in_business(tenant, "explain a conflict").await?;
     let row: Option<(Uuid, DateTime<Utc>, DateTime<Utc>, String)> = sqlx::query_as(
         "SELECT a.id, a.starts_at, a.ends_at, p.name FROM appointments a JOIN providers p ON p.id = a.provider_id \
          WHERE a.tenant_id = $1 AND a.status <> 'cancelled' AND a.blocked && tstzrange($3, $4) \
@@ -170,7 +170,7 @@ async fn conflict(
     .bind(blocked.end)
     .bind(except)
     .bind(resources)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(match row {
@@ -190,7 +190,7 @@ async fn conflict(
 /// than deadlock on each other's constraint checks; the exclusion
 /// constraints still decide who wins.
 async fn lock_calendars(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     provider: Uuid,
     resources: &[Uuid],
 ) -> Result<(), AppError> {
@@ -200,7 +200,7 @@ async fn lock_calendars(
     keys.dedup();
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(k::text, 0)) FROM unnest($1::uuid[]) AS k ORDER BY k")
         .bind(&keys)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -236,8 +236,13 @@ pub async fn book_series(
     let starts_at = input
         .starts_at
         .ok_or_else(|| AppError::field("starts_at", "choose a start time"))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let (zone, _) = provider_week(&mut tx, who.tenant_id(), input.provider_id).await?;
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Create),
+        )
+        .await?;
+    let (zone, _) = provider_week(tx.conn(), who.tenant_id(), input.provider_id).await?;
     tx.commit().await?;
     let first = starts_at.with_timezone(&zone).naive_local();
     let starts =
@@ -265,12 +270,18 @@ async fn insert_bookings(
     resources.sort();
     resources.dedup();
 
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    let rule = service_rule(&mut tx, tenant, input.service_id, input.provider_id).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Create),
+            origin,
+        )
+        .await?;
+    let rule = service_rule(tx.conn(), tenant, input.service_id, input.provider_id).await?;
     let client_ok: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM clients WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL)")
         .bind(input.client_id)
         .bind(tenant)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
     if !client_ok {
         return Err(AppError::field("client_id", "there is no such client"));
@@ -280,7 +291,7 @@ async fn insert_bookings(
     )
     .bind(&resources)
     .bind(tenant)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     if kinds.len() != resources.len() {
         return Err(AppError::field(
@@ -301,19 +312,19 @@ async fn insert_bookings(
         ));
     }
     if reason.is_none() {
-        let week = provider_week(&mut tx, tenant, input.provider_id).await?;
+        let week = provider_week(tx.conn(), tenant, input.provider_id).await?;
         for &start in starts {
             let appointment = Span {
                 start,
                 end: start + rule.duration,
             };
-            if !within_hours(&mut tx, tenant, input.provider_id, &week, appointment).await? {
+            if !within_hours(tx.conn(), tenant, input.provider_id, &week, appointment).await? {
                 return Err(outside_hours(starts.len(), start));
             }
         }
     }
 
-    lock_calendars(&mut tx, input.provider_id, &resources).await?;
+    lock_calendars(tx.conn(), input.provider_id, &resources).await?;
     let mut ids = Vec::with_capacity(starts.len());
     for &starts_at in starts {
         let ends_at = starts_at + rule.duration;
@@ -323,7 +334,16 @@ async fn insert_bookings(
         };
         let id = Uuid::now_v7();
         if let Err(err) = insert_one(
-            &mut tx, tenant, id, input, &resources, starts_at, ends_at, blocked, reason, series_id,
+            tx.conn(),
+            tenant,
+            id,
+            input,
+            &resources,
+            starts_at,
+            ends_at,
+            blocked,
+            reason,
+            series_id,
         )
         .await
         {
@@ -334,29 +354,24 @@ async fn insert_bookings(
                 err.into()
             });
         }
-        audit::record(
-            &mut tx,
-            who.actor(),
-            origin,
-            Entry {
-                action: "appointment.booked",
-                entity_type: "appointment",
-                entity_id: Some(id),
-                changes: Changes::new()
-                    .field("starts_at", None, Some(starts_at))
-                    .field("provider_id", None, Some(input.provider_id))
-                    .field("series_id", None, series_id)
-                    .field("override_reason", None, reason),
-            },
-        )
+        tx.audit(Entry {
+            action: "appointment.booked",
+            entity_type: "appointment",
+            entity_id: Some(id),
+            changes: Changes::new()
+                .field("starts_at", None, Some(starts_at))
+                .field("provider_id", None, Some(input.provider_id))
+                .field("series_id", None, series_id)
+                .field("override_reason", None, reason),
+        })
         .await?;
         ids.push(id);
     }
-    let views = load_many(&mut tx, tenant, &ids).await?;
+    let views = load_many(tx.conn(), tenant, &ids).await?;
     // One confirmation for a booking, a series included (its first appointment).
-    appointment_mail::enqueue(&mut tx, deps, tenant, ids[0], AppointmentMail::Confirmation).await?;
+    appointment_mail::enqueue(&mut tx, deps, ids[0], AppointmentMail::Confirmation).await?;
+    tx.changed(Entity::Appointments);
     tx.commit().await?;
-    deps.cache.invalidate(tenant, Entity::Appointments).await;
     Ok(views)
 }
 
@@ -374,7 +389,7 @@ fn outside_hours(count: usize, start: DateTime<Utc>) -> AppError {
 
 #[allow(clippy::too_many_arguments)]
 async fn insert_one(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     id: Uuid,
     input: &Booking,
@@ -401,7 +416,7 @@ async fn insert_one(
     .bind(input.notes.trim())
     .bind(reason)
     .bind(series_id)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     for resource in resources {
         sqlx::query("INSERT INTO appointment_resources (tenant_id, appointment_id, resource_id, blocked) VALUES ($1, $2, $3, tstzrange($4, $5))")
@@ -410,7 +425,7 @@ async fn insert_one(
             .bind(resource)
             .bind(blocked.start)
             .bind(blocked.end)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
     }
     Ok(())
@@ -438,7 +453,13 @@ pub async fn cancel_scoped(
 ) -> Result<Vec<AppointmentView>, AppError> {
     who.require(Permission::Record(RecordKind::Appointment, Action::Update))?;
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Update),
+            origin,
+        )
+        .await?;
     let targets: Vec<(Uuid, String)> = sqlx::query_as(
         "SELECT a.id, a.status FROM appointments a, \
            (SELECT series_id, starts_at FROM appointments WHERE id = $1 AND tenant_id = $2) t \
@@ -449,7 +470,7 @@ pub async fn cancel_scoped(
     .bind(id)
     .bind(tenant)
     .bind(scope == Scope::Following)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     if targets.is_empty() {
         return Err(AppError::NotFound("no such active appointment".into()));
@@ -462,40 +483,32 @@ pub async fn cancel_scoped(
     .bind(&ids)
     .bind(tenant)
     .bind(reason.trim())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     for (target, old) in &targets {
-        audit::record(
-            &mut tx,
-            who.actor(),
-            origin,
-            Entry {
-                action: "appointment.cancelled",
-                entity_type: "appointment",
-                entity_id: Some(*target),
-                changes: Changes::new()
-                    .field("status", Some(old.as_str()), Some("cancelled"))
-                    .field("cancel_reason", None, Some(reason.trim())),
-            },
-        )
+        tx.audit(Entry {
+            action: "appointment.cancelled",
+            entity_type: "appointment",
+            entity_id: Some(*target),
+            changes: Changes::new()
+                .field("status", Some(old.as_str()), Some("cancelled"))
+                .field("cancel_reason", None, Some(reason.trim())),
+        })
         .await?;
     }
-    let views = load_many(&mut tx, tenant, &ids).await?;
-    reminders::disarm(&mut tx, tenant, &ids).await?;
+    let views = load_many(tx.conn(), tenant, &ids).await?;
+    reminders::disarm(tx.conn(), tenant, &ids).await?;
     appointment_mail::enqueue(
         &mut tx,
         deps,
-        tenant,
         ids[0],
         AppointmentMail::Cancellation {
             reason: Some(reason.trim().to_string()),
         },
     )
     .await?;
+    tx.changed(Entity::Appointments);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Appointments)
-        .await;
     Ok(views)
 }
 
@@ -537,8 +550,14 @@ pub async fn reschedule_scoped(
     who.require(Permission::Record(RecordKind::Appointment, Action::Update))?;
     let tenant = who.tenant_id();
     let reason = override_reason.map(str::trim).filter(|r| !r.is_empty());
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    let current = load(&mut tx, tenant, id).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Update),
+            origin,
+        )
+        .await?;
+    let current = load(tx.conn(), tenant, id).await?;
     if current.status == AppointmentStatus::Cancelled {
         return Err(AppError::Conflict(
             "A cancelled appointment cannot be moved; book a new one.".into(),
@@ -546,8 +565,8 @@ pub async fn reschedule_scoped(
     }
     // A series shares its service, provider and resources: read the rules once.
     let provider = current.provider_id;
-    let rule = service_rule(&mut tx, tenant, current.service_id, provider).await?;
-    let week = provider_week(&mut tx, tenant, provider).await?;
+    let rule = service_rule(tx.conn(), tenant, current.service_id, provider).await?;
+    let week = provider_week(tx.conn(), tenant, provider).await?;
     let mut moves = vec![(current.clone(), starts_at)];
     if let (Scope::Following, Some(series)) = (scope, current.series_id) {
         let later: Vec<Uuid> = sqlx::query_scalar(
@@ -557,12 +576,12 @@ pub async fn reschedule_scoped(
         .bind(tenant)
         .bind(series)
         .bind(current.starts_at)
-        .fetch_all(&mut *tx)
+        .fetch_all(tx.conn())
         .await?;
         let zone = week.0;
         let shift = starts_at.with_timezone(&zone).naive_local()
             - current.starts_at.with_timezone(&zone).naive_local();
-        for view in load_many(&mut tx, tenant, &later).await? {
+        for view in load_many(tx.conn(), tenant, &later).await? {
             let local = view.starts_at.with_timezone(&zone).naive_local() + shift;
             moves.push((view, instant(zone, local)));
         }
@@ -573,13 +592,15 @@ pub async fn reschedule_scoped(
         moves.reverse();
     }
     let count = moves.len();
-    lock_calendars(&mut tx, provider, &current.resource_ids).await?;
+    lock_calendars(tx.conn(), provider, &current.resource_ids).await?;
     for (view, to) in &moves {
         let appointment = Span {
             start: *to,
             end: *to + rule.duration,
         };
-        if reason.is_none() && !within_hours(&mut tx, tenant, provider, &week, appointment).await? {
+        if reason.is_none()
+            && !within_hours(tx.conn(), tenant, provider, &week, appointment).await?
+        {
             return Err(outside_hours(count, *to));
         }
         let blocked = Span {
@@ -597,7 +618,7 @@ pub async fn reschedule_scoped(
         .bind(blocked.start)
         .bind(blocked.end)
         .bind(reason)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await;
         if let Err(err) = moved {
             tx.rollback().await?;
@@ -615,37 +636,29 @@ pub async fn reschedule_scoped(
                 err.into()
             });
         }
-        audit::record(
-            &mut tx,
-            who.actor(),
-            origin,
-            Entry {
-                action: "appointment.rescheduled",
-                entity_type: "appointment",
-                entity_id: Some(view.id),
-                changes: Changes::new().field("starts_at", Some(view.starts_at), Some(*to)),
-            },
-        )
+        tx.audit(Entry {
+            action: "appointment.rescheduled",
+            entity_type: "appointment",
+            entity_id: Some(view.id),
+            changes: Changes::new().field("starts_at", Some(view.starts_at), Some(*to)),
+        })
         .await?;
     }
     let ids: Vec<Uuid> = moves.iter().map(|(v, _)| v.id).collect();
-    let views = load_many(&mut tx, tenant, &ids).await?;
+    let views = load_many(tx.conn(), tenant, &ids).await?;
     // The next reminder scan arms reminders for the new times.
-    reminders::disarm(&mut tx, tenant, &ids).await?;
+    reminders::disarm(tx.conn(), tenant, &ids).await?;
     appointment_mail::enqueue(
         &mut tx,
         deps,
-        tenant,
         current.id,
         AppointmentMail::Reschedule {
             previous_start: current.starts_at,
         },
     )
     .await?;
+    tx.changed(Entity::Appointments);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Appointments)
-        .await;
     Ok(views)
 }
 
@@ -655,8 +668,12 @@ fn single(mut views: Vec<AppointmentView>) -> Result<AppointmentView, AppError> 
         .ok_or_else(|| AppError::NotFound("no such appointment".into()))
 }
 
-async fn load(tx: &mut db::TenantTx, tenant: Uuid, id: Uuid) -> Result<AppointmentView, AppError> {
-    load_many(tx, tenant, &[id])
+async fn load(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<AppointmentView, AppError> {
+    load_many(conn, tenant, &[id])
         .await?
         .pop()
         .ok_or_else(|| AppError::NotFound("no such appointment".into()))
@@ -684,7 +701,7 @@ struct Row {
 
 /// The appointments `ids` that exist in the tenant, in start order, in one query.
 pub(super) async fn load_many(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<AppointmentView>, AppError> {
@@ -700,7 +717,7 @@ pub(super) async fn load_many(
     )
     .bind(ids)
     .bind(tenant)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     rows.into_iter()
         .map(|row| {
@@ -739,8 +756,14 @@ pub async fn set_status(
     if status == AppointmentStatus::Cancelled {
         return Err(AppError::field("status", "cancel with a reason instead"));
     }
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let current = load(&mut tx, who.tenant_id(), id).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Update),
+            origin,
+        )
+        .await?;
+    let current = load(tx.conn(), who.tenant_id(), id).await?;
     if current.status == AppointmentStatus::Cancelled {
         return Err(AppError::Conflict(
             "This appointment was cancelled; book a new one.".into(),
@@ -755,36 +778,34 @@ pub async fn set_status(
     .bind(id)
     .bind(who.tenant_id())
     .bind(status.as_str())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "appointment.status_changed",
-            entity_type: "appointment",
-            entity_id: Some(id),
-            changes: Changes::new().field(
-                "status",
-                Some(current.status.as_str()),
-                Some(status.as_str()),
-            ),
-        },
-    )
+    tx.audit(Entry {
+        action: "appointment.status_changed",
+        entity_type: "appointment",
+        entity_id: Some(id),
+        changes: Changes::new().field(
+            "status",
+            Some(current.status.as_str()),
+            Some(status.as_str()),
+        ),
+    })
     .await?;
-    let view = load(&mut tx, who.tenant_id(), id).await?;
+    let view = load(tx.conn(), who.tenant_id(), id).await?;
+    tx.changed(Entity::Appointments);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Appointments)
-        .await;
     Ok(view)
 }
 
 pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<AppointmentView, AppError> {
     who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let view = load(&mut tx, who.tenant_id(), id).await?;
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Read),
+        )
+        .await?;
+    let view = load(tx.conn(), who.tenant_id(), id).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -837,7 +858,7 @@ pub async fn list(
     );
     deps.cache
         .get_or_compute(Namespace::Appointments, tenant, &params, || async {
-            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+            let mut tx = deps.read(who, Permission::Record(RecordKind::Appointment, Action::Read)).await?;
             let ids: Vec<Uuid> = sqlx::query_scalar(
                 "SELECT a.id FROM appointments a WHERE a.tenant_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
                    AND ($4::uuid IS NULL OR a.provider_id = $4) AND ($5::uuid IS NULL OR a.client_id = $5) \
@@ -851,10 +872,10 @@ pub async fn list(
             .bind(query.client_id)
             .bind(query.after)
             .bind(PAGE as i64 + 1)
-            .fetch_all(&mut *tx)
+            .fetch_all(tx.conn())
             .await?;
             let more = ids.len() > PAGE;
-            let views = load_many(&mut tx, tenant, &ids[..ids.len().min(PAGE)]).await?;
+            let views = load_many(tx.conn(), tenant, &ids[..ids.len().min(PAGE)]).await?;
             tx.commit().await?;
             let next = more
                 .then(|| views.last().map(|v: &AppointmentView| v.id))
@@ -872,15 +893,20 @@ pub async fn for_client(
 ) -> Result<Vec<AppointmentView>, AppError> {
     who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Read),
+        )
+        .await?;
     let ids: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM appointments WHERE tenant_id = $1 AND client_id = $2 ORDER BY starts_at DESC LIMIT 500",
     )
     .bind(tenant)
     .bind(client)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
-    let mut views = load_many(&mut tx, tenant, &ids).await?;
+    let mut views = load_many(tx.conn(), tenant, &ids).await?;
     tx.commit().await?;
     views.reverse();
     Ok(views)

@@ -7,7 +7,6 @@ use uuid::Uuid;
 use super::Deps;
 use crate::{
     auth::{Principal, Staff},
-    db,
     domain::{
         roles::Permission,
         views::{AuditEntryView, AuditPage},
@@ -30,7 +29,7 @@ pub struct AuditFilter {
 pub async fn list(deps: &Deps, staff: &Staff, filter: &AuditFilter) -> Result<AuditPage, AppError> {
     staff.require(Permission::ReadAuditLog)?;
     let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
+    let mut tx = deps.read(staff, Permission::ReadAuditLog).await?;
     type Row = (
         Uuid,
         DateTime<Utc>,
@@ -60,20 +59,20 @@ pub async fn list(deps: &Deps, staff: &Staff, filter: &AuditFilter) -> Result<Au
     .bind(filter.actor)
     .bind(filter.after)
     .bind(i64::from(limit) + 1)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     let entity_types: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT entity_type FROM audit_log WHERE tenant_id = $1 ORDER BY 1",
     )
     .bind(staff.tenant_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     let actors: Vec<(Uuid, String)> = sqlx::query_as(
         "SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.tenant_id = $1 ORDER BY u.name",
     )
     .bind(staff.tenant_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
 

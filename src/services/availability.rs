@@ -10,7 +10,6 @@ use uuid::Uuid;
 use super::Deps;
 use crate::{
     auth::Principal,
-    db,
     domain::{
         roles::{Action, Permission, RecordKind},
         scheduling::{free_slots, working_spans, SlotNeed, Span},
@@ -47,18 +46,23 @@ pub async fn slots(
         ));
     }
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Read),
+        )
+        .await?;
     let service_row: Option<(i32, i32, i32, Vec<String>)> = sqlx::query_as(
         "SELECT duration_minutes, buffer_before_minutes, buffer_after_minutes, resource_kinds \
          FROM services WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL",
     )
     .bind(service)
     .bind(tenant)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let (duration, before, after, kinds) =
         service_row.ok_or_else(|| AppError::field("service_id", "there is no such service"))?;
-    let (zone, week) = super::appointments::provider_week(&mut tx, tenant, provider).await?;
+    let (zone, week) = super::appointments::provider_week(tx.conn(), tenant, provider).await?;
     let working = working_spans(&week, zone, from, to);
     let (Some(first), Some(last)) = (working.first(), working.last()) else {
         return Ok(Vec::new());
@@ -76,7 +80,7 @@ pub async fn slots(
     .bind(provider)
     .bind(window.0)
     .bind(window.1)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     // Per needed kind: every resource of that kind with its busy time.
     type Held = (String, Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
@@ -89,7 +93,7 @@ pub async fn slots(
     .bind(&kinds)
     .bind(window.0)
     .bind(window.1)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
 

@@ -6,15 +6,14 @@ use uuid::Uuid;
 
 use super::Deps;
 use crate::{
-    audit::{self, Changes, Entry, Origin},
+    audit::{Changes, Entry, Origin},
     auth::Principal,
-    db,
     domain::{
         background::{JobCount, JobView, JobsOverview},
         roles::Permission,
     },
     error::AppError,
-    jobs::schedules,
+    jobs::{queue::Requeue, schedules},
 };
 
 const JOB_COLUMNS: &str =
@@ -49,25 +48,25 @@ fn job_view(
 pub async fn overview(deps: &Deps, who: &impl Principal) -> Result<JobsOverview, AppError> {
     who.require(Permission::ManageSettings)?;
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps.read(who, Permission::ManageSettings).await?;
     let counts: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT kind, status, count(*) FROM jobs WHERE tenant_id = $1 GROUP BY kind, status ORDER BY kind, status",
     )
     .bind(tenant)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     let failing: Vec<JobRow> = sqlx::query_as(&format!(
         "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND status IN ('pending', 'running') \
          AND last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 20"
     ))
     .bind(tenant)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     let dead: Vec<JobRow> = sqlx::query_as(&format!(
         "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND status = 'dead' ORDER BY updated_at DESC LIMIT 50"
     ))
     .bind(tenant)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(JobsOverview {
@@ -81,7 +80,8 @@ pub async fn overview(deps: &Deps, who: &impl Principal) -> Result<JobsOverview,
             .collect(),
         failing: failing.into_iter().map(job_view).collect(),
         dead: dead.into_iter().map(job_view).collect(),
-        schedules: schedules::overview(deps).await?,
+        schedules: schedules::overview(&deps.queue_env(), super::jobs::registry().scheduled())
+            .await?,
     })
 }
 
@@ -112,51 +112,34 @@ async fn change(
     origin: &Origin,
     retry: bool,
 ) -> Result<(), AppError> {
-    who.require(Permission::ManageSettings)?;
-    let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    let sql = if retry {
-        "UPDATE jobs SET status = 'pending', attempts = 0, run_at = now(), finished_at = NULL, updated_at = now() \
-         WHERE id = $1 AND tenant_id = $2 AND status = 'dead' RETURNING kind"
-    } else {
-        "UPDATE jobs SET status = 'discarded', payload = '{}', finished_at = now(), updated_at = now() \
-         WHERE id = $1 AND tenant_id = $2 AND status = 'dead' RETURNING kind"
-    };
-    let kind: Option<String> = match sqlx::query_scalar(sql)
-        .bind(job)
-        .bind(tenant)
-        .fetch_optional(&mut *tx)
-        .await
-    {
-        Ok(kind) => kind,
-        Err(err) if super::is_unique_violation(&err, "jobs_dedupe_idx") => {
-            return Err(AppError::Conflict(
-                "The same work is already waiting to run; this job can only be discarded.".into(),
-            ))
+    let mut tx = deps.work(who, Permission::ManageSettings, origin).await?;
+    let kind = if retry {
+        match tx.retry_dead_job(job).await? {
+            Requeue::Done(kind) => Some(kind),
+            Requeue::NotDead => None,
+            Requeue::Duplicate => {
+                return Err(AppError::Conflict(
+                    "The same work is already waiting to run; this job can only be discarded."
+                        .into(),
+                ))
+            }
         }
-        Err(err) => return Err(err.into()),
+    } else {
+        tx.discard_dead_job(job).await?
     };
     let Some(kind) = kind else {
         return Err(AppError::NotFound("no such dead job".into()));
     };
-    if retry {
-        crate::jobs::queue::notify(&mut tx, &kind).await?;
-    }
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: if retry {
-                "job.retried"
-            } else {
-                "job.discarded"
-            },
-            entity_type: "job",
-            entity_id: Some(job),
-            changes: Changes::new().field("kind", None, Some(kind.as_str())),
+    tx.audit(Entry {
+        action: if retry {
+            "job.retried"
+        } else {
+            "job.discarded"
         },
-    )
+        entity_type: "job",
+        entity_id: Some(job),
+        changes: Changes::new().field("kind", None, Some(kind.as_str())),
+    })
     .await?;
     tx.commit().await?;
     Ok(())

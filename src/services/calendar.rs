@@ -4,13 +4,13 @@
 
 use chrono::{Duration, NaiveDate, NaiveTime};
 use chrono_tz::Tz;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{appointments::load_many, catalog, Deps};
 use crate::{
     auth::Principal,
     cache::Namespace,
-    db,
     domain::{
         roles::{Action, Permission, RecordKind},
         scheduling::instant,
@@ -33,22 +33,28 @@ pub struct Range {
 }
 
 /// The business's time zone.
-pub(super) async fn tenant_zone(tx: &mut db::TenantTx, tenant: Uuid) -> Result<Tz, AppError> {
+pub(super) async fn tenant_zone(conn: &mut PgConnection, tenant: Uuid) -> Result<Tz, AppError> {
     let zone: String = sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
         .bind(tenant)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *conn)
         .await?;
     zone.parse()
         .map_err(|_| AppError::internal("the business's stored time zone does not parse"))
 }
 
 /// The business's time zone, cached (it changes only with its settings).
-pub(super) async fn cached_zone(deps: &Deps, tenant: Uuid) -> Result<Tz, AppError> {
+pub(super) async fn cached_zone(deps: &Deps, who: &impl Principal) -> Result<Tz, AppError> {
+    let tenant = who.tenant_id();
     let name: String = deps
         .cache
         .get_or_compute(Namespace::Tenant, tenant, "zone", || async {
-            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-            let zone = tenant_zone(&mut tx, tenant).await?;
+            let mut tx = deps
+                .read(
+                    who,
+                    Permission::Record(RecordKind::Appointment, Action::Read),
+                )
+                .await?;
+            let zone = tenant_zone(tx.conn(), tenant).await?;
             tx.commit().await?;
             Ok(zone.name().to_string())
         })
@@ -85,14 +91,24 @@ pub async fn range(
     );
     deps.cache
         .get_or_compute(Namespace::Appointments, who.tenant_id(), &params, || {
-            read_range(deps, who.tenant_id(), range)
+            read_range(deps, who, range)
         })
         .await
 }
 
-async fn read_range(deps: &Deps, tenant: Uuid, range: Range) -> Result<CalendarView, AppError> {
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    let zone = tenant_zone(&mut tx, tenant).await?;
+async fn read_range(
+    deps: &Deps,
+    who: &impl Principal,
+    range: Range,
+) -> Result<CalendarView, AppError> {
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Read),
+        )
+        .await?;
+    let tenant = tx.tenant();
+    let zone = tenant_zone(tx.conn(), tenant).await?;
     let start = instant(zone, range.from.and_time(NaiveTime::MIN));
     let end = instant(
         zone,
@@ -111,11 +127,11 @@ async fn read_range(deps: &Deps, tenant: Uuid, range: Range) -> Result<CalendarV
     .bind(range.provider_id)
     .bind(range.resource_id)
     .bind(MAX_APPOINTMENTS)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
-    let appointments = load_many(&mut tx, tenant, &ids).await?;
+    let appointments = load_many(tx.conn(), tenant, &ids).await?;
     let (services, providers, resources) =
-        catalog::load_all(&mut tx, tenant, deps.clock.now()).await?;
+        catalog::load_all(tx.conn(), tenant, deps.clock.now()).await?;
     tx.commit().await?;
     Ok(CalendarView {
         time_zone: zone.name().to_string(),

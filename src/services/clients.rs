@@ -1,13 +1,13 @@
 //! Client records: create, change, archive, find.
 
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Deps;
 use crate::{
-    audit::{self, Changes, Entry, Origin},
+    audit::{Changes, Entry, Origin},
     auth::Principal,
     cache::{Entity, Namespace},
-    db,
     domain::{
         account::{DisplayName, Email},
         form::FieldErrors,
@@ -107,7 +107,7 @@ fn view((id, name, email, phone, notes, tags, email_reminders, archived): Row) -
 }
 
 async fn same_email(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     id: Uuid,
     email: Option<&str>,
@@ -121,7 +121,7 @@ async fn same_email(
     .bind(tenant)
     .bind(email)
     .bind(id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().map(view).collect())
 }
@@ -136,7 +136,13 @@ pub async fn create(
     who.require(Permission::Record(RecordKind::Client, Action::Create))?;
     let parsed = parse(input)?;
     let id = Uuid::now_v7();
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Client, Action::Create),
+            origin,
+        )
+        .await?;
     let row: Row = sqlx::query_as(&format!(
         "INSERT INTO clients (id, tenant_id, name, email, phone, notes, tags, email_reminders) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
@@ -149,28 +155,21 @@ pub async fn create(
     .bind(&parsed.notes)
     .bind(&parsed.tags)
     .bind(input.email_reminders)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
-    let same = same_email(&mut tx, who.tenant_id(), id, parsed.email.as_deref()).await?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "client.created",
-            entity_type: "client",
-            entity_id: Some(id),
-            changes: Changes::new()
-                .field("name", None, Some(&parsed.name))
-                .field("email", None, parsed.email.as_ref())
-                .field("phone", None, parsed.phone.as_ref()),
-        },
-    )
+    let same = same_email(tx.conn(), who.tenant_id(), id, parsed.email.as_deref()).await?;
+    tx.audit(Entry {
+        action: "client.created",
+        entity_type: "client",
+        entity_id: Some(id),
+        changes: Changes::new()
+            .field("name", None, Some(&parsed.name))
+            .field("email", None, parsed.email.as_ref())
+            .field("phone", None, parsed.phone.as_ref()),
+    })
     .await?;
+    tx.changed(Entity::Clients);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Clients)
-        .await;
     Ok(SavedClient {
         client: view(row),
         same_email: same,
@@ -186,13 +185,19 @@ pub async fn update(
 ) -> Result<SavedClient, AppError> {
     who.require(Permission::Record(RecordKind::Client, Action::Update))?;
     let parsed = parse(input)?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Client, Action::Update),
+            origin,
+        )
+        .await?;
     let old: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM clients WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
     ))
     .bind(id)
     .bind(who.tenant_id())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let old = view(old.ok_or_else(|| AppError::NotFound("no such client".into()))?);
     let row: Row = sqlx::query_as(&format!(
@@ -207,9 +212,9 @@ pub async fn update(
     .bind(&parsed.notes)
     .bind(&parsed.tags)
     .bind(input.email_reminders)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
-    let same = same_email(&mut tx, who.tenant_id(), id, parsed.email.as_deref()).await?;
+    let same = same_email(tx.conn(), who.tenant_id(), id, parsed.email.as_deref()).await?;
     let changes = Changes::new()
         .field("name", Some(&old.name), Some(&parsed.name))
         .field("email", old.email.as_ref(), parsed.email.as_ref())
@@ -221,22 +226,15 @@ pub async fn update(
             Some(old.email_reminders),
             Some(input.email_reminders),
         );
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "client.updated",
-            entity_type: "client",
-            entity_id: Some(id),
-            changes,
-        },
-    )
+    tx.audit(Entry {
+        action: "client.updated",
+        entity_type: "client",
+        entity_id: Some(id),
+        changes,
+    })
     .await?;
+    tx.changed(Entity::Clients);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Clients)
-        .await;
     Ok(SavedClient {
         client: view(row),
         same_email: same,
@@ -251,44 +249,45 @@ pub async fn archive(
     origin: &Origin,
 ) -> Result<(), AppError> {
     who.require(Permission::Record(RecordKind::Client, Action::Delete))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Client, Action::Delete),
+            origin,
+        )
+        .await?;
     let done = sqlx::query("UPDATE clients SET archived_at = now() WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL")
         .bind(id)
         .bind(who.tenant_id())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?
         .rows_affected();
     if done == 0 {
         return Err(AppError::NotFound("no such active client".into()));
     }
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "client.archived",
-            entity_type: "client",
-            entity_id: Some(id),
-            changes: Changes::new(),
-        },
-    )
+    tx.audit(Entry {
+        action: "client.archived",
+        entity_type: "client",
+        entity_id: Some(id),
+        changes: Changes::new(),
+    })
     .await?;
+    tx.changed(Entity::Clients);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Clients)
-        .await;
     Ok(())
 }
 
 pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<ClientView, AppError> {
     who.require(Permission::Record(RecordKind::Client, Action::Read))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let mut tx = deps
+        .read(who, Permission::Record(RecordKind::Client, Action::Read))
+        .await?;
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM clients WHERE id = $1 AND tenant_id = $2"
     ))
     .bind(id)
     .bind(who.tenant_id())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;
     row.map(view)
@@ -345,7 +344,7 @@ pub async fn list_sorted(
     );
     deps.cache
         .get_or_compute(Namespace::Clients, tenant, &params, || async {
-            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+            let mut tx = deps.read(who, Permission::Record(RecordKind::Client, Action::Read)).await?;
             let rows: Vec<Row> = sqlx::query_as(&format!(
                 "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 \
                    AND (archived_at IS NOT NULL) = $2 \
@@ -361,7 +360,7 @@ pub async fn list_sorted(
             .bind(by_name.as_ref().map(|c| c.1))
             .bind(by_id)
             .bind(PAGE + 1)
-            .fetch_all(&mut *tx)
+            .fetch_all(tx.conn())
             .await?;
             tx.commit().await?;
             let more = rows.len() as i64 > PAGE;

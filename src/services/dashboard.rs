@@ -14,7 +14,6 @@ use super::{
 use crate::{
     auth::Principal,
     cache::Namespace,
-    db,
     domain::{
         roles::{Action, Permission, RecordKind},
         scheduling::instant,
@@ -54,19 +53,29 @@ pub async fn overview(
     let today = match today {
         Some(day) => day,
         None => Utc::now()
-            .with_timezone(&cached_zone(deps, tenant).await?)
+            .with_timezone(&cached_zone(deps, who).await?)
             .date_naive(),
     };
     deps.cache
         .get_or_compute(Namespace::Dashboard, tenant, &today.to_string(), || {
-            compute(deps, tenant, today)
+            compute(deps, who, today)
         })
         .await
 }
 
-async fn compute(deps: &Deps, tenant: Uuid, today: NaiveDate) -> Result<DashboardView, AppError> {
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    let zone = tenant_zone(&mut tx, tenant).await?;
+async fn compute(
+    deps: &Deps,
+    who: &impl Principal,
+    today: NaiveDate,
+) -> Result<DashboardView, AppError> {
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Read),
+        )
+        .await?;
+    let tenant = tx.tenant();
+    let zone = tenant_zone(tx.conn(), tenant).await?;
     let midnight = |day: NaiveDate| instant(zone, day.and_time(NaiveTime::MIN));
     let (first, last) = (
         today - Duration::days(SPAN_DAYS),
@@ -79,7 +88,7 @@ async fn compute(deps: &Deps, tenant: Uuid, today: NaiveDate) -> Result<Dashboar
         .bind(start)
         .bind(end)
         .bind(zone.name())
-        .fetch_all(&mut *tx)
+        .fetch_all(tx.conn())
         .await?;
     let days: Vec<DayCount> = first
         .iter_days()
@@ -111,13 +120,13 @@ async fn compute(deps: &Deps, tenant: Uuid, today: NaiveDate) -> Result<Dashboar
     .bind(tenant)
     .bind(start)
     .bind(midnight(today + Duration::days(1)))
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     let busiest: Vec<(String, i64)> = sqlx::query_as(BUSIEST_SQL)
         .bind(tenant)
         .bind(start)
         .bind(end)
-        .fetch_all(&mut *tx)
+        .fetch_all(tx.conn())
         .await?;
     let agenda_ids: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM appointments WHERE tenant_id = $1 AND starts_at >= $2 AND starts_at < $3 \
@@ -126,9 +135,9 @@ async fn compute(deps: &Deps, tenant: Uuid, today: NaiveDate) -> Result<Dashboar
     .bind(tenant)
     .bind(midnight(today))
     .bind(midnight(today + Duration::days(1)))
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
-    let agenda = load_many(&mut tx, tenant, &agenda_ids).await?;
+    let agenda = load_many(tx.conn(), tenant, &agenda_ids).await?;
     tx.commit().await?;
     Ok(DashboardView {
         today,

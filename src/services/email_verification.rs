@@ -12,15 +12,16 @@ use uuid::Uuid;
 
 use super::{
     accounts::{audit_own_account, verify_password},
+    jobs::SendEmail,
+    work::Work,
     Deps,
 };
 use crate::{
     audit::{Changes, Origin},
     auth::{tokens, Staff},
-    db,
     domain::account::Email,
     error::AppError,
-    jobs::{self, kinds},
+    jobs::NewJob,
     mail::{templates, OutgoingEmail},
 };
 
@@ -29,16 +30,16 @@ pub const LINK_VALID_FOR: Duration = Duration::hours(24);
 
 /// Records a new link for `email` and sends it, inside the caller's transaction.
 pub(crate) async fn send_link(
-    conn: &mut sqlx::PgConnection,
+    work: &mut Work<'_>,
     deps: &Deps,
     user: Uuid,
     email: &str,
 ) -> Result<(), AppError> {
-    send_link_of_kind(conn, deps, user, email, "verify").await
+    send_link_of_kind(work, deps, user, email, "verify").await
 }
 
 async fn send_link_of_kind(
-    conn: &mut sqlx::PgConnection,
+    work: &mut Work<'_>,
     deps: &Deps,
     user: Uuid,
     email: &str,
@@ -55,28 +56,16 @@ async fn send_link_of_kind(
     .bind(kind)
     .bind(hash)
     .bind(deps.clock.now() + LINK_VALID_FOR)
-    .execute(&mut *conn)
+    .execute(work.conn())
     .await?;
     let link = deps.link(&format!("/verify-email?token={token}"));
-    send(conn, deps, &templates::verify_email(email, &link)).await
+    send(work, templates::verify_email(email, &link)).await
 }
 
 /// Sends account mail through the queue, inside the caller's transaction.
-async fn send(
-    conn: &mut sqlx::PgConnection,
-    deps: &Deps,
-    message: &OutgoingEmail,
-) -> Result<(), AppError> {
-    jobs::enqueue(
-        conn,
-        jobs::job(
-            deps,
-            kinds::EMAIL,
-            serde_json::to_value(message).map_err(AppError::internal)?,
-        )
-        .priority(0),
-    )
-    .await?;
+async fn send(work: &mut Work<'_>, message: OutgoingEmail) -> Result<(), AppError> {
+    work.enqueue(NewJob::new(SendEmail(message)).priority(0))
+        .await?;
     Ok(())
 }
 
@@ -90,11 +79,11 @@ pub async fn request_change(
     origin: &Origin,
 ) -> Result<(), AppError> {
     let new_email = Email::parse(new_email).map_err(|e| AppError::field("email", e.to_string()))?;
-    let mut tx = db::begin_system(&deps.pool, "change email").await?;
-    verify_password(&mut tx, staff.user_id, password_text).await?;
+    let mut tx = deps.system("change email", origin).await?;
+    verify_password(tx.conn(), staff.user_id, password_text).await?;
     let current: String = sqlx::query_scalar("SELECT email::text FROM users WHERE id = $1")
         .bind(staff.user_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
     if current.eq_ignore_ascii_case(new_email.as_str()) {
         return Err(AppError::field("email", "this is your address already"));
@@ -102,7 +91,7 @@ pub async fn request_change(
     let taken: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1::citext)")
             .bind(new_email.as_str())
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
     if taken {
         return Err(AppError::field(
@@ -112,12 +101,10 @@ pub async fn request_change(
     }
     send_link_of_kind(&mut tx, deps, staff.user_id, new_email.as_str(), "change").await?;
     let notice = templates::email_change_requested(&current, new_email.as_str());
-    send(&mut tx, deps, &notice).await?;
-    db::enter_tenant(&mut tx, staff.tenant_id).await?;
+    send(&mut tx, notice).await?;
     audit_own_account(
         &mut tx,
         staff,
-        origin,
         "user.email_change_requested",
         Changes::new().field("email", Some(current.as_str()), Some(new_email.as_str())),
     )
@@ -129,12 +116,14 @@ pub async fn request_change(
 /// Sends the signed-in person a new link (the earlier ones keep working
 /// until they expire).
 pub async fn resend(deps: &Deps, staff: &Staff) -> Result<(), AppError> {
-    let mut tx = db::begin_system(&deps.pool, "resend verification").await?;
+    let mut tx = deps
+        .system("resend verification", &Origin::default())
+        .await?;
     let (email, verified): (String, bool) = sqlx::query_as(
         "SELECT email::text, email_verified_at IS NOT NULL FROM users WHERE id = $1",
     )
     .bind(staff.user_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     if verified {
         return Err(AppError::Conflict(
@@ -148,9 +137,9 @@ pub async fn resend(deps: &Deps, staff: &Staff) -> Result<(), AppError> {
 
 /// Opens a link: the address it was sent to is verified, if it is still the
 /// account's. Used, expired and unknown links get the same refusal.
-pub async fn verify(deps: &Deps, token: &str, _origin: &Origin) -> Result<(), AppError> {
+pub async fn verify(deps: &Deps, token: &str, origin: &Origin) -> Result<(), AppError> {
     let now = deps.clock.now();
-    let mut tx = db::begin_system(&deps.pool, "verify email").await?;
+    let mut tx = deps.system("verify email", origin).await?;
     let used: Option<(Uuid, String, String)> = sqlx::query_as(
         "UPDATE email_verifications SET used_at = $2 \
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
@@ -158,7 +147,7 @@ pub async fn verify(deps: &Deps, token: &str, _origin: &Origin) -> Result<(), Ap
     )
     .bind(tokens::hash_token(token))
     .bind(now)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let updated = match used {
         // A change: the account moves to the confirmed address, unless
@@ -171,7 +160,7 @@ pub async fn verify(deps: &Deps, token: &str, _origin: &Origin) -> Result<(), Ap
             .bind(user)
             .bind(email)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?
         }
         Some((user, email, _)) => {
@@ -182,7 +171,7 @@ pub async fn verify(deps: &Deps, token: &str, _origin: &Origin) -> Result<(), Ap
             .bind(user)
             .bind(email)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?
         }
         None => return Err(AppError::LinkInvalid),
@@ -197,11 +186,11 @@ pub async fn verify(deps: &Deps, token: &str, _origin: &Origin) -> Result<(), Ap
 
 /// Refuses what needs a verified address (inviting, API keys).
 pub(crate) async fn require_verified(deps: &Deps, user: Uuid) -> Result<(), AppError> {
-    let mut tx = db::begin_system(&deps.pool, "email verified?").await?;
+    let mut tx = deps.system("email verified?", &Origin::default()).await?;
     let verified: bool =
         sqlx::query_scalar("SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1")
             .bind(user)
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
     tx.commit().await?;
     if verified {

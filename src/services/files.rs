@@ -14,13 +14,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Deps;
 use crate::{
-    audit::{self, Actor, Changes, Entry, Origin},
+    audit::{Actor, Changes, Entry, Origin},
     auth::Principal,
-    db,
     domain::{
         files::FileName,
         roles::{Action, Permission, RecordKind},
@@ -61,13 +61,15 @@ where
     let now = chrono::Utc::now();
     let key = storage::client_file_key(tenant, client_id, now, &name);
 
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps
+        .read(who, Permission::Record(RecordKind::File, Action::Create))
+        .await?;
     let archived: Option<bool> = sqlx::query_scalar(
         "SELECT archived_at IS NOT NULL FROM clients WHERE id = $1 AND tenant_id = $2",
     )
     .bind(client_id)
     .bind(tenant)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     match archived {
         None => return Err(AppError::NotFound("no such client".into())),
@@ -84,7 +86,7 @@ where
     ))
     .bind(&key)
     .bind(tenant)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     tx.commit().await?;
 
@@ -201,7 +203,13 @@ async fn record(
         Actor::ApiKey(k) => (None, Some(k)),
         Actor::System => (None, None),
     };
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::File, Action::Create),
+            origin,
+        )
+        .await?;
     sqlx::query(
         "INSERT INTO client_files (id, tenant_id, client_id, storage_key, original_name, content_type, \
          size_bytes, sha256, uploaded_by, uploaded_by_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -216,33 +224,28 @@ async fn record(
     .bind(stored.sha256.as_slice())
     .bind(user)
     .bind(api_key)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
-    forget_cleanup(&mut tx, key).await?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "file.uploaded",
-            entity_type: "client",
-            entity_id: Some(client_id),
-            changes: Changes::new()
-                .field("file", None, Some(&name.as_str()))
-                .field("size_bytes", None, Some(&stored.size))
-                .field("sha256", None, Some(&hex::encode(stored.sha256))),
-        },
-    )
+    forget_cleanup(tx.conn(), key).await?;
+    tx.audit(Entry {
+        action: "file.uploaded",
+        entity_type: "client",
+        entity_id: Some(client_id),
+        changes: Changes::new()
+            .field("file", None, Some(&name.as_str()))
+            .field("size_bytes", None, Some(&stored.size))
+            .field("sha256", None, Some(&hex::encode(stored.sha256))),
+    })
     .await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// The object under `key` no longer needs removing.
-async fn forget_cleanup(tx: &mut db::TenantTx, key: &str) -> Result<(), sqlx::Error> {
+async fn forget_cleanup(conn: &mut PgConnection, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM storage_cleanup WHERE storage_key = $1")
         .bind(key)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await
         .map(drop)
 }
@@ -252,16 +255,16 @@ async fn forget_cleanup(tx: &mut db::TenantTx, key: &str) -> Result<(), sqlx::Er
 async fn discard(deps: &Deps, tenant: Uuid, key: &str) {
     let removed = deps.storage.delete(key).await;
     let result = async {
-        let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+        let mut tx = deps.in_business(tenant, "discard a stored object").await?;
         match &removed {
-            Ok(()) => forget_cleanup(&mut tx, key).await?,
+            Ok(()) => forget_cleanup(tx.conn(), key).await?,
             Err(err) => {
                 sqlx::query(
                     "UPDATE storage_cleanup SET due_at = now(), last_error = $2 WHERE storage_key = $1",
                 )
                 .bind(key)
                 .bind(err.to_string())
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await?;
             }
         }
@@ -358,12 +361,14 @@ pub async fn list(
 ) -> Result<Vec<ClientFileView>, AppError> {
     who.require(Permission::Record(RecordKind::File, Action::Read))?;
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps
+        .read(who, Permission::Record(RecordKind::File, Action::Read))
+        .await?;
     let exists: Option<i32> =
         sqlx::query_scalar("SELECT 1 FROM clients WHERE id = $1 AND tenant_id = $2")
             .bind(client_id)
             .bind(tenant)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(tx.conn())
             .await?;
     if exists.is_none() {
         return Err(AppError::NotFound("no such client".into()));
@@ -373,7 +378,7 @@ pub async fn list(
     ))
     .bind(tenant)
     .bind(client_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
     let mut files = Vec::with_capacity(rows.len());
@@ -387,12 +392,14 @@ pub async fn list(
 pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<ClientFileView, AppError> {
     who.require(Permission::Record(RecordKind::File, Action::Read))?;
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps
+        .read(who, Permission::Record(RecordKind::File, Action::Read))
+        .await?;
     let row: Option<Row> =
         sqlx::query_as(&format!("{SELECT} WHERE f.id = $1 AND f.tenant_id = $2"))
             .bind(id)
             .bind(tenant)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(tx.conn())
             .await?;
     tx.commit().await?;
     let row = row.ok_or_else(|| AppError::NotFound("no such file".into()))?;
@@ -409,13 +416,19 @@ pub async fn delete(
 ) -> Result<(), AppError> {
     who.require(Permission::Record(RecordKind::File, Action::Delete))?;
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::File, Action::Delete),
+            origin,
+        )
+        .await?;
     let gone: Option<(Uuid, Option<String>, String)> = sqlx::query_as(
         "DELETE FROM client_files WHERE id = $1 AND tenant_id = $2 RETURNING client_id, storage_key, original_name",
     )
     .bind(id)
     .bind(tenant)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let (client_id, key, name) = gone.ok_or_else(|| AppError::NotFound("no such file".into()))?;
     if let Some(key) = &key {
@@ -425,20 +438,15 @@ pub async fn delete(
         )
         .bind(key)
         .bind(tenant)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
     }
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "file.deleted",
-            entity_type: "client",
-            entity_id: Some(client_id),
-            changes: Changes::new().field("file", Some(&name), None),
-        },
-    )
+    tx.audit(Entry {
+        action: "file.deleted",
+        entity_type: "client",
+        entity_id: Some(client_id),
+        changes: Changes::new().field("file", Some(&name), None),
+    })
     .await?;
     tx.commit().await?;
     if let Some(key) = key {
@@ -458,25 +466,25 @@ pub struct Sweep {
 /// uploads), up to `limit`; failures are retried later with growing waits.
 /// Instances sweeping at once take different rows.
 pub async fn sweep(deps: &Deps, limit: i64) -> Result<Sweep, AppError> {
-    let mut tx = db::begin_system(&deps.pool, "storage cleanup").await?;
+    let mut tx = deps.system("storage cleanup", &Origin::default()).await?;
     // A key that has a file row again is not to be removed; forget it.
     sqlx::query(
         "DELETE FROM storage_cleanup c WHERE EXISTS (SELECT 1 FROM client_files f WHERE f.storage_key = c.storage_key)",
     )
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     let due: Vec<(String, i32)> = sqlx::query_as(
         "SELECT storage_key, attempts FROM storage_cleanup WHERE due_at <= now() \
          ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     let mut report = Sweep::default();
     for (key, attempts) in due {
         match deps.storage.delete(&key).await {
             Ok(()) => {
-                forget_cleanup(&mut tx, &key).await?;
+                forget_cleanup(tx.conn(), &key).await?;
                 report.removed += 1;
             }
             Err(err) => {
@@ -489,7 +497,7 @@ pub async fn sweep(deps: &Deps, limit: i64) -> Result<Sweep, AppError> {
                 .bind(&key)
                 .bind(err.to_string())
                 .bind(wait.as_secs_f64())
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await?;
                 report.failed += 1;
             }

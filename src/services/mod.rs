@@ -25,11 +25,16 @@ pub mod clients;
 pub mod dashboard;
 pub mod email_verification;
 pub mod files;
+pub mod jobs;
+pub mod maintenance;
 pub mod reminders;
 pub mod team;
 pub mod tenants;
 pub mod two_factor;
 pub mod user_sessions;
+pub mod work;
+
+pub use work::{Read, Work};
 
 /// What services need from the outside world.
 #[derive(Clone, Debug)]
@@ -61,4 +66,41 @@ impl Deps {
 pub(crate) fn is_unique_violation(err: &sqlx::Error, constraint: &str) -> bool {
     matches!(err, sqlx::Error::Database(db)
         if db.code().as_deref() == Some("23505") && db.constraint() == Some(constraint))
+}
+
+#[cfg(test)]
+mod tests {
+    /// No service reaches a raw transaction: the unit of work (`work.rs`)
+    /// is the only way in, so the permission check, audit entry and
+    /// after-commit effects cannot be skipped.
+    #[test]
+    fn only_the_unit_of_work_opens_transactions() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services");
+        let mut files = vec![dir.clone()];
+        let mut offenders = Vec::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if path.ends_with("work.rs") || path.ends_with("mod.rs") && path.parent() == Some(&dir)
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for forbidden in [
+                "begin_system",
+                "begin_with",
+                "pool.begin",
+                "Transaction<",
+                "audit::record",
+                ".invalidate(",
+            ] {
+                if text.contains(forbidden) {
+                    offenders.push(format!("{}: {forbidden}", path.display()));
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "{offenders:#?}");
+    }
 }

@@ -5,23 +5,61 @@
 //! one for the new time; a cancellation supersedes it for good.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{appointment_mail, Deps};
+use super::{appointment_mail, work::Work, Deps};
 use crate::{
-    audit::{self, Changes, Entry, Origin},
+    audit::{Changes, Entry, Origin},
     auth::Principal,
-    db,
     domain::{
         background::{ReminderStatus, ReminderView},
         roles::{Action, Permission, RecordKind},
     },
     error::AppError,
-    jobs::{self, kinds, JobContext, JobError, NewJob},
+    jobs::{Job, JobContext, JobError, NewJob, Tick},
     mail::templates::{self, AppointmentMail},
 };
+
+/// Arms the reminders due soon (the `reminders` schedule).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ScanReminders(pub Tick);
+
+impl Job for ScanReminders {
+    const KIND: &'static str = "reminders.scan";
+    const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+    const SCHEDULE: Option<&'static str> = Some("reminders");
+    type Context = Deps;
+
+    async fn run(self, ctx: JobContext<Deps>) -> Result<(), JobError> {
+        scan(&ctx.deps)
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))?;
+        Ok(())
+    }
+}
+
+/// Sends one appointment reminder, then marks it sent in the transaction
+/// that completes the job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendReminder {
+    pub reminder_id: Uuid,
+    /// Staff asked for it again: send even when it was sent before.
+    #[serde(default)]
+    pub resend: bool,
+}
+
+impl Job for SendReminder {
+    const KIND: &'static str = "reminders.send";
+    const PRIORITY: i16 = 10;
+    type Context = Deps;
+
+    async fn run(self, ctx: JobContext<Deps>) -> Result<(), JobError> {
+        send(self, ctx).await
+    }
+}
 
 /// How many reminders one scan transaction arms at most (it loops for more).
 const SCAN_BATCH: i64 = 1000;
@@ -29,13 +67,13 @@ const SCAN_BATCH: i64 = 1000;
 /// Arms every reminder due before now plus the lookahead: one
 /// `appointment_reminders` row and one send job each, in one transaction
 /// per batch. Returns how many were armed.
-pub async fn scan(deps: &Deps) -> Result<usize, sqlx::Error> {
+pub async fn scan(deps: &Deps) -> Result<usize, AppError> {
     let now = deps.clock.now();
     let mut armed = 0;
     loop {
-        let mut tx = db::begin_system(&deps.pool, "reminder scan").await?;
-        let n = arm(&mut tx, now, &deps.config.jobs).await?;
-        tx.commit().await?;
+        let mut work = deps.system("reminder scan", &Origin::default()).await?;
+        let n = arm(&mut work, now, &deps.config.jobs).await?;
+        work.commit().await?;
         armed += n;
         if (n as i64) < SCAN_BATCH {
             break;
@@ -48,10 +86,10 @@ pub async fn scan(deps: &Deps) -> Result<usize, sqlx::Error> {
 /// Inserts reminder rows and their send jobs for appointments whose reminder is due by `now + lookahead` and not
 /// armed yet for their current start.
 async fn arm(
-    conn: &mut PgConnection,
+    work: &mut Work<'_>,
     now: DateTime<Utc>,
     config: &crate::config::JobsConfig,
-) -> Result<usize, sqlx::Error> {
+) -> Result<usize, AppError> {
     // The longer window is skipped when the shorter one has begun already:
     // an appointment booked 90 minutes ahead gets the 2-hour reminder only.
     let due: Vec<(Uuid, Uuid, DateTime<Utc>, i32)> = sqlx::query_as(
@@ -75,7 +113,7 @@ async fn arm(
     .bind(now)
     .bind(config.reminder_lookahead.as_secs_f64())
     .bind(SCAN_BATCH)
-    .fetch_all(&mut *conn)
+    .fetch_all(work.conn())
     .await?;
     let mut armed = 0;
     for (appointment, tenant, starts_at, lead_minutes) in due {
@@ -91,7 +129,7 @@ async fn arm(
         .bind(lead_minutes)
         .bind(starts_at)
         .bind(due_at)
-        .execute(&mut *conn)
+        .execute(work.conn())
         .await?
         .rows_affected();
         if inserted == 0 {
@@ -101,7 +139,7 @@ async fn arm(
             "reminder:{appointment}:{lead_minutes}:{}",
             starts_at.timestamp()
         );
-        enqueue_send(conn, config, tenant, id, due_at, Some(dedupe)).await?;
+        enqueue_send(work, tenant, id, due_at, Some(dedupe)).await?;
         armed += 1;
     }
     Ok(armed)
@@ -110,28 +148,26 @@ async fn arm(
 /// Enqueues the send job of `reminder` (a resend when it has no dedupe key)
 /// and records the job on the reminder.
 async fn enqueue_send(
-    conn: &mut PgConnection,
-    config: &crate::config::JobsConfig,
+    work: &mut Work<'_>,
     tenant: Uuid,
     reminder: Uuid,
     run_at: DateTime<Utc>,
     dedupe: Option<String>,
-) -> Result<(), sqlx::Error> {
-    let resend = dedupe.is_none();
-    let mut job = NewJob::new(
-        kinds::REMINDER_SEND,
-        serde_json::json!({ "reminder_id": reminder, "resend": resend }),
-    )
-    .tenant(tenant)
-    .priority(10)
-    .max_attempts(config.max_attempts)
+) -> Result<(), AppError> {
+    let mut job = NewJob::new(SendReminder {
+        reminder_id: reminder,
+        resend: dedupe.is_none(),
+    })
+    .for_business(tenant)
     .run_at(run_at);
-    job.dedupe_key = dedupe;
-    let job = jobs::enqueue(conn, job).await?;
+    if let Some(key) = dedupe {
+        job = job.dedupe(key);
+    }
+    let job = work.enqueue(job).await?;
     sqlx::query("UPDATE appointment_reminders SET job_id = $2 WHERE id = $1")
         .bind(reminder)
         .bind(job)
-        .execute(conn)
+        .execute(work.conn())
         .await?;
     Ok(())
 }
@@ -158,24 +194,13 @@ pub(crate) async fn disarm(
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct SendPayload {
-    reminder_id: Uuid,
-    /// Staff asked for it again: send even when it was sent before.
-    #[serde(default)]
-    resend: bool,
-}
-
-/// The `reminders.send` job: sends the reminder, then marks it sent in the
-/// transaction that completes the job.
-pub async fn send(ctx: JobContext) -> Result<(), JobError> {
-    let payload: SendPayload = ctx.payload()?;
+async fn send(payload: SendReminder, ctx: JobContext<Deps>) -> Result<(), JobError> {
     let tenant = ctx
         .job
         .tenant_id
         .ok_or_else(|| JobError::Permanent("a reminder job names no business".into()))?;
     let deps = &ctx.deps;
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps.in_business(tenant, "reminder send").await?;
     // Reminder status and start; its appointment, that one's status and start.
     type Row = (String, DateTime<Utc>, Uuid, String, DateTime<Utc>);
     let reminder: Option<Row> = sqlx::query_as(
@@ -185,28 +210,28 @@ pub async fn send(ctx: JobContext) -> Result<(), JobError> {
     )
     .bind(payload.reminder_id)
     .bind(tenant)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let Some((status, starts_at, appointment, appointment_status, current_start)) = reminder else {
         // Its appointment was deleted with the business or the client.
-        ctx.complete_in(&mut tx).await?;
+        ctx.complete_in(tx.conn()).await?;
         tx.commit().await?;
         return Ok(());
     };
     if status == "sent" && !payload.resend || status == "superseded" {
-        ctx.complete_in(&mut tx).await?;
+        ctx.complete_in(tx.conn()).await?;
         tx.commit().await?;
         return Ok(());
     }
-    let recipient = appointment_mail::details(&mut tx, tenant, appointment).await?;
+    let recipient = appointment_mail::details(tx.conn(), tenant, appointment).await?;
     let active = matches!(appointment_status.as_str(), "booked" | "confirmed");
     let Some(recipient) = recipient.filter(|r| r.consents && active && current_start == starts_at)
     else {
         sqlx::query("UPDATE appointment_reminders SET status = 'superseded', updated_at = now() WHERE id = $1")
             .bind(payload.reminder_id)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
-        ctx.complete_in(&mut tx).await?;
+        ctx.complete_in(tx.conn()).await?;
         tx.commit().await?;
         return Ok(());
     };
@@ -233,16 +258,16 @@ pub async fn send(ctx: JobContext) -> Result<(), JobError> {
             .bind(deps.clock.now())
             .bind(deps.mailer.message_id(&email))
             .bind(ctx.job.attempts)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
-            ctx.complete_in(&mut tx).await?;
+            ctx.complete_in(tx.conn()).await?;
             tx.commit().await?;
             Ok(())
         }
         Err(err) => {
-            tx.rollback().await?;
+            drop(tx);
             let last = ctx.job.is_last_attempt() || !err.is_transient();
-            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+            let mut tx = deps.in_business(tenant, "reminder send failed").await?;
             sqlx::query(
                 "UPDATE appointment_reminders SET status = $2, last_error = $3, attempts = $4, updated_at = now() \
                  WHERE id = $1 AND status <> 'superseded'",
@@ -251,7 +276,7 @@ pub async fn send(ctx: JobContext) -> Result<(), JobError> {
             .bind(if last { "failed" } else { "retrying" })
             .bind(err.to_string())
             .bind(ctx.job.attempts)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
             tx.commit().await?;
             Err(if err.is_transient() {
@@ -297,7 +322,12 @@ pub async fn for_appointments(
     appointments: &[Uuid],
 ) -> Result<Vec<ReminderView>, AppError> {
     who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Read),
+        )
+        .await?;
     let rows: Vec<ReminderRow> = sqlx::query_as(
         "SELECT DISTINCT ON (r.appointment_id) r.appointment_id, \
                 CASE WHEN j.status = 'dead' AND r.status IN ('scheduled', 'retrying') THEN 'failed' ELSE r.status END, \
@@ -310,7 +340,7 @@ pub async fn for_appointments(
     )
     .bind(who.tenant_id())
     .bind(appointments)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(rows.into_iter().map(view).collect())
@@ -325,14 +355,20 @@ pub async fn resend(
 ) -> Result<ReminderView, AppError> {
     who.require(Permission::Record(RecordKind::Appointment, Action::Update))?;
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Update),
+            origin,
+        )
+        .await?;
     let found: Option<(String, DateTime<Utc>, i32)> = sqlx::query_as(
         "SELECT a.status, a.starts_at, t.reminder_hours FROM appointments a JOIN tenants t ON t.id = a.tenant_id \
          WHERE a.id = $1 AND a.tenant_id = $2 FOR UPDATE OF a",
     )
     .bind(appointment)
     .bind(tenant)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let Some((status, starts_at, hours)) = found else {
         return Err(AppError::NotFound("no such appointment".into()));
@@ -348,7 +384,7 @@ pub async fn resend(
             "This appointment has already started.".into(),
         ));
     }
-    let recipient = appointment_mail::details(&mut tx, tenant, appointment)
+    let recipient = appointment_mail::details(tx.conn(), tenant, appointment)
         .await?
         .ok_or_else(|| AppError::NotFound("no such appointment".into()))?;
     if recipient.details.client_email.is_empty() {
@@ -369,7 +405,7 @@ pub async fn resend(
     .bind(appointment)
     .bind(starts_at)
     .bind(tenant)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let now = deps.clock.now();
     let reminder = match current {
@@ -385,7 +421,7 @@ pub async fn resend(
             )
             .bind(id)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
             id
         }
@@ -401,31 +437,26 @@ pub async fn resend(
             .bind(hours * 60)
             .bind(starts_at)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
             id
         }
     };
     // No dedupe key: a resend is sent even when the reminder was before.
-    enqueue_send(&mut tx, &deps.config.jobs, tenant, reminder, now, None).await?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "appointment.reminder_sent_again",
-            entity_type: "appointment",
-            entity_id: Some(appointment),
-            changes: Changes::new(),
-        },
-    )
+    enqueue_send(&mut tx, tenant, reminder, now, None).await?;
+    tx.audit(Entry {
+        action: "appointment.reminder_sent_again",
+        entity_type: "appointment",
+        entity_id: Some(appointment),
+        changes: Changes::new(),
+    })
     .await?;
     let row: ReminderRow = sqlx::query_as(
         "SELECT appointment_id, status, lead_minutes, due_at, sent_at, last_error, attempts \
          FROM appointment_reminders WHERE id = $1",
     )
     .bind(reminder)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(view(row))
@@ -441,11 +472,16 @@ pub struct Windows {
 
 pub async fn windows(deps: &Deps, who: &impl Principal) -> Result<Windows, AppError> {
     who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Read),
+        )
+        .await?;
     let (hours, second_hours): (i32, Option<i32>) =
         sqlx::query_as("SELECT reminder_hours, second_reminder_hours FROM tenants WHERE id = $1")
             .bind(who.tenant_id())
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
     tx.commit().await?;
     Ok(Windows {
@@ -499,32 +535,27 @@ pub async fn set_windows(
         return Err(AppError::Invalid(errors));
     };
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps.work(who, Permission::ManageSettings, origin).await?;
     let (old_hours, old_second): (i32, Option<i32>) = sqlx::query_as(
         "SELECT reminder_hours, second_reminder_hours FROM tenants WHERE id = $1 FOR UPDATE",
     )
     .bind(tenant)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     sqlx::query("UPDATE tenants SET reminder_hours = $2, second_reminder_hours = $3 WHERE id = $1")
         .bind(tenant)
         .bind(hours)
         .bind(second_hours)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "tenant.reminders_changed",
-            entity_type: "tenant",
-            entity_id: Some(tenant),
-            changes: Changes::new()
-                .field("reminder_hours", Some(old_hours), Some(hours))
-                .field("second_reminder_hours", old_second, second_hours),
-        },
-    )
+    tx.audit(Entry {
+        action: "tenant.reminders_changed",
+        entity_type: "tenant",
+        entity_id: Some(tenant),
+        changes: Changes::new()
+            .field("reminder_hours", Some(old_hours), Some(hours))
+            .field("second_reminder_hours", old_second, second_hours),
+    })
     .await?;
     tx.commit().await?;
     Ok(Windows {

@@ -1,13 +1,14 @@
 //! The team of a tenant: members, roles, invitations.
 
 use chrono::{DateTime, Duration, Utc};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::jobs::SendEmail;
 use super::Deps;
 use crate::{
-    audit::{self, Actor, Changes, Entry, Origin},
+    audit::{Actor, Changes, Entry, Origin},
     auth::{password, session::parse_role, session::SessionAuth, tokens, Principal, Staff},
-    db,
     domain::{
         account::{DisplayName, Email},
         form::FieldErrors,
@@ -16,7 +17,7 @@ use crate::{
         views::{InvitationPreview, InvitationView, MemberView, TeamView},
     },
     error::AppError,
-    jobs::{self, kinds},
+    jobs::NewJob,
     mail::templates,
 };
 
@@ -29,13 +30,14 @@ pub const INVITATION_EXPIRED: &str = "This invitation has expired; ask for a new
 
 /// Members for every member; pending invitations for those who manage the team.
 pub async fn team(deps: &Deps, staff: &Staff) -> Result<TeamView, AppError> {
-    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
+    // Every member sees the team: being one is the permission.
+    let mut tx = deps.in_business(staff.tenant_id, "team").await?;
     let rows: Vec<(Uuid, String, String, String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT u.id, u.name, u.email::text, m.role, m.created_at FROM memberships m \
          JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 ORDER BY u.name, u.id",
     )
     .bind(staff.tenant_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     let members = rows
         .into_iter()
@@ -50,7 +52,7 @@ pub async fn team(deps: &Deps, staff: &Staff) -> Result<TeamView, AppError> {
         })
         .collect::<Result<_, AppError>>()?;
     let invitations = if staff.may(Permission::ManageTeam) {
-        pending_invitations(&mut tx, staff.tenant_id).await?
+        pending_invitations(tx.conn(), staff.tenant_id).await?
     } else {
         Vec::new()
     };
@@ -62,7 +64,7 @@ pub async fn team(deps: &Deps, staff: &Staff) -> Result<TeamView, AppError> {
 }
 
 async fn pending_invitations(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
 ) -> Result<Vec<InvitationView>, AppError> {
     type Row = (Uuid, String, String, Option<String>, DateTime<Utc>);
@@ -73,7 +75,7 @@ async fn pending_invitations(
          ORDER BY i.created_at DESC",
     )
     .bind(tenant)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     rows.into_iter()
         .map(|(id, email, role, invited_by, expires_at)| {
@@ -116,14 +118,14 @@ pub async fn invite(
     };
     check_may_assign(staff, role)?;
 
-    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
+    let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
     let already: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.tenant_id = $1 AND u.email = $2::citext)",
     )
     .bind(staff.tenant_id)
     .bind(email.as_str())
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     if already {
         return Err(AppError::field(
@@ -137,7 +139,7 @@ pub async fn invite(
     )
     .bind(staff.tenant_id)
     .bind(email.as_str())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     let (token, hash) = tokens::new_token();
     let id = Uuid::now_v7();
@@ -153,43 +155,29 @@ pub async fn invite(
     .bind(hash)
     .bind(staff.user_id)
     .bind(expires_at)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
-    audit::record(
-        &mut tx,
-        staff.actor(),
-        origin,
-        Entry {
-            action: "invitation.created",
-            entity_type: "invitation",
-            entity_id: Some(id),
-            changes: Changes::new()
-                .field("email", None, Some(email.as_str()))
-                .field("role", None, Some(role.as_str())),
-        },
-    )
+    tx.audit(Entry {
+        action: "invitation.created",
+        entity_type: "invitation",
+        entity_id: Some(id),
+        changes: Changes::new()
+            .field("email", None, Some(email.as_str()))
+            .field("role", None, Some(role.as_str())),
+    })
     .await?;
     let (business, inviter): (String, String) = sqlx::query_as(
         "SELECT t.name, u.name FROM tenants t, users u WHERE t.id = $1 AND u.id = $2",
     )
     .bind(staff.tenant_id)
     .bind(staff.user_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     let link = deps.link(&format!("/accept-invitation?token={token}"));
     // Sent by a worker once the invitation has committed.
     let message = templates::invitation(email.as_str(), &inviter, &business, role.as_str(), &link);
-    jobs::enqueue(
-        &mut tx,
-        jobs::job(
-            deps,
-            kinds::EMAIL,
-            serde_json::to_value(&message).map_err(AppError::internal)?,
-        )
-        .tenant(staff.tenant_id)
-        .priority(0),
-    )
-    .await?;
+    tx.enqueue(NewJob::new(SendEmail(message)).priority(0))
+        .await?;
     tx.commit().await?;
     Ok(InvitationView {
         id,
@@ -207,28 +195,23 @@ pub async fn revoke_invitation(
     origin: &Origin,
 ) -> Result<(), AppError> {
     staff.require(Permission::ManageTeam)?;
-    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
+    let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
     let role: Option<String> = sqlx::query_scalar(
         "UPDATE invitations SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 \
          AND accepted_at IS NULL AND revoked_at IS NULL RETURNING role",
     )
     .bind(invitation)
     .bind(staff.tenant_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let role = role.ok_or_else(|| AppError::NotFound("no such pending invitation".into()))?;
     check_may_assign(staff, parse_role(&role)?)?;
-    audit::record(
-        &mut tx,
-        staff.actor(),
-        origin,
-        Entry {
-            action: "invitation.revoked",
-            entity_type: "invitation",
-            entity_id: Some(invitation),
-            changes: Changes::new(),
-        },
-    )
+    tx.audit(Entry {
+        action: "invitation.revoked",
+        entity_type: "invitation",
+        entity_id: Some(invitation),
+        changes: Changes::new(),
+    })
     .await?;
     tx.commit().await?;
     Ok(())
@@ -243,7 +226,7 @@ struct OpenInvitation {
 }
 
 /// The invitation behind `token`, locked for update, or the reason it cannot be used.
-async fn open_invitation(tx: &mut db::TenantTx, token: &str) -> Result<OpenInvitation, AppError> {
+async fn open_invitation(conn: &mut PgConnection, token: &str) -> Result<OpenInvitation, AppError> {
     type Row = (
         Uuid,
         Uuid,
@@ -259,7 +242,7 @@ async fn open_invitation(tx: &mut db::TenantTx, token: &str) -> Result<OpenInvit
          FROM invitations i JOIN tenants t ON t.id = i.tenant_id WHERE i.token_hash = $1 FOR UPDATE OF i",
     )
     .bind(tokens::hash_token(token))
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some((id, tenant_id, tenant_name, email, role, expires_at, accepted_at, revoked_at)) = row
     else {
@@ -285,12 +268,14 @@ async fn open_invitation(tx: &mut db::TenantTx, token: &str) -> Result<OpenInvit
 
 /// What the invitation link offers, for the page that accepts it.
 pub async fn preview_invitation(deps: &Deps, token: &str) -> Result<InvitationPreview, AppError> {
-    let mut tx = db::begin_system(&deps.pool, "preview invitation").await?;
-    let invitation = open_invitation(&mut tx, token).await?;
+    let mut tx = deps
+        .system("preview invitation", &Origin::default())
+        .await?;
+    let invitation = open_invitation(tx.conn(), token).await?;
     let has_account: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1::citext)")
             .bind(&invitation.email)
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
     tx.rollback().await?;
     Ok(InvitationPreview {
@@ -317,13 +302,13 @@ pub async fn accept_invitation(
     input: Acceptance,
     origin: &Origin,
 ) -> Result<SessionAuth, AppError> {
-    let mut tx = db::begin_system(&deps.pool, "accept invitation").await?;
-    let invitation = open_invitation(&mut tx, &input.token).await?;
+    let mut tx = deps.system("accept invitation", origin).await?;
+    let invitation = open_invitation(tx.conn(), &input.token).await?;
     let existing: Option<(Uuid, String, i32)> = sqlx::query_as(
         "SELECT id, password_hash, session_generation FROM users WHERE email = $1::citext FOR UPDATE",
     )
     .bind(&invitation.email)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let (user_id, generation) = match existing {
         Some((user_id, hash, generation)) => {
@@ -358,53 +343,44 @@ pub async fn accept_invitation(
             .bind(&invitation.email)
             .bind(name.as_str())
             .bind(hash)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
             (user_id, 0)
         }
     };
-    db::enter_tenant(&mut tx, invitation.tenant_id).await?;
+    tx.enter_tenant(invitation.tenant_id, Actor::User(user_id))
+        .await?;
     let joined = sqlx::query(
         "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(invitation.tenant_id)
     .bind(user_id)
     .bind(invitation.role.as_str())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
     sqlx::query("UPDATE invitations SET accepted_at = now(), accepted_by = $2 WHERE id = $1")
         .bind(invitation.id)
         .bind(user_id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    let actor = Actor::User(user_id);
-    audit::record(
-        &mut tx,
-        actor,
-        origin,
-        Entry {
-            action: "invitation.accepted",
-            entity_type: "invitation",
-            entity_id: Some(invitation.id),
-            changes: Changes::new(),
-        },
-    )
+    let _actor = Actor::User(user_id);
+    tx.audit(Entry {
+        action: "invitation.accepted",
+        entity_type: "invitation",
+        entity_id: Some(invitation.id),
+        changes: Changes::new(),
+    })
     .await?;
     if joined > 0 {
-        audit::record(
-            &mut tx,
-            actor,
-            origin,
-            Entry {
-                action: "member.added",
-                entity_type: "member",
-                entity_id: Some(user_id),
-                changes: Changes::new()
-                    .field("email", None, Some(invitation.email.as_str()))
-                    .field("role", None, Some(invitation.role.as_str())),
-            },
-        )
+        tx.audit(Entry {
+            action: "member.added",
+            entity_type: "member",
+            entity_id: Some(user_id),
+            changes: Changes::new()
+                .field("email", None, Some(invitation.email.as_str()))
+                .field("role", None, Some(invitation.role.as_str())),
+        })
         .await?;
     }
     tx.commit().await?;
@@ -417,19 +393,19 @@ pub async fn accept_invitation(
 
 /// The member's current role, locked; and, when `role` touches ownership,
 /// a check that another owner remains.
-async fn lock_member(tx: &mut db::TenantTx, staff: &Staff, user: Uuid) -> Result<Role, AppError> {
+async fn lock_member(conn: &mut PgConnection, staff: &Staff, user: Uuid) -> Result<Role, AppError> {
     let role: Option<String> = sqlx::query_scalar(
         "SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE",
     )
     .bind(staff.tenant_id)
     .bind(user)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     parse_role(&role.ok_or_else(|| AppError::NotFound("no such member".into()))?)
 }
 
 async fn ensure_another_owner(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     leaving: Uuid,
 ) -> Result<(), AppError> {
@@ -438,7 +414,7 @@ async fn ensure_another_owner(
         "SELECT user_id FROM memberships WHERE tenant_id = $1 AND role = 'owner' FOR UPDATE",
     )
     .bind(tenant)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     if owners.iter().all(|o| *o == leaving) {
         return Err(AppError::Conflict(
@@ -459,33 +435,28 @@ pub async fn change_role(
     let role: Role = role
         .parse()
         .map_err(|e: crate::domain::roles::UnknownRole| AppError::field("role", e.to_string()))?;
-    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
-    let old = lock_member(&mut tx, staff, user).await?;
+    let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
+    let old = lock_member(tx.conn(), staff, user).await?;
     check_may_assign(staff, old)?;
     check_may_assign(staff, role)?;
     if old == role {
         return Ok(());
     }
     if old == Role::Owner {
-        ensure_another_owner(&mut tx, staff.tenant_id, user).await?;
+        ensure_another_owner(tx.conn(), staff.tenant_id, user).await?;
     }
     sqlx::query("UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2")
         .bind(staff.tenant_id)
         .bind(user)
         .bind(role.as_str())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    audit::record(
-        &mut tx,
-        staff.actor(),
-        origin,
-        Entry {
-            action: "member.role_changed",
-            entity_type: "member",
-            entity_id: Some(user),
-            changes: Changes::new().field("role", Some(old.as_str()), Some(role.as_str())),
-        },
-    )
+    tx.audit(Entry {
+        action: "member.role_changed",
+        entity_type: "member",
+        entity_id: Some(user),
+        changes: Changes::new().field("role", Some(old.as_str()), Some(role.as_str())),
+    })
     .await?;
     tx.commit().await?;
     Ok(())
@@ -498,28 +469,23 @@ pub async fn remove_member(
     origin: &Origin,
 ) -> Result<(), AppError> {
     staff.require(Permission::ManageTeam)?;
-    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
-    let old = lock_member(&mut tx, staff, user).await?;
+    let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
+    let old = lock_member(tx.conn(), staff, user).await?;
     check_may_assign(staff, old)?;
     if old == Role::Owner {
-        ensure_another_owner(&mut tx, staff.tenant_id, user).await?;
+        ensure_another_owner(tx.conn(), staff.tenant_id, user).await?;
     }
     sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
         .bind(staff.tenant_id)
         .bind(user)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    audit::record(
-        &mut tx,
-        staff.actor(),
-        origin,
-        Entry {
-            action: "member.removed",
-            entity_type: "member",
-            entity_id: Some(user),
-            changes: Changes::new().field("role", Some(old.as_str()), None),
-        },
-    )
+    tx.audit(Entry {
+        action: "member.removed",
+        entity_type: "member",
+        entity_id: Some(user),
+        changes: Changes::new().field("role", Some(old.as_str()), None),
+    })
     .await?;
     tx.commit().await?;
     Ok(())

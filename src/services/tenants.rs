@@ -1,12 +1,12 @@
 //! The signed-in user's tenants: who they are where, and switching between them.
 
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Deps;
 use crate::{
-    audit::{self, Changes, Entry, Origin},
+    audit::{Changes, Entry, Origin},
     auth::{session::SessionAuth, Principal, Staff},
-    db,
     domain::{
         account::{DisplayName, TimeZoneName},
         form::FieldErrors,
@@ -18,7 +18,7 @@ use crate::{
 
 /// The signed-in user, their current tenant and every tenant they may switch to.
 pub async fn session_view(deps: &Deps, staff: &Staff) -> Result<SessionView, AppError> {
-    let mut tx = db::begin_system(&deps.pool, "session view").await?;
+    let mut tx = deps.system("session view", &Origin::default()).await?;
     type Row = (String, String, Option<chrono::DateTime<chrono::Utc>>, bool);
     let (name, email, two_factor_due, email_verified): Row =
         sqlx::query_as(
@@ -32,9 +32,9 @@ pub async fn session_view(deps: &Deps, staff: &Staff) -> Result<SessionView, App
         )
         .bind(staff.user_id)
         .bind(staff.tenant_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
-    let tenants = memberships(&mut tx, staff.user_id).await?;
+    let tenants = memberships(tx.conn(), staff.user_id).await?;
     tx.commit().await?;
     let tenant = tenants
         .iter()
@@ -52,13 +52,16 @@ pub async fn session_view(deps: &Deps, staff: &Staff) -> Result<SessionView, App
     })
 }
 
-async fn memberships(tx: &mut db::TenantTx, user_id: Uuid) -> Result<Vec<TenantChoice>, AppError> {
+async fn memberships(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Vec<TenantChoice>, AppError> {
     let rows: Vec<(Uuid, String, String, String, String)> = sqlx::query_as(
         "SELECT t.id, t.name, t.slug, t.time_zone, m.role FROM memberships m \
          JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = $1 ORDER BY t.name, t.id",
     )
     .bind(user_id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     rows.into_iter()
         .map(|(id, name, slug, time_zone, role)| {
@@ -75,14 +78,14 @@ async fn memberships(tx: &mut db::TenantTx, user_id: Uuid) -> Result<Vec<TenantC
 
 /// The session to continue with in `tenant`; `Forbidden` unless the user is a member there.
 pub async fn switch(deps: &Deps, staff: &Staff, tenant: Uuid) -> Result<SessionAuth, AppError> {
-    let mut tx = db::begin_system(&deps.pool, "switch tenant").await?;
+    let mut tx = deps.system("switch tenant", &Origin::default()).await?;
     let generation: Option<i32> = sqlx::query_scalar(
         "SELECT u.session_generation FROM users u JOIN memberships m ON m.user_id = u.id \
          WHERE u.id = $1 AND m.tenant_id = $2",
     )
     .bind(staff.user_id)
     .bind(tenant)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;
     let generation = generation.ok_or(AppError::Forbidden)?;
@@ -108,11 +111,11 @@ pub async fn update_settings(
     let (Some(name), Some(time_zone)) = (name, time_zone) else {
         return Err(AppError::Invalid(errors));
     };
-    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
+    let mut tx = deps.work(staff, Permission::ManageSettings, origin).await?;
     let (old_name, old_zone): (String, String) =
         sqlx::query_as("SELECT name, time_zone FROM tenants WHERE id = $1 FOR UPDATE")
             .bind(staff.tenant_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.conn())
             .await?;
     let changes = Changes::new()
         .field("name", Some(old_name.as_str()), Some(name.as_str()))
@@ -128,21 +131,16 @@ pub async fn update_settings(
         .bind(staff.tenant_id)
         .bind(name.as_str())
         .bind(time_zone.as_str())
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    audit::record(
-        &mut tx,
-        staff.actor(),
-        origin,
-        Entry {
-            action: "tenant.updated",
-            entity_type: "tenant",
-            entity_id: Some(staff.tenant_id),
-            changes,
-        },
-    )
+    tx.audit(Entry {
+        action: "tenant.updated",
+        entity_type: "tenant",
+        entity_id: Some(staff.tenant_id),
+        changes,
+    })
     .await?;
+    tx.changed_everything();
     tx.commit().await?;
-    deps.cache.invalidate_all(staff.tenant_id).await;
     Ok(())
 }

@@ -17,14 +17,13 @@ use super::{
     Deps,
 };
 use crate::{
-    audit::{self, Changes, Entry, Origin},
+    audit::{Changes, Entry, Origin},
     auth::{
         throttle::{self, ThrottleKeys},
-        tokens, Principal, Staff,
+        tokens, Staff,
     },
-    db,
     domain::{
-        roles::Role,
+        roles::{Permission, Role},
         two_factor::{
             SecondFactor, TotpEnrolment, TwoFactorPolicyView, TwoFactorView, RECOVERY_ALPHABET,
             RECOVERY_CODES, RECOVERY_LEN, TRUSTED_BROWSER_DAYS,
@@ -74,7 +73,7 @@ fn matching_step(
 
 /// The signed-in person's second factor, and what their business requires.
 pub async fn status(deps: &Deps, staff: &Staff) -> Result<TwoFactorView, AppError> {
-    let mut tx = db::begin_system(&deps.pool, "two-factor status").await?;
+    let mut tx = deps.system("two-factor status", &Origin::default()).await?;
     let (enabled, codes, browsers): (bool, i64, i64) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL), \
                 (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL), \
@@ -82,9 +81,9 @@ pub async fn status(deps: &Deps, staff: &Staff) -> Result<TwoFactorView, AppErro
     )
     .bind(staff.user_id)
     .bind(deps.clock.now())
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
-    let required_from = required_from(&mut tx, staff.tenant_id).await?;
+    let required_from = required_from(tx.conn(), staff.tenant_id).await?;
     tx.commit().await?;
     Ok(TwoFactorView {
         enabled,
@@ -114,10 +113,12 @@ pub async fn begin(deps: &Deps, staff: &Staff) -> Result<TotpEnrolment, AppError
     let mut secret = vec![0u8; SECRET_BYTES];
     rand::rng().fill(&mut secret[..]);
     let key = &deps.config.auth.encryption_key;
-    let mut tx = db::begin_system(&deps.pool, "two-factor enrolment").await?;
+    let mut tx = deps
+        .system("two-factor enrolment", &Origin::default())
+        .await?;
     let email: String = sqlx::query_scalar("SELECT email::text FROM users WHERE id = $1")
         .bind(staff.user_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn())
         .await?;
     let replaced = sqlx::query(
         "INSERT INTO user_totp (user_id, secret_sealed, key_id) VALUES ($1, $2, $3) \
@@ -127,7 +128,7 @@ pub async fn begin(deps: &Deps, staff: &Staff) -> Result<TotpEnrolment, AppError
     .bind(staff.user_id)
     .bind(key.seal(&secret))
     .bind(key.id())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
     if replaced == 0 {
@@ -166,12 +167,12 @@ pub async fn enable(
             "enter the 6-digit code your authenticator app shows",
         ));
     };
-    let mut tx = db::begin_system(&deps.pool, "two-factor enable").await?;
+    let mut tx = deps.system("two-factor enable", origin).await?;
     let row: Option<(Vec<u8>, String, Option<DateTime<Utc>>)> = sqlx::query_as(
         "SELECT secret_sealed, key_id, enabled_at FROM user_totp WHERE user_id = $1 FOR UPDATE",
     )
     .bind(staff.user_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let Some((sealed, key_id, None)) = row else {
         return Err(AppError::Conflict(
@@ -187,18 +188,10 @@ pub async fn enable(
     sqlx::query("UPDATE user_totp SET enabled_at = now(), last_used_step = $2 WHERE user_id = $1")
         .bind(staff.user_id)
         .bind(i64::try_from(step).unwrap_or(i64::MAX))
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    let codes = replace_recovery_codes(&mut tx, staff.user_id).await?;
-    db::enter_tenant(&mut tx, staff.tenant_id).await?;
-    audit_own_account(
-        &mut tx,
-        staff,
-        origin,
-        "user.two_factor_enabled",
-        Changes::new(),
-    )
-    .await?;
+    let codes = replace_recovery_codes(tx.conn(), staff.user_id).await?;
+    audit_own_account(&mut tx, staff, "user.two_factor_enabled", Changes::new()).await?;
     tx.commit().await?;
     Ok(codes)
 }
@@ -210,23 +203,15 @@ pub async fn disable(
     password_text: &str,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    let mut tx = db::begin_system(&deps.pool, "two-factor disable").await?;
-    verify_password(&mut tx, staff.user_id, password_text).await?;
+    let mut tx = deps.system("two-factor disable", origin).await?;
+    verify_password(tx.conn(), staff.user_id, password_text).await?;
     for table in ["user_totp", "recovery_codes", "trusted_browsers"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
             .bind(staff.user_id)
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
     }
-    db::enter_tenant(&mut tx, staff.tenant_id).await?;
-    audit_own_account(
-        &mut tx,
-        staff,
-        origin,
-        "user.two_factor_disabled",
-        Changes::new(),
-    )
-    .await?;
+    audit_own_account(&mut tx, staff, "user.two_factor_disabled", Changes::new()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -237,24 +222,22 @@ pub async fn new_recovery_codes(
     staff: &Staff,
     origin: &Origin,
 ) -> Result<Vec<String>, AppError> {
-    let mut tx = db::begin_system(&deps.pool, "recovery codes").await?;
+    let mut tx = deps.system("recovery codes", origin).await?;
     let on: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL)",
     )
     .bind(staff.user_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     if !on {
         return Err(AppError::Conflict(
             "Recovery codes come with two-factor sign-in; set it up first.".into(),
         ));
     }
-    let codes = replace_recovery_codes(&mut tx, staff.user_id).await?;
-    db::enter_tenant(&mut tx, staff.tenant_id).await?;
+    let codes = replace_recovery_codes(tx.conn(), staff.user_id).await?;
     audit_own_account(
         &mut tx,
         staff,
-        origin,
         "user.recovery_codes_replaced",
         Changes::new(),
     )
@@ -302,7 +285,7 @@ pub async fn needed(
     user: Uuid,
     trusted_token: Option<&str>,
 ) -> Result<bool, AppError> {
-    let mut tx = db::begin_system(&deps.pool, "two-factor check").await?;
+    let mut tx = deps.system("two-factor check", &Origin::default()).await?;
     let needed: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL) \
            AND NOT EXISTS (SELECT 1 FROM trusted_browsers \
@@ -311,7 +294,7 @@ pub async fn needed(
     .bind(user)
     .bind(trusted_token.map(tokens::hash_token).unwrap_or_default())
     .bind(deps.clock.now())
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(needed)
@@ -325,7 +308,7 @@ pub async fn verify(deps: &Deps, user: Uuid, text: &str, origin: &Origin) -> Res
     if let Some(until) = throttle::locked_until(&deps.pool, &keys).await? {
         return Err(super::accounts::locked(until));
     }
-    let mut tx = db::begin_system(&deps.pool, "two-factor sign-in").await?;
+    let mut tx = deps.system("two-factor sign-in", origin).await?;
     let accepted = match &code {
         SecondFactor::Totp(code) => {
             let row: Option<(Vec<u8>, String, Option<i64>)> = sqlx::query_as(
@@ -333,7 +316,7 @@ pub async fn verify(deps: &Deps, user: Uuid, text: &str, origin: &Origin) -> Res
                  WHERE user_id = $1 AND enabled_at IS NOT NULL FOR UPDATE",
             )
             .bind(user)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(tx.conn())
             .await?;
             match row {
                 Some((sealed, key_id, last)) => {
@@ -353,7 +336,7 @@ pub async fn verify(deps: &Deps, user: Uuid, text: &str, origin: &Origin) -> Res
                             )
                             .bind(user)
                             .bind(step)
-                            .execute(&mut *tx)
+                            .execute(tx.conn())
                             .await?;
                             true
                         }
@@ -370,7 +353,7 @@ pub async fn verify(deps: &Deps, user: Uuid, text: &str, origin: &Origin) -> Res
             )
             .bind(user)
             .bind(tokens::hash_token(code))
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?
             .rows_affected()
                 == 1
@@ -398,7 +381,7 @@ pub async fn verify(deps: &Deps, user: Uuid, text: &str, origin: &Origin) -> Res
 /// Remembers this browser for 30 days; the token goes into its cookie.
 pub async fn trust_browser(deps: &Deps, user: Uuid) -> Result<String, AppError> {
     let (token, hash) = tokens::new_token();
-    let mut tx = db::begin_system(&deps.pool, "trust browser").await?;
+    let mut tx = deps.system("trust browser", &Origin::default()).await?;
     sqlx::query(
         "INSERT INTO trusted_browsers (id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)",
     )
@@ -406,7 +389,7 @@ pub async fn trust_browser(deps: &Deps, user: Uuid) -> Result<String, AppError> 
     .bind(user)
     .bind(hash)
     .bind(deps.clock.now() + Duration::days(TRUSTED_BROWSER_DAYS))
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(token)
@@ -415,12 +398,12 @@ pub async fn trust_browser(deps: &Deps, user: Uuid) -> Result<String, AppError> 
 /// The business's requirement and who does not meet it yet (owners).
 pub async fn policy(deps: &Deps, staff: &Staff) -> Result<TwoFactorPolicyView, AppError> {
     require_owner(staff)?;
-    let mut tx = db::begin_system(&deps.pool, "two-factor policy").await?;
+    let mut tx = deps.system("two-factor policy", &Origin::default()).await?;
     let (required_since, grace_days): (Option<DateTime<Utc>>, i32) = sqlx::query_as(
         "SELECT two_factor_required_at, two_factor_grace_days FROM tenants WHERE id = $1",
     )
     .bind(staff.tenant_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(tx.conn())
     .await?;
     let members_without: Vec<String> = sqlx::query_scalar(
         "SELECT u.name FROM memberships m JOIN users u ON u.id = m.user_id \
@@ -429,7 +412,7 @@ pub async fn policy(deps: &Deps, staff: &Staff) -> Result<TwoFactorPolicyView, A
          ORDER BY lower(u.name)",
     )
     .bind(staff.tenant_id)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(TwoFactorPolicyView {
@@ -454,7 +437,7 @@ pub async fn set_policy(
             "the grace period is 0 to 90 days",
         ));
     }
-    let mut tx = db::begin_tenant(&deps.pool, staff.tenant_id).await?;
+    let mut tx = deps.work(staff, Permission::ManageSettings, origin).await?;
     sqlx::query(
         "UPDATE tenants SET two_factor_grace_days = $2, two_factor_required_at = CASE \
            WHEN NOT $3 THEN NULL ELSE coalesce(two_factor_required_at, $4) END WHERE id = $1",
@@ -463,21 +446,16 @@ pub async fn set_policy(
     .bind(grace_days)
     .bind(required)
     .bind(deps.clock.now())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
-    audit::record(
-        &mut tx,
-        staff.actor(),
-        origin,
-        Entry {
-            action: "tenant.two_factor_policy_changed",
-            entity_type: "tenant",
-            entity_id: Some(staff.tenant_id),
-            changes: Changes::new()
-                .field("two_factor_required", None::<bool>, Some(required))
-                .field("two_factor_grace_days", None::<i32>, Some(grace_days)),
-        },
-    )
+    tx.audit(Entry {
+        action: "tenant.two_factor_policy_changed",
+        entity_type: "tenant",
+        entity_id: Some(staff.tenant_id),
+        changes: Changes::new()
+            .field("two_factor_required", None::<bool>, Some(required))
+            .field("two_factor_grace_days", None::<i32>, Some(grace_days)),
+    })
     .await?;
     tx.commit().await?;
     Ok(())

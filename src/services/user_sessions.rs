@@ -8,7 +8,6 @@ use super::{accounts::audit_own_account, Deps};
 use crate::{
     audit::{Changes, Origin},
     auth::Staff,
-    db,
     domain::views::SessionEntry,
     error::AppError,
 };
@@ -22,7 +21,7 @@ pub async fn list(
     let now = deps.clock.now();
     let idle = chrono::Duration::from_std(deps.config.auth.session_idle)
         .unwrap_or(chrono::Duration::days(7));
-    let mut tx = db::begin_system(&deps.pool, "list sessions").await?;
+    let mut tx = deps.system("list sessions", &Origin::default()).await?;
     type Row = (
         Uuid,
         String,
@@ -39,7 +38,7 @@ pub async fn list(
     )
     .bind(staff.user_id)
     .bind(now - idle)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
     let parser = woothee::parser::Parser::new();
@@ -79,14 +78,14 @@ fn describe(parser: &woothee::parser::Parser, agent: &str) -> String {
 /// Ends one of the person's own sessions; the browser holding it is signed
 /// out at its next request.
 pub async fn end(deps: &Deps, staff: &Staff, id: Uuid, origin: &Origin) -> Result<(), AppError> {
-    let mut tx = db::begin_system(&deps.pool, "end session").await?;
+    let mut tx = deps.system("end session", origin).await?;
     let ended = sqlx::query(
         "UPDATE user_sessions SET ended_at = $3 WHERE id = $1 AND user_id = $2 AND ended_at IS NULL",
     )
     .bind(id)
     .bind(staff.user_id)
     .bind(deps.clock.now())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
     if ended == 0 {
@@ -94,11 +93,9 @@ pub async fn end(deps: &Deps, staff: &Staff, id: Uuid, origin: &Origin) -> Resul
             "no such session of yours is open".into(),
         ));
     }
-    db::enter_tenant(&mut tx, staff.tenant_id).await?;
     audit_own_account(
         &mut tx,
         staff,
-        origin,
         "user.session_ended",
         Changes::new().field("session", None, Some(id)),
     )

@@ -17,14 +17,14 @@ pub use services::{
     archive_service, create_service, get_service, list_services, update_service, ServiceInput,
 };
 
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Deps;
 use crate::{
-    audit::{self, Changes, Entry, Origin},
+    audit::{Changes, Entry, Origin},
     auth::Principal,
     cache::{Entity, Namespace},
-    db,
     domain::{
         form::FieldErrors,
         records::parse_colour,
@@ -43,8 +43,10 @@ pub async fn list_all(deps: &Deps, who: &impl Principal) -> Result<Catalog, AppE
     let tenant = who.tenant_id();
     deps.cache
         .get_or_compute(Namespace::Catalog, tenant, "all", || async {
-            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-            let catalog = load_all(&mut tx, tenant, deps.clock.now()).await?;
+            let mut tx = deps
+                .read(who, Permission::Record(RecordKind::Service, Action::Read))
+                .await?;
+            let catalog = load_all(tx.conn(), tenant, deps.clock.now()).await?;
             tx.commit().await?;
             Ok(catalog)
         })
@@ -65,14 +67,14 @@ pub(crate) fn require_read(who: &impl Principal) -> Result<(), AppError> {
 
 /// The whole catalog inside the caller's transaction.
 pub(crate) async fn load_all(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Catalog, AppError> {
     Ok((
-        services::load(tx, tenant, None, false).await?,
-        providers::load(tx, tenant, None, now).await?,
-        resources::load(tx, tenant, None).await?,
+        services::load(conn, tenant, None, false).await?,
+        providers::load(conn, tenant, None, now).await?,
+        resources::load(conn, tenant, None).await?,
     ))
 }
 
@@ -94,30 +96,33 @@ fn valid_kind(kind: &str) -> bool {
 
 const KIND_HINT: &str = "a resource kind is a short lower-case word such as room or chair";
 
-fn archived_entity(entity: &str) -> Entity {
-    match entity {
-        "service" => Entity::Services,
-        "provider" => Entity::Providers,
-        _ => Entity::Resources,
+/// The catalog's own table of `kind`, its name in messages and its cache entity.
+fn catalog_table(kind: RecordKind) -> (&'static str, &'static str, Entity) {
+    match kind {
+        RecordKind::Service => ("services", "service", Entity::Services),
+        RecordKind::Provider => ("providers", "provider", Entity::Providers),
+        _ => ("resources", "resource", Entity::Resources),
     }
 }
 
-/// Sets `archived_at` on a row of `table` (one of the catalog's own tables).
+/// Sets `archived_at` on a service, provider or resource.
 async fn archive(
     deps: &Deps,
     who: &impl Principal,
-    table: &'static str,
-    entity: &'static str,
+    kind: RecordKind,
     id: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let (table, entity, cached) = catalog_table(kind);
+    let mut tx = deps
+        .work(who, Permission::Record(kind, Action::Delete), origin)
+        .await?;
     let done = sqlx::query(&format!(
         "UPDATE {table} SET archived_at = now() WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL"
     ))
     .bind(id)
     .bind(who.tenant_id())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
     if done == 0 {
@@ -128,21 +133,14 @@ async fn archive(
         "provider" => "provider.archived",
         _ => "resource.archived",
     };
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action,
-            entity_type: entity,
-            entity_id: Some(id),
-            changes: Changes::new(),
-        },
-    )
+    tx.audit(Entry {
+        action,
+        entity_type: entity,
+        entity_id: Some(id),
+        changes: Changes::new(),
+    })
     .await?;
+    tx.changed(cached);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), archived_entity(entity))
-        .await;
     Ok(())
 }

@@ -2,14 +2,14 @@
 //! spans a day leave breaks) and their time off.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::colour_or;
 use crate::{
-    audit::{self, Changes, Entry, Origin},
+    audit::{Changes, Entry, Origin},
     auth::Principal,
     cache::{Entity, Namespace},
-    db,
     domain::{
         account::{DisplayName, TimeZoneName},
         form::FieldErrors,
@@ -67,7 +67,7 @@ fn overlapping(hours: &[WorkingSpan]) -> bool {
 
 /// Replaces the provider's weekly hours.
 async fn save_hours(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     provider: Uuid,
     hours: &[WorkingSpan],
@@ -75,7 +75,7 @@ async fn save_hours(
     sqlx::query("DELETE FROM working_hours WHERE provider_id = $1 AND tenant_id = $2")
         .bind(provider)
         .bind(tenant)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     for span in hours {
         sqlx::query("INSERT INTO working_hours (id, tenant_id, provider_id, weekday, starts, ends) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -85,7 +85,7 @@ async fn save_hours(
             .bind(span.weekday.number_from_monday() as i16)
             .bind(span.starts)
             .bind(span.ends)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
     }
     Ok(())
@@ -93,7 +93,7 @@ async fn save_hours(
 
 /// A linked account must belong to this business.
 async fn check_member(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     user: Option<Uuid>,
 ) -> Result<(), AppError> {
@@ -103,7 +103,7 @@ async fn check_member(
     )
     .bind(user)
     .bind(tenant)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     if member {
         Ok(())
@@ -121,8 +121,14 @@ pub async fn create_provider(
     who.require(Permission::Record(RecordKind::Provider, Action::Create))?;
     let valid = validate(input)?;
     let (tenant, id) = (who.tenant_id(), Uuid::now_v7());
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    check_member(&mut tx, tenant, input.user_id).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Provider, Action::Create),
+            origin,
+        )
+        .await?;
+    check_member(tx.conn(), tenant, input.user_id).await?;
     sqlx::query("INSERT INTO providers (id, tenant_id, name, time_zone, colour, user_id) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id)
         .bind(tenant)
@@ -130,32 +136,25 @@ pub async fn create_provider(
         .bind(&valid.zone)
         .bind(&valid.colour)
         .bind(input.user_id)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    save_hours(&mut tx, tenant, id, &input.hours).await?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "provider.created",
-            entity_type: "provider",
-            entity_id: Some(id),
-            changes: Changes::new().field("name", None, Some(&valid.name)).field(
-                "time_zone",
-                None,
-                Some(&valid.zone),
-            ),
-        },
-    )
+    save_hours(tx.conn(), tenant, id, &input.hours).await?;
+    tx.audit(Entry {
+        action: "provider.created",
+        entity_type: "provider",
+        entity_id: Some(id),
+        changes: Changes::new().field("name", None, Some(&valid.name)).field(
+            "time_zone",
+            None,
+            Some(&valid.zone),
+        ),
+    })
     .await?;
-    let view = load(&mut tx, tenant, Some(id), deps.clock.now())
+    let view = load(tx.conn(), tenant, Some(id), deps.clock.now())
         .await?
         .pop();
+    tx.changed(Entity::Providers);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Providers)
-        .await;
     view.ok_or_else(|| AppError::internal("a new provider is not readable"))
 }
 
@@ -169,8 +168,14 @@ pub async fn update_provider(
     who.require(Permission::Record(RecordKind::Provider, Action::Update))?;
     let valid = validate(input)?;
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-    check_member(&mut tx, tenant, input.user_id).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Provider, Action::Update),
+            origin,
+        )
+        .await?;
+    check_member(tx.conn(), tenant, input.user_id).await?;
     let old: Option<(String, String)> = sqlx::query_as(
         "UPDATE providers p SET name = $3, time_zone = $4, colour = $5, user_id = $6 \
          FROM (SELECT name, time_zone FROM providers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL FOR UPDATE) old \
@@ -182,32 +187,25 @@ pub async fn update_provider(
     .bind(&valid.zone)
     .bind(&valid.colour)
     .bind(input.user_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let (old_name, old_zone) = old.ok_or_else(|| AppError::NotFound("no such provider".into()))?;
-    save_hours(&mut tx, tenant, id, &input.hours).await?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "provider.updated",
-            entity_type: "provider",
-            entity_id: Some(id),
-            changes: Changes::new()
-                .field("name", Some(&old_name), Some(&valid.name))
-                .field("time_zone", Some(&old_zone), Some(&valid.zone))
-                .field("hours", None, Some(input.hours.len())),
-        },
-    )
+    save_hours(tx.conn(), tenant, id, &input.hours).await?;
+    tx.audit(Entry {
+        action: "provider.updated",
+        entity_type: "provider",
+        entity_id: Some(id),
+        changes: Changes::new()
+            .field("name", Some(&old_name), Some(&valid.name))
+            .field("time_zone", Some(&old_zone), Some(&valid.zone))
+            .field("hours", None, Some(input.hours.len())),
+    })
     .await?;
-    let view = load(&mut tx, tenant, Some(id), deps.clock.now())
+    let view = load(tx.conn(), tenant, Some(id), deps.clock.now())
         .await?
         .pop();
+    tx.changed(Entity::Providers);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Providers)
-        .await;
     view.ok_or_else(|| AppError::internal("an updated provider is not readable"))
 }
 
@@ -218,8 +216,7 @@ pub async fn archive_provider(
     id: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    who.require(Permission::Record(RecordKind::Provider, Action::Delete))?;
-    super::archive(deps, who, "providers", "provider", id, origin).await
+    super::archive(deps, who, RecordKind::Provider, id, origin).await
 }
 
 /// Marks a span when the provider does not work (holiday, sick day).
@@ -240,7 +237,13 @@ pub async fn add_time_off(
         ));
     }
     let id = Uuid::now_v7();
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Provider, Action::Update),
+            origin,
+        )
+        .await?;
     let added = sqlx::query(
         "INSERT INTO time_off (id, tenant_id, provider_id, during, reason) \
          SELECT $1, $2, id, tstzrange($4, $5), $6 FROM providers WHERE id = $3 AND tenant_id = $2",
@@ -251,32 +254,23 @@ pub async fn add_time_off(
     .bind(from)
     .bind(until)
     .bind(reason.trim())
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
     if added == 0 {
         return Err(AppError::NotFound("no such provider".into()));
     }
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "provider.time_off_added",
-            entity_type: "provider",
-            entity_id: Some(provider),
-            changes: Changes::new().field("from", None, Some(from)).field(
-                "until",
-                None,
-                Some(until),
-            ),
-        },
-    )
+    tx.audit(Entry {
+        action: "provider.time_off_added",
+        entity_type: "provider",
+        entity_id: Some(provider),
+        changes: Changes::new()
+            .field("from", None, Some(from))
+            .field("until", None, Some(until)),
+    })
     .await?;
+    tx.changed(Entity::Providers);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Providers)
-        .await;
     Ok(id)
 }
 
@@ -300,8 +294,13 @@ pub async fn add_days_off(
             "time off is at most a year at a time",
         ));
     }
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let zone = provider_zone(&mut tx, who.tenant_id(), provider).await?;
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Provider, Action::Update),
+        )
+        .await?;
+    let zone = provider_zone(tx.conn(), who.tenant_id(), provider).await?;
     tx.commit().await?;
     let zone = zone.ok_or_else(|| AppError::NotFound("no such provider".into()))?;
     let from = instant(zone, first.and_time(NaiveTime::MIN));
@@ -316,31 +315,30 @@ pub async fn remove_time_off(
     origin: &Origin,
 ) -> Result<(), AppError> {
     who.require(Permission::Record(RecordKind::Provider, Action::Update))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Provider, Action::Update),
+            origin,
+        )
+        .await?;
     let provider: Option<Uuid> = sqlx::query_scalar(
         "DELETE FROM time_off WHERE id = $1 AND tenant_id = $2 RETURNING provider_id",
     )
     .bind(id)
     .bind(who.tenant_id())
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let provider = provider.ok_or_else(|| AppError::NotFound("no such time off".into()))?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "provider.time_off_removed",
-            entity_type: "provider",
-            entity_id: Some(provider),
-            changes: Changes::new().field("time_off_id", Some(id), None::<Uuid>),
-        },
-    )
+    tx.audit(Entry {
+        action: "provider.time_off_removed",
+        entity_type: "provider",
+        entity_id: Some(provider),
+        changes: Changes::new().field("time_off_id", Some(id), None::<Uuid>),
+    })
     .await?;
+    tx.changed(Entity::Providers);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Providers)
-        .await;
     Ok(())
 }
 
@@ -352,8 +350,10 @@ pub async fn list_providers(
     let tenant = who.tenant_id();
     deps.cache
         .get_or_compute(Namespace::Providers, tenant, "all", || async {
-            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-            let views = load(&mut tx, tenant, None, deps.clock.now()).await?;
+            let mut tx = deps
+                .read(who, Permission::Record(RecordKind::Provider, Action::Read))
+                .await?;
+            let views = load(tx.conn(), tenant, None, deps.clock.now()).await?;
             tx.commit().await?;
             Ok(views)
         })
@@ -366,8 +366,10 @@ pub async fn get_provider(
     id: Uuid,
 ) -> Result<ProviderView, AppError> {
     who.require(Permission::Record(RecordKind::Provider, Action::Read))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let view = load(&mut tx, who.tenant_id(), Some(id), deps.clock.now())
+    let mut tx = deps
+        .read(who, Permission::Record(RecordKind::Provider, Action::Read))
+        .await?;
+    let view = load(tx.conn(), who.tenant_id(), Some(id), deps.clock.now())
         .await?
         .pop();
     tx.commit().await?;
@@ -381,7 +383,7 @@ type OffRow = (Uuid, Uuid, DateTime<Utc>, DateTime<Utc>, String);
 /// One provider (archived too) or all active ones, by name, with their hours.
 /// Time off that ended before `now` (the app's clock) is left out.
 pub(super) async fn load(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     id: Option<Uuid>,
     now: DateTime<Utc>,
@@ -393,7 +395,7 @@ pub(super) async fn load(
     )
     .bind(tenant)
     .bind(id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
     let hours: Vec<(Uuid, i16, NaiveTime, NaiveTime)> = sqlx::query_as(
@@ -402,7 +404,7 @@ pub(super) async fn load(
     )
     .bind(tenant)
     .bind(&ids)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     let off: Vec<OffRow> = sqlx::query_as(
         "SELECT provider_id, id, lower(during), upper(during), reason FROM time_off \
@@ -411,7 +413,7 @@ pub(super) async fn load(
     .bind(tenant)
     .bind(&ids)
     .bind(now)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()

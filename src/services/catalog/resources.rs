@@ -1,13 +1,13 @@
 //! Resources: rooms, chairs and equipment an appointment can hold.
 
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{valid_kind, KIND_HINT};
 use crate::{
-    audit::{self, Changes, Entry, Origin},
+    audit::{Changes, Entry, Origin},
     auth::Principal,
     cache::{Entity, Namespace},
-    db,
     domain::{
         account::DisplayName,
         form::FieldErrors,
@@ -41,34 +41,31 @@ pub async fn create_resource(
     who.require(Permission::Record(RecordKind::Resource, Action::Create))?;
     let (name, kind) = validate(name, kind)?;
     let id = Uuid::now_v7();
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Resource, Action::Create),
+            origin,
+        )
+        .await?;
     sqlx::query("INSERT INTO resources (id, tenant_id, name, kind) VALUES ($1, $2, $3, $4)")
         .bind(id)
         .bind(who.tenant_id())
         .bind(&name)
         .bind(&kind)
-        .execute(&mut *tx)
+        .execute(tx.conn())
         .await?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "resource.created",
-            entity_type: "resource",
-            entity_id: Some(id),
-            changes: Changes::new().field("name", None, Some(&name)).field(
-                "kind",
-                None,
-                Some(&kind),
-            ),
-        },
-    )
+    tx.audit(Entry {
+        action: "resource.created",
+        entity_type: "resource",
+        entity_id: Some(id),
+        changes: Changes::new()
+            .field("name", None, Some(&name))
+            .field("kind", None, Some(&kind)),
+    })
     .await?;
+    tx.changed(Entity::Resources);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Resources)
-        .await;
     Ok(ResourceView { id, name, kind })
 }
 
@@ -82,7 +79,13 @@ pub async fn update_resource(
 ) -> Result<ResourceView, AppError> {
     who.require(Permission::Record(RecordKind::Resource, Action::Update))?;
     let (name, kind) = validate(name, kind)?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Resource, Action::Update),
+            origin,
+        )
+        .await?;
     let old: Option<(String, String)> = sqlx::query_as(
         "UPDATE resources r SET name = $3, kind = $4 FROM (SELECT name, kind FROM resources \
          WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL FOR UPDATE) old \
@@ -92,27 +95,20 @@ pub async fn update_resource(
     .bind(who.tenant_id())
     .bind(&name)
     .bind(&kind)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let (old_name, old_kind) = old.ok_or_else(|| AppError::NotFound("no such resource".into()))?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: "resource.updated",
-            entity_type: "resource",
-            entity_id: Some(id),
-            changes: Changes::new()
-                .field("name", Some(&old_name), Some(&name))
-                .field("kind", Some(&old_kind), Some(&kind)),
-        },
-    )
+    tx.audit(Entry {
+        action: "resource.updated",
+        entity_type: "resource",
+        entity_id: Some(id),
+        changes: Changes::new()
+            .field("name", Some(&old_name), Some(&name))
+            .field("kind", Some(&old_kind), Some(&kind)),
+    })
     .await?;
+    tx.changed(Entity::Resources);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Resources)
-        .await;
     Ok(ResourceView { id, name, kind })
 }
 
@@ -122,8 +118,7 @@ pub async fn archive_resource(
     id: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    who.require(Permission::Record(RecordKind::Resource, Action::Delete))?;
-    super::archive(deps, who, "resources", "resource", id, origin).await
+    super::archive(deps, who, RecordKind::Resource, id, origin).await
 }
 
 pub async fn list_resources(
@@ -134,8 +129,10 @@ pub async fn list_resources(
     let tenant = who.tenant_id();
     deps.cache
         .get_or_compute(Namespace::Resources, tenant, "all", || async {
-            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-            let views = load(&mut tx, tenant, None).await?;
+            let mut tx = deps
+                .read(who, Permission::Record(RecordKind::Resource, Action::Read))
+                .await?;
+            let views = load(tx.conn(), tenant, None).await?;
             tx.commit().await?;
             Ok(views)
         })
@@ -148,15 +145,17 @@ pub async fn get_resource(
     id: Uuid,
 ) -> Result<ResourceView, AppError> {
     who.require(Permission::Record(RecordKind::Resource, Action::Read))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let view = load(&mut tx, who.tenant_id(), Some(id)).await?.pop();
+    let mut tx = deps
+        .read(who, Permission::Record(RecordKind::Resource, Action::Read))
+        .await?;
+    let view = load(tx.conn(), who.tenant_id(), Some(id)).await?.pop();
     tx.commit().await?;
     view.ok_or_else(|| AppError::NotFound("no such resource".into()))
 }
 
 /// One resource (archived too) or all active ones, by kind and name.
 pub(super) async fn load(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     id: Option<Uuid>,
 ) -> Result<Vec<ResourceView>, AppError> {
@@ -166,7 +165,7 @@ pub(super) async fn load(
     )
     .bind(tenant)
     .bind(id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()

@@ -1,13 +1,13 @@
 //! Services: what is sold, how long it takes, what it costs and needs.
 
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{colour_or, valid_kind, KIND_HINT};
 use crate::{
-    audit::{self, Changes, Entry, Origin},
+    audit::{Changes, Entry, Origin},
     auth::Principal,
     cache::{Entity, Namespace},
-    db,
     domain::{
         account::DisplayName,
         form::FieldErrors,
@@ -80,7 +80,7 @@ fn validate(input: &ServiceInput) -> Result<Valid, AppError> {
 
 /// Replaces the providers who perform `service`; every id must be one of the tenant's.
 async fn link_providers(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     service: Uuid,
     providers: &[Uuid],
@@ -88,7 +88,7 @@ async fn link_providers(
     sqlx::query("DELETE FROM service_providers WHERE service_id = $1 AND tenant_id = $2")
         .bind(service)
         .bind(tenant)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     let linked = sqlx::query(
         "INSERT INTO service_providers (tenant_id, service_id, provider_id) \
@@ -97,7 +97,7 @@ async fn link_providers(
     .bind(tenant)
     .bind(service)
     .bind(providers)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     let mut wanted = providers.to_vec();
@@ -118,7 +118,6 @@ pub async fn create_service(
     input: &ServiceInput,
     origin: &Origin,
 ) -> Result<ServiceView, AppError> {
-    who.require(Permission::Record(RecordKind::Service, Action::Create))?;
     save(deps, who, None, input, origin).await
 }
 
@@ -129,7 +128,6 @@ pub async fn update_service(
     input: &ServiceInput,
     origin: &Origin,
 ) -> Result<ServiceView, AppError> {
-    who.require(Permission::Record(RecordKind::Service, Action::Update))?;
     save(deps, who, Some(id), input, origin).await
 }
 
@@ -141,13 +139,20 @@ async fn save(
     input: &ServiceInput,
     origin: &Origin,
 ) -> Result<ServiceView, AppError> {
+    let action = if existing.is_some() {
+        Action::Update
+    } else {
+        Action::Create
+    };
+    let permission = Permission::Record(RecordKind::Service, action);
+    who.require(permission)?;
     let valid = validate(input)?;
     let tenant = who.tenant_id();
-    let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
+    let mut tx = deps.work(who, permission, origin).await?;
     let (id, old) = match existing {
         None => (Uuid::now_v7(), None),
         Some(id) => {
-            let old = load(&mut tx, tenant, Some(id), false)
+            let old = load(tx.conn(), tenant, Some(id), false)
                 .await?
                 .pop()
                 .ok_or_else(|| AppError::NotFound("no such service".into()))?;
@@ -172,45 +177,38 @@ async fn save(
     .bind(input.buffer_after_minutes)
     .bind(&valid.colour)
     .bind(&valid.kinds)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?;
-    link_providers(&mut tx, tenant, id, &input.provider_ids).await?;
-    audit::record(
-        &mut tx,
-        who.actor(),
-        origin,
-        Entry {
-            action: if old.is_some() {
-                "service.updated"
-            } else {
-                "service.created"
-            },
-            entity_type: "service",
-            entity_id: Some(id),
-            changes: Changes::new()
-                .field(
-                    "name",
-                    old.as_ref().map(|o| o.name.as_str()),
-                    Some(valid.name.as_str()),
-                )
-                .field(
-                    "duration_minutes",
-                    old.as_ref().map(|o| o.duration_minutes),
-                    Some(input.duration_minutes),
-                )
-                .field(
-                    "price_minor",
-                    old.as_ref().map(|o| o.price_minor),
-                    Some(valid.money.minor),
-                ),
+    link_providers(tx.conn(), tenant, id, &input.provider_ids).await?;
+    tx.audit(Entry {
+        action: if old.is_some() {
+            "service.updated"
+        } else {
+            "service.created"
         },
-    )
+        entity_type: "service",
+        entity_id: Some(id),
+        changes: Changes::new()
+            .field(
+                "name",
+                old.as_ref().map(|o| o.name.as_str()),
+                Some(valid.name.as_str()),
+            )
+            .field(
+                "duration_minutes",
+                old.as_ref().map(|o| o.duration_minutes),
+                Some(input.duration_minutes),
+            )
+            .field(
+                "price_minor",
+                old.as_ref().map(|o| o.price_minor),
+                Some(valid.money.minor),
+            ),
+    })
     .await?;
-    let view = load(&mut tx, tenant, Some(id), false).await?.pop();
+    let view = load(tx.conn(), tenant, Some(id), false).await?.pop();
+    tx.changed(Entity::Services);
     tx.commit().await?;
-    deps.cache
-        .invalidate(who.tenant_id(), Entity::Services)
-        .await;
     view.ok_or_else(|| AppError::internal("a saved service is not readable"))
 }
 
@@ -221,8 +219,7 @@ pub async fn archive_service(
     id: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    who.require(Permission::Record(RecordKind::Service, Action::Delete))?;
-    super::archive(deps, who, "services", "service", id, origin).await
+    super::archive(deps, who, RecordKind::Service, id, origin).await
 }
 
 pub async fn list_services(
@@ -233,8 +230,10 @@ pub async fn list_services(
     let tenant = who.tenant_id();
     deps.cache
         .get_or_compute(Namespace::Services, tenant, "all", || async {
-            let mut tx = db::begin_tenant(&deps.pool, tenant).await?;
-            let views = load(&mut tx, tenant, None, false).await?;
+            let mut tx = deps
+                .read(who, Permission::Record(RecordKind::Service, Action::Read))
+                .await?;
+            let views = load(tx.conn(), tenant, None, false).await?;
             tx.commit().await?;
             Ok(views)
         })
@@ -247,8 +246,12 @@ pub async fn get_service(
     id: Uuid,
 ) -> Result<ServiceView, AppError> {
     who.require(Permission::Record(RecordKind::Service, Action::Read))?;
-    let mut tx = db::begin_tenant(&deps.pool, who.tenant_id()).await?;
-    let view = load(&mut tx, who.tenant_id(), Some(id), true).await?.pop();
+    let mut tx = deps
+        .read(who, Permission::Record(RecordKind::Service, Action::Read))
+        .await?;
+    let view = load(tx.conn(), who.tenant_id(), Some(id), true)
+        .await?
+        .pop();
     tx.commit().await?;
     view.ok_or_else(|| AppError::NotFound("no such service".into()))
 }
@@ -269,7 +272,7 @@ struct Row {
 
 /// One service (`id`) or all active ones, by name.
 pub(super) async fn load(
-    tx: &mut db::TenantTx,
+    conn: &mut PgConnection,
     tenant: Uuid,
     id: Option<Uuid>,
     archived_too: bool,
@@ -285,7 +288,7 @@ pub(super) async fn load(
     .bind(tenant)
     .bind(id)
     .bind(archived_too)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()

@@ -1,0 +1,607 @@
+//! Booking through the service: working hours (across a daylight-saving
+//! change), buffers, resources, overrides, and double bookings refused with
+//! a 409 that names the appointment in the way, also under concurrency.
+
+use crate::support;
+
+use chrono::{DateTime, Utc};
+use frontdesk::{
+    audit::Origin,
+    auth::Staff,
+    domain::{records::AppointmentStatus, scheduling::WorkingSpan},
+    error::AppError,
+    services::{
+        appointments::{self, Booking},
+        catalog::{self, ProviderInput, ServiceInput},
+        clients::{self, ClientInput},
+    },
+};
+use futures::future::join_all;
+use support::{add_member, hours_on, sign_up, staff_of, TestApp, WEEKDAYS};
+use uuid::Uuid;
+
+struct Desk {
+    owner: Staff,
+    client: Uuid,
+    service: Uuid,
+    providers: [Uuid; 2],
+    room: Uuid,
+}
+
+fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn weekdays(starts: u32, ends: u32) -> Vec<WorkingSpan> {
+    hours_on(&WEEKDAYS, starts, ends)
+}
+
+async fn desk(app: &TestApp) -> Desk {
+    let owner = staff_of(&sign_up(app, "North Clinic", "owner@north.example").await).await;
+    let (deps, origin) = (&app.deps, Origin::default());
+    let mut providers = Vec::new();
+    for name in ["Dana", "Eli"] {
+        let provider = catalog::create_provider(
+            deps,
+            &owner,
+            &ProviderInput {
+                name: name.into(),
+                time_zone: "Europe/Berlin".into(),
+                hours: weekdays(9, 17),
+                ..Default::default()
+            },
+            &origin,
+        )
+        .await
+        .unwrap();
+        providers.push(provider.id);
+    }
+    let service = catalog::create_service(
+        deps,
+        &owner,
+        &ServiceInput {
+            name: "Massage".into(),
+            duration_minutes: 50,
+            price_minor: 6000,
+            currency: "EUR".into(),
+            buffer_after_minutes: 10,
+            resource_kinds: vec!["room".into()],
+            ..Default::default()
+        },
+        &origin,
+    )
+    .await
+    .unwrap();
+    let room = catalog::create_resource(deps, &owner, "Room 1", "room", &origin)
+        .await
+        .unwrap();
+    let client = clients::create(
+        deps,
+        &owner,
+        &ClientInput {
+            name: "Ann".into(),
+            ..Default::default()
+        },
+        &origin,
+    )
+    .await
+    .unwrap();
+    Desk {
+        owner,
+        client: client.client.id,
+        service: service.id,
+        providers: [providers[0], providers[1]],
+        room: room.id,
+    }
+}
+
+fn booking(desk: &Desk, provider: usize, starts: &str) -> Booking {
+    Booking {
+        client_id: desk.client,
+        service_id: desk.service,
+        provider_id: desk.providers[provider],
+        resource_ids: vec![desk.room],
+        starts_at: Some(at(starts)),
+        ..Default::default()
+    }
+}
+
+fn field_of(err: &AppError) -> Option<String> {
+    match err {
+        AppError::Invalid(fields) => fields.iter().next().map(|(f, _)| f.to_string()),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn bookings_respect_hours_buffers_and_resources_and_name_their_conflicts() {
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let (deps, origin, owner) = (&app.deps, Origin::default(), &desk.owner);
+
+    // Monday 7 December, 10:00 in Berlin.
+    let first = appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-07T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.ends_at, at("2026-12-07T09:50:00Z"));
+    assert_eq!(first.status, AppointmentStatus::Booked);
+
+    // The same provider at 10:55 overlaps the 10 minutes kept after the first.
+    let err = appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-07T09:55:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    let AppError::Conflict(message) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains(&first.id.to_string()), "{message}");
+    // Another provider, same room: the room is taken.
+    let err = appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 1, "2026-12-07T09:30:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Conflict(m) if m.contains(&first.id.to_string())),
+        "{err:?}"
+    );
+    // 11:00 is free again.
+    appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-07T10:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+
+    // Outside working hours (18:00 local) only with a reason.
+    let late = booking(&desk, 1, "2026-12-07T17:00:00Z");
+    let err = appointments::book(deps, owner, &late, &origin)
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("starts_at"), "{err:?}");
+    let overridden = appointments::book(
+        deps,
+        owner,
+        &Booking {
+            override_reason: Some("client works late".into()),
+            ..late
+        },
+        &origin,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        overridden.override_reason.as_deref(),
+        Some("client works late")
+    );
+
+    // The service needs a room.
+    let err = appointments::book(
+        deps,
+        owner,
+        &Booking {
+            resource_ids: vec![],
+            ..booking(&desk, 1, "2026-12-08T09:00:00Z")
+        },
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("resource_ids"), "{err:?}");
+
+    // Rescheduling into the way is refused; cancelling frees the time.
+    let second = appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-08T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    let err = appointments::reschedule(
+        deps,
+        owner,
+        second.id,
+        at("2026-12-07T09:20:00Z"),
+        None,
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, AppError::Conflict(m) if m.contains(&first.id.to_string())),
+        "{err:?}"
+    );
+    appointments::cancel(deps, owner, first.id, "client is ill", &origin)
+        .await
+        .unwrap();
+    let moved = appointments::reschedule(
+        deps,
+        owner,
+        second.id,
+        at("2026-12-07T09:00:00Z"),
+        None,
+        &origin,
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.starts_at, at("2026-12-07T09:00:00Z"));
+    let err = appointments::cancel(deps, owner, first.id, "again", &origin)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::NotFound(_)));
+}
+
+#[tokio::test]
+async fn working_hours_follow_the_local_clock_across_the_spring_change() {
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let (deps, origin, owner) = (&app.deps, Origin::default(), &desk.owner);
+    // Friday before the change: 09:00 Berlin is 08:00 UTC; Monday after: 07:00 UTC.
+    appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-03-27T08:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-03-30T07:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    let early = appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 1, "2026-03-30T06:30:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        field_of(&early).as_deref(),
+        Some("starts_at"),
+        "08:30 local is before hours"
+    );
+    // Weekend: no hours at all.
+    let sunday = appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 1, "2026-03-29T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&sunday).as_deref(), Some("starts_at"));
+}
+
+#[tokio::test]
+async fn of_simultaneous_bookings_through_the_service_one_wins_and_the_rest_are_told_which() {
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let attempts = (0..12).map(|i| {
+        let request = booking(&desk, i % 2, "2026-12-09T13:00:00Z");
+        let (deps, owner) = (&app.deps, &desk.owner);
+        async move { appointments::book(deps, owner, &request, &Origin::default()).await }
+    });
+    let results = join_all(attempts).await;
+    let winners: Vec<Uuid> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|a| a.id))
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for err in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(err, AppError::Conflict(m) if m.contains(&winners[0].to_string())),
+            "{err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn readers_cannot_book_and_other_tenants_ids_are_unknown() {
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let (deps, origin) = (&app.deps, Origin::default());
+    let north = support::Browser::new(&app);
+    assert!(north
+        .sign_in("owner@north.example", support::PASSWORD)
+        .await
+        .status()
+        .is_success());
+    let reader = staff_of(&add_member(&app, &north, "reader@north.example", "reader").await).await;
+    let err = appointments::book(
+        deps,
+        &reader,
+        &booking(&desk, 0, "2026-12-07T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden), "{err:?}");
+
+    let south = staff_of(&sign_up(&app, "South Salon", "owner@south.example").await).await;
+    let err = appointments::book(
+        deps,
+        &south,
+        &booking(&desk, 0, "2026-12-07T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("service_id"), "{err:?}");
+    let mine = appointments::book(
+        deps,
+        &desk.owner,
+        &booking(&desk, 0, "2026-12-07T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        appointments::cancel(deps, &south, mine.id, "x", &origin).await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(matches!(
+        appointments::reschedule(
+            deps,
+            &south,
+            mine.id,
+            at("2026-12-07T10:00:00Z"),
+            None,
+            &origin
+        )
+        .await,
+        Err(AppError::NotFound(_))
+    ));
+}
+
+fn local_times(slots: &[DateTime<Utc>]) -> Vec<String> {
+    slots
+        .iter()
+        .map(|s| {
+            s.with_timezone(&chrono_tz::Europe::Berlin)
+                .format("%a %H:%M")
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn availability_leaves_out_booked_time_buffers_busy_rooms_and_follows_the_clock_change() {
+    use frontdesk::services::availability;
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let (deps, origin, owner) = (&app.deps, Origin::default(), &desk.owner);
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+
+    // Dana is booked 10:00-10:50 (+10 minutes after) on Monday 7 December.
+    appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-07T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    let dana = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        day(7),
+        day(7),
+        60,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        local_times(&dana),
+        [
+            "Mon 09:00",
+            "Mon 11:00",
+            "Mon 12:00",
+            "Mon 13:00",
+            "Mon 14:00",
+            "Mon 15:00",
+            "Mon 16:00"
+        ]
+    );
+    // Eli is free, but the only room is taken at 10:00.
+    let eli = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[1],
+        day(7),
+        day(7),
+        60,
+    )
+    .await
+    .unwrap();
+    assert!(
+        !local_times(&eli).contains(&"Mon 10:00".to_string()),
+        "{eli:?}"
+    );
+    assert_eq!(eli.len(), 7);
+    // A weekend has no hours.
+    assert!(availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        day(5),
+        day(6),
+        60
+    )
+    .await
+    .unwrap()
+    .is_empty());
+
+    // The Monday after the spring change: 09:00 Berlin is 07:00 UTC.
+    let spring = chrono::NaiveDate::from_ymd_opt(2026, 3, 30).unwrap();
+    let after = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        spring,
+        spring,
+        60,
+    )
+    .await
+    .unwrap();
+    assert_eq!(after[0], at("2026-03-30T07:00:00Z"));
+    let before = chrono::NaiveDate::from_ymd_opt(2026, 3, 27).unwrap();
+    let friday = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        before,
+        before,
+        60,
+    )
+    .await
+    .unwrap();
+    assert_eq!(friday[0], at("2026-03-27T08:00:00Z"));
+
+    // Bad ranges are named.
+    let err = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        day(8),
+        day(7),
+        60,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("to"));
+    let err = availability::slots(
+        deps,
+        owner,
+        desk.service,
+        desk.providers[0],
+        day(1),
+        day(1) + chrono::Duration::days(90),
+        60,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("to"));
+}
+
+#[tokio::test]
+async fn statuses_move_forward_and_a_cancelled_appointment_stays_cancelled() {
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let (deps, origin, owner) = (&app.deps, Origin::default(), &desk.owner);
+    let booked = appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-07T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    let done = appointments::set_status(
+        deps,
+        owner,
+        booked.id,
+        AppointmentStatus::Completed,
+        &origin,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.status, AppointmentStatus::Completed);
+    let err = appointments::set_status(
+        deps,
+        owner,
+        booked.id,
+        AppointmentStatus::Cancelled,
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("status"));
+    appointments::cancel(deps, owner, booked.id, "entered by mistake", &origin)
+        .await
+        .unwrap();
+    let err = appointments::set_status(deps, owner, booked.id, AppointmentStatus::NoShow, &origin)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE entity_id = $1 ORDER BY id")
+            .bind(booked.id)
+            .fetch_all(&deps.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "appointment.booked",
+            "appointment.status_changed",
+            "appointment.cancelled"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_booking_dialog_books_a_service_that_needs_no_resources() {
+    let app = TestApp::spawn().await;
+    let browser = sign_up(&app, "North Clinic", "owner@north.example").await;
+    let owner = staff_of(&browser).await;
+    let provider = support::add_provider(
+        &app,
+        &owner,
+        "Dana",
+        "Europe/Berlin",
+        hours_on(&support::EVERY_DAY, 0, 23),
+    )
+    .await;
+    let service = support::add_service(&app, &owner, "Cut", 30, "EUR").await;
+    let client = support::add_client(&app, &owner, "Ann").await;
+    // The dialog's form encoding leaves an empty resource list out entirely.
+    let (client, service, provider) = (
+        client.to_string(),
+        service.to_string(),
+        provider.to_string(),
+    );
+    let booked = browser
+        .call_ok(
+            "book",
+            &[
+                ("form[client_id]", client.as_str()),
+                ("form[service_id]", service.as_str()),
+                ("form[provider_id]", provider.as_str()),
+                ("form[starts_at]", "2027-02-03T09:00:00Z"),
+                ("form[notes]", ""),
+            ],
+        )
+        .await;
+    assert_eq!(booked[0]["starts_at"], "2027-02-03T09:00:00Z", "{booked}");
+    assert_eq!(booked[0]["resource_ids"], serde_json::json!([]));
+}
