@@ -1,0 +1,215 @@
+//! Reading appointments: one, a range for the calendar, a client's.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::services::Deps;
+use crate::{
+    auth::Principal,
+    cache::Namespace,
+    domain::{
+        records::AppointmentStatus,
+        roles::{Action, Permission, RecordKind},
+        views::AppointmentView,
+    },
+    error::AppError,
+};
+
+pub(super) fn single(mut views: Vec<AppointmentView>) -> Result<AppointmentView, AppError> {
+    views
+        .pop()
+        .ok_or_else(|| AppError::NotFound("no such appointment".into()))
+}
+
+pub(super) async fn load(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<AppointmentView, AppError> {
+    load_many(conn, tenant, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::NotFound("no such appointment".into()))
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct Row {
+    id: Uuid,
+    client_id: Uuid,
+    client_name: String,
+    service_id: Uuid,
+    service_name: String,
+    provider_id: Uuid,
+    provider_name: String,
+    resource_ids: Vec<Uuid>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    status: String,
+    notes: String,
+    override_reason: Option<String>,
+    series_id: Option<Uuid>,
+    cancel_reason: Option<String>,
+    colour: String,
+}
+
+/// The appointments `ids` that exist in the tenant, in start order, in one query.
+pub(crate) async fn load_many(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<AppointmentView>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.client_id, c.name AS client_name, a.service_id, s.name AS service_name, \
+                a.provider_id, p.name AS provider_name, \
+                coalesce((SELECT array_agg(r.resource_id ORDER BY r.resource_id) FROM appointment_resources r \
+                          WHERE r.appointment_id = a.id), '{}') AS resource_ids, \
+                a.starts_at, a.ends_at, a.status, a.notes, a.override_reason, a.series_id, a.cancel_reason, s.colour \
+         FROM appointments a JOIN clients c ON c.id = a.client_id JOIN services s ON s.id = a.service_id \
+         JOIN providers p ON p.id = a.provider_id WHERE a.id = ANY($1) AND a.tenant_id = $2 \
+         ORDER BY a.starts_at, a.id",
+    )
+    .bind(ids)
+    .bind(tenant)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(AppointmentView {
+                status: AppointmentStatus::parse(&row.status)
+                    .ok_or_else(|| AppError::internal("unknown appointment status"))?,
+                id: row.id,
+                client_id: row.client_id,
+                client_name: row.client_name,
+                service_id: row.service_id,
+                service_name: row.service_name,
+                provider_id: row.provider_id,
+                provider_name: row.provider_name,
+                resource_ids: row.resource_ids,
+                starts_at: row.starts_at,
+                ends_at: row.ends_at,
+                notes: row.notes,
+                override_reason: row.override_reason,
+                series_id: row.series_id,
+                cancel_reason: row.cancel_reason,
+                colour: row.colour,
+            })
+        })
+        .collect()
+}
+
+pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<AppointmentView, AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Read),
+        )
+        .await?;
+    let view = load(tx.conn(), who.tenant_id(), id).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// The longest range one listing covers.
+pub const MAX_RANGE_DAYS: i64 = 62;
+
+pub const PAGE: usize = 200;
+
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub provider_id: Option<Uuid>,
+    pub client_id: Option<Uuid>,
+    /// Continue after this appointment (the `next` of the previous page).
+    pub after: Option<Uuid>,
+}
+
+/// Appointments starting in `[from, to)`, in start order, a page at a time.
+pub async fn list(
+    deps: &Deps,
+    who: &impl Principal,
+    query: &Listing,
+) -> Result<(Vec<AppointmentView>, Option<Uuid>), AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
+    let (Some(from), Some(to)) = (query.from, query.to) else {
+        return Err(AppError::field(
+            "from",
+            "give a range with from and to (RFC 3339 times)",
+        ));
+    };
+    if to <= from {
+        return Err(AppError::field("to", "the range ends before it starts"));
+    }
+    if to - from > Duration::days(MAX_RANGE_DAYS) {
+        return Err(AppError::field(
+            "to",
+            format!("ask for at most {MAX_RANGE_DAYS} days at a time"),
+        ));
+    }
+    let tenant = who.tenant_id();
+    let id = |v: Option<Uuid>| v.map(|id| id.simple().to_string()).unwrap_or_default();
+    let params = format!(
+        "list:{}:{}:{}:{}:{}",
+        from.timestamp_micros(),
+        to.timestamp_micros(),
+        id(query.provider_id),
+        id(query.client_id),
+        id(query.after)
+    );
+    deps.cache
+        .get_or_compute(Namespace::Appointments, tenant, &params, || async {
+            let mut tx = deps.read(who, Permission::Record(RecordKind::Appointment, Action::Read)).await?;
+            let ids: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT a.id FROM appointments a WHERE a.tenant_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
+                   AND ($4::uuid IS NULL OR a.provider_id = $4) AND ($5::uuid IS NULL OR a.client_id = $5) \
+                   AND ($6::uuid IS NULL OR (a.starts_at, a.id) > (SELECT starts_at, id FROM appointments WHERE id = $6 AND tenant_id = $1)) \
+                 ORDER BY a.starts_at, a.id LIMIT $7",
+            )
+            .bind(tenant)
+            .bind(from)
+            .bind(to)
+            .bind(query.provider_id)
+            .bind(query.client_id)
+            .bind(query.after)
+            .bind(PAGE as i64 + 1)
+            .fetch_all(tx.conn())
+            .await?;
+            let more = ids.len() > PAGE;
+            let views = load_many(tx.conn(), tenant, &ids[..ids.len().min(PAGE)]).await?;
+            tx.commit().await?;
+            let next = more
+                .then(|| views.last().map(|v: &AppointmentView| v.id))
+                .flatten();
+            Ok((views, next))
+        })
+        .await
+}
+
+/// A client's appointments, newest first (their timeline).
+pub async fn for_client(
+    deps: &Deps,
+    who: &impl Principal,
+    client: Uuid,
+) -> Result<Vec<AppointmentView>, AppError> {
+    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
+    let tenant = who.tenant_id();
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Read),
+        )
+        .await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM appointments WHERE tenant_id = $1 AND client_id = $2 ORDER BY starts_at DESC LIMIT 500",
+    )
+    .bind(tenant)
+    .bind(client)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut views = load_many(tx.conn(), tenant, &ids).await?;
+    tx.commit().await?;
+    views.reverse();
+    Ok(views)
+}

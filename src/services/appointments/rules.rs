@@ -1,0 +1,198 @@
+//! The rules a booking must keep: the service's duration and buffers,
+//! the provider's hours and time off, locks against races, and the
+//! appointment in the way when one is refused.
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono_tz::Tz;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::services::Deps;
+use crate::{
+    domain::scheduling::{weekday_from_number, working_spans, Span, WorkingSpan},
+    error::AppError,
+};
+
+pub(super) struct ServiceRule {
+    pub(super) duration: Duration,
+    pub(super) before: Duration,
+    pub(super) after: Duration,
+    pub(super) kinds: Vec<String>,
+    pub(super) performs: bool,
+}
+
+pub(super) async fn service_rule(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    service: Uuid,
+    provider: Uuid,
+) -> Result<ServiceRule, AppError> {
+    let row: Option<(i32, i32, i32, Vec<String>, bool)> = sqlx::query_as(
+        "SELECT s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, s.resource_kinds, \
+                NOT EXISTS (SELECT 1 FROM service_providers x WHERE x.service_id = s.id) \
+                OR EXISTS (SELECT 1 FROM service_providers x WHERE x.service_id = s.id AND x.provider_id = $3) \
+         FROM services s WHERE s.id = $1 AND s.tenant_id = $2 AND s.archived_at IS NULL",
+    )
+    .bind(service)
+    .bind(tenant)
+    .bind(provider)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (duration, before, after, kinds, performs) =
+        row.ok_or_else(|| AppError::field("service_id", "there is no such service"))?;
+    Ok(ServiceRule {
+        duration: Duration::minutes(duration.into()),
+        before: Duration::minutes(before.into()),
+        after: Duration::minutes(after.into()),
+        kinds,
+        performs,
+    })
+}
+
+/// The time zone of an active provider; `None` when there is no such provider.
+pub(crate) async fn provider_zone(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    provider: Uuid,
+) -> Result<Option<Tz>, AppError> {
+    let zone: Option<String> = sqlx::query_scalar(
+        "SELECT time_zone FROM providers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL",
+    )
+    .bind(provider)
+    .bind(tenant)
+    .fetch_optional(&mut *conn)
+    .await?;
+    zone.map(|z| {
+        z.parse()
+            .map_err(|_| AppError::internal("a provider's stored time zone does not parse"))
+    })
+    .transpose()
+}
+
+/// A provider's time zone and working week.
+pub(crate) async fn provider_week(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    provider: Uuid,
+) -> Result<(Tz, Vec<WorkingSpan>), AppError> {
+    let zone = provider_zone(conn, tenant, provider)
+        .await?
+        .ok_or_else(|| AppError::field("provider_id", "there is no such provider"))?;
+    let rows: Vec<(i16, NaiveTime, NaiveTime)> = sqlx::query_as(
+        "SELECT weekday, starts, ends FROM working_hours WHERE provider_id = $1 AND tenant_id = $2",
+    )
+    .bind(provider)
+    .bind(tenant)
+    .fetch_all(&mut *conn)
+    .await?;
+    let week = rows
+        .into_iter()
+        .filter_map(|(day, starts, ends)| {
+            Some(WorkingSpan {
+                weekday: weekday_from_number(day)?,
+                starts,
+                ends,
+            })
+        })
+        .collect();
+    Ok((zone, week))
+}
+
+/// Whether `span` lies inside the provider's working hours (`week`, read
+/// once by the caller) and outside their time off.
+pub(super) async fn within_hours(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    provider: Uuid,
+    (zone, week): &(Tz, Vec<WorkingSpan>),
+    span: Span,
+) -> Result<bool, AppError> {
+    let first = span.start.with_timezone(zone).date_naive();
+    let last = span.end.with_timezone(zone).date_naive();
+    let working = working_spans(week, *zone, first, last);
+    let off: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM time_off WHERE provider_id = $1 AND tenant_id = $2 AND during && tstzrange($3, $4))",
+    )
+    .bind(provider)
+    .bind(tenant)
+    .bind(span.start)
+    .bind(span.end)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(!off && working.iter().any(|w| w.contains(&span)))
+}
+
+/// The active appointment that holds the provider or one of the resources during `blocked`.
+pub(super) async fn conflict(
+    deps: &Deps,
+    tenant: Uuid,
+    provider: Uuid,
+    resources: &[Uuid],
+    blocked: Span,
+    except: Option<Uuid>,
+) -> Result<AppError, AppError> {
+    let mut tx = deps.in_business(tenant, "explain a conflict").await?;
+    let row: Option<(Uuid, DateTime<Utc>, DateTime<Utc>, String)> = sqlx::query_as(
+        "SELECT a.id, a.starts_at, a.ends_at, p.name FROM appointments a JOIN providers p ON p.id = a.provider_id \
+         WHERE a.tenant_id = $1 AND a.status <> 'cancelled' AND a.blocked && tstzrange($3, $4) \
+           AND ($5::uuid IS NULL OR a.id <> $5) \
+           AND (a.provider_id = $2 OR EXISTS (SELECT 1 FROM appointment_resources r \
+                WHERE r.appointment_id = a.id AND r.resource_id = ANY($6))) \
+         ORDER BY a.starts_at LIMIT 1",
+    )
+    .bind(tenant)
+    .bind(provider)
+    .bind(blocked.start)
+    .bind(blocked.end)
+    .bind(except)
+    .bind(resources)
+    .fetch_optional(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(match row {
+        Some((id, starts, ends, provider_name)) => AppError::Conflict(format!(
+            "The time is taken by appointment {id} ({provider_name}, {} to {} UTC).",
+            starts.format("%Y-%m-%d %H:%M"),
+            ends.format("%H:%M")
+        )),
+        None => AppError::Conflict(
+            "The time was just taken by another booking; choose another time.".into(),
+        ),
+    })
+}
+
+/// Takes the provider's and the resources' booking locks, always in the same
+/// order. Two bookings that share a provider or a resource then queue rather
+/// than deadlock on each other's constraint checks; the exclusion
+/// constraints still decide who wins.
+pub(super) async fn lock_calendars(
+    conn: &mut PgConnection,
+    provider: Uuid,
+    resources: &[Uuid],
+) -> Result<(), AppError> {
+    let mut keys: Vec<Uuid> = resources.to_vec();
+    keys.push(provider);
+    keys.sort();
+    keys.dedup();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(k::text, 0)) FROM unnest($1::uuid[]) AS k ORDER BY k")
+        .bind(&keys)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub(super) fn is_double_booking(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01"))
+}
+
+pub(super) fn outside_hours(count: usize, start: DateTime<Utc>) -> AppError {
+    let which = if count > 1 {
+        format!("the appointment of {} UTC", start.format("%Y-%m-%d %H:%M"))
+    } else {
+        "this".to_string()
+    };
+    AppError::field(
+        "starts_at",
+        format!("{which} is outside the provider's working hours; give a reason to book anyway"),
+    )
+}
