@@ -702,18 +702,14 @@ impl Config {
         };
         let rate_limit = RateLimitConfig {
             enabled: env.parse_with("RATE_LIMIT_ENABLED", true, "true or false", parse_bool)?,
-            policies: {
-                let texts: Vec<String> = crate::ratelimit::POLICY_VARIABLES
-                    .iter()
-                    .map(|(name, _, default)| env.string(name, default))
-                    .collect();
-                let texts: [&str; 10] = std::array::from_fn(|i| texts[i].as_str());
-                crate::ratelimit::Policies::from_texts(texts).map_err(|i| ConfigError {
-                    variable: crate::ratelimit::POLICY_VARIABLES[i].0,
-                    problem: "is malformed".into(),
-                    expected: "a rate such as 100/min, or windows such as 10/s,100/min (units s, min, h, day)",
-                })?
-            },
+            policies: crate::ratelimit::Policies::from_rates(|kind| {
+                env.string(kind.variable(), kind.default_rate())
+            })
+            .map_err(|kind| ConfigError {
+                variable: kind.variable(),
+                problem: "is malformed".into(),
+                expected: "a rate such as 100/min, or windows such as 10/s,100/min (units s, min, h, day)",
+            })?,
             redis_timeout: Duration::from_millis(env.parse_positive(
                 "RATE_LIMIT_REDIS_TIMEOUT_MS",
                 50,
@@ -1046,12 +1042,17 @@ mod tests {
             .unwrap();
         assert_eq!(err.variable, "RATE_LIMIT_WRITE");
         let c = config(&[
-            ("RATE_LIMIT_EVENTS", "5/s,50/min"),
+            ("RATE_LIMIT_UPLOAD", "5/s,50/min"),
             ("RATE_LIMIT_ALLOW_IPS", "10.0.0.0/8, 192.168.1.7"),
             ("RATE_LIMIT_DENY_IPS", "203.0.113.7"),
         ])
         .unwrap();
-        assert_eq!(c.rate_limit.policies.events.tiers.len(), 2);
+        assert_eq!(
+            c.rate_limit.policies[crate::ratelimit::PolicyKind::Upload]
+                .tiers
+                .len(),
+            2
+        );
         assert_eq!(c.rate_limit.allow_ips.len(), 2);
         assert!(
             c.rate_limit.deny_ips[0].contains(&"203.0.113.7".parse::<std::net::IpAddr>().unwrap())

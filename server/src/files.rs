@@ -71,7 +71,10 @@ pub async fn receive(
         let limiter = &state.deps.limiter;
         Some(
             limiter
-                .check(&limiter.policies().upload, &who.tenant_id().to_string())
+                .check(
+                    &limiter.policies()[frontdesk::ratelimit::PolicyKind::Upload],
+                    &who.tenant_id().to_string(),
+                )
                 .await,
         )
     } else {

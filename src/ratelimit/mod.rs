@@ -22,7 +22,7 @@ use std::{
 use fred::types::scripts::Script;
 use moka::sync::Cache;
 
-pub use policy::{Policies, Policy, Tier, POLICY_VARIABLES};
+pub use policy::{Policies, Policy, PolicyKind, Tier};
 pub use window::Outcome;
 
 use self::local::LocalWindows;
@@ -141,7 +141,6 @@ impl Limiter {
     pub fn new(policies: Policies, redis: Option<Redis>, timeout: Duration) -> Self {
         let longest = policies
             .all()
-            .iter()
             .map(|p| p.longest())
             .max()
             .unwrap_or(Duration::from_secs(60));
@@ -272,19 +271,29 @@ mod tests {
     #[tokio::test]
     async fn in_process_limits_hold_and_denials_name_the_limit() {
         let mut policies = Policies::defaults();
-        policies.write = Policy::parse("write", "2/min").unwrap();
+        policies.set(PolicyKind::Write, Policy::parse("write", "2/min").unwrap());
         let limiter = Limiter::new(policies.clone(), None, Duration::from_millis(50));
-        let first = limiter.check(&policies.write, "t:u:ip").await;
+        let first = limiter.check(&policies[PolicyKind::Write], "t:u:ip").await;
         assert!(first.allowed && first.source == Source::Local);
         assert_eq!(first.remaining, 1);
-        assert!(limiter.check(&policies.write, "t:u:ip").await.allowed);
-        let denied = limiter.check(&policies.write, "t:u:ip").await;
+        assert!(
+            limiter
+                .check(&policies[PolicyKind::Write], "t:u:ip")
+                .await
+                .allowed
+        );
+        let denied = limiter.check(&policies[PolicyKind::Write], "t:u:ip").await;
         assert!(!denied.allowed);
         assert!(denied.retry_after.unwrap() > Duration::from_secs(59));
         // Another key has its own budget.
-        assert!(limiter.check(&policies.write, "t:u2:ip").await.allowed);
+        assert!(
+            limiter
+                .check(&policies[PolicyKind::Write], "t:u2:ip")
+                .await
+                .allowed
+        );
         // The next one is answered from the remembered denial.
-        let again = limiter.check(&policies.write, "t:u:ip").await;
+        let again = limiter.check(&policies[PolicyKind::Write], "t:u:ip").await;
         assert_eq!(again.source, Source::Remembered);
         let message = denied.error().to_string();
         assert!(

@@ -69,85 +69,125 @@ impl fmt::Display for Tier {
 }
 
 /// Every policy the app enforces, each configurable by environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Policies {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
     /// Staff reading (pages, lists): per tenant, user and address.
-    pub read: Policy,
+    Read,
     /// Staff changing things: per tenant, user and address.
-    pub write: Policy,
+    Write,
     /// Requests without an account (sign-up, password resets, the API
     /// without a key): per address. Meant for abuse, so it is tight.
-    pub anonymous: Policy,
+    Anonymous,
     /// Public pages (sign-in, sign-up...) loaded without an account: per
     /// address, loose enough for an office of 50 behind one address.
-    pub public_pages: Policy,
+    PublicPages,
     /// Sign-in attempts: per account, and per address and account.
-    pub sign_in: Policy,
+    SignIn,
     /// Sign-in attempts per address, whatever the account: a ceiling for a
-    /// whole office behind one address, well above `sign_in`.
-    pub sign_in_address: Policy,
+    /// whole office behind one address, well above `SignIn`.
+    SignInAddress,
     /// File uploads: per tenant.
-    pub upload: Policy,
-    /// Share links created: per tenant.
-    pub share_links: Policy,
+    Upload,
     /// The REST API: per API key.
-    pub api: Policy,
-    /// Event intake from the browser: per tenant, user and address.
-    pub events: Policy,
+    Api,
 }
 
-/// `(variable, policy name, default)` for each policy, in the order of [`Policies`].
-pub const POLICY_VARIABLES: [(&str, &str, &str); 10] = [
-    ("RATE_LIMIT_READ", "read", "100/min"),
-    ("RATE_LIMIT_WRITE", "write", "20/min"),
-    ("RATE_LIMIT_ANONYMOUS", "anonymous", "10/min"),
-    ("RATE_LIMIT_PUBLIC_PAGES", "public_pages", "600/min"),
-    ("RATE_LIMIT_SIGN_IN", "sign_in", "5/min"),
-    ("RATE_LIMIT_SIGN_IN_ADDRESS", "sign_in_address", "300/min"),
-    ("RATE_LIMIT_UPLOAD", "upload", "5/h"),
-    ("RATE_LIMIT_SHARE_LINKS", "share_links", "50/day"),
-    ("RATE_LIMIT_API", "api", "1000/min"),
-    ("RATE_LIMIT_EVENTS", "events", "10/s,100/min"),
-];
+impl PolicyKind {
+    pub const ALL: [PolicyKind; 8] = [
+        PolicyKind::Read,
+        PolicyKind::Write,
+        PolicyKind::Anonymous,
+        PolicyKind::PublicPages,
+        PolicyKind::SignIn,
+        PolicyKind::SignInAddress,
+        PolicyKind::Upload,
+        PolicyKind::Api,
+    ];
+
+    /// The name in keys, headers and errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyKind::Read => "read",
+            PolicyKind::Write => "write",
+            PolicyKind::Anonymous => "anonymous",
+            PolicyKind::PublicPages => "public_pages",
+            PolicyKind::SignIn => "sign_in",
+            PolicyKind::SignInAddress => "sign_in_address",
+            PolicyKind::Upload => "upload",
+            PolicyKind::Api => "api",
+        }
+    }
+
+    /// The environment variable that sets it.
+    pub fn variable(self) -> &'static str {
+        match self {
+            PolicyKind::Read => "RATE_LIMIT_READ",
+            PolicyKind::Write => "RATE_LIMIT_WRITE",
+            PolicyKind::Anonymous => "RATE_LIMIT_ANONYMOUS",
+            PolicyKind::PublicPages => "RATE_LIMIT_PUBLIC_PAGES",
+            PolicyKind::SignIn => "RATE_LIMIT_SIGN_IN",
+            PolicyKind::SignInAddress => "RATE_LIMIT_SIGN_IN_ADDRESS",
+            PolicyKind::Upload => "RATE_LIMIT_UPLOAD",
+            PolicyKind::Api => "RATE_LIMIT_API",
+        }
+    }
+
+    /// The shipped default, as `.env.example` states it.
+    pub fn default_rate(self) -> &'static str {
+        match self {
+            PolicyKind::Read => "100/min",
+            PolicyKind::Write => "20/min",
+            PolicyKind::Anonymous => "10/min",
+            PolicyKind::PublicPages => "600/min",
+            PolicyKind::SignIn => "5/min",
+            PolicyKind::SignInAddress => "300/min",
+            PolicyKind::Upload => "5/h",
+            PolicyKind::Api => "1000/min",
+        }
+    }
+}
+
+/// The configured policy of each kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policies(std::collections::HashMap<PolicyKind, Policy>);
 
 impl Policies {
-    /// Builds the set from one text per policy, in [`POLICY_VARIABLES`] order;
-    /// the error is the index of the text that does not parse.
-    pub fn from_texts(texts: [&str; 10]) -> Result<Policies, usize> {
-        let parse = |i: usize| Policy::parse(POLICY_VARIABLES[i].1, texts[i]).ok_or(i);
-        Ok(Policies {
-            read: parse(0)?,
-            write: parse(1)?,
-            anonymous: parse(2)?,
-            public_pages: parse(3)?,
-            sign_in: parse(4)?,
-            sign_in_address: parse(5)?,
-            upload: parse(6)?,
-            share_links: parse(7)?,
-            api: parse(8)?,
-            events: parse(9)?,
-        })
+    /// Builds the set from the rate text of each kind; the error names the
+    /// kind whose text does not parse.
+    pub fn from_rates(rate: impl Fn(PolicyKind) -> String) -> Result<Policies, PolicyKind> {
+        PolicyKind::ALL
+            .into_iter()
+            .map(|kind| {
+                Policy::parse(kind.name(), &rate(kind))
+                    .map(|policy| (kind, policy))
+                    .ok_or(kind)
+            })
+            .collect::<Result<_, _>>()
+            .map(Policies)
     }
 
     /// Every policy, for what spans them all (the longest window).
-    pub fn all(&self) -> [&Policy; 10] {
-        [
-            &self.read,
-            &self.write,
-            &self.anonymous,
-            &self.public_pages,
-            &self.sign_in,
-            &self.sign_in_address,
-            &self.upload,
-            &self.share_links,
-            &self.api,
-            &self.events,
-        ]
+    pub fn all(&self) -> impl Iterator<Item = &Policy> {
+        self.0.values()
+    }
+
+    /// Replaces the policy of `kind`.
+    pub fn set(&mut self, kind: PolicyKind, policy: Policy) {
+        self.0.insert(kind, policy);
     }
 
     pub fn defaults() -> Policies {
-        Self::from_texts(POLICY_VARIABLES.map(|(_, _, default)| default))
+        Self::from_rates(|kind| kind.default_rate().to_string())
             .expect("the default policies parse")
+    }
+}
+
+impl std::ops::Index<PolicyKind> for Policies {
+    type Output = Policy;
+
+    fn index(&self, kind: PolicyKind) -> &Policy {
+        // Every kind is present: `from_rates` builds all of them.
+        &self.0[&kind]
     }
 }
 
@@ -157,7 +197,7 @@ mod tests {
 
     #[test]
     fn parses_single_and_layered_windows() {
-        let p = Policy::parse("events", "10/s, 100/min").unwrap();
+        let p = Policy::parse("read", "10/s, 100/min").unwrap();
         assert_eq!(
             p.tiers,
             vec![
@@ -190,13 +230,13 @@ mod tests {
     #[test]
     fn defaults_match_the_documented_limits() {
         let p = Policies::defaults();
-        assert_eq!(p.read.tiers[0].to_string(), "100 per minute");
-        assert_eq!(p.write.tiers[0].to_string(), "20 per minute");
-        assert_eq!(p.anonymous.tiers[0].to_string(), "10 per minute");
-        assert_eq!(p.sign_in.tiers[0].to_string(), "5 per minute");
-        assert_eq!(p.upload.tiers[0].to_string(), "5 per hour");
-        assert_eq!(p.share_links.tiers[0].to_string(), "50 per day");
-        assert_eq!(p.api.tiers[0].to_string(), "1000 per minute");
-        assert_eq!(p.events.tiers.len(), 2);
+        let first = |kind: PolicyKind| p[kind].tiers[0].to_string();
+        assert_eq!(first(PolicyKind::Read), "100 per minute");
+        assert_eq!(first(PolicyKind::Write), "20 per minute");
+        assert_eq!(first(PolicyKind::Anonymous), "10 per minute");
+        assert_eq!(first(PolicyKind::SignIn), "5 per minute");
+        assert_eq!(first(PolicyKind::Upload), "5 per hour");
+        assert_eq!(first(PolicyKind::Api), "1000 per minute");
+        assert_eq!(p.all().count(), PolicyKind::ALL.len());
     }
 }

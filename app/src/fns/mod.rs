@@ -16,7 +16,7 @@ pub(crate) mod ctx {
         audit::Origin,
         auth::Staff,
         error::AppError,
-        ratelimit::{Counted, Exempt, Policy},
+        ratelimit::{Counted, Exempt, Policy, PolicyKind},
         services::Deps,
     };
     use http::{request::Parts, HeaderName, HeaderValue};
@@ -37,12 +37,12 @@ pub(crate) mod ctx {
 
     /// The signed-in staff member, counted against the `read` limit.
     pub async fn reader() -> Result<Staff, UiError> {
-        counted(|deps| &deps.limiter.policies().read).await
+        counted(|deps| &deps.limiter.policies()[PolicyKind::Read]).await
     }
 
     /// The signed-in staff member, counted against the `write` limit.
     pub async fn writer() -> Result<Staff, UiError> {
-        counted(|deps| &deps.limiter.policies().write).await
+        counted(|deps| &deps.limiter.policies()[PolicyKind::Write]).await
     }
 
     async fn counted(policy: impl Fn(&Deps) -> &Policy) -> Result<Staff, UiError> {
@@ -56,7 +56,12 @@ pub(crate) mod ctx {
     /// A request without an account, counted per address.
     pub async fn anonymous() -> Result<(), UiError> {
         let deps = deps()?;
-        limit(&deps, &deps.limiter.policies().anonymous, &address()).await
+        limit(
+            &deps,
+            &deps.limiter.policies()[PolicyKind::Anonymous],
+            &address(),
+        )
+        .await
     }
 
     /// A sign-in attempt, counted per account, per address and account,
@@ -67,15 +72,20 @@ pub(crate) mod ctx {
         let deps = deps()?;
         let policies = deps.limiter.policies();
         let address = address();
-        limit(&deps, &policies.sign_in_address, &address).await?;
+        limit(&deps, &policies[PolicyKind::SignInAddress], &address).await?;
         let account = frontdesk::telemetry::hash_for_log(
             &deps.config.log.hash_key,
             &email.trim().to_lowercase(),
         );
-        limit(&deps, &policies.sign_in, &format!("account:{account}")).await?;
         limit(
             &deps,
-            &policies.sign_in,
+            &policies[PolicyKind::SignIn],
+            &format!("account:{account}"),
+        )
+        .await?;
+        limit(
+            &deps,
+            &policies[PolicyKind::SignIn],
             &format!("ip:{address}:account:{account}"),
         )
         .await

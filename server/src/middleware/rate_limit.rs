@@ -23,7 +23,7 @@ use frontdesk::{
     audit::Origin,
     auth::Staff,
     error::AppError,
-    ratelimit::{Counted, Decision, Exempt},
+    ratelimit::{Counted, Decision, Exempt, PolicyKind},
     services::api_keys,
 };
 
@@ -65,12 +65,12 @@ pub async fn rate_limit(
                         request.extensions_mut().insert(Exempt);
                         return next.run(request).await;
                     }
-                    (&policies.api, key)
+                    (&policies[PolicyKind::Api], key)
                 }
                 // The handler answers 401; guessing keys spends the address's budget.
-                Err(_) => (&policies.anonymous, by_address),
+                Err(_) => (&policies[PolicyKind::Anonymous], by_address),
             },
-            None => (&policies.anonymous, by_address),
+            None => (&policies[PolicyKind::Anonymous], by_address),
         }
     } else if path.starts_with("/api/") {
         return next.run(request).await;
@@ -78,9 +78,9 @@ pub async fn rate_limit(
         match request.extensions().get::<Staff>() {
             Some(staff) => {
                 let policy = if matches!(*request.method(), Method::GET | Method::HEAD) {
-                    &policies.read
+                    &policies[PolicyKind::Read]
                 } else {
-                    &policies.write
+                    &policies[PolicyKind::Write]
                 };
                 (
                     policy,
@@ -90,9 +90,9 @@ pub async fn rate_limit(
             // Public pages (sign-in...) have a budget of their own: an
             // office loading them must not spend the one meant for abuse.
             None if matches!(*request.method(), Method::GET | Method::HEAD) => {
-                (&policies.public_pages, by_address)
+                (&policies[PolicyKind::PublicPages], by_address)
             }
-            None => (&policies.anonymous, by_address),
+            None => (&policies[PolicyKind::Anonymous], by_address),
         }
     };
     let decision = state.deps.limiter.check(policy, &key).await;

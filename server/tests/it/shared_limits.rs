@@ -263,9 +263,9 @@ async fn sign_in_is_limited_per_account_with_a_higher_ceiling_per_address() {
 
 /// The shipped defaults of every policy, as `.env.example` states them.
 fn default_policies() -> Vec<(&'static str, &'static str)> {
-    frontdesk::ratelimit::POLICY_VARIABLES
+    frontdesk::ratelimit::PolicyKind::ALL
         .iter()
-        .map(|(variable, _, default)| (*variable, *default))
+        .map(|kind| (kind.variable(), kind.default_rate()))
         .collect()
 }
 
@@ -380,7 +380,12 @@ async fn allow_list_bypasses_and_deny_list_blocks() {
 /// The instance's next decision is made in Redis (connected, script loaded).
 async fn decides_in_redis(app: &TestApp) -> bool {
     let limiter = &app.deps.limiter;
-    let decision = limiter.check(&limiter.policies().read, "probe").await;
+    let decision = limiter
+        .check(
+            &limiter.policies()[frontdesk::ratelimit::PolicyKind::Read],
+            "probe",
+        )
+        .await;
     decision.source == frontdesk::ratelimit::Source::Shared
 }
 

@@ -194,8 +194,8 @@ impl TestApp {
             .or_insert_with(|| format!("http://{addr}"));
         // Generous limits unless a test sets its own: many tests sign up
         // and sign in from one address in quick succession.
-        for (variable, _, _) in frontdesk::ratelimit::POLICY_VARIABLES {
-            map.entry(variable.into())
+        for kind in frontdesk::ratelimit::PolicyKind::ALL {
+            map.entry(kind.variable().into())
                 .or_insert_with(|| "100000/min".into());
         }
         // Tests refused on purpose all come from 127.0.0.1 and share Redis:
