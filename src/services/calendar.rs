@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{appointments::load_many, catalog, Deps};
+use super::{appointments::load_many, catalog, work::Read, Deps};
 use crate::{
     auth::Principal,
     cache::Namespace,
@@ -42,22 +42,24 @@ pub(super) async fn tenant_zone(conn: &mut PgConnection, tenant: Uuid) -> Result
         .map_err(|_| AppError::internal("the business's stored time zone does not parse"))
 }
 
+/// Reading the calendar is reading appointments.
+const APPOINTMENTS: Permission = Permission::Record(RecordKind::Appointment, Action::Read);
+
 /// The business's time zone, cached (it changes only with its settings).
 pub(super) async fn cached_zone(deps: &Deps, who: &impl Principal) -> Result<Tz, AppError> {
-    let tenant = who.tenant_id();
     let name: String = deps
-        .cache
-        .get_or_compute(Namespace::Tenant, tenant, "zone", || async {
-            let mut tx = deps
-                .read(
-                    who,
-                    Permission::Record(RecordKind::Appointment, Action::Read),
-                )
-                .await?;
-            let zone = tenant_zone(tx.conn(), tenant).await?;
-            tx.commit().await?;
-            Ok(zone.name().to_string())
-        })
+        .read_cached(
+            who,
+            APPOINTMENTS,
+            Namespace::Tenant,
+            "zone",
+            |mut tx| async move {
+                let tenant = tx.tenant();
+                let zone = tenant_zone(tx.conn(), tenant).await?;
+                tx.commit().await?;
+                Ok(zone.name().to_string())
+            },
+        )
         .await?;
     name.parse()
         .map_err(|_| AppError::internal("the business's stored time zone does not parse"))
@@ -89,24 +91,17 @@ pub async fn range(
             .map(|id| id.simple().to_string())
             .unwrap_or_default(),
     );
-    deps.cache
-        .get_or_compute(Namespace::Appointments, who.tenant_id(), &params, || {
-            read_range(deps, who, range)
-        })
-        .await
+    deps.read_cached(who, APPOINTMENTS, Namespace::Appointments, &params, |tx| {
+        read_range(tx, range, deps.clock.now())
+    })
+    .await
 }
 
 async fn read_range(
-    deps: &Deps,
-    who: &impl Principal,
+    mut tx: Read,
     range: Range,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<CalendarView, AppError> {
-    let mut tx = deps
-        .read(
-            who,
-            Permission::Record(RecordKind::Appointment, Action::Read),
-        )
-        .await?;
     let tenant = tx.tenant();
     let zone = tenant_zone(tx.conn(), tenant).await?;
     let start = instant(zone, range.from.and_time(NaiveTime::MIN));
@@ -130,8 +125,7 @@ async fn read_range(
     .fetch_all(tx.conn())
     .await?;
     let appointments = load_many(tx.conn(), tenant, &ids).await?;
-    let (services, providers, resources) =
-        catalog::load_all(tx.conn(), tenant, deps.clock.now()).await?;
+    let (services, providers, resources) = catalog::load_all(tx.conn(), tenant, now).await?;
     tx.commit().await?;
     Ok(CalendarView {
         time_zone: zone.name().to_string(),

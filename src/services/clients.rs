@@ -342,9 +342,8 @@ pub async fn list_sorted(
         "{sort:?}:{archived}:{}:{pattern}",
         after.unwrap_or_default()
     );
-    deps.cache
-        .get_or_compute(Namespace::Clients, tenant, &params, || async {
-            let mut tx = deps.read(who, Permission::Record(RecordKind::Client, Action::Read)).await?;
+    let read = Permission::Record(RecordKind::Client, Action::Read);
+    deps.read_cached(who, read, Namespace::Clients, &params, |mut tx| async move {
             let rows: Vec<Row> = sqlx::query_as(&format!(
                 "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 \
                    AND (archived_at IS NOT NULL) = $2 \
@@ -362,7 +361,6 @@ pub async fn list_sorted(
             .bind(PAGE + 1)
             .fetch_all(tx.conn())
             .await?;
-            tx.commit().await?;
             let more = rows.len() as i64 > PAGE;
             let clients: Vec<ClientView> = rows.into_iter().take(PAGE as usize).map(view).collect();
             let next = more

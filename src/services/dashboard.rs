@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{
     appointments::load_many,
     calendar::{cached_zone, tenant_zone},
+    work::Read,
     Deps,
 };
 use crate::{
@@ -48,32 +49,21 @@ pub async fn overview(
     who: &impl Principal,
     today: Option<NaiveDate>,
 ) -> Result<DashboardView, AppError> {
-    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
-    let tenant = who.tenant_id();
+    let read = Permission::Record(RecordKind::Appointment, Action::Read);
+    who.require(read)?;
     let today = match today {
         Some(day) => day,
         None => Utc::now()
             .with_timezone(&cached_zone(deps, who).await?)
             .date_naive(),
     };
-    deps.cache
-        .get_or_compute(Namespace::Dashboard, tenant, &today.to_string(), || {
-            compute(deps, who, today)
-        })
-        .await
+    deps.read_cached(who, read, Namespace::Dashboard, &today.to_string(), |tx| {
+        compute(tx, today)
+    })
+    .await
 }
 
-async fn compute(
-    deps: &Deps,
-    who: &impl Principal,
-    today: NaiveDate,
-) -> Result<DashboardView, AppError> {
-    let mut tx = deps
-        .read(
-            who,
-            Permission::Record(RecordKind::Appointment, Action::Read),
-        )
-        .await?;
+async fn compute(mut tx: Read, today: NaiveDate) -> Result<DashboardView, AppError> {
     let tenant = tx.tenant();
     let zone = tenant_zone(tx.conn(), tenant).await?;
     let midnight = |day: NaiveDate| instant(zone, day.and_time(NaiveTime::MIN));

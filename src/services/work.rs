@@ -10,7 +10,9 @@
 //! The transaction itself never leaves this module: no service can begin or
 //! commit one on its own.
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, future::Future};
+
+use serde::{de::DeserializeOwned, Serialize};
 
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
@@ -19,7 +21,7 @@ use super::Deps;
 use crate::{
     audit::{self, Actor, Entry, Origin},
     auth::Principal,
-    cache::{Cache, Entity},
+    cache::{Cache, Entity, Namespace},
     domain::roles::Permission,
     error::AppError,
     jobs::{queue, Job, NewJob},
@@ -91,6 +93,30 @@ impl Deps {
             tx: begin_tenant(&self.pool, who.tenant_id()).await?,
             tenant: who.tenant_id(),
         })
+    }
+
+    /// A value of `who`'s business through the cache (`ns`, `params`): the
+    /// permission is checked first, even for a cached value; on a miss,
+    /// `compute` gets a read in the business.
+    pub async fn read_cached<T, F, Fut>(
+        &self,
+        who: &impl Principal,
+        permission: Permission,
+        ns: Namespace,
+        params: &str,
+        compute: F,
+    ) -> Result<T, AppError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(Read) -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        who.require(permission)?;
+        self.cache
+            .get_or_compute(ns, who.tenant_id(), params, || async {
+                compute(self.read(who, permission).await?).await
+            })
+            .await
     }
 
     /// Opens a unit for the system's own work in one business (a job's):

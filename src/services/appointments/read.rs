@@ -158,9 +158,8 @@ pub async fn list(
         id(query.client_id),
         id(query.after)
     );
-    deps.cache
-        .get_or_compute(Namespace::Appointments, tenant, &params, || async {
-            let mut tx = deps.read(who, Permission::Record(RecordKind::Appointment, Action::Read)).await?;
+    let read = Permission::Record(RecordKind::Appointment, Action::Read);
+    deps.read_cached(who, read, Namespace::Appointments, &params, |mut tx| async move {
             let ids: Vec<Uuid> = sqlx::query_scalar(
                 "SELECT a.id FROM appointments a WHERE a.tenant_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
                    AND ($4::uuid IS NULL OR a.provider_id = $4) AND ($5::uuid IS NULL OR a.client_id = $5) \
@@ -178,7 +177,6 @@ pub async fn list(
             .await?;
             let more = ids.len() > PAGE;
             let views = load_many(tx.conn(), tenant, &ids[..ids.len().min(PAGE)]).await?;
-            tx.commit().await?;
             let next = more
                 .then(|| views.last().map(|v: &AppointmentView| v.id))
                 .flatten();

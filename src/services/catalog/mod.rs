@@ -40,17 +40,12 @@ pub type Catalog = (Vec<ServiceView>, Vec<ProviderView>, Vec<ResourceView>);
 /// The whole catalog in one transaction (the settings pages, the booking dialog).
 pub async fn list_all(deps: &Deps, who: &impl Principal) -> Result<Catalog, AppError> {
     require_read(who)?;
-    let tenant = who.tenant_id();
-    deps.cache
-        .get_or_compute(Namespace::Catalog, tenant, "all", || async {
-            let mut tx = deps
-                .read(who, Permission::Record(RecordKind::Service, Action::Read))
-                .await?;
-            let catalog = load_all(tx.conn(), tenant, deps.clock.now()).await?;
-            tx.commit().await?;
-            Ok(catalog)
-        })
-        .await
+    let read = Permission::Record(RecordKind::Service, Action::Read);
+    deps.read_cached(who, read, Namespace::Catalog, "all", |mut tx| async move {
+        let tenant = tx.tenant();
+        load_all(tx.conn(), tenant, deps.clock.now()).await
+    })
+    .await
 }
 
 /// `Forbidden` unless `who` may read services, providers and resources.

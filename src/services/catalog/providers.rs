@@ -346,18 +346,18 @@ pub async fn list_providers(
     deps: &Deps,
     who: &impl Principal,
 ) -> Result<Vec<ProviderView>, AppError> {
-    who.require(Permission::Record(RecordKind::Provider, Action::Read))?;
-    let tenant = who.tenant_id();
-    deps.cache
-        .get_or_compute(Namespace::Providers, tenant, "all", || async {
-            let mut tx = deps
-                .read(who, Permission::Record(RecordKind::Provider, Action::Read))
-                .await?;
-            let views = load(tx.conn(), tenant, None, deps.clock.now()).await?;
-            tx.commit().await?;
-            Ok(views)
-        })
-        .await
+    let read = Permission::Record(RecordKind::Provider, Action::Read);
+    deps.read_cached(
+        who,
+        read,
+        Namespace::Providers,
+        "all",
+        |mut tx| async move {
+            let tenant = tx.tenant();
+            load(tx.conn(), tenant, None, deps.clock.now()).await
+        },
+    )
+    .await
 }
 
 pub async fn get_provider(

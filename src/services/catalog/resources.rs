@@ -125,18 +125,18 @@ pub async fn list_resources(
     deps: &Deps,
     who: &impl Principal,
 ) -> Result<Vec<ResourceView>, AppError> {
-    who.require(Permission::Record(RecordKind::Resource, Action::Read))?;
-    let tenant = who.tenant_id();
-    deps.cache
-        .get_or_compute(Namespace::Resources, tenant, "all", || async {
-            let mut tx = deps
-                .read(who, Permission::Record(RecordKind::Resource, Action::Read))
-                .await?;
-            let views = load(tx.conn(), tenant, None).await?;
-            tx.commit().await?;
-            Ok(views)
-        })
-        .await
+    let read = Permission::Record(RecordKind::Resource, Action::Read);
+    deps.read_cached(
+        who,
+        read,
+        Namespace::Resources,
+        "all",
+        |mut tx| async move {
+            let tenant = tx.tenant();
+            load(tx.conn(), tenant, None).await
+        },
+    )
+    .await
 }
 
 pub async fn get_resource(

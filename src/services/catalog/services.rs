@@ -226,18 +226,12 @@ pub async fn list_services(
     deps: &Deps,
     who: &impl Principal,
 ) -> Result<Vec<ServiceView>, AppError> {
-    who.require(Permission::Record(RecordKind::Service, Action::Read))?;
-    let tenant = who.tenant_id();
-    deps.cache
-        .get_or_compute(Namespace::Services, tenant, "all", || async {
-            let mut tx = deps
-                .read(who, Permission::Record(RecordKind::Service, Action::Read))
-                .await?;
-            let views = load(tx.conn(), tenant, None, false).await?;
-            tx.commit().await?;
-            Ok(views)
-        })
-        .await
+    let read = Permission::Record(RecordKind::Service, Action::Read);
+    deps.read_cached(who, read, Namespace::Services, "all", |mut tx| async move {
+        let tenant = tx.tenant();
+        load(tx.conn(), tenant, None, false).await
+    })
+    .await
 }
 
 pub async fn get_service(
