@@ -4,6 +4,7 @@
 //! names the variable and says what is expected. Every variable is documented
 //! in `.env.example`.
 
+use secrecy::{SecretSlice, SecretString};
 use std::{collections::HashMap, net::SocketAddr, str::FromStr, time::Duration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +21,7 @@ pub enum LogFormat {
     Pretty,
 }
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub app_env: AppEnv,
     pub http: HttpConfig,
@@ -38,7 +39,7 @@ pub struct Config {
 }
 
 /// Where client files are kept, and how links to them are signed.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct StorageConfig {
     pub backend: crate::storage::Backend,
     /// The `fs` backend's directory.
@@ -47,35 +48,20 @@ pub struct StorageConfig {
     /// How long a link to a file works.
     pub url_ttl: Duration,
     /// Signs the links of `fs` and `memory` storage; secret.
-    pub url_secret: Vec<u8>,
+    pub url_secret: SecretSlice<u8>,
 }
 
 /// An S3-compatible bucket (AWS S3, Cloudflare R2, MinIO).
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct S3Config {
     /// Unset means AWS; set for R2, MinIO and the like.
     pub endpoint: Option<String>,
     pub region: String,
     pub bucket: String,
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
+    pub access_key_id: Option<SecretString>,
+    pub secret_access_key: Option<SecretString>,
     /// `endpoint/bucket/key` rather than `bucket.endpoint/key`.
     pub path_style: bool,
-}
-
-impl std::fmt::Debug for StorageConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StorageConfig")
-            .field("backend", &self.backend)
-            .field("fs_root", &self.fs_root)
-            .field("s3.endpoint", &self.s3.endpoint)
-            .field("s3.region", &self.s3.region)
-            .field("s3.bucket", &self.s3.bucket)
-            .field("s3.path_style", &self.s3.path_style)
-            .field("url_ttl", &self.url_ttl)
-            .field("secrets", &"<redacted>")
-            .finish()
-    }
 }
 
 /// What an upload may be.
@@ -86,23 +72,13 @@ pub struct UploadConfig {
 }
 
 /// The Redis that instances share; unset means one instance on in-process stand-ins.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RedisConfig {
     /// `redis://`, `rediss://`, `redis-cluster://` or `redis-sentinel://`. Holds credentials.
-    pub url: Option<String>,
+    pub url: Option<SecretString>,
     pub pool_size: usize,
     /// Per command (cache reads and writes, health).
     pub timeout: Duration,
-}
-
-impl std::fmt::Debug for RedisConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisConfig")
-            .field("url", &self.url.as_ref().map(|_| "<redacted>"))
-            .field("pool_size", &self.pool_size)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
 }
 
 /// The read cache.
@@ -148,7 +124,7 @@ pub struct AuthConfig {
 }
 
 /// Outgoing email.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct MailConfig {
     /// The From header, such as `Frontdesk <no-reply@example.com>`.
     pub from: String,
@@ -156,7 +132,7 @@ pub struct MailConfig {
     pub outbox_dir: std::path::PathBuf,
     /// `smtp://` (STARTTLS with `?tls=required`), `smtps://` (TLS), with
     /// credentials; unset means the outbox. Holds a password.
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<SecretString>,
     /// Per SMTP conversation.
     pub smtp_timeout: Duration,
     /// Whether the development outbox page answers callers other than
@@ -164,20 +140,8 @@ pub struct MailConfig {
     pub outbox_remote: bool,
 }
 
-impl std::fmt::Debug for MailConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MailConfig")
-            .field("from", &self.from)
-            .field("outbox_dir", &self.outbox_dir)
-            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<redacted>"))
-            .field("smtp_timeout", &self.smtp_timeout)
-            .field("outbox_remote", &self.outbox_remote)
-            .finish()
-    }
-}
-
 /// The background task: job workers and schedules.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct JobsConfig {
     /// Whether `frontdesk serve` also works the queue and runs the schedules.
     pub in_serve: bool,
@@ -194,39 +158,14 @@ pub struct JobsConfig {
     /// How long shutdown lets running jobs finish before releasing them.
     pub shutdown_grace: Duration,
     /// Receives a JSON POST when a job is dead.
-    pub alert_webhook: Option<String>,
+    pub alert_webhook: Option<SecretString>,
     /// `POST /api/cron/{schedule}` needs `Authorization: Bearer` this; unset disables it.
-    pub cron_secret: Option<String>,
+    pub cron_secret: Option<SecretString>,
     /// Cron expressions by schedule name; a schedule set to `off` is absent.
     pub schedules: Vec<(String, String)>,
     /// Reminders are armed this far beyond their due time, so a scan that
     /// runs late still sends each one on time.
     pub reminder_lookahead: Duration,
-}
-
-impl std::fmt::Debug for JobsConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JobsConfig")
-            .field("in_serve", &self.in_serve)
-            .field("concurrency", &self.concurrency)
-            .field("poll_interval", &self.poll_interval)
-            .field("lease", &self.lease)
-            .field("retry_base", &self.retry_base)
-            .field("retry_max", &self.retry_max)
-            .field("max_attempts", &self.max_attempts)
-            .field("shutdown_grace", &self.shutdown_grace)
-            .field(
-                "alert_webhook",
-                &self.alert_webhook.as_ref().map(|_| "<redacted>"),
-            )
-            .field(
-                "cron_secret",
-                &self.cron_secret.as_ref().map(|_| "<redacted>"),
-            )
-            .field("schedules", &self.schedules)
-            .field("reminder_lookahead", &self.reminder_lookahead)
-            .finish()
-    }
 }
 
 /// The schedules and their default cron expressions (minute hour day month weekday, seconds optional first).
@@ -254,10 +193,10 @@ impl HttpConfig {
     }
 }
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct DatabaseConfig {
-    /// Contains credentials: never logged, never shown (see the `Debug` impl).
-    pub url: String,
+    /// Contains credentials: never logged, never shown.
+    pub url: SecretString,
     pub max_connections: u32,
     pub min_connections: u32,
     pub acquire_timeout: Duration,
@@ -265,36 +204,13 @@ pub struct DatabaseConfig {
     pub migrate_on_start: bool,
 }
 
-impl std::fmt::Debug for DatabaseConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatabaseConfig")
-            .field("url", &"<redacted>")
-            .field("max_connections", &self.max_connections)
-            .field("min_connections", &self.min_connections)
-            .field("acquire_timeout", &self.acquire_timeout)
-            .field("statement_timeout", &self.statement_timeout)
-            .field("migrate_on_start", &self.migrate_on_start)
-            .finish()
-    }
-}
-
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct LogConfig {
     /// An `EnvFilter` directive such as `info` or `info,sqlx=warn`.
     pub filter: String,
     pub format: LogFormat,
     /// Key for hashing user ids in logs; secret.
-    pub hash_key: Vec<u8>,
-}
-
-impl std::fmt::Debug for LogConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogConfig")
-            .field("filter", &self.filter)
-            .field("format", &self.format)
-            .field("hash_key", &"<redacted>")
-            .finish()
-    }
+    pub hash_key: SecretSlice<u8>,
 }
 
 /// Where the built site (wasm, js, css, assets) lives; set by cargo-leptos.
@@ -307,26 +223,6 @@ pub struct SiteConfig {
     pub leptos_env: String,
     /// Set by `cargo leptos watch`: the page then loads the live-reload script.
     pub reload_port: Option<u32>,
-}
-
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("app_env", &self.app_env)
-            .field("http", &self.http)
-            .field("database", &self.database)
-            .field("log", &self.log)
-            .field("site", &self.site)
-            .field("auth", &self.auth)
-            .field("mail", &self.mail)
-            .field("redis", &self.redis)
-            .field("cache", &self.cache)
-            .field("rate_limit", &self.rate_limit)
-            .field("storage", &self.storage)
-            .field("uploads", &self.uploads)
-            .field("jobs", &self.jobs)
-            .finish()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -423,11 +319,11 @@ impl Config {
         let database = DatabaseConfig {
             url: env.parse_with(
                 "DATABASE_URL",
-                "postgres://postgres@127.0.0.1:5432/frontdesk".to_string(),
+                SecretString::from("postgres://postgres@127.0.0.1:5432/frontdesk"),
                 "a postgres:// or postgresql:// URL",
                 |v| {
                     (v.starts_with("postgres://") || v.starts_with("postgresql://"))
-                        .then(|| v.to_string())
+                        .then(|| SecretString::from(v))
                 },
             )?,
             max_connections,
@@ -577,7 +473,7 @@ impl Config {
                 "an smtp:// or smtps:// URL such as smtps://user:password@smtp.example.com",
                 |v| {
                     (v.starts_with("smtp://") || v.starts_with("smtps://"))
-                        .then(|| Some(v.to_string()))
+                        .then(|| Some(SecretString::from(v)))
                 },
             )?,
             smtp_timeout: Duration::from_secs(env.parse_positive(
@@ -625,7 +521,10 @@ impl Config {
                 "JOB_ALERT_WEBHOOK_URL",
                 None,
                 "an http:// or https:// URL",
-                |v| (v.starts_with("http://") || v.starts_with("https://")).then(|| Some(v.to_string())),
+                |v| {
+                    (v.starts_with("http://") || v.starts_with("https://"))
+                        .then(|| Some(SecretString::from(v)))
+                },
             )?,
             cron_secret: match env.get("CRON_SECRET") {
                 Some(s) if s.len() < 16 => {
@@ -635,7 +534,7 @@ impl Config {
                         expected: "a random secret of at least 16 characters, or nothing to turn the cron triggers off",
                     })
                 }
-                other => other,
+                other => other.map(SecretString::from),
             },
             schedules: {
                 let mut schedules = Vec::new();
@@ -680,7 +579,7 @@ impl Config {
                     ]
                     .iter()
                     .any(|scheme| v.starts_with(scheme))
-                    .then(|| Some(v.to_string()))
+                    .then(|| Some(SecretString::from(v)))
                 },
             )?,
             pool_size: env.parse_positive("REDIS_POOL_SIZE", 4, "a whole number above 0")?,
@@ -771,8 +670,8 @@ impl Config {
             })?,
             region: env.string("S3_REGION", "us-east-1"),
             bucket: env.string("S3_BUCKET", ""),
-            access_key_id: env.get("S3_ACCESS_KEY_ID"),
-            secret_access_key: env.get("S3_SECRET_ACCESS_KEY"),
+            access_key_id: env.get("S3_ACCESS_KEY_ID").map(SecretString::from),
+            secret_access_key: env.get("S3_SECRET_ACCESS_KEY").map(SecretString::from),
             path_style: env.parse_with("S3_PATH_STYLE", true, "true or false", parse_bool)?,
         };
         if backend == crate::storage::Backend::S3 {
@@ -820,7 +719,7 @@ impl Config {
                 3600,
                 "a whole number of seconds above 0",
             )?),
-            url_secret,
+            url_secret: url_secret.into(),
         };
         let uploads = UploadConfig {
             max_bytes: env.parse_positive(
@@ -851,7 +750,7 @@ impl Config {
             log: LogConfig {
                 filter,
                 format,
-                hash_key,
+                hash_key: hash_key.into(),
             },
             site,
         })
@@ -946,12 +845,45 @@ mod tests {
     }
 
     #[test]
+    fn no_secret_shows_in_the_configuration_s_debug_output() {
+        let c = config(&[
+            (
+                "DATABASE_URL",
+                "postgres://app:db-secret-1@db.example/frontdesk",
+            ),
+            ("REDIS_URL", "redis://:redis-secret-2@cache.example:6379"),
+            ("SMTP_URL", "smtps://mail:smtp-secret-3@smtp.example"),
+            (
+                "JOB_ALERT_WEBHOOK_URL",
+                "https://hooks.example/hook-secret-4",
+            ),
+            ("CRON_SECRET", "cron-secret-5-long-enough"),
+            ("S3_ACCESS_KEY_ID", "s3-key-6"),
+            ("S3_SECRET_ACCESS_KEY", "s3-secret-7"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?} {c:#?}");
+        for secret in [
+            "db-secret-1",
+            "redis-secret-2",
+            "smtp-secret-3",
+            "hook-secret-4",
+            "cron-secret-5",
+            "s3-key-6",
+            "s3-secret-7",
+        ] {
+            assert!(!shown.contains(secret), "{secret} shown");
+        }
+        assert!(shown.contains("REDACTED"), "{shown}");
+    }
+
+    #[test]
     fn defaults_run_on_one_machine() {
         let c = config(&[]).unwrap();
         assert_eq!(c.app_env, AppEnv::Development);
         assert_eq!(c.http.addr, "127.0.0.1:3000".parse().unwrap());
         assert_eq!(
-            c.database.url,
+            secrecy::ExposeSecret::expose_secret(&c.database.url),
             "postgres://postgres@127.0.0.1:5432/frontdesk"
         );
         assert_eq!(c.log.format, LogFormat::Pretty);

@@ -35,3 +35,7 @@ pub mod services;
 pub mod storage;
 #[cfg(feature = "server")]
 pub mod telemetry;
+
+/// Secrets whose `Debug` and `Display` never show them (configuration).
+#[cfg(feature = "server")]
+pub use secrecy;

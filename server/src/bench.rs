@@ -2,6 +2,7 @@
 //! measured on a fixed data set in a database of its own. Prints medians and
 //! 99th percentiles; rerun to compare.
 
+use frontdesk::secrecy::ExposeSecret;
 use std::time::{Duration, Instant};
 
 use frontdesk::services::Work;
@@ -22,8 +23,8 @@ const TRANSACTIONS: usize = 2000;
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
 pub async fn auth(mut config: Config) -> Outcome {
-    let bench_url = bench_database_url(&config.database.url);
-    config.database.url = bench_url.clone();
+    let bench_url = bench_database_url(config.database.url.expose_secret());
+    config.database.url = bench_url.clone().into();
     db::ensure_database(&bench_url).await?;
     let pool = db::pool(&config.database)?;
     db::migrate(&pool).await?;

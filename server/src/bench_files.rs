@@ -4,6 +4,7 @@
 //! growth is the server's buffering), on `fs` and, when s3rver is installed
 //! (`npm ci` in end2end/, done by scripts/bootstrap.sh test), on `s3`.
 
+use frontdesk::secrecy::ExposeSecret;
 use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -34,8 +35,8 @@ const CHUNK: usize = 64 * 1024;
 const ROUNDS: usize = 5;
 
 pub async fn run(mut config: Config) -> Outcome {
-    let bench_url = bench_database_url(&config.database.url);
-    config.database.url = bench_url.clone();
+    let bench_url = bench_database_url(config.database.url.expose_secret());
+    config.database.url = bench_url.clone().into();
     db::ensure_database(&bench_url).await?;
     let pool = db::pool(&config.database)?;
     db::migrate(&pool).await?;

@@ -3,6 +3,7 @@
 //! delay from enqueue to start under a steady trickle, on the PostgreSQL at
 //! DATABASE_URL (in a database of its own, `<database>_jobs`).
 
+use frontdesk::secrecy::ExposeSecret;
 use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -28,8 +29,8 @@ const TRICKLE_GAP: Duration = Duration::from_millis(5);
 const CONCURRENCY: &str = "8";
 
 pub async fn run(mut config: Config) -> Outcome {
-    let url = format!("{}_jobs", config.database.url);
-    config.database.url = url.clone();
+    let url = format!("{}_jobs", config.database.url.expose_secret());
+    config.database.url = url.clone().into();
     db::ensure_database(&url).await?;
     let pool = db::pool(&config.database)?;
     db::migrate(&pool).await?;

@@ -4,6 +4,7 @@
 //! callers. Keys are fresh per run and never fill up, so every decision is a
 //! full round trip (no remembered denials).
 
+use frontdesk::secrecy::ExposeSecret;
 use std::time::{Duration, Instant};
 
 use frontdesk::{
@@ -25,7 +26,7 @@ pub async fn run(config: Config) -> Outcome {
         .url
         .clone()
         .unwrap_or_else(|| "redis://127.0.0.1:6379".into());
-    let redis = Redis::connect(&config.redis, &url)?;
+    let redis = Redis::connect(&config.redis, url.expose_secret())?;
     if !redis.wait_until_connected(Duration::from_secs(5)).await {
         return Err("Redis at REDIS_URL (default 127.0.0.1:6379) does not answer".into());
     }

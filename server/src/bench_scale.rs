@@ -4,6 +4,7 @@
 //! database when missing). Prints p50/p95 per request kind, and the plan of
 //! the dashboard's counts, refusing a sequential scan of appointments.
 
+use frontdesk::secrecy::ExposeSecret;
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Duration as Days, NaiveDate, Utc};
@@ -29,7 +30,7 @@ const RUNS: usize = 200;
 const PASSWORD: &str = "bench scale password";
 
 pub async fn run(mut config: Config) -> Outcome {
-    config.database.url = bench_database_url(&config.database.url);
+    config.database.url = bench_database_url(config.database.url.expose_secret()).into();
     config.http.addr = "127.0.0.1:0".parse()?;
     config.database.statement_timeout = config
         .database
@@ -37,7 +38,7 @@ pub async fn run(mut config: Config) -> Outcome {
         .max(seed::SEED_STATEMENT_TIMEOUT);
     // Latency is measured here, not the limits: one client makes every request.
     config.rate_limit.enabled = false;
-    db::ensure_database(&config.database.url).await?;
+    db::ensure_database(config.database.url.expose_secret()).await?;
     let pool = db::pool(&config.database)?;
     db::migrate(&pool).await?;
     let comparison_config = config.clone();

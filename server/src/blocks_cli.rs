@@ -1,5 +1,6 @@
 //! `frontdesk blocks`: the operator's view of automatic blocks in Redis.
 
+use frontdesk::secrecy::ExposeSecret;
 use std::{net::IpAddr, time::Duration};
 
 use frontdesk::{config::Config, ratelimit::auto_block, redis::Redis};
@@ -7,7 +8,7 @@ use frontdesk::{config::Config, ratelimit::auto_block, redis::Redis};
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
 async fn connect(config: &Config) -> Result<Redis, Box<dyn std::error::Error>> {
-    let url = config.redis.url.as_deref().ok_or(
+    let url = config.redis.url.as_ref().map(|u| u.expose_secret()).ok_or(
         "REDIS_URL is not set: without Redis each instance keeps its blocks in its own memory, \
          where they end by themselves (restarting an instance lifts them)",
     )?;

@@ -9,6 +9,7 @@ use axum::{
     Json,
 };
 use frontdesk::error::AppError;
+use frontdesk::secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use crate::AppState;
@@ -18,7 +19,13 @@ pub async fn trigger(
     Path(schedule): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let Some(secret) = state.config.jobs.cron_secret.as_deref() else {
+    let Some(secret) = state
+        .config
+        .jobs
+        .cron_secret
+        .as_ref()
+        .map(|s| s.expose_secret())
+    else {
         return Err(AppError::NotFound(
             "cron triggers are off on this server (CRON_SECRET is not set)".into(),
         ));

@@ -1,3 +1,4 @@
+use frontdesk::secrecy::ExposeSecret;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -65,7 +66,7 @@ async fn main() -> ExitCode {
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
 async fn migrate(config: Config) -> Outcome {
-    db::ensure_database(&config.database.url).await?;
+    db::ensure_database(config.database.url.expose_secret()).await?;
     let pool = db::pool(&config.database)?;
     db::migrate(&pool).await?;
     tracing::info!("migrations applied");
@@ -84,7 +85,7 @@ async fn run_server(config: Config) -> Outcome {
     let state = build_state(config)?;
     let (config, pool) = (state.config.clone(), state.pool.clone());
     if config.database.migrate_on_start {
-        db::ensure_database(&config.database.url).await?;
+        db::ensure_database(config.database.url.expose_secret()).await?;
         db::migrate(&pool).await?;
         tracing::info!("migrations applied");
     }
@@ -104,7 +105,7 @@ async fn run_worker(config: Config) -> Outcome {
     let state = build_state(config)?;
     let pool = state.pool.clone();
     if state.config.database.migrate_on_start {
-        db::ensure_database(&state.config.database.url).await?;
+        db::ensure_database(state.config.database.url.expose_secret()).await?;
         db::migrate(&pool).await?;
     }
     let background = frontdesk::services::jobs::start_background(&state.deps);

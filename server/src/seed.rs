@@ -4,6 +4,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
+use frontdesk::secrecy::ExposeSecret;
 use frontdesk::{
     audit::Origin,
     auth::Staff,
@@ -488,7 +489,7 @@ pub async fn run(mut config: frontdesk::config::Config, args: crate::cli::SeedAr
         .database
         .statement_timeout
         .max(SEED_STATEMENT_TIMEOUT);
-    frontdesk::db::ensure_database(&config.database.url).await?;
+    frontdesk::db::ensure_database(config.database.url.expose_secret()).await?;
     let pool = frontdesk::db::pool(&config.database)?;
     frontdesk::db::migrate(&pool).await?;
     let deps = crate::AppState::new(config, pool)?.deps;

@@ -1,5 +1,6 @@
 //! What every handler can reach.
 
+use frontdesk::secrecy::ExposeSecret;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
@@ -34,7 +35,7 @@ impl AppState {
         let mailer = Mailer::from_config(&config.mail)?;
         let redis = match &config.redis.url {
             Some(url) => Some(
-                Redis::connect(&config.redis, url)
+                Redis::connect(&config.redis, url.expose_secret())
                     .map_err(|err| StateError::Redis(format!("{:?}", err.kind())))?,
             ),
             None => None,

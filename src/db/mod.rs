@@ -1,5 +1,6 @@
 //! The PostgreSQL pool, embedded migrations and the database health probe.
 
+use secrecy::ExposeSecret;
 use std::{str::FromStr, time::Duration};
 
 use sqlx::{
@@ -30,7 +31,7 @@ pub enum DbError {
 /// health) while the database is down, and connects once it is back.
 pub fn pool(config: &DatabaseConfig) -> Result<PgPool, DbError> {
     let statement_timeout_ms = config.statement_timeout.as_millis().to_string();
-    let options = PgConnectOptions::from_str(&config.url)
+    let options = PgConnectOptions::from_str(config.url.expose_secret())
         .map_err(DbError::BadUrl)?
         .application_name("frontdesk")
         .options([("statement_timeout", statement_timeout_ms.as_str())]);

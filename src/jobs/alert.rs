@@ -3,6 +3,7 @@
 //! a JSON POST to it.
 
 use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -37,7 +38,7 @@ pub fn job_dead(env: &QueueEnv, id: Uuid, kind: &str, error: &str) {
             .build();
         let sent = match client {
             Ok(client) => client
-                .post(&url)
+                .post(url.expose_secret())
                 .json(&body)
                 .send()
                 .await

@@ -5,6 +5,7 @@
 //! Nothing sends from a request: services enqueue an `email.send` job (see
 //! [`crate::jobs`]) in their transaction and a worker sends it.
 
+use secrecy::ExposeSecret;
 use std::path::PathBuf;
 
 use lettre::{
@@ -139,7 +140,7 @@ impl Mailer {
             .map_err(|_| MailError::Address(config.from.clone()))?;
         let transport = match &config.smtp_url {
             Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
                     .map_err(MailError::SmtpUrl)?
                     .timeout(Some(config.smtp_timeout))
                     .build(),

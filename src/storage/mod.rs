@@ -8,6 +8,7 @@
 pub mod signing;
 pub mod sniff;
 
+use secrecy::ExposeSecret;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -128,7 +129,9 @@ impl Storage {
                     builder = builder.endpoint(endpoint);
                 }
                 if let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {
-                    builder = builder.access_key_id(id).secret_access_key(secret);
+                    builder = builder
+                        .access_key_id(id.expose_secret())
+                        .secret_access_key(secret.expose_secret());
                 }
                 if !s3.path_style {
                     builder = builder.enable_virtual_host_style();
@@ -139,7 +142,7 @@ impl Storage {
         Ok(Self {
             op,
             backend: config.backend,
-            signer: UrlSigner::new(&config.url_secret),
+            signer: UrlSigner::new(config.url_secret.expose_secret()),
             link_ttl: config.url_ttl,
         })
     }

@@ -4,6 +4,7 @@
 mod log_hash;
 pub mod scrub;
 
+use secrecy::ExposeSecret;
 use std::io::{self, Write};
 
 use tracing::Subscriber;
@@ -23,7 +24,7 @@ pub enum TelemetryError {
 
 /// Installs the process-wide subscriber writing to stdout.
 pub fn init(config: &LogConfig) -> Result<(), TelemetryError> {
-    set_log_hash_key(&config.hash_key);
+    set_log_hash_key(config.hash_key.expose_secret());
     let subscriber = subscriber(config, io::stdout)?;
     tracing::subscriber::set_global_default(subscriber)
         .map_err(|_| TelemetryError::AlreadyInstalled)
@@ -115,7 +116,7 @@ mod tests {
         LogConfig {
             filter: "info".into(),
             format,
-            hash_key: b"0123456789abcdef".to_vec(),
+            hash_key: b"0123456789abcdef".to_vec().into(),
         }
     }
 

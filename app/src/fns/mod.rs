@@ -74,7 +74,7 @@ pub(crate) mod ctx {
         let address = address();
         limit(&deps, &policies[PolicyKind::SignInAddress], &address).await?;
         let account = frontdesk::telemetry::hash_for_log(
-            &deps.config.log.hash_key,
+            frontdesk::secrecy::ExposeSecret::expose_secret(&deps.config.log.hash_key),
             &email.trim().to_lowercase(),
         );
         limit(

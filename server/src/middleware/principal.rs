@@ -10,6 +10,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
+use frontdesk::secrecy::ExposeSecret;
 use frontdesk::{audit::Origin, auth::session, error::AppError, telemetry::hash_for_log};
 use tower_sessions::Session;
 
@@ -26,7 +27,8 @@ pub async fn load_principal(
     let ip = request.extensions().get::<ClientIp>().map(|c| c.0);
     let origin = Origin {
         request_id: request_id_of(&request),
-        ip_hash: ip.map(|ip| hash_for_log(&state.config.log.hash_key, &ip.to_string())),
+        ip_hash: ip
+            .map(|ip| hash_for_log(state.config.log.hash_key.expose_secret(), &ip.to_string())),
     };
     request.extensions_mut().insert(origin);
     if let Some(ip) = ip {

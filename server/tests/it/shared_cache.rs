@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 async fn shared_cache(url: &str) -> Cache {
     let config = RedisConfig {
-        url: Some(url.to_string()),
+        url: Some(url.into()),
         pool_size: 2,
         timeout: Duration::from_millis(250),
     };

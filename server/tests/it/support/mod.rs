@@ -7,6 +7,7 @@ pub mod s3;
 pub mod smtp;
 pub mod tcp_proxy;
 
+use frontdesk::secrecy::ExposeSecret;
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
 use axum::Router;
@@ -242,7 +243,7 @@ impl TestApp {
 
     /// The database this instance uses (to start more instances on it).
     pub fn database_url(&self) -> String {
-        self.deps.config.database.url.clone()
+        self.deps.config.database.url.expose_secret().to_string()
     }
 
     pub fn url(&self, path: &str) -> String {
