@@ -47,7 +47,6 @@ fn view((id, name, prefix, scopes, created_at, last_used_at, revoked_at): Row) -
 }
 
 pub async fn list(deps: &Deps, staff: &Staff) -> Result<Vec<ApiKeyView>, AppError> {
-    staff.require(Permission::ManageApiKeys)?;
     let mut tx = deps.read(staff, Permission::ManageApiKeys).await?;
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, name, prefix, scopes, created_at, last_used_at, revoked_at FROM api_keys \
@@ -126,7 +125,6 @@ pub async fn revoke(
     key: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    staff.require(Permission::ManageApiKeys)?;
     let mut tx = deps.work(staff, Permission::ManageApiKeys, origin).await?;
     let revoked = sqlx::query(
         "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL",

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::Deps;
 use crate::{
-    auth::{Principal, Staff},
+    auth::Staff,
     domain::{
         roles::Permission,
         views::{AuditEntryView, AuditPage},
@@ -27,7 +27,6 @@ pub struct AuditFilter {
 }
 
 pub async fn list(deps: &Deps, staff: &Staff, filter: &AuditFilter) -> Result<AuditPage, AppError> {
-    staff.require(Permission::ReadAuditLog)?;
     let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let mut tx = deps.read(staff, Permission::ReadAuditLog).await?;
     type Row = (

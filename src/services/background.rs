@@ -46,7 +46,6 @@ fn job_view(
 }
 
 pub async fn overview(deps: &Deps, who: &impl Principal) -> Result<JobsOverview, AppError> {
-    who.require(Permission::ManageSettings)?;
     let tenant = who.tenant_id();
     let mut tx = deps.read(who, Permission::ManageSettings).await?;
     let counts: Vec<(String, String, i64)> = sqlx::query_as(

@@ -359,7 +359,6 @@ pub async fn list(
     who: &impl Principal,
     client_id: Uuid,
 ) -> Result<Vec<ClientFileView>, AppError> {
-    who.require(Permission::Record(RecordKind::File, Action::Read))?;
     let tenant = who.tenant_id();
     let mut tx = deps
         .read(who, Permission::Record(RecordKind::File, Action::Read))
@@ -390,7 +389,6 @@ pub async fn list(
 
 /// One file, with fresh links.
 pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<ClientFileView, AppError> {
-    who.require(Permission::Record(RecordKind::File, Action::Read))?;
     let tenant = who.tenant_id();
     let mut tx = deps
         .read(who, Permission::Record(RecordKind::File, Action::Read))
@@ -414,7 +412,6 @@ pub async fn delete(
     id: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    who.require(Permission::Record(RecordKind::File, Action::Delete))?;
     let tenant = who.tenant_id();
     let mut tx = deps
         .work(

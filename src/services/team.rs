@@ -194,7 +194,6 @@ pub async fn revoke_invitation(
     invitation: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    staff.require(Permission::ManageTeam)?;
     let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
     let role: Option<String> = sqlx::query_scalar(
         "UPDATE invitations SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 \
@@ -468,7 +467,6 @@ pub async fn remove_member(
     user: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    staff.require(Permission::ManageTeam)?;
     let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
     let old = lock_member(tx.conn(), staff, user).await?;
     check_may_assign(staff, old)?;

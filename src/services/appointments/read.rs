@@ -99,7 +99,6 @@ pub(crate) async fn load_many(
 }
 
 pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<AppointmentView, AppError> {
-    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
     let mut tx = deps
         .read(
             who,
@@ -191,7 +190,6 @@ pub async fn for_client(
     who: &impl Principal,
     client: Uuid,
 ) -> Result<Vec<AppointmentView>, AppError> {
-    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
     let tenant = who.tenant_id();
     let mut tx = deps
         .read(

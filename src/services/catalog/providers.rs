@@ -314,7 +314,6 @@ pub async fn remove_time_off(
     id: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
-    who.require(Permission::Record(RecordKind::Provider, Action::Update))?;
     let mut tx = deps
         .work(
             who,
@@ -365,7 +364,6 @@ pub async fn get_provider(
     who: &impl Principal,
     id: Uuid,
 ) -> Result<ProviderView, AppError> {
-    who.require(Permission::Record(RecordKind::Provider, Action::Read))?;
     let mut tx = deps
         .read(who, Permission::Record(RecordKind::Provider, Action::Read))
         .await?;

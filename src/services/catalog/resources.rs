@@ -144,7 +144,6 @@ pub async fn get_resource(
     who: &impl Principal,
     id: Uuid,
 ) -> Result<ResourceView, AppError> {
-    who.require(Permission::Record(RecordKind::Resource, Action::Read))?;
     let mut tx = deps
         .read(who, Permission::Record(RecordKind::Resource, Action::Read))
         .await?;

@@ -239,7 +239,6 @@ pub async fn get_service(
     who: &impl Principal,
     id: Uuid,
 ) -> Result<ServiceView, AppError> {
-    who.require(Permission::Record(RecordKind::Service, Action::Read))?;
     let mut tx = deps
         .read(who, Permission::Record(RecordKind::Service, Action::Read))
         .await?;

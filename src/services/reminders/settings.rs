@@ -17,7 +17,6 @@ pub struct Windows {
 }
 
 pub async fn windows(deps: &Deps, who: &impl Principal) -> Result<Windows, AppError> {
-    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
     let mut tx = deps
         .read(
             who,

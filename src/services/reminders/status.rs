@@ -49,7 +49,6 @@ pub async fn for_appointments(
     who: &impl Principal,
     appointments: &[Uuid],
 ) -> Result<Vec<ReminderView>, AppError> {
-    who.require(Permission::Record(RecordKind::Appointment, Action::Read))?;
     let mut tx = deps
         .read(
             who,
@@ -81,7 +80,6 @@ pub async fn resend(
     appointment: Uuid,
     origin: &Origin,
 ) -> Result<ReminderView, AppError> {
-    who.require(Permission::Record(RecordKind::Appointment, Action::Update))?;
     let tenant = who.tenant_id();
     let mut tx = deps
         .work(
