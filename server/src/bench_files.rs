@@ -64,7 +64,7 @@ pub async fn run(mut config: Config) -> Outcome {
         Some(store) => {
             let mut s3 = config.clone();
             s3.storage.backend = Backend::S3;
-            s3.storage.s3 = frontdesk::config::S3Config {
+            s3.storage.s3 = frontdesk::storage::S3Config {
                 endpoint: Some(store.endpoint()),
                 region: "us-east-1".into(),
                 bucket: "bench".into(),

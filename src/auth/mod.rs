@@ -1,6 +1,7 @@
 //! Authentication building blocks.
 
 pub mod actor;
+mod config;
 pub mod password;
 pub mod redirect;
 pub mod sealed;
@@ -9,3 +10,4 @@ pub mod throttle;
 pub mod tokens;
 
 pub use actor::{ApiClient, Principal, Staff};
+pub use config::AuthConfig;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::config::AuthConfig;
+use super::AuthConfig;
 
 /// The keys one sign-in attempt is counted under.
 #[derive(Debug, Clone)]

@@ -19,6 +19,7 @@
 //! failed invalidation is retried before the cache is used for that entity
 //! again.
 
+mod config;
 mod single_flight;
 mod stats;
 mod store;
@@ -34,6 +35,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sha2::Digest;
 use uuid::Uuid;
 
+pub use config::CacheConfig;
 pub use stats::Counts;
 
 use self::{
@@ -41,7 +43,7 @@ use self::{
     stats::Stats,
     store::{LocalStore, Store},
 };
-use crate::{config::CacheConfig, error::AppError, redis::Redis};
+use crate::{error::AppError, redis::Redis};
 
 /// What is written: a write to one invalidates every namespace built on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -8,9 +8,13 @@ use sqlx::{
     PgPool,
 };
 
-use crate::config::DatabaseConfig;
-
+mod config;
 mod system;
+
+pub use config::DatabaseConfig;
+
+/// The PostgreSQL pool every part of the app shares.
+pub type Pool = PgPool;
 
 pub(crate) use system::{begin_system, SystemTx};
 

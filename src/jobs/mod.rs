@@ -6,6 +6,7 @@
 //! (unless `JOBS_IN_SERVE=false`); `frontdesk worker` runs only them.
 
 pub mod alert;
+mod config;
 mod job;
 pub mod queue;
 pub mod schedules;
@@ -13,10 +14,11 @@ pub mod worker;
 
 use std::sync::Arc;
 
+pub use config::{JobsConfig, SCHEDULES};
 pub use job::{Job, JobContext, JobError, NewJob, Registry, Tick};
 pub use worker::{WorkerHandle, WorkerOptions};
 
-use crate::{clock::Clock, config::JobsConfig};
+use crate::clock::Clock;
 
 /// What the queue's own machinery (workers, scheduler, alerts) needs; the
 /// handlers get the application's context besides.

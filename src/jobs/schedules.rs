@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use croner::Cron;
 use uuid::Uuid;
 
+use super::JobsConfig;
 use super::{queue, QueueEnv, Tick};
-use crate::{config::JobsConfig, db, domain::background::ScheduleView};
+use crate::{db, domain::background::ScheduleView};
 
 /// A schedule and the job kind it enqueues.
 #[derive(Debug, Clone)]

@@ -30,7 +30,7 @@ pub struct WorkerOptions {
 }
 
 impl WorkerOptions {
-    pub fn from_config(config: &crate::config::JobsConfig) -> Self {
+    pub fn from_config(config: &super::JobsConfig) -> Self {
         WorkerOptions {
             concurrency: config.concurrency,
             poll_interval: config.poll_interval,

@@ -17,11 +17,12 @@ use lettre::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::config::MailConfig;
-
+mod config;
 pub mod ics;
 pub mod outbox;
 pub mod templates;
+
+pub use config::MailConfig;
 
 /// A message to one recipient: plain text, optionally HTML beside it, and attachments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 //! denied locally until T without asking Redis again.
 
 pub mod auto_block;
+mod config;
 mod local;
 pub mod policy;
 mod window;
@@ -22,6 +23,7 @@ use std::{
 use fred::types::scripts::Script;
 use moka::sync::Cache;
 
+pub use config::RateLimitConfig;
 pub use policy::{Policies, Policy, PolicyKind, Tier};
 pub use window::Outcome;
 
@@ -108,6 +110,8 @@ pub struct Limiter {
 }
 
 struct Inner {
+    /// `RATE_LIMIT_ENABLED`: off, nothing is spent.
+    enabled: bool,
     policies: Policies,
     redis: Option<Redis>,
     timeout: Duration,
@@ -146,6 +150,7 @@ impl Limiter {
             .unwrap_or(Duration::from_secs(60));
         Self {
             inner: Arc::new(Inner {
+                enabled: true,
                 policies,
                 redis,
                 timeout,
@@ -158,6 +163,26 @@ impl Limiter {
                 last_local_ms: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// The instance's limiter, as `RATE_LIMIT_*` configure it.
+    pub fn from_config(config: &RateLimitConfig, redis: Option<Redis>) -> Self {
+        let mut limiter = Self::new(config.policies.clone(), redis, config.redis_timeout);
+        if let Some(inner) = Arc::get_mut(&mut limiter.inner) {
+            inner.enabled = config.enabled;
+        }
+        limiter
+    }
+
+    /// Spends one request of `kind`'s budget for `key`: the one way the
+    /// edge layer, server functions and uploads count a request. Spends
+    /// nothing (`None`) when limits are off or the request is `exempt`
+    /// (an allow-listed address or key, or one counted already).
+    pub async fn spend(&self, kind: PolicyKind, key: &str, exempt: bool) -> Option<Decision> {
+        if !self.inner.enabled || exempt {
+            return None;
+        }
+        Some(self.check(&self.inner.policies[kind], key).await)
     }
 
     pub fn policies(&self) -> &Policies {
@@ -267,6 +292,43 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config(enabled: bool) -> RateLimitConfig {
+        let mut policies = Policies::defaults();
+        policies.set(PolicyKind::Upload, Policy::parse("upload", "1/min").unwrap());
+        RateLimitConfig {
+            enabled,
+            policies,
+            redis_timeout: Duration::from_millis(50),
+            allow_ips: Vec::new(),
+            allow_keys: Vec::new(),
+            deny_ips: Vec::new(),
+            auto_block: auto_block::AutoBlockConfig {
+                denials: 0,
+                window: Duration::from_secs(60),
+                first_block: Duration::from_secs(60),
+                max_block: Duration::from_secs(60),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn spending_counts_unless_limits_are_off_or_the_request_is_exempt() {
+        let limiter = Limiter::from_config(&config(true), None);
+        // Exempt requests spend nothing, however many.
+        for _ in 0..3 {
+            assert!(limiter.spend(PolicyKind::Upload, "t", true).await.is_none());
+        }
+        let first = limiter.spend(PolicyKind::Upload, "t", false).await.unwrap();
+        assert!(first.allowed && first.policy == "upload");
+        let second = limiter.spend(PolicyKind::Upload, "t", false).await.unwrap();
+        assert!(!second.allowed);
+
+        let off = Limiter::from_config(&config(false), None);
+        for _ in 0..3 {
+            assert!(off.spend(PolicyKind::Upload, "t", false).await.is_none());
+        }
+    }
 
     #[tokio::test]
     async fn in_process_limits_hold_and_denials_name_the_limit() {

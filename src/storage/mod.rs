@@ -5,6 +5,7 @@
 //! Links to files expire: `s3` presigns them itself; for `fs` and `memory`
 //! the app signs them ([`signing`]) and serves them from `/files/signed/`.
 
+mod config;
 pub mod signing;
 pub mod sniff;
 
@@ -16,7 +17,8 @@ use futures_util::Stream;
 use opendal::{services, ErrorKind, Operator};
 use uuid::Uuid;
 
-use crate::{config::StorageConfig, domain::files::FileName, error::AppError};
+use crate::{domain::files::FileName, error::AppError};
+pub use config::{S3Config, StorageConfig, UploadConfig};
 pub use signing::{Disposition, Grant, UrlSigner};
 
 /// Which backend is configured.

@@ -1,6 +1,7 @@
 //! Logging: tracing with JSON lines in production and readable lines in
 //! development, every line scrubbed of personal data and secrets.
 
+mod config;
 mod log_hash;
 pub mod scrub;
 
@@ -10,8 +11,7 @@ use std::io::{self, Write};
 use tracing::Subscriber;
 use tracing_subscriber::{fmt::MakeWriter, layer::SubscriberExt, EnvFilter, Layer};
 
-use crate::config::{LogConfig, LogFormat};
-
+pub use config::{LogConfig, LogFormat};
 pub use log_hash::{hash_for_log, hash_user_id, set_log_hash_key};
 
 #[derive(Debug, thiserror::Error)]

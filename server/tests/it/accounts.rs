@@ -126,7 +126,8 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
 
 #[tokio::test]
 async fn repeated_failures_lock_the_account_until_the_lock_expires() {
-    let app = TestApp::spawn_with(&[("SIGN_IN_MAX_FAILURES", "3")], axum::Router::new()).await;
+    let app =
+        TestApp::spawn_with(|c| c.auth.max_failures_per_account = 3, axum::Router::new()).await;
     sign_up(&app, "North Clinic", "owner@north.example").await;
     let browser = Browser::new(&app);
     for _ in 0..2 {
@@ -166,7 +167,8 @@ async fn repeated_failures_lock_the_account_until_the_lock_expires() {
 
 #[tokio::test]
 async fn unknown_emails_lock_out_like_known_ones() {
-    let app = TestApp::spawn_with(&[("SIGN_IN_MAX_FAILURES", "2")], axum::Router::new()).await;
+    let app =
+        TestApp::spawn_with(|c| c.auth.max_failures_per_account = 2, axum::Router::new()).await;
     let browser = Browser::new(&app);
     browser.sign_in("ghost@north.example", "guess one").await;
     let second = browser.sign_in("ghost@north.example", "guess two").await;
@@ -176,10 +178,10 @@ async fn unknown_emails_lock_out_like_known_ones() {
 #[tokio::test]
 async fn too_many_failures_from_one_address_lock_it_for_every_account() {
     let app = TestApp::spawn_with(
-        &[
-            ("SIGN_IN_MAX_FAILURES", "100"),
-            ("SIGN_IN_MAX_FAILURES_PER_IP", "3"),
-        ],
+        |c| {
+            c.auth.max_failures_per_account = 100;
+            c.auth.max_failures_per_ip = 3;
+        },
         axum::Router::new(),
     )
     .await;
@@ -701,7 +703,7 @@ async fn changes_leave_audit_entries_the_owner_can_filter_and_page() {
 #[tokio::test]
 async fn under_https_the_session_cookie_is_secure_and_host_only() {
     let app = TestApp::spawn_with(
-        &[("PUBLIC_URL", "https://desk.example.com")],
+        |c| c.http.public_url = "https://desk.example.com".into(),
         axum::Router::new(),
     )
     .await;

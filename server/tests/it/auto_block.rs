@@ -8,6 +8,7 @@ use crate::support;
 use std::{process::Command, time::Duration};
 
 use axum::Router;
+use frontdesk::{config::Config, ratelimit::PolicyKind};
 use reqwest::StatusCode;
 use support::{redis, TestApp};
 
@@ -49,20 +50,17 @@ async fn an_address_refused_again_and_again_is_blocked_on_every_instance() {
     let (bad, good, trusted) = (address(), address(), address());
     // Like instances in production, both hash addresses with the same key.
     let hash_key = format!("auto-block-test-{}", uuid::Uuid::now_v7().simple());
-    let vars = [
-        ("LOG_HASH_KEY", hash_key.as_str()),
-        ("REDIS_URL", url.as_str()),
-        ("TRUST_PROXY_HEADERS", "true"),
-        ("RATE_LIMIT_PUBLIC_PAGES", "1/min"),
-        ("RATE_LIMIT_ALLOW_IPS", trusted.as_str()),
-        ("AUTO_BLOCK_DENIALS", "5"),
-        ("AUTO_BLOCK_SECS", "120"),
-    ];
-    let a = TestApp::spawn_with(&vars, Router::new()).await;
-    let db = a.database_url();
-    let mut more = vars.to_vec();
-    more.push(("DATABASE_URL", db.as_str()));
-    let b = TestApp::spawn_with(&more, Router::new()).await;
+    let configure = |c: &mut Config| {
+        c.log.hash_key = hash_key.as_bytes().to_vec().into();
+        c.redis.url = support::secret(&url);
+        c.auth.trust_proxy_headers = true;
+        support::limit(c, PolicyKind::PublicPages, "1/min");
+        c.rate_limit.allow_ips = vec![trusted.parse().unwrap()];
+        c.rate_limit.auto_block.denials = 5;
+        c.rate_limit.auto_block.first_block = Duration::from_secs(120);
+    };
+    let a = TestApp::spawn_with(configure, Router::new()).await;
+    let b = TestApp::spawn_beside(&a, configure).await;
     for app in [&a, &b] {
         assert!(
             app.deps
@@ -130,11 +128,11 @@ async fn an_address_refused_again_and_again_is_blocked_on_every_instance() {
 async fn without_redis_each_instance_blocks_on_its_own() {
     let bad = address();
     let app = TestApp::spawn_with(
-        &[
-            ("TRUST_PROXY_HEADERS", "true"),
-            ("RATE_LIMIT_PUBLIC_PAGES", "1/min"),
-            ("AUTO_BLOCK_DENIALS", "3"),
-        ],
+        |c| {
+            c.auth.trust_proxy_headers = true;
+            support::limit(c, PolicyKind::PublicPages, "1/min");
+            c.rate_limit.auto_block.denials = 3;
+        },
         Router::new(),
     )
     .await;

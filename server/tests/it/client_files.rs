@@ -5,10 +5,16 @@
 
 use crate::support;
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use axum::Router;
-use frontdesk::storage::{Disposition, Grant};
+use frontdesk::{
+    ratelimit::PolicyKind,
+    storage::{Disposition, Grant},
+};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use support::{add_client, api_key, count, rest, sign_up, staff_of, TestApp};
@@ -223,7 +229,7 @@ async fn signed_links_refuse_tampering_expiry_and_other_tenants_alike() {
     let client_b = add_client(&a.app, &staff_b, "Bo").await;
     let key_b = api_key(&owner_b, &["files:write"]).await;
     let b = Business {
-        app: TestApp::spawn_with(&[("DATABASE_URL", &a.app.database_url())], Router::new()).await,
+        app: TestApp::spawn_beside(&a.app, |_| {}).await,
         key: key_b,
         client: client_b,
         tenant: staff_b.tenant_id,
@@ -305,7 +311,7 @@ async fn signed_links_refuse_tampering_expiry_and_other_tenants_alike() {
 
 #[tokio::test]
 async fn bad_names_and_disguised_or_oversize_contents_leave_nothing_behind() {
-    let app = TestApp::spawn_with(&[("UPLOAD_MAX_BYTES", "20000")], Router::new()).await;
+    let app = TestApp::spawn_with(|c| c.uploads.max_bytes = 20000, Router::new()).await;
     let b = business(app, "Strict").await;
     for (name, problem) in [
         ("../escape.pdf", "may not contain '/'"),
@@ -378,8 +384,11 @@ async fn bad_names_and_disguised_or_oversize_contents_leave_nothing_behind() {
 
 #[tokio::test]
 async fn a_failure_after_storing_the_object_removes_it() {
-    let app =
-        TestApp::spawn_with(&[("DATABASE_STATEMENT_TIMEOUT_MS", "1500")], Router::new()).await;
+    let app = TestApp::spawn_with(
+        |c| c.database.statement_timeout = Duration::from_millis(1500),
+        Router::new(),
+    )
+    .await;
     let b = business(app, "Fault").await;
     // Another session holds the files table: inserting the row times out
     // after the object has been written.
@@ -462,7 +471,11 @@ async fn the_sweep_removes_abandoned_uploads_and_keeps_files_in_use() {
 
 #[tokio::test]
 async fn roles_tenants_and_the_upload_limit_are_enforced() {
-    let app = TestApp::spawn_with(&[("RATE_LIMIT_UPLOAD", "2/h")], Router::new()).await;
+    let app = TestApp::spawn_with(
+        |c| support::limit(c, PolicyKind::Upload, "2/h"),
+        Router::new(),
+    )
+    .await;
     let owner = sign_up(&app, "Roles", "owner@roles.test").await;
     let staff = staff_of(&owner).await;
     let client = add_client(&app, &staff, "Cy").await;

@@ -225,7 +225,7 @@ async fn a_nul_byte_in_any_text_field_is_refused_naming_the_field() {
 
 #[tokio::test]
 async fn the_outbox_shows_a_business_only_its_own_mail_and_only_to_this_machine() {
-    let app = TestApp::spawn_with(&[("TRUST_PROXY_HEADERS", "true")], Router::new()).await;
+    let app = TestApp::spawn_with(|c| c.auth.trust_proxy_headers = true, Router::new()).await;
     let north = sign_up(&app, "North Clinic", "owner@north.example").await;
     let south = sign_up(&app, "South Clinic", "owner@south.example").await;
     // North invites a colleague (account mail) and south's owner asks for a
@@ -297,15 +297,7 @@ async fn the_outbox_shows_a_business_only_its_own_mail_and_only_to_this_machine(
 
     // In production, or with SMTP, it exists for nobody.
     let production = TestApp::spawn_with(
-        &[
-            ("APP_ENV", "production"),
-            ("LOG_HASH_KEY", "a-production-hash-key-of-some-length"),
-            ("FILE_URL_SECRET", "a-production-file-url-secret-of-length"),
-            (
-                "ENCRYPTION_KEY",
-                "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-            ),
-        ],
+        |c| c.app_env = frontdesk::config::AppEnv::Production,
         Router::new(),
     )
     .await;
@@ -332,11 +324,11 @@ async fn a_database_outage_is_answered_503_with_retry_after_and_survived() {
     url.set_port(Some(proxy.addr.port())).unwrap();
     let url = url.to_string();
     let app = TestApp::spawn_with(
-        &[
-            ("DATABASE_URL", url.as_str()),
-            ("DATABASE_ACQUIRE_TIMEOUT_MS", "1000"),
-            ("JOBS_IN_SERVE", "false"),
-        ],
+        |c| {
+            c.database.url = url.into();
+            c.database.acquire_timeout = std::time::Duration::from_millis(1000);
+            c.jobs.in_serve = false;
+        },
         Router::new(),
     )
     .await;

@@ -176,10 +176,10 @@ async fn health_is_503_when_the_database_is_unreachable_and_says_no_more_than_ne
     // Nothing listens on port 1: connections are refused at once.
     let url = "postgres://frontdesk:s3cret-pw@127.0.0.1:1/frontdesk";
     let app = TestApp::spawn_with(
-        &[
-            ("DATABASE_URL", url),
-            ("DATABASE_ACQUIRE_TIMEOUT_MS", "500"),
-        ],
+        |c| {
+            c.database.url = url.into();
+            c.database.acquire_timeout = Duration::from_millis(500);
+        },
         Router::new(),
     )
     .await;
@@ -202,7 +202,7 @@ async fn health_is_503_when_the_database_is_unreachable_and_says_no_more_than_ne
 
 #[tokio::test]
 async fn an_oversized_body_gets_413_with_a_json_error() {
-    let app = TestApp::spawn_with(&[("REQUEST_BODY_LIMIT_BYTES", "1024")], Router::new()).await;
+    let app = TestApp::spawn_with(|c| c.http.body_limit_bytes = 1024, Router::new()).await;
     let res = app
         .client
         .post(app.url("/api/health"))
@@ -269,8 +269,11 @@ async fn request_ids_are_echoed_or_generated() {
 
 #[tokio::test]
 async fn hsts_is_sent_when_served_over_https() {
-    let app =
-        TestApp::spawn_with(&[("PUBLIC_URL", "https://desk.example.com")], Router::new()).await;
+    let app = TestApp::spawn_with(
+        |c| c.http.public_url = "https://desk.example.com".into(),
+        Router::new(),
+    )
+    .await;
     let res = app.get("/api/health/live").await;
     assert_eq!(
         res.headers()["strict-transport-security"],
@@ -292,7 +295,7 @@ async fn a_panic_becomes_a_plain_500() {
             ""
         }),
     );
-    let app = TestApp::spawn_with(&[], extra).await;
+    let app = TestApp::spawn_with(|_| {}, extra).await;
     let res = app.get("/api/test/panic").await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_security_headers(&res, "a 500");
@@ -316,7 +319,7 @@ async fn shutdown_finishes_in_flight_requests_then_stops() {
             "done"
         }),
     );
-    let mut app = TestApp::spawn_with(&[], extra).await;
+    let mut app = TestApp::spawn_with(|_| {}, extra).await;
     let in_flight = tokio::spawn({
         let client = app.client.clone();
         let url = app.url("/api/test/slow");

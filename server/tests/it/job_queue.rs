@@ -12,6 +12,7 @@ use std::{
 
 use axum::{routing::post, Json, Router};
 use frontdesk::{
+    config::Config,
     jobs::{self, worker, Job, JobContext, JobError, NewJob, Registry, WorkerOptions},
     services::{jobs::Probe, Work},
 };
@@ -21,10 +22,16 @@ use support::{count, TestApp};
 use uuid::Uuid;
 
 /// A server without its own background task: the tests run the workers.
-async fn app(extra: &[(&str, &str)]) -> TestApp {
-    let mut vars = vec![("JOBS_IN_SERVE", "false"), ("JOB_POLL_MS", "50")];
-    vars.extend_from_slice(extra);
-    let app = TestApp::spawn_with(&vars, Router::new()).await;
+async fn app(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let app = TestApp::spawn_with(
+        |c| {
+            c.jobs.in_serve = false;
+            c.jobs.poll_interval = Duration::from_millis(50);
+            configure(c);
+        },
+        Router::new(),
+    )
+    .await;
     sqlx::query("CREATE TABLE job_runs (job_id uuid NOT NULL, worker text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())")
         .execute(&app.deps.pool)
         .await
@@ -222,7 +229,7 @@ async fn status_of(app: &TestApp, id: Uuid) -> (String, i32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_worker_pools_racing_on_one_queue_never_run_a_job_twice() {
-    let app = app(&[]).await;
+    let app = app(|_| {}).await;
     let mut work = Work::system(&app.deps.pool, "test").await.unwrap();
     for i in 0..600 {
         work.enqueue(NewJob::new(Count { i })).await.unwrap();
@@ -263,7 +270,7 @@ async fn two_worker_pools_racing_on_one_queue_never_run_a_job_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_worker_process_killed_mid_job_leads_to_exactly_one_completion_after_its_lease() {
-    let app = app(&[]).await;
+    let app = app(|_| {}).await;
     let id = enqueue(&app, NewJob::new(Probe { hold_ms: 60_000 }))
         .await
         .unwrap();
@@ -369,7 +376,7 @@ async fn failures_retry_with_growing_waits_then_the_job_is_dead_and_alerted() {
     let hook_url = format!("http://{}/alerts", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, hook).await });
 
-    let app = app(&[("JOB_ALERT_WEBHOOK_URL", &hook_url)]).await;
+    let app = app(|c| c.jobs.alert_webhook = support::secret(&hook_url)).await;
     let mut registry = Registry::default();
     registry.add::<Flaky>().add::<Refused>().add::<Slow>();
     let flaky = enqueue(&app, NewJob::new(Flaky)).await.unwrap();
@@ -444,7 +451,7 @@ async fn failures_retry_with_growing_waits_then_the_job_is_dead_and_alerted() {
 
 #[tokio::test]
 async fn a_dedupe_key_allows_one_pending_job_and_enqueueing_follows_the_transaction() {
-    let app = app(&[]).await;
+    let app = app(|_| {}).await;
     let first = enqueue(&app, NewJob::new(Count::default()).dedupe("k1")).await;
     assert!(first.is_some());
     let second = enqueue(&app, NewJob::new(Count::default()).dedupe("k1")).await;
@@ -504,7 +511,7 @@ async fn a_dedupe_key_allows_one_pending_job_and_enqueueing_follows_the_transact
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn shutdown_lets_short_jobs_finish_and_releases_the_rest() {
-    let app = app(&[]).await;
+    let app = app(|_| {}).await;
     let short = enqueue(&app, NewJob::new(Hold { hold_ms: 300 }))
         .await
         .unwrap();
@@ -550,7 +557,7 @@ async fn shutdown_lets_short_jobs_finish_and_releases_the_rest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_job_whose_notification_was_lost_is_found_by_polling() {
-    let app = app(&[]).await;
+    let app = app(|_| {}).await;
     let w = counting("w", &app);
     // Inserted without NOTIFY, as if the notification had been lost.
     let id = Uuid::now_v7();

@@ -39,7 +39,11 @@ async fn status_of(app: &TestApp, job: Uuid) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn owners_see_retry_and_discard_only_their_own_dead_jobs() {
-    let app = TestApp::spawn_with(&[("JOB_POLL_MS", "50")], Router::new()).await;
+    let app = TestApp::spawn_with(
+        |c| c.jobs.poll_interval = Duration::from_millis(50),
+        Router::new(),
+    )
+    .await;
     let north = sign_up(&app, "North Clinic", "owner@north.example").await;
     let south = sign_up(&app, "South Salon", "owner@south.example").await;
     let staff = add_member(&app, &north, "staff@north.example", "staff").await;
@@ -168,7 +172,11 @@ async fn owners_see_retry_and_discard_only_their_own_dead_jobs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn staff_send_a_reminder_again_and_see_its_state() {
-    let app = TestApp::spawn_with(&[("JOB_POLL_MS", "50")], Router::new()).await;
+    let app = TestApp::spawn_with(
+        |c| c.jobs.poll_interval = Duration::from_millis(50),
+        Router::new(),
+    )
+    .await;
     let north = sign_up(&app, "North Clinic", "owner@north.example").await;
     let south = sign_up(&app, "South Salon", "owner@south.example").await;
     let reader = add_member(&app, &north, "reader@north.example", "reader").await;

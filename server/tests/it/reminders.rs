@@ -165,14 +165,12 @@ async fn a_thousand_appointments_across_zones_and_a_dst_change_get_one_reminder_
     let smtp = SmtpServer::start().await;
     let smtp_url = smtp.url();
     let app = TestApp::spawn_with(
-        &[
-            ("SMTP_URL", &smtp_url),
-            ("JOB_POLL_MS", "50"),
-            ("JOB_CONCURRENCY", "8"),
-            ("SCHEDULE_REMINDERS", "off"),
-            ("SCHEDULE_CLEANUP", "off"),
-            ("SCHEDULE_STORAGE_SWEEP", "off"),
-        ],
+        |c| {
+            c.mail.smtp_url = support::secret(&smtp_url);
+            c.jobs.poll_interval = Duration::from_millis(50);
+            c.jobs.concurrency = 8;
+            support::schedules(c, &[]);
+        },
         Router::new(),
     )
     .await;
@@ -389,17 +387,15 @@ async fn an_smtp_outage_is_retried_until_delivery_without_duplicates() {
     let port = support::smtp::free_port();
     let smtp_url = format!("smtp://127.0.0.1:{port}");
     let app = TestApp::spawn_with(
-        &[
-            ("SMTP_URL", &smtp_url),
-            ("SMTP_TIMEOUT_SECS", "2"),
-            ("JOB_POLL_MS", "50"),
-            ("JOB_RETRY_BASE_MS", "300"),
-            ("JOB_RETRY_MAX_SECS", "1"),
-            ("JOB_MAX_ATTEMPTS", "30"),
-            ("SCHEDULE_REMINDERS", "off"),
-            ("SCHEDULE_CLEANUP", "off"),
-            ("SCHEDULE_STORAGE_SWEEP", "off"),
-        ],
+        |c| {
+            c.mail.smtp_url = support::secret(&smtp_url);
+            c.mail.smtp_timeout = Duration::from_secs(2);
+            c.jobs.poll_interval = Duration::from_millis(50);
+            c.jobs.retry_base = Duration::from_millis(300);
+            c.jobs.retry_max = Duration::from_secs(1);
+            c.jobs.max_attempts = 30;
+            support::schedules(c, &[]);
+        },
         Router::new(),
     )
     .await;
@@ -476,12 +472,10 @@ async fn an_smtp_outage_is_retried_until_delivery_without_duplicates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_second_reminder_goes_out_two_hours_before_and_a_late_booking_gets_only_that_one() {
     let app = TestApp::spawn_with(
-        &[
-            ("JOB_POLL_MS", "50"),
-            ("SCHEDULE_REMINDERS", "off"),
-            ("SCHEDULE_CLEANUP", "off"),
-            ("SCHEDULE_STORAGE_SWEEP", "off"),
-        ],
+        |c| {
+            c.jobs.poll_interval = Duration::from_millis(50);
+            support::schedules(c, &[]);
+        },
         Router::new(),
     )
     .await;

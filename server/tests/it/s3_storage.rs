@@ -7,28 +7,36 @@ use crate::support;
 use std::time::Duration;
 
 use axum::Router;
+use frontdesk::config::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use support::{
     add_client, api_key, count, rest,
-    s3::{s3_vars, S3Server},
+    s3::{use_s3, S3Server},
     sign_up, staff_of, upload_file, TestApp,
 };
 
 const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
-async fn spawn(store: &S3Server, bucket: &str, extra: &[(&'static str, &str)]) -> TestApp {
-    let mut vars = s3_vars(store, bucket);
-    vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    TestApp::spawn_with(&vars, Router::new()).await
+async fn spawn(store: &S3Server, bucket: &str, configure: impl FnOnce(&mut Config)) -> TestApp {
+    TestApp::spawn_with(
+        |c| {
+            use_s3(c, store, bucket);
+            configure(c);
+        },
+        Router::new(),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn upload_presigned_download_expiry_and_delete() {
     let store = S3Server::start(&["frontdesk-files"]).await;
-    let app = spawn(&store, "frontdesk-files", &[("FILE_URL_TTL_SECS", "3")]).await;
+    let app = spawn(&store, "frontdesk-files", |c| {
+        c.storage.url_ttl = Duration::from_secs(3)
+    })
+    .await;
     let owner = sign_up(&app, "Cloud", "owner@cloud.test").await;
     let staff = staff_of(&owner).await;
     let key = api_key(&owner, &["files:write"]).await;
@@ -109,7 +117,7 @@ async fn upload_presigned_download_expiry_and_delete() {
 #[tokio::test]
 async fn a_store_outage_fails_uploads_cleanly_and_deletes_are_retried() {
     let mut store = S3Server::start(&["outage"]).await;
-    let app = spawn(&store, "outage", &[]).await;
+    let app = spawn(&store, "outage", |_| {}).await;
     let owner = sign_up(&app, "Outage", "owner@outage.test").await;
     let staff = staff_of(&owner).await;
     let key = api_key(&owner, &["files:write"]).await;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use frontdesk::{
+    config::Config,
     jobs::{Background, Job, JobContext, JobError, Registry, Tick},
     services::{reminders::ScanReminders, Deps},
 };
@@ -38,18 +39,13 @@ fn start(deps: &Deps, tick: Duration) -> Background {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_fire_each_slot_once() {
-    let vars = [
-        ("JOBS_IN_SERVE", "false"),
-        ("JOB_POLL_MS", "50"),
-        ("SCHEDULE_REMINDERS", "* * * * * *"),
-        ("SCHEDULE_CLEANUP", "off"),
-        ("SCHEDULE_STORAGE_SWEEP", "off"),
-    ];
-    let a = TestApp::spawn_with(&vars, Router::new()).await;
-    let mut shared = vars.to_vec();
-    let url = a.database_url();
-    shared.push(("DATABASE_URL", &url));
-    let b = TestApp::spawn_with(&shared, Router::new()).await;
+    let configure = |c: &mut Config| {
+        c.jobs.in_serve = false;
+        c.jobs.poll_interval = Duration::from_millis(50);
+        support::schedules(c, &[("reminders", "* * * * * *")]);
+    };
+    let a = TestApp::spawn_with(configure, Router::new()).await;
+    let b = TestApp::spawn_beside(&a, configure).await;
     // Fast ticks, so both instances see every slot as it starts.
     let tick = Duration::from_millis(50);
     let one = start(&a.deps, tick);
@@ -106,17 +102,12 @@ async fn two_instances_fire_each_slot_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn missed_slots_after_downtime_are_caught_up_once() {
-    let vars = [
-        ("JOBS_IN_SERVE", "false"),
-        ("SCHEDULE_REMINDERS", "*/15 * * * *"),
-        ("SCHEDULE_CLEANUP", "off"),
-        ("SCHEDULE_STORAGE_SWEEP", "off"),
-    ];
-    let a = TestApp::spawn_with(&vars, Router::new()).await;
-    let url = a.database_url();
-    let mut shared = vars.to_vec();
-    shared.push(("DATABASE_URL", &url));
-    let b = TestApp::spawn_with(&shared, Router::new()).await;
+    let configure = |c: &mut Config| {
+        c.jobs.in_serve = false;
+        support::schedules(c, &[("reminders", "*/15 * * * *")]);
+    };
+    let a = TestApp::spawn_with(configure, Router::new()).await;
+    let b = TestApp::spawn_beside(&a, configure).await;
     let pool = a.deps.pool.clone();
     // Both instances up for a moment at `at`; the slots fired so far.
     let up_at = async |at: &str| -> Vec<DateTime<Utc>> {
@@ -164,7 +155,7 @@ async fn missed_slots_after_downtime_are_caught_up_once() {
 #[tokio::test]
 async fn the_cron_endpoint_wants_the_secret() {
     // Without a secret the endpoint is off.
-    let off = TestApp::spawn_with(&[("JOBS_IN_SERVE", "false")], Router::new()).await;
+    let off = TestApp::spawn_with(|c| c.jobs.in_serve = false, Router::new()).await;
     let response = off
         .client
         .post(off.url("/api/cron/reminders"))
@@ -176,7 +167,10 @@ async fn the_cron_endpoint_wants_the_secret() {
 
     let secret = "a-cron-secret-of-some-length";
     let app = TestApp::spawn_with(
-        &[("JOBS_IN_SERVE", "false"), ("CRON_SECRET", secret)],
+        |c| {
+            c.jobs.in_serve = false;
+            c.jobs.cron_secret = support::secret(&secret);
+        },
         Router::new(),
     )
     .await;

@@ -12,10 +12,9 @@ use std::{
 
 use axum::Router;
 use frontdesk::{
-    cache::{Cache, Entity, Namespace},
-    config::{CacheConfig, RedisConfig},
+    cache::{Cache, CacheConfig, Entity, Namespace},
     error::AppError,
-    redis::Redis,
+    redis::{Redis, RedisConfig},
 };
 use futures::future::join_all;
 use reqwest::{Method, StatusCode};
@@ -175,13 +174,8 @@ async fn without_redis_reads_are_computed_and_caching_resumes_when_it_is_back() 
 #[tokio::test]
 async fn a_write_through_one_instance_is_read_through_another_at_once() {
     let url = redis::shared_url();
-    let first = TestApp::spawn_with(&[("REDIS_URL", url.as_str())], Router::new()).await;
-    let db = first.database_url();
-    let second = TestApp::spawn_with(
-        &[("REDIS_URL", url.as_str()), ("DATABASE_URL", db.as_str())],
-        Router::new(),
-    )
-    .await;
+    let first = TestApp::spawn_with(|c| c.redis.url = support::secret(&url), Router::new()).await;
+    let second = TestApp::spawn_beside(&first, |c| c.redis.url = support::secret(&url)).await;
     let owner = sign_up(&first, "Two Instance Clinic", "owner@two.example").await;
     let key = api_key(&owner, &["services:write", "clients:write"]).await;
 

@@ -7,6 +7,7 @@ use crate::support;
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use frontdesk::{config::Config, ratelimit::PolicyKind};
 use futures::future::join_all;
 use reqwest::StatusCode;
 use support::{
@@ -55,16 +56,13 @@ fn assert_only_ok_or_429(results: &[(usize, StatusCode)]) {
 #[tokio::test]
 async fn three_instances_share_one_limit_exactly() {
     let url = redis::shared_url();
-    let vars = [("REDIS_URL", url.as_str()), ("RATE_LIMIT_API", "40/min")];
-    let first = TestApp::spawn_with(&vars, Router::new()).await;
-    let db = first.database_url();
-    let more = [
-        ("REDIS_URL", url.as_str()),
-        ("RATE_LIMIT_API", "40/min"),
-        ("DATABASE_URL", db.as_str()),
-    ];
-    let second = TestApp::spawn_with(&more, Router::new()).await;
-    let third = TestApp::spawn_with(&more, Router::new()).await;
+    let configure = |c: &mut Config| {
+        c.redis.url = support::secret(&url);
+        support::limit(c, PolicyKind::Api, "40/min");
+    };
+    let first = TestApp::spawn_with(configure, Router::new()).await;
+    let second = TestApp::spawn_beside(&first, configure).await;
+    let third = TestApp::spawn_beside(&first, configure).await;
     let owner = sign_up(&first, "Shared Clinic", "owner@shared.example").await;
     let key = api_key(&owner, &["clients:read"]).await;
 
@@ -92,12 +90,12 @@ async fn three_instances_share_one_limit_exactly() {
 async fn headers_on_allowed_and_denied_responses() {
     let url = redis::shared_url();
     let app = TestApp::spawn_with(
-        &[
-            ("REDIS_URL", url.as_str()),
-            ("RATE_LIMIT_WRITE", "4/min"),
-            ("RATE_LIMIT_READ", "1000/min"),
-            ("RATE_LIMIT_API", "2/min"),
-        ],
+        |c| {
+            c.redis.url = support::secret(&url);
+            support::limit(c, PolicyKind::Write, "4/min");
+            support::limit(c, PolicyKind::Read, "1000/min");
+            support::limit(c, PolicyKind::Api, "2/min");
+        },
         Router::new(),
     )
     .await;
@@ -210,13 +208,13 @@ async fn headers_on_allowed_and_denied_responses() {
 #[tokio::test]
 async fn sign_in_is_limited_per_account_with_a_higher_ceiling_per_address() {
     let app = TestApp::spawn_with(
-        &[
-            ("REDIS_URL", redis::shared_url().as_str()),
-            ("RATE_LIMIT_SIGN_IN", "5/min"),
-            ("RATE_LIMIT_SIGN_IN_ADDRESS", "12/min"),
+        |c| {
+            c.redis.url = support::secret(&redis::shared_url());
+            support::limit(c, PolicyKind::SignIn, "5/min");
+            support::limit(c, PolicyKind::SignInAddress, "12/min");
             // The lock-out after failed attempts is tested on its own.
-            ("SIGN_IN_MAX_FAILURES", "100"),
-        ],
+            c.auth.max_failures_per_account = 100;
+        },
         Router::new(),
     )
     .await;
@@ -262,11 +260,10 @@ async fn sign_in_is_limited_per_account_with_a_higher_ceiling_per_address() {
 }
 
 /// The shipped defaults of every policy, as `.env.example` states them.
-fn default_policies() -> Vec<(&'static str, &'static str)> {
-    frontdesk::ratelimit::PolicyKind::ALL
-        .iter()
-        .map(|kind| (kind.variable(), kind.default_rate()))
-        .collect()
+fn default_policies(config: &mut Config) {
+    for kind in PolicyKind::ALL {
+        support::limit(config, kind, kind.default_rate());
+    }
 }
 
 #[tokio::test]
@@ -278,11 +275,11 @@ async fn an_office_of_twenty_behind_one_address_signs_in_within_a_minute() {
     }
     // The office's instance runs the shipped limits, and locks an address
     // after only 10 failures so that typos adding up would show.
-    let db = setup.database_url();
-    let mut vars = default_policies();
-    vars.push(("DATABASE_URL", db.as_str()));
-    vars.push(("SIGN_IN_MAX_FAILURES_PER_IP", "10"));
-    let office = TestApp::spawn_with(&vars, Router::new()).await;
+    let office = TestApp::spawn_beside(&setup, |c| {
+        default_policies(c);
+        c.auth.max_failures_per_ip = 10;
+    })
+    .await;
     let started = Instant::now();
     for email in &staff {
         let desk = Browser::new(&office);
@@ -314,10 +311,10 @@ async fn an_office_of_twenty_behind_one_address_signs_in_within_a_minute() {
 #[tokio::test]
 async fn allow_list_bypasses_and_deny_list_blocks() {
     let allowed = TestApp::spawn_with(
-        &[
-            ("RATE_LIMIT_PUBLIC_PAGES", "2/min"),
-            ("RATE_LIMIT_ALLOW_IPS", "127.0.0.0/8"),
-        ],
+        |c| {
+            support::limit(c, PolicyKind::PublicPages, "2/min");
+            c.rate_limit.allow_ips = vec!["127.0.0.0/8".parse().unwrap()];
+        },
         Router::new(),
     )
     .await;
@@ -327,7 +324,11 @@ async fn allow_list_bypasses_and_deny_list_blocks() {
         assert!(!r.headers().contains_key("ratelimit-limit"));
     }
 
-    let limited = TestApp::spawn_with(&[("RATE_LIMIT_PUBLIC_PAGES", "2/min")], Router::new()).await;
+    let limited = TestApp::spawn_with(
+        |c| support::limit(c, PolicyKind::PublicPages, "2/min"),
+        Router::new(),
+    )
+    .await;
     let statuses: Vec<StatusCode> = join_all((0..4).map(|_| limited.get("/signin")))
         .await
         .iter()
@@ -342,10 +343,10 @@ async fn allow_list_bypasses_and_deny_list_blocks() {
     // Loading public pages does not spend the anonymous budget, and the
     // anonymous budget (sign-up) does not spend the pages'.
     let separate = TestApp::spawn_with(
-        &[
-            ("RATE_LIMIT_ANONYMOUS", "1/min"),
-            ("RATE_LIMIT_PUBLIC_PAGES", "3/min"),
-        ],
+        |c| {
+            support::limit(c, PolicyKind::Anonymous, "1/min");
+            support::limit(c, PolicyKind::PublicPages, "3/min");
+        },
         Router::new(),
     )
     .await;
@@ -370,7 +371,11 @@ async fn allow_list_bypasses_and_deny_list_blocks() {
         .await;
     assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
 
-    let denied = TestApp::spawn_with(&[("RATE_LIMIT_DENY_IPS", "127.0.0.1")], Router::new()).await;
+    let denied = TestApp::spawn_with(
+        |c| c.rate_limit.deny_ips = vec!["127.0.0.1".parse().unwrap()],
+        Router::new(),
+    )
+    .await;
     let r = denied.get("/signin").await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let body: serde_json::Value = r.json().await.unwrap();
@@ -395,20 +400,13 @@ async fn redis_dying_mid_load_keeps_serving_and_limiting_then_resumes_sharing() 
     let url = own.url();
     // A stopped Redis refuses connections at once; the generous timeout keeps
     // a busy test machine's slow replies from counting as an outage.
-    let vars = [
-        ("REDIS_URL", url.as_str()),
-        ("RATE_LIMIT_API", "30/min"),
-        ("RATE_LIMIT_REDIS_TIMEOUT_MS", "1000"),
-    ];
-    let a = TestApp::spawn_with(&vars, Router::new()).await;
-    let db = a.database_url();
-    let more = [
-        ("REDIS_URL", url.as_str()),
-        ("RATE_LIMIT_API", "30/min"),
-        ("RATE_LIMIT_REDIS_TIMEOUT_MS", "1000"),
-        ("DATABASE_URL", db.as_str()),
-    ];
-    let b = TestApp::spawn_with(&more, Router::new()).await;
+    let configure = |c: &mut Config| {
+        c.redis.url = support::secret(&url);
+        support::limit(c, PolicyKind::Api, "30/min");
+        c.rate_limit.redis_timeout = Duration::from_millis(1000);
+    };
+    let a = TestApp::spawn_with(configure, Router::new()).await;
+    let b = TestApp::spawn_beside(&a, configure).await;
     assert!(
         a.deps
             .redis

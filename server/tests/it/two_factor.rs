@@ -222,7 +222,7 @@ async fn a_trusted_browser_skips_the_code_for_thirty_days() {
 
 #[tokio::test]
 async fn wrong_codes_lock_the_second_step_like_wrong_passwords() {
-    let app = TestApp::spawn_with(&[("SIGN_IN_MAX_FAILURES", "3")], Router::new()).await;
+    let app = TestApp::spawn_with(|c| c.auth.max_failures_per_account = 3, Router::new()).await;
     let owner = sign_up(&app, "Lock Clinic", "owner@lock.example").await;
     let (secret, _) = enrol(&app, &owner).await;
     let guesser = Browser::new(&app);

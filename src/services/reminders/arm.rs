@@ -60,7 +60,7 @@ pub async fn scan(deps: &Deps) -> Result<usize, AppError> {
 pub(super) async fn arm(
     work: &mut Work<'_>,
     now: DateTime<Utc>,
-    config: &crate::config::JobsConfig,
+    config: &crate::jobs::JobsConfig,
 ) -> Result<usize, AppError> {
     // The longer window is skipped when the shorter one has begun already:
     // an appointment booked 90 minutes ahead gets the 2-hour reminder only.

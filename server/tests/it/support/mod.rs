@@ -7,11 +7,16 @@ pub mod s3;
 pub mod smtp;
 pub mod tcp_proxy;
 
-use frontdesk::secrecy::ExposeSecret;
+use frontdesk::secrecy::{ExposeSecret, SecretString};
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
 use axum::Router;
-use frontdesk::{config::Config, db, services::Deps};
+use frontdesk::{
+    config::Config,
+    db,
+    ratelimit::{Policy, PolicyKind},
+    services::Deps,
+};
 use server::{serve_router, AppState};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -161,63 +166,28 @@ pub struct TestApp {
 impl TestApp {
     /// A server on a fresh, migrated database.
     pub async fn spawn() -> Self {
-        Self::spawn_with(&[], Router::new()).await
+        Self::spawn_with(|_| {}, Router::new()).await
     }
 
-    /// A server with configuration overrides and extra routes. Without a
-    /// `DATABASE_URL` override it gets a fresh, migrated database.
-    pub async fn spawn_with(vars: &[(&str, &str)], extra: Router<AppState>) -> Self {
-        let mut map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let test_db = if map.contains_key("DATABASE_URL") {
-            None
-        } else {
-            let test_db = TestDb::create().await;
-            map.insert("DATABASE_URL".into(), test_db.url.clone());
-            Some(test_db)
-        };
-        map.entry("LEPTOS_SITE_ROOT".into())
-            .or_insert_with(|| public_dir().display().to_string());
-        // Bound before the configuration is read, so PUBLIC_URL (absolute
+    /// A server on a fresh, migrated database with the tests' configuration,
+    /// changed by `configure`, and `extra` routes. Setting
+    /// `config.database.url` runs it on that database instead.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config), extra: Router<AppState>) -> Self {
+        // Bound before the configuration is made, so PUBLIC_URL (absolute
         // links to files, emails) names the real port.
-        let listener = tokio::net::TcpListener::bind(
-            map.get("LEPTOS_SITE_ADDR")
-                .map(String::as_str)
-                .unwrap_or("127.0.0.1:0"),
-        )
-        .await
-        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        map.insert("LEPTOS_SITE_ADDR".into(), addr.to_string());
-        map.entry("PUBLIC_URL".into())
-            .or_insert_with(|| format!("http://{addr}"));
-        // Generous limits unless a test sets its own: many tests sign up
-        // and sign in from one address in quick succession.
-        for kind in frontdesk::ratelimit::PolicyKind::ALL {
-            map.entry(kind.variable().into())
-                .or_insert_with(|| "100000/min".into());
-        }
-        // Tests refused on purpose all come from 127.0.0.1 and share Redis:
-        // automatic blocking is off unless a test turns it on.
-        map.entry("AUTO_BLOCK_DENIALS".into())
-            .or_insert_with(|| "0".into());
-        // A key of its own, so per-address limit keys differ between test
-        // servers sharing one Redis.
-        let hash_key = format!("test-log-hash-{}", Uuid::now_v7().simple());
-        map.entry("LOG_HASH_KEY".into()).or_insert(hash_key);
         let outbox = temp_outbox();
-        map.entry("MAIL_OUTBOX_DIR".into())
-            .or_insert_with(|| outbox.display().to_string());
-        // Files of each server in a directory of its own.
-        map.entry("STORAGE_FS_ROOT".into()).or_insert_with(|| {
-            std::env::temp_dir()
-                .join(format!("frontdesk-storage-{}", Uuid::now_v7().simple()))
-                .display()
-                .to_string()
-        });
-        let config = Config::from_map(&map).expect("test configuration is valid");
+        let mut config = test_config(addr, &outbox);
+        config.database.url = SecretString::from(FRESH_DATABASE);
+        configure(&mut config);
+        let test_db = if config.database.url.expose_secret() == FRESH_DATABASE {
+            let test_db = TestDb::create().await;
+            config.database.url = SecretString::from(test_db.url.clone());
+            Some(test_db)
+        } else {
+            None
+        };
 
         let pool = db::pool(&config.database).unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -241,6 +211,19 @@ impl TestApp {
         }
     }
 
+    /// Another instance on `other`'s database, configured by `configure`.
+    pub async fn spawn_beside(other: &TestApp, configure: impl FnOnce(&mut Config)) -> Self {
+        let url = other.database_url();
+        Self::spawn_with(
+            |c| {
+                configure(c);
+                c.database.url = url.into();
+            },
+            Router::new(),
+        )
+        .await
+    }
+
     /// The database this instance uses (to start more instances on it).
     pub fn database_url(&self) -> String {
         self.deps.config.database.url.expose_secret().to_string()
@@ -260,6 +243,54 @@ impl TestApp {
             let _ = tx.send(());
         }
     }
+}
+
+/// Stands for "a database of its own" until `configure` has had its say.
+const FRESH_DATABASE: &str = "postgres://fresh-test-database";
+
+/// The configuration every test server starts from: the defaults, with
+/// static files from the source tree, generous limits, and an outbox, a
+/// storage directory and a log-hash key of its own.
+pub fn test_config(addr: SocketAddr, outbox: &std::path::Path) -> Config {
+    let mut config = Config::from_map(&HashMap::new()).expect("the defaults are valid");
+    config.http.addr = addr;
+    config.http.public_url = format!("http://{addr}");
+    config.site.site_root = public_dir().display().to_string();
+    // Many tests sign up and sign in from one address in quick succession.
+    for kind in PolicyKind::ALL {
+        limit(&mut config, kind, "100000/min");
+    }
+    // Tests refused on purpose all come from 127.0.0.1 and share Redis:
+    // automatic blocking is off unless a test turns it on.
+    config.rate_limit.auto_block.denials = 0;
+    // A key of its own, so per-address limit keys differ between test
+    // servers sharing one Redis.
+    config.log.hash_key = format!("test-log-hash-{}", Uuid::now_v7().simple())
+        .into_bytes()
+        .into();
+    config.mail.outbox_dir = outbox.to_path_buf();
+    config.storage.fs_root =
+        std::env::temp_dir().join(format!("frontdesk-storage-{}", Uuid::now_v7().simple()));
+    config
+}
+
+/// Sets `kind`'s rate, such as `2/min` or `5/s,50/min`.
+pub fn limit(config: &mut Config, kind: PolicyKind, rate: &str) {
+    let policy = Policy::parse(kind.name(), rate).expect("a valid rate");
+    config.rate_limit.policies.set(kind, policy);
+}
+
+/// Only these schedules (name and cron expression); the others are off.
+pub fn schedules(config: &mut Config, only: &[(&str, &str)]) {
+    config.jobs.schedules = only
+        .iter()
+        .map(|(name, cron)| (name.to_string(), cron.to_string()))
+        .collect();
+}
+
+/// `Some(url)` as a secret, for the optional URLs (Redis, SMTP).
+pub fn secret(url: &str) -> Option<SecretString> {
+    Some(SecretString::from(url))
 }
 
 /// Static assets straight from the source tree: the tests need no site build.

@@ -110,13 +110,14 @@ impl Drop for S3Server {
 }
 
 /// Configuration for a Frontdesk server on `server`'s `bucket`.
-pub fn s3_vars(server: &S3Server, bucket: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("STORAGE_BACKEND", "s3".into()),
-        ("S3_ENDPOINT", server.endpoint()),
-        ("S3_BUCKET", bucket.into()),
-        ("S3_REGION", "us-east-1".into()),
-        ("S3_ACCESS_KEY_ID", ACCESS_KEY.into()),
-        ("S3_SECRET_ACCESS_KEY", ACCESS_KEY.into()),
-    ]
+pub fn use_s3(config: &mut frontdesk::config::Config, server: &S3Server, bucket: &str) {
+    config.storage.backend = frontdesk::storage::Backend::S3;
+    config.storage.s3 = frontdesk::storage::S3Config {
+        endpoint: Some(server.endpoint()),
+        region: "us-east-1".into(),
+        bucket: bucket.into(),
+        access_key_id: super::secret(ACCESS_KEY),
+        secret_access_key: super::secret(ACCESS_KEY),
+        path_style: true,
+    };
 }

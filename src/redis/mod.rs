@@ -14,7 +14,9 @@ use std::{
 
 use fred::prelude::{Builder, ClientLike, Config as FredConfig, Pool, ReconnectPolicy, TcpConfig};
 
-use crate::config::RedisConfig;
+mod config;
+
+pub use config::RedisConfig;
 
 /// How long callers keep away from Redis after it failed.
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(500);

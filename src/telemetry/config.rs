@@ -1,0 +1,60 @@
+//! Logging's settings (`LOG_*`, `RUST_LOG`).
+
+use secrecy::SecretSlice;
+
+use crate::config::{AppEnv, ConfigError, Env};
+
+/// The key used when `LOG_HASH_KEY` is unset in development. Production refuses it.
+const DEV_LOG_HASH_KEY: &str = "frontdesk-development-log-hash-key";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for log shippers.
+    Json,
+    /// Readable lines for a terminal.
+    Pretty,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// An `EnvFilter` directive such as `info` or `info,sqlx=warn`.
+    pub filter: String,
+    pub format: LogFormat,
+    /// Key for hashing user ids in logs; secret.
+    pub hash_key: SecretSlice<u8>,
+}
+
+impl LogConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let filter = env
+            .get("LOG_LEVEL")
+            .or_else(|| env.get("RUST_LOG"))
+            .unwrap_or_else(|| "info".to_string());
+        let default_format = match env.app_env {
+            AppEnv::Production => LogFormat::Json,
+            AppEnv::Development => LogFormat::Pretty,
+        };
+        let format = env.parse_with(
+            "LOG_FORMAT",
+            default_format,
+            "json or pretty",
+            |v| match v {
+                "json" => Some(LogFormat::Json),
+                "pretty" | "text" => Some(LogFormat::Pretty),
+                _ => None,
+            },
+        )?;
+        let hash_key = env.secret(
+            "LOG_HASH_KEY",
+            16,
+            DEV_LOG_HASH_KEY,
+            "it is required when APP_ENV=production",
+            "a random secret of at least 16 characters",
+        )?;
+        Ok(LogConfig {
+            filter,
+            format,
+            hash_key: hash_key.into(),
+        })
+    }
+}
