@@ -12,7 +12,7 @@ use frontdesk::error::AppError;
 use frontdesk::secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
-use crate::AppState;
+use crate::{middleware::bearer::bearer, AppState};
 
 pub async fn trigger(
     State(state): State<AppState>,
@@ -30,11 +30,7 @@ pub async fn trigger(
             "cron triggers are off on this server (CRON_SECRET is not set)".into(),
         ));
     };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+    let presented = bearer(&headers).unwrap_or("");
     if !bool::from(presented.as_bytes().ct_eq(secret.as_bytes())) {
         let mut response = AppError::InvalidCredentials(
             "a cron trigger needs the header Authorization: Bearer <CRON_SECRET>".into(),

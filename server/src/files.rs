@@ -17,6 +17,7 @@ use frontdesk::{
         views::ClientFileView,
     },
     error::AppError,
+    ratelimit::{Exempt, PolicyKind},
     services::files,
     storage::{self, Disposition, Grant},
 };
@@ -66,20 +67,12 @@ pub async fn receive(
     if let Err(err) = who.require(Permission::Record(RecordKind::File, Action::Create)) {
         return err.into_response();
     }
-    let config = &state.config.rate_limit;
-    let decision = if config.enabled {
-        let limiter = &state.deps.limiter;
-        Some(
-            limiter
-                .check(
-                    &limiter.policies()[frontdesk::ratelimit::PolicyKind::Upload],
-                    &who.tenant_id().to_string(),
-                )
-                .await,
-        )
-    } else {
-        None
-    };
+    let exempt = request.extensions().get::<Exempt>().is_some();
+    let decision = state
+        .deps
+        .limiter
+        .spend(PolicyKind::Upload, &who.tenant_id().to_string(), exempt)
+        .await;
     let mut response = match &decision {
         Some(d) if !d.allowed => d.error().into_response(),
         _ => upload(state, who, client, name, origin, request)

@@ -31,11 +31,12 @@ use tracing::Level;
 use crate::{
     api, files, health,
     middleware::{
+        client::client_address,
         csrf::{reject_cross_site, TrustedOrigin},
         dev_outbox::guard_dev_outbox,
         error_bodies::{json_error_bodies, BodyLimit},
         principal::load_principal,
-        rate_limit::{client_address, rate_limit},
+        rate_limit::rate_limit,
         request_id::{
             drop_malformed_request_id, request_id_of, scope_request_id, MakeRequestUuidV7,
             X_REQUEST_ID,
@@ -67,7 +68,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         }
     };
     let sessions = session_layer(&state);
-    let trusted = TrustedOrigin(public_origin(&config.http.public_url));
+    let trusted = TrustedOrigin::of_public_url(&config.http.public_url);
+    let api = api::v1();
     let pages = {
         let options = state.leptos.clone();
         move || shell(options.clone())
@@ -76,79 +78,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     extra
         .route("/api/health", get(health::health))
         .route("/api/health/live", get(health::live))
-        .route("/api/v1/key", get(api::key_info))
-        .route(
-            "/api/v1/appointments",
-            get(api::appointments::list).post(api::appointments::create),
-        )
-        .route(
-            "/api/v1/appointments/{id}",
-            get(api::appointments::get).patch(api::appointments::update),
-        )
-        .route(
-            "/api/v1/appointments/{id}/cancel",
-            axum::routing::post(api::appointments::cancel),
-        )
-        .route("/api/v1/openapi.json", get(api::openapi::document))
-        .route("/api/v1/availability", get(api::availability::slots))
-        .route(
-            "/api/v1/appointment-series",
-            axum::routing::post(api::appointments::create_series),
-        )
-        .route(
-            "/api/v1/services",
-            get(api::catalog::list_services).post(api::catalog::create_service),
-        )
-        .route(
-            "/api/v1/services/{id}",
-            get(api::catalog::get_service)
-                .put(api::catalog::update_service)
-                .delete(api::catalog::archive_service),
-        )
-        .route(
-            "/api/v1/providers",
-            get(api::catalog::list_providers).post(api::catalog::create_provider),
-        )
-        .route(
-            "/api/v1/providers/{id}",
-            get(api::catalog::get_provider)
-                .put(api::catalog::update_provider)
-                .delete(api::catalog::archive_provider),
-        )
-        .route(
-            "/api/v1/providers/{id}/time-off",
-            axum::routing::post(api::catalog::add_time_off),
-        )
-        .route(
-            "/api/v1/time-off/{id}",
-            axum::routing::delete(api::catalog::remove_time_off),
-        )
-        .route(
-            "/api/v1/resources",
-            get(api::catalog::list_resources).post(api::catalog::create_resource),
-        )
-        .route(
-            "/api/v1/resources/{id}",
-            get(api::catalog::get_resource)
-                .put(api::catalog::update_resource)
-                .delete(api::catalog::archive_resource),
-        )
-        .route(
-            "/api/v1/clients",
-            get(api::clients::list).post(api::clients::create),
-        )
-        .route(
-            "/api/v1/clients/{id}",
-            get(api::clients::get)
-                .put(api::clients::update)
-                .delete(api::clients::archive),
-        )
-        .route("/api/v1/clients/{id}/files", get(api::files::list))
-        .route(
-            "/api/v1/files/{id}",
-            get(api::files::get).delete(api::files::delete),
-        )
-        .route("/api/v1/files/{id}/link", get(api::files::link))
+        .merge(api.routes)
         .route("/files/signed/{*key}", get(files::signed))
         .route(
             "/api/cron/{schedule}",
@@ -160,10 +90,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route_layer(DefaultBodyLimit::max(body_limit))
         .route_layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads stream their body into storage and stop at UPLOAD_MAX_BYTES.
-        .route(
-            "/api/v1/clients/{id}/files",
-            axum::routing::post(api::files::upload),
-        )
+        .merge(api.streaming)
         .route(
             "/files/clients/{id}",
             axum::routing::post(files::staff_upload),
@@ -260,13 +187,4 @@ fn session_layer(state: &AppState) -> SessionManagerLayer<OutageAwareStore<Postg
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
             i64::try_from(idle.as_secs()).unwrap_or(i64::MAX),
         )))
-}
-
-/// `https://desk.example.com` from `https://desk.example.com/some/path`.
-fn public_origin(url: &str) -> String {
-    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
-    match url[after_scheme..].find('/') {
-        Some(slash) => url[..after_scheme + slash].to_string(),
-        None => url.to_string(),
-    }
 }

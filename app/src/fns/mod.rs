@@ -16,7 +16,7 @@ pub(crate) mod ctx {
         audit::Origin,
         auth::Staff,
         error::AppError,
-        ratelimit::{Counted, Exempt, Policy, PolicyKind},
+        ratelimit::{Counted, Exempt, PolicyKind},
         services::Deps,
     };
     use http::{request::Parts, HeaderName, HeaderValue};
@@ -37,31 +37,26 @@ pub(crate) mod ctx {
 
     /// The signed-in staff member, counted against the `read` limit.
     pub async fn reader() -> Result<Staff, UiError> {
-        counted(|deps| &deps.limiter.policies()[PolicyKind::Read]).await
+        counted(PolicyKind::Read).await
     }
 
     /// The signed-in staff member, counted against the `write` limit.
     pub async fn writer() -> Result<Staff, UiError> {
-        counted(|deps| &deps.limiter.policies()[PolicyKind::Write]).await
+        counted(PolicyKind::Write).await
     }
 
-    async fn counted(policy: impl Fn(&Deps) -> &Policy) -> Result<Staff, UiError> {
+    async fn counted(policy: PolicyKind) -> Result<Staff, UiError> {
         let staff = staff()?;
         let deps = deps()?;
         let key = format!("{}:{}:{}", staff.tenant_id, staff.user_id, address());
-        limit(&deps, policy(&deps), &key).await?;
+        limit(&deps, policy, &key).await?;
         Ok(staff)
     }
 
     /// A request without an account, counted per address.
     pub async fn anonymous() -> Result<(), UiError> {
         let deps = deps()?;
-        limit(
-            &deps,
-            &deps.limiter.policies()[PolicyKind::Anonymous],
-            &address(),
-        )
-        .await
+        limit(&deps, PolicyKind::Anonymous, &address()).await
     }
 
     /// A sign-in attempt, counted per account, per address and account,
@@ -70,22 +65,16 @@ pub(crate) mod ctx {
     /// address is stored in the limiter.
     pub async fn sign_in_attempt(email: &str) -> Result<(), UiError> {
         let deps = deps()?;
-        let policies = deps.limiter.policies();
         let address = address();
-        limit(&deps, &policies[PolicyKind::SignInAddress], &address).await?;
+        limit(&deps, PolicyKind::SignInAddress, &address).await?;
         let account = frontdesk::telemetry::hash_for_log(
             frontdesk::secrecy::ExposeSecret::expose_secret(&deps.config.log.hash_key),
             &email.trim().to_lowercase(),
         );
+        limit(&deps, PolicyKind::SignIn, &format!("account:{account}")).await?;
         limit(
             &deps,
-            &policies[PolicyKind::SignIn],
-            &format!("account:{account}"),
-        )
-        .await?;
-        limit(
-            &deps,
-            &policies[PolicyKind::SignIn],
+            PolicyKind::SignIn,
             &format!("ip:{address}:account:{account}"),
         )
         .await
@@ -93,15 +82,14 @@ pub(crate) mod ctx {
 
     /// Spends one request of `policy` for `key`; sets the `RateLimit-*`
     /// headers and, when the budget is spent, fails with 429.
-    pub async fn limit(deps: &Deps, policy: &Policy, key: &str) -> Result<(), UiError> {
+    pub async fn limit(deps: &Deps, policy: PolicyKind, key: &str) -> Result<(), UiError> {
         // Allow-listed, or a page the edge layer has counted already.
-        let skip = use_context::<Parts>().is_some_and(|p| {
+        let exempt = use_context::<Parts>().is_some_and(|p| {
             p.extensions.get::<Exempt>().is_some() || p.extensions.get::<Counted>().is_some()
         });
-        if !deps.config.rate_limit.enabled || skip {
+        let Some(decision) = deps.limiter.spend(policy, key, exempt).await else {
             return Ok(());
-        }
-        let decision = deps.limiter.check(policy, key).await;
+        };
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             for (name, value) in decision.headers() {
                 if let Ok(value) = HeaderValue::from_str(&value) {

@@ -6,17 +6,20 @@ pub mod catalog;
 pub mod clients;
 pub mod files;
 pub mod openapi;
+mod routes;
+
+pub use routes::{v1, V1};
 
 use axum::{
     extract::{FromRequestParts, State},
-    http::{header, request::Parts},
+    http::request::Parts,
     Json,
 };
 use frontdesk::{auth::ApiClient, error::AppError, services::api_keys};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::AppState;
+use crate::{middleware::bearer::bearer, AppState};
 
 /// The API key a request presents, checked against the stored hashes.
 pub struct ApiKey(pub ApiClient);
@@ -29,17 +32,10 @@ impl FromRequestParts<AppState> for ApiKey {
         if let Some(client) = parts.extensions.get::<ApiClient>() {
             return Ok(ApiKey(client.clone()));
         }
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                AppError::InvalidCredentials(
-                    "Send an API key as 'Authorization: Bearer <key>'.".into(),
-                )
-            })?;
-        api_keys::authenticate(&state.deps, presented.trim())
+        let presented = bearer(&parts.headers).ok_or_else(|| {
+            AppError::InvalidCredentials("Send an API key as 'Authorization: Bearer <key>'.".into())
+        })?;
+        api_keys::authenticate(&state.deps, presented)
             .await
             .map(ApiKey)
     }

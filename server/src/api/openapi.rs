@@ -1,7 +1,8 @@
-//! The OpenAPI 3 document of `/api/v1`, generated from the handlers'
-//! annotations and served at `/api/v1/openapi.json`.
+//! What the OpenAPI 3 document of `/api/v1` says beyond its operations
+//! (title, authentication, the errors every operation can answer). The
+//! operations come from the routes themselves (`routes.rs`); the document is
+//! served at `/api/v1/openapi.json`.
 
-use axum::Json;
 use utoipa::{
     openapi::{
         path::Operation,
@@ -10,8 +11,6 @@ use utoipa::{
     },
     Modify, OpenApi,
 };
-
-use super::{appointments, availability, catalog, clients, files};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,17 +21,7 @@ Links to files are signed and expire (an hour by default). \
 Authenticate with an API key: `Authorization: Bearer fdk_...`. Errors are `{\"error\": {code, message, request_id, fields}}`; \
 invalid input is 422 with a message per field, a taken time 409 naming the appointment in the way."
     ),
-    paths(
-        clients::list, clients::get, clients::create, clients::update, clients::archive,
-        appointments::list, appointments::get, appointments::create, appointments::create_series,
-        appointments::update, appointments::cancel, availability::slots,
-        catalog::list_services, catalog::get_service, catalog::create_service, catalog::update_service, catalog::archive_service,
-        catalog::list_providers, catalog::get_provider, catalog::create_provider, catalog::update_provider, catalog::archive_provider,
-        catalog::add_time_off, catalog::remove_time_off,
-        catalog::list_resources, catalog::get_resource, catalog::create_resource, catalog::update_resource, catalog::archive_resource,
-        files::list, files::upload, files::get, files::link, files::delete,
-    ),
-    modifiers(&ApiKeyAuth, &ErrorResponses),
+    modifiers(&ApiKeyAuth),
     security(("api_key" = []))
 )]
 pub struct ApiDoc;
@@ -52,7 +41,7 @@ impl Modify for ApiKeyAuth {
 /// The errors every operation can answer, documented on each with the
 /// error body: the handlers' own annotations name only what is particular
 /// to them (404, 409...).
-struct ErrorResponses;
+pub struct ErrorResponses;
 
 impl Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -101,9 +90,4 @@ fn add_errors(operation: &mut Operation, has_id: bool, has_body: bool) {
                     .into()
             });
     }
-}
-
-/// `GET /api/v1/openapi.json`; public, like any API description.
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
 }

@@ -17,6 +17,17 @@ use frontdesk::error::AppError;
 #[derive(Debug, Clone)]
 pub struct TrustedOrigin(pub String);
 
+impl TrustedOrigin {
+    /// `https://desk.example.com` from `https://desk.example.com/some/path`.
+    pub fn of_public_url(url: &str) -> Self {
+        let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+        TrustedOrigin(match url[after_scheme..].find('/') {
+            Some(slash) => url[..after_scheme + slash].to_string(),
+            None => url.to_string(),
+        })
+    }
+}
+
 pub async fn reject_cross_site(
     State(trusted): State<TrustedOrigin>,
     request: Request,

@@ -10,7 +10,7 @@ use axum::{
 };
 use frontdesk::{config::AppEnv, error::AppError};
 
-use crate::{middleware::rate_limit::ClientIp, AppState};
+use crate::{middleware::client::ClientIp, AppState};
 
 const PAGE: &str = "/dev/outbox";
 const SERVER_FN: &str = "/api/dev-outbox";

@@ -1,8 +1,11 @@
 //! The layers every response passes through.
 
+pub mod bearer;
+pub mod client;
 pub mod csrf;
 pub mod dev_outbox;
 pub mod error_bodies;
+pub mod paths;
 pub mod principal;
 pub mod rate_limit;
 pub mod request_id;

@@ -15,7 +15,9 @@ use frontdesk::{audit::Origin, auth::session, error::AppError, telemetry::hash_f
 use tower_sessions::Session;
 
 use crate::{
-    middleware::{rate_limit::ClientIp, request_id::request_id_of, text_input::is_server_fn},
+    middleware::{
+        client::ClientIp, paths::is_static, request_id::request_id_of, text_input::is_server_fn,
+    },
     AppState,
 };
 
@@ -109,16 +111,6 @@ const OPEN_WHILE_OVERDUE: [&str; 10] = [
     "sign-out",
     "sign-out-everywhere",
 ];
-
-/// Built assets and files from `public/`: no session needed.
-pub fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/")
-        || path.starts_with("/api/health")
-        || path
-            .rsplit('/')
-            .next()
-            .is_some_and(|last| last.contains('.'))
-}
 
 fn accepts_html(request: &Request) -> bool {
     request
