@@ -35,6 +35,8 @@ pub mod services;
 pub mod storage;
 #[cfg(feature = "server")]
 pub mod telemetry;
+#[cfg(feature = "server")]
+pub mod tools;
 
 /// Secrets whose `Debug` and `Display` never show them (configuration).
 #[cfg(feature = "server")]

@@ -5,7 +5,7 @@
 use frontdesk::secrecy::ExposeSecret;
 use std::time::{Duration, Instant};
 
-use frontdesk::services::Work;
+use frontdesk::tools::bench;
 use frontdesk::{
     audit::Origin,
     auth::password,
@@ -67,21 +67,13 @@ pub async fn auth(mut config: Config) -> Outcome {
         median(&unknown).as_secs_f64() / median(&ok).as_secs_f64()
     );
 
-    let tenant: Uuid = sqlx::query_scalar("SELECT id FROM tenants LIMIT 1")
-        .fetch_one(&pool)
-        .await?;
+    let tenant = bench::any_business(&pool).await?;
     let plain = measure(TRANSACTIONS, || async {
-        let mut tx = pool.begin().await?;
-        sqlx::query("SELECT 1").execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(bench::plain_transaction(&pool).await?)
     })
     .await?;
     let scoped = measure(TRANSACTIONS, || async {
-        let mut work = Work::business(&pool, tenant, "bench").await?;
-        sqlx::query("SELECT 1").execute(work.conn()).await?;
-        work.commit().await?;
-        Ok(())
+        Ok(bench::tenant_transaction(&pool, tenant).await?)
     })
     .await?;
     report("transaction, plain", &plain);

@@ -15,7 +15,7 @@ use frontdesk::{
     jobs::{Job, NewJob},
     services::{jobs::Probe, Work},
 };
-use sqlx::PgPool;
+use frontdesk::{db::Pool as PgPool, tools::bench};
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
@@ -41,25 +41,14 @@ pub async fn run(mut config: Config) -> Outcome {
         "processes", "jobs/s", "drain s", "start delay p50", "start delay p99"
     );
     for processes in [1usize, 2] {
-        sqlx::query("TRUNCATE jobs").execute(&pool).await?;
-        sqlx::query(
-            "INSERT INTO jobs (id, kind, payload) \
-             SELECT gen_random_uuid(), $1, '{}' FROM generate_series(1, $2)",
-        )
-        .bind(Probe::KIND)
-        .bind(JOBS)
-        .execute(&pool)
-        .await?;
+        bench::empty_queue(&pool).await?;
+        bench::fill_queue(&pool, Probe::KIND, JOBS).await?;
         let mut workers = spawn_workers(&url, processes)?;
         wait_done(&pool, JOBS, Duration::from_secs(600)).await?;
-        let (drain,): (f64,) = sqlx::query_as(
-            "SELECT extract(epoch FROM max(finished_at) - min(started_at))::float8 FROM jobs",
-        )
-        .fetch_one(&pool)
-        .await?;
+        let drain = bench::drain_seconds(&pool).await?;
 
         // Latency: idle workers, one job at a time.
-        sqlx::query("TRUNCATE jobs").execute(&pool).await?;
+        bench::empty_queue(&pool).await?;
         for _ in 0..TRICKLE {
             let mut work = Work::system(&pool, "bench").await?;
             work.enqueue(NewJob::new(Probe::default())).await?;
@@ -67,12 +56,7 @@ pub async fn run(mut config: Config) -> Outcome {
             tokio::time::sleep(TRICKLE_GAP).await;
         }
         wait_done(&pool, TRICKLE as i64, Duration::from_secs(120)).await?;
-        let (p50, p99): (f64, f64) = sqlx::query_as(
-            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d), percentile_cont(0.99) WITHIN GROUP (ORDER BY d) \
-             FROM (SELECT extract(epoch FROM started_at - created_at) * 1000 AS d FROM jobs) s",
-        )
-        .fetch_one(&pool)
-        .await?;
+        let delay = bench::start_delay(&pool).await?;
         for worker in &mut workers {
             let _ = worker.kill();
             let _ = worker.wait();
@@ -82,8 +66,8 @@ pub async fn run(mut config: Config) -> Outcome {
             processes,
             JOBS as f64 / drain,
             drain,
-            p50,
-            p99
+            delay.p50,
+            delay.p99
         );
     }
     pool.close().await;
@@ -113,9 +97,7 @@ fn spawn_workers(url: &str, n: usize) -> Result<Vec<Child>, Box<dyn std::error::
 async fn wait_done(pool: &PgPool, n: i64, timeout: Duration) -> Outcome {
     let started = Instant::now();
     loop {
-        let done: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE status = 'done'")
-            .fetch_one(pool)
-            .await?;
+        let done = bench::done_jobs(pool).await?;
         if done >= n {
             return Ok(());
         }

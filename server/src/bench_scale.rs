@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Duration as Days, NaiveDate, Utc};
 use chrono_tz::Tz;
-use frontdesk::services::Work;
+use frontdesk::tools::bench;
 use frontdesk::{
     audit::Origin,
     auth::password,
     config::Config,
     db,
     domain::{password::NewPassword, scheduling::instant},
-    services::{api_keys, dashboard},
+    services::api_keys,
 };
 
 use crate::{
@@ -50,16 +50,7 @@ pub async fn run(mut config: Config) -> Outcome {
     if created.is_some() {
         println!("data set built in {:.1} s", started.elapsed().as_secs_f64());
     }
-    let counts: (i64, i64) = {
-        let mut tx = Work::business(&pool, owner.tenant_id, "bench").await?;
-        let counts = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM appointments), (SELECT count(*) FROM clients)",
-        )
-        .fetch_one(tx.conn())
-        .await?;
-        tx.commit().await?;
-        counts
-    };
+    let counts = bench::sizes(&pool, owner.tenant_id).await?;
     println!(
         "data set: {} appointments, {} clients in one business",
         counts.0, counts.1
@@ -67,13 +58,7 @@ pub async fn run(mut config: Config) -> Outcome {
 
     // A known password for the bench owner, so the run can sign in over HTTP.
     let hash = password::hash(&NewPassword::parse(PASSWORD)?).await?;
-    let mut tx = Work::system(&pool, "bench: known owner password").await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
-        .bind(&hash)
-        .bind(seed::SCALE_EMAIL)
-        .execute(tx.conn())
-        .await?;
-    tx.commit().await?;
+    bench::set_password(&pool, seed::SCALE_EMAIL, &hash).await?;
     let key = api_keys::create(
         &deps,
         &owner,
@@ -298,19 +283,15 @@ async fn load(
 
 /// The dashboard's per-day counts must come from an index, not a scan.
 async fn explain_dashboard(deps: &frontdesk::services::Deps, tenant: uuid::Uuid) -> Outcome {
-    let mut tx = deps.in_business(tenant, "bench").await?;
     let now = Utc::now();
-    let plan: Vec<String> = sqlx::query_scalar(&format!(
-        "EXPLAIN (ANALYZE, BUFFERS) {}",
-        dashboard::DAY_COUNTS_SQL
-    ))
-    .bind(tenant)
-    .bind(now - Days::days(7))
-    .bind(now + Days::days(8))
-    .bind("Europe/Berlin")
-    .fetch_all(tx.conn())
+    let plan = bench::dashboard_plan(
+        deps,
+        tenant,
+        now - Days::days(7),
+        now + Days::days(8),
+        "Europe/Berlin",
+    )
     .await?;
-    tx.commit().await?;
     println!("dashboard per-day counts, plan:");
     for line in &plan {
         println!("  {line}");

@@ -89,10 +89,7 @@ async fn run_server(config: Config) -> Outcome {
         db::migrate(&pool).await?;
         tracing::info!("migrations applied");
     }
-    let businesses: i64 = sqlx::query_scalar("SELECT count(*) FROM tenants")
-        .fetch_one(&pool)
-        .await
-        .unwrap_or(1);
+    let businesses = frontdesk::tools::business_count(&pool).await.unwrap_or(1);
     if businesses == 0 {
         tracing::info!("no business yet: sign up at /signup, or create a demo business with `frontdesk seed --demo` (make demo)");
     }

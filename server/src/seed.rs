@@ -2,7 +2,7 @@
 //! the large fixed data set the benchmarks use (`--scale`: 100,000
 //! appointments and 20,000 clients in one business).
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono::{Datelike, Duration, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use frontdesk::secrecy::ExposeSecret;
 use frontdesk::{
@@ -17,6 +17,7 @@ use frontdesk::{
         clients::{self, ClientInput},
         Deps,
     },
+    tools::sample_data,
 };
 use uuid::Uuid;
 
@@ -89,10 +90,7 @@ async fn business(
     email: &str,
     password: &str,
 ) -> Result<Option<Staff>, AppError> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1)")
-        .bind(slug)
-        .fetch_one(&deps.pool)
-        .await?;
+    let exists = sample_data::slug_taken(&deps.pool, slug).await?;
     if exists {
         return Ok(None);
     }
@@ -291,42 +289,10 @@ pub async fn demo(deps: &Deps) -> Outcome {
         }
         day += Duration::days(1);
     }
-    settle_past(deps, owner.tenant_id).await?;
-    // Sample clients are not real people: no booking confirmations for them.
-    sqlx::query(
-        "UPDATE jobs SET status = 'discarded', payload = '{}', finished_at = now(), updated_at = now() \
-         WHERE tenant_id = $1 AND kind = $2 AND status = 'pending'",
-    )
-    .bind(owner.tenant_id)
-    .bind(<frontdesk::services::jobs::SendEmail as frontdesk::jobs::Job>::KIND)
-    .execute(&deps.pool)
-    .await?;
-    // Bulk SQL bypasses the services: drop whatever a running instance cached.
-    deps.cache.invalidate_all(owner.tenant_id).await;
+    sample_data::settle_appointments(deps, owner.tenant_id).await?;
+    sample_data::drop_confirmations(deps, owner.tenant_id).await?;
     println!("Demo business created: {booked} appointments, 300 clients.");
     println!("Sign in at /signin as {DEMO_EMAIL} with password {password}");
-    Ok(())
-}
-
-/// Past appointments get the outcomes a real desk records: most completed,
-/// some cancelled or missed; a few upcoming ones are confirmed or cancelled.
-async fn settle_past(deps: &Deps, tenant: Uuid) -> Result<(), AppError> {
-    let mut tx = deps.in_business(tenant, "seed").await?;
-    sqlx::query(
-        "UPDATE appointments a SET status = o.status, \
-           cancel_reason = CASE WHEN o.status = 'cancelled' THEN 'changed plans' END \
-         FROM (SELECT id, CASE \
-            WHEN starts_at < now() THEN CASE WHEN abs(hashtext(id::text)) % 100 < 80 THEN 'completed' \
-                 WHEN abs(hashtext(id::text)) % 100 < 90 THEN 'cancelled' ELSE 'no_show' END \
-            ELSE CASE WHEN abs(hashtext(id::text)) % 100 < 30 THEN 'confirmed' \
-                 WHEN abs(hashtext(id::text)) % 100 < 36 THEN 'cancelled' ELSE 'booked' END END AS status \
-               FROM appointments WHERE tenant_id = $1) o \
-         WHERE a.id = o.id AND a.tenant_id = $1",
-    )
-    .bind(tenant)
-    .execute(tx.conn())
-    .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -340,35 +306,18 @@ pub const SCALE_APPOINTMENTS: i64 = 100_000;
 /// Returns the owner and its password when newly made.
 pub async fn scale(deps: &Deps) -> Result<(Staff, Option<String>), Box<dyn std::error::Error>> {
     let password = new_password();
-    let (owner, password) = match business(deps, "Scale Clinic", SCALE_SLUG, SCALE_EMAIL, &password)
-        .await?
-    {
-        Some(owner) => (owner, Some(password)),
-        None => {
-            let (user_id, tenant_id): (Uuid, Uuid) = sqlx::query_as(
-                "SELECT u.id, t.id FROM tenants t JOIN memberships m ON m.tenant_id = t.id JOIN users u ON u.id = m.user_id \
-                 WHERE t.slug = $1 AND u.email = $2",
-            )
-            .bind(SCALE_SLUG)
-            .bind(SCALE_EMAIL)
-            .fetch_one(&deps.pool)
-            .await?;
-            (
-                Staff {
-                    user_id,
-                    tenant_id,
-                    role: Role::Owner,
-                },
+    let (owner, password) =
+        match business(deps, "Scale Clinic", SCALE_SLUG, SCALE_EMAIL, &password).await? {
+            Some(owner) => (owner, Some(password)),
+            None => (
+                sample_data::owner_of(&deps.pool, SCALE_SLUG, SCALE_EMAIL)
+                    .await?
+                    .ok_or("the scale business exists without its owner")?,
                 None,
-            )
-        }
-    };
-    // The bulk part is one transaction: a business without it is filled now.
-    let mut tx = deps.in_business(owner.tenant_id, "seed").await?;
-    let filled: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM appointments)")
-        .fetch_one(tx.conn())
-        .await?;
-    tx.commit().await?;
+            ),
+        };
+    // The bulk part is one unit: a business without it is filled now.
+    let filled = sample_data::has_appointments(deps, owner.tenant_id).await?;
     if filled {
         return Ok((owner, password));
     }
@@ -425,56 +374,24 @@ pub async fn scale(deps: &Deps) -> Result<(Staff, Option<String>), Box<dyn std::
         .await?;
         providers.push(provider.id);
     }
-    let tenant = owner.tenant_id;
-    let mut tx = deps.in_business(tenant, "seed").await?;
-    // Clients: names from the same lists, spread over the last two years.
-    sqlx::query(
-        "INSERT INTO clients (id, tenant_id, name, email, phone, created_at) \
-         SELECT gen_random_uuid(), $1, \
-                ($3::text[])[1 + n % 30] || ' ' || ($4::text[])[1 + (n / 30) % 30] || ' ' || n, \
-                'client' || n || '@example.com', '+49 30 ' || (1000000 + n), \
-                now() - (n % 730) * interval '1 day' \
-         FROM generate_series(0, $2 - 1) AS n",
-    )
-    .bind(tenant)
-    .bind(SCALE_CLIENTS as i64)
-    .bind(FIRST.to_vec())
-    .bind(LAST.to_vec())
-    .execute(tx.conn())
-    .await?;
     let zone: Tz = ZONE.parse().map_err(|_| "zone")?;
     let today = Utc::now().with_timezone(&zone).date_naive();
-    let first_day: NaiveDate = today - Duration::days(400);
-    let days = SCALE_APPOINTMENTS / (SCALE_PROVIDERS as i64 * 8);
-    sqlx::query(
-        "WITH c AS (SELECT array_agg(id) AS ids FROM clients WHERE tenant_id = $1), \
-              slots AS ( \
-                SELECT p.id AS provider_id, p.ord, d, s, \
-                       (($3::date + d::int) + make_time(9 + s::int, 0, 0)) AT TIME ZONE $4 AS starts_at \
-                FROM unnest($2::uuid[]) WITH ORDINALITY AS p(id, ord), \
-                     generate_series(0, $5 - 1) AS d, generate_series(0, 7) AS s) \
-         INSERT INTO appointments (id, tenant_id, client_id, service_id, provider_id, starts_at, ends_at, blocked, status) \
-         SELECT gen_random_uuid(), $1, c.ids[1 + ((d * 8 + s) * 31 + ord * 7919) % array_length(c.ids, 1)], $6, provider_id, \
-                starts_at, starts_at + interval '1 hour', tstzrange(starts_at, starts_at + interval '1 hour'), \
-                CASE WHEN starts_at >= now() THEN 'booked' \
-                     WHEN (d + s + ord) % 20 = 0 THEN 'cancelled' WHEN (d + s + ord) % 25 = 1 THEN 'no_show' \
-                     ELSE 'completed' END \
-         FROM slots, c",
+    sample_data::fill(
+        deps,
+        owner.tenant_id,
+        sample_data::Bulk {
+            clients: SCALE_CLIENTS as i64,
+            first_names: &FIRST,
+            last_names: &LAST,
+            providers: &providers,
+            service: service.id,
+            first_day: today - Duration::days(400),
+            days: SCALE_APPOINTMENTS / (SCALE_PROVIDERS as i64 * 8),
+            zone: ZONE,
+        },
     )
-    .bind(tenant)
-    .bind(&providers)
-    .bind(first_day)
-    .bind(ZONE)
-    .bind(days)
-    .bind(service.id)
-    .execute(tx.conn())
     .await?;
-    tx.commit().await?;
-    sqlx::query("ANALYZE appointments")
-        .execute(&deps.pool)
-        .await?;
-    sqlx::query("ANALYZE clients").execute(&deps.pool).await?;
-    deps.cache.invalidate_all(owner.tenant_id).await;
+    sample_data::analyze(&deps.pool).await?;
     Ok((owner, password))
 }
 

@@ -4,6 +4,7 @@ use frontdesk::secrecy::ExposeSecret;
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use frontdesk::db::Pool as PgPool;
 use frontdesk::{
     cache::Cache,
     config::Config,
@@ -14,7 +15,6 @@ use frontdesk::{
     storage::{Storage, StorageError},
 };
 use leptos::config::{Env, LeptosOptions};
-use sqlx::PgPool;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -42,11 +42,7 @@ impl AppState {
         };
         let storage = Storage::from_config(&config.storage)?;
         let cache = Cache::new(&config.cache, redis.clone());
-        let limiter = Limiter::new(
-            config.rate_limit.policies.clone(),
-            redis.clone(),
-            config.rate_limit.redis_timeout,
-        );
+        let limiter = Limiter::from_config(&config.rate_limit, redis.clone());
         let auto_block = frontdesk::ratelimit::auto_block::AutoBlock::new(
             config.rate_limit.auto_block.clone(),
             redis.clone(),

@@ -13,17 +13,16 @@ use std::{
 };
 
 use bytes::Bytes;
-use frontdesk::services::Work;
 use frontdesk::{
     config::Config,
-    db,
+    db::{self, Pool},
     domain::files::{storage_name, FileKind},
     storage::Storage,
+    tools::storage::{self as storage_rows, Expected, LegacyFile, Stored},
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
-use uuid::Uuid;
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
@@ -40,14 +39,7 @@ pub async fn migrate(config: Config, from: PathBuf, remove_originals: bool) -> O
         .map_err(|e| format!("--from {}: cannot be read ({e})", from.display()))?;
     let pool = db::pool(&config.database)?;
     let storage = Storage::from_config(&config.storage)?;
-    let mut tx = Work::system(&pool, "storage migrate").await?;
-    let rows: Vec<(Uuid, Uuid, Uuid, String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-        "SELECT id, tenant_id, client_id, legacy_path, original_name, created_at FROM client_files \
-         WHERE storage_key IS NULL AND legacy_path IS NOT NULL ORDER BY created_at, id",
-    )
-    .fetch_all(tx.conn())
-    .await?;
-    tx.commit().await?;
+    let rows = storage_rows::legacy_files(&pool).await?;
 
     let bar = ProgressBar::new(rows.len() as u64);
     bar.set_style(
@@ -55,19 +47,10 @@ pub async fn migrate(config: Config, from: PathBuf, remove_originals: bool) -> O
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut summary = Summary::default();
-    for (id, tenant, client, legacy, name, created) in rows {
-        bar.set_message(name.clone());
-        match move_one(
-            &pool,
-            &storage,
-            &root,
-            (id, tenant, client),
-            &legacy,
-            &name,
-            created,
-        )
-        .await
-        {
+    for file in rows {
+        bar.set_message(file.original_name.clone());
+        let legacy = file.legacy_path.clone();
+        match move_one(&pool, &storage, &root, &file).await {
             Ok(Moved::Now) => {
                 summary.moved += 1;
                 if remove_originals {
@@ -110,14 +93,13 @@ enum Moved {
 
 /// Streams one legacy file into storage and points its row at it.
 async fn move_one(
-    pool: &sqlx::PgPool,
+    pool: &Pool,
     storage: &Storage,
     root: &Path,
-    (id, tenant, client): (Uuid, Uuid, Uuid),
-    legacy: &str,
-    name: &str,
-    created: chrono::DateTime<chrono::Utc>,
+    file_row: &LegacyFile,
 ) -> Result<Moved, String> {
+    let (legacy, name) = (&file_row.legacy_path, &file_row.original_name);
+    let (tenant, client) = (file_row.tenant_id, file_row.client_id);
     let path = std::fs::canonicalize(root.join(legacy))
         .map_err(|e| format!("not found under --from ({e})"))?;
     if !path.starts_with(root) {
@@ -126,7 +108,7 @@ async fn move_one(
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
     let key = format!(
         "tenants/{tenant}/clients/{client}/{}_{}",
-        created.format("%Y%m%dT%H%M%S%.6fZ"),
+        file_row.created_at.format("%Y%m%dT%H%M%S%.6fZ"),
         storage_name(stem, ext)
     );
     let content_type = FileKind::from_extension(ext)
@@ -172,24 +154,16 @@ async fn move_one(
             .map_err(|e| format!("storage write failed ({e})"))?;
     }
     let sha: [u8; 32] = hasher.finalize().into();
-    let update = async {
-        let mut tx = Work::system(pool, "storage migrate")
-            .await
-            .map_err(frontdesk::error::AppError::from)?;
-        sqlx::query(
-            "UPDATE client_files SET storage_key = $2, sha256 = $3, size_bytes = $4, content_type = $5, legacy_path = NULL \
-             WHERE id = $1 AND storage_key IS NULL",
-        )
-        .bind(id)
-        .bind(&key)
-        .bind(sha.as_slice())
-        .bind(i64::try_from(size).unwrap_or(i64::MAX))
-        .bind(content_type)
-        .execute(tx.conn())
-        .await
-        .map_err(frontdesk::error::AppError::from)?;
-        tx.commit().await
-    };
+    let update = storage_rows::mark_moved(
+        pool,
+        file_row,
+        Stored {
+            key: &key,
+            sha256: sha,
+            size,
+            content_type,
+        },
+    );
     update
         .await
         .map_err(|e| format!("the row could not be updated ({e})"))?;
@@ -199,19 +173,11 @@ async fn move_one(
 pub async fn verify(config: Config) -> Outcome {
     let pool = db::pool(&config.database)?;
     let storage = Storage::from_config(&config.storage)?;
-    let mut tx = Work::system(&pool, "storage verify").await?;
-    let keys: Vec<String> =
-        sqlx::query_scalar("SELECT storage_key FROM client_files WHERE storage_key IS NOT NULL")
-            .fetch_all(tx.conn())
-            .await?;
-    let waiting: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM client_files WHERE storage_key IS NULL")
-            .fetch_one(tx.conn())
-            .await?;
-    let pending: Vec<String> = sqlx::query_scalar("SELECT storage_key FROM storage_cleanup")
-        .fetch_all(tx.conn())
-        .await?;
-    tx.commit().await?;
+    let Expected {
+        keys,
+        waiting,
+        pending_deletes: pending,
+    } = storage_rows::expected(&pool).await?;
 
     let bar = ProgressBar::new(keys.len() as u64);
     let mut missing = Vec::new();

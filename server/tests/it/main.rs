@@ -32,6 +32,7 @@ mod shared_cache;
 mod shared_limits;
 mod storage_cli;
 mod tenant_isolation;
+mod tools;
 mod two_factor;
 mod unit_of_work;
 mod user_sessions;

@@ -106,6 +106,15 @@ async fn migrate_moves_legacy_files_resumably_and_verify_finds_disagreements() {
     );
 
     let pool = &app.deps.pool;
+    // Each moved file is audited in its business, as the system's change.
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM audit_log WHERE action = 'file.migrate' AND actor_kind = 'system' AND entity_type = 'file'"
+        )
+        .await,
+        2
+    );
     for (id, bytes) in [(intake, &pdf), (photo, &png)] {
         let (key, sha, size, path): (String, Vec<u8>, i64, Option<String>) = sqlx::query_as(
             "SELECT storage_key, sha256, size_bytes, legacy_path FROM client_files WHERE id = $1",
