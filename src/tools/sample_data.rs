@@ -120,7 +120,8 @@ pub async fn fill(deps: &Deps, tenant: Uuid, bulk: Bulk<'_>) -> Result<(), AppEr
     let clients = sqlx::query!(
         "INSERT INTO clients (id, tenant_id, name, email, phone, created_at) \
          SELECT gen_random_uuid(), $1, \
-                ($3::text[])[1 + n % 30] || ' ' || ($4::text[])[1 + (n / 30) % 30] || ' ' || n, \
+                ($3::text[])[1 + n % cardinality($3::text[])] || ' ' || \
+                ($4::text[])[1 + (n / cardinality($3::text[])) % cardinality($4::text[])] || ' ' || n, \
                 'client' || n || '@example.com', '+49 30 ' || (1000000 + n), \
                 now() - (n % 730) * interval '1 day' \
          FROM generate_series(0, $2::bigint - 1) AS n",

@@ -55,7 +55,7 @@ async fn an_address_refused_again_and_again_is_blocked_on_every_instance() {
         c.redis.url = support::secret(&url);
         c.auth.trust_proxy_headers = true;
         support::limit(c, PolicyKind::PublicPages, "1/min");
-        c.rate_limit.allow_ips = vec![trusted.parse().unwrap()];
+        c.rate_limit.allow_ips = vec![trusted.parse::<std::net::IpAddr>().unwrap().into()];
         c.rate_limit.auto_block.denials = 5;
         c.rate_limit.auto_block.first_block = Duration::from_secs(120);
     };

@@ -169,7 +169,7 @@ async fn the_cron_endpoint_wants_the_secret() {
     let app = TestApp::spawn_with(
         |c| {
             c.jobs.in_serve = false;
-            c.jobs.cron_secret = support::secret(&secret);
+            c.jobs.cron_secret = support::secret(secret);
         },
         Router::new(),
     )

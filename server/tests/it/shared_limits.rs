@@ -372,7 +372,7 @@ async fn allow_list_bypasses_and_deny_list_blocks() {
     assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
 
     let denied = TestApp::spawn_with(
-        |c| c.rate_limit.deny_ips = vec!["127.0.0.1".parse().unwrap()],
+        |c| c.rate_limit.deny_ips = vec!["127.0.0.1".parse::<std::net::IpAddr>().unwrap().into()],
         Router::new(),
     )
     .await;
