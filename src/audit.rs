@@ -94,19 +94,19 @@ pub(crate) async fn record(
 ) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
     let (actor_kind, actor_id) = actor.kind_and_id();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_log (id, actor_kind, actor_id, action, entity_type, entity_id, request_id, ip_hash, changes) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        id,
+        actor_kind,
+        actor_id,
+        entry.action,
+        entry.entity_type,
+        entry.entity_id,
+        origin.request_id.as_deref(),
+        origin.ip_hash.as_deref(),
+        entry.changes.into_value()
     )
-    .bind(id)
-    .bind(actor_kind)
-    .bind(actor_id)
-    .bind(entry.action)
-    .bind(entry.entity_type)
-    .bind(entry.entity_id)
-    .bind(origin.request_id.as_deref())
-    .bind(origin.ip_hash.as_deref())
-    .bind(entry.changes.into_value())
     .execute(conn)
     .await?;
     Ok(id)

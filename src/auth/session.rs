@@ -71,11 +71,13 @@ pub async fn sign_out(
 ) -> Result<(), AppError> {
     if let Some(sid) = current_id(session).await? {
         let mut tx = db::begin_system(pool, "sign out").await?;
-        sqlx::query("UPDATE user_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL")
-            .bind(sid)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE user_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL",
+            sid,
+            now as _
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
     }
     end(session).await
@@ -245,26 +247,30 @@ async fn record(
     match (sid, recorded) {
         (Some(sid), Some((_, seen))) => {
             if (now - seen).num_seconds() >= SEEN_EVERY_SECS {
-                sqlx::query("UPDATE user_sessions SET last_seen_at = $2 WHERE id = $1")
-                    .bind(sid)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
+                sqlx::query!(
+                    "UPDATE user_sessions SET last_seen_at = $2 WHERE id = $1",
+                    sid,
+                    now as _
+                )
+                .execute(&mut **tx)
+                .await?;
             }
         }
         _ => {
             let id = Uuid::now_v7();
             let agent: String = meta.user_agent.chars().take(512).collect();
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO user_sessions (id, user_id, generation, user_agent, address, created_at, last_seen_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                id,
+                auth.user_id,
+                auth.generation,
+                agent,
+                meta.address
+                    .map(|a| a.to_canonical().to_string())
+                    .unwrap_or_default(),
+                now as _
             )
-            .bind(id)
-            .bind(auth.user_id)
-            .bind(auth.generation)
-            .bind(agent)
-            .bind(meta.address.map(|a| a.to_canonical().to_string()).unwrap_or_default())
-            .bind(now)
             .execute(&mut **tx)
             .await?;
             if let Some(previous) = session
@@ -272,11 +278,11 @@ async fn record(
                 .await
                 .map_err(session_error)?
             {
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE user_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL",
+                    previous,
+                    now as _
                 )
-                .bind(previous)
-                .bind(now)
                 .execute(&mut **tx)
                 .await?;
             }

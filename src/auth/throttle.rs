@@ -28,9 +28,9 @@ impl ThrottleKeys {
         }
     }
 
-    fn all(&self) -> Vec<&str> {
-        std::iter::once(self.account.as_str())
-            .chain(self.client.as_deref())
+    fn all(&self) -> Vec<String> {
+        std::iter::once(self.account.clone())
+            .chain(self.client.clone())
             .collect()
     }
 }
@@ -40,10 +40,11 @@ pub async fn locked_until(
     pool: &PgPool,
     keys: &ThrottleKeys,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT max(locked_until) FROM sign_in_throttle WHERE key = ANY($1) AND locked_until > now()",
+    sqlx::query_scalar!(
+        r#"SELECT max(locked_until) AS "until: DateTime<Utc>" FROM sign_in_throttle
+           WHERE key = ANY($1) AND locked_until > now()"#,
+        &keys.all()
     )
-    .bind(keys.all())
     .fetch_one(pool)
     .await
 }
@@ -67,30 +68,32 @@ pub async fn record_failure(
         );
     for (key, limit) in limits {
         // A window that has passed starts over; the lock is set when the count reaches the limit.
-        let (failures, locked): (i32, Option<DateTime<Utc>>) = sqlx::query_as(
-            "INSERT INTO sign_in_throttle AS t (key, failures, window_started_at) \
-             VALUES ($1, 1, now()) \
-             ON CONFLICT (key) DO UPDATE SET \
-               failures = CASE WHEN t.window_started_at < now() - make_interval(secs => $2) \
-                               THEN 1 ELSE t.failures + 1 END, \
-               window_started_at = CASE WHEN t.window_started_at < now() - make_interval(secs => $2) \
-                               THEN now() ELSE t.window_started_at END \
-             RETURNING failures, locked_until",
+        let row = sqlx::query!(
+            r#"INSERT INTO sign_in_throttle AS t (key, failures, window_started_at)
+               VALUES ($1, 1, now())
+               ON CONFLICT (key) DO UPDATE SET
+                 failures = CASE WHEN t.window_started_at < now() - make_interval(secs => $2)
+                                 THEN 1 ELSE t.failures + 1 END,
+                 window_started_at = CASE WHEN t.window_started_at < now() - make_interval(secs => $2)
+                                 THEN now() ELSE t.window_started_at END
+               RETURNING failures, locked_until AS "locked_until: DateTime<Utc>""#,
+            key,
+            window
         )
-        .bind(key)
-        .bind(window)
         .fetch_one(pool)
         .await?;
+        let (failures, locked) = (row.failures, row.locked_until);
         if key == keys.account {
             account_failures = failures as u32;
         }
         if failures as u32 >= limit && locked.is_none_or(|l| l <= Utc::now()) {
-            let until: DateTime<Utc> = sqlx::query_scalar(
-                "UPDATE sign_in_throttle SET locked_until = now() + make_interval(secs => $2), \
-                 failures = 0, window_started_at = now() WHERE key = $1 RETURNING locked_until",
+            let until = sqlx::query_scalar!(
+                r#"UPDATE sign_in_throttle SET locked_until = now() + make_interval(secs => $2),
+                   failures = 0, window_started_at = now() WHERE key = $1
+                   RETURNING locked_until AS "until!: DateTime<Utc>""#,
+                key,
+                window
             )
-            .bind(key)
-            .bind(window)
             .fetch_one(pool)
             .await?;
             lock = lock.max(Some(until));
@@ -105,11 +108,13 @@ pub async fn record_failure(
 /// of the address's count stays, so one valid account cannot be used to
 /// reset guessing at others.
 pub async fn clear_account(pool: &PgPool, keys: &ThrottleKeys) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "WITH account AS (DELETE FROM sign_in_throttle WHERE key = $1 RETURNING failures)          UPDATE sign_in_throttle SET failures = greatest(failures - (SELECT failures FROM account), 0)          WHERE key = $2 AND EXISTS (SELECT 1 FROM account)",
+    sqlx::query!(
+        "WITH account AS (DELETE FROM sign_in_throttle WHERE key = $1 RETURNING failures) \
+         UPDATE sign_in_throttle SET failures = greatest(failures - (SELECT failures FROM account), 0) \
+         WHERE key = $2 AND EXISTS (SELECT 1 FROM account)",
+        keys.account,
+        keys.client.as_deref()
     )
-    .bind(&keys.account)
-    .bind(keys.client.as_deref())
     .execute(pool)
     .await?;
     Ok(())

@@ -161,7 +161,7 @@ pub(crate) async fn discard_dead(
 }
 
 /// A job a worker holds the lease of.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ClaimedJob {
     pub id: Uuid,
     pub tenant_id: Option<Uuid>,
@@ -189,7 +189,8 @@ pub async fn claim(
     now: DateTime<Utc>,
 ) -> Result<Vec<ClaimedJob>, sqlx::Error> {
     let mut tx = system(pool).await?;
-    let claimed = sqlx::query_as(
+    let claimed = sqlx::query_as!(
+        ClaimedJob,
         "WITH picked AS ( \
              SELECT id FROM jobs \
              WHERE status = 'pending' AND run_at <= $1 AND kind = ANY($2) \
@@ -200,12 +201,13 @@ pub async fn claim(
              attempts = j.attempts + 1, started_at = now(), updated_at = now() \
          FROM picked WHERE j.id = picked.id \
          RETURNING j.id, j.tenant_id, j.kind, j.payload, j.attempts, j.max_attempts",
+        // chrono's time for the timestamptz (sqlx would expect `time`'s).
+        now as _,
+        kinds,
+        limit,
+        owner,
+        lease.as_secs_f64()
     )
-    .bind(now)
-    .bind(kinds)
-    .bind(limit)
-    .bind(owner)
-    .bind(lease.as_secs_f64())
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -216,7 +218,7 @@ pub async fn claim(
 /// or dead when that was their last attempt. Returns the jobs that died.
 pub async fn reclaim_expired(pool: &PgPool) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
     let mut tx = system(pool).await?;
-    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "WITH expired AS ( \
              SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < now() \
              FOR UPDATE SKIP LOCKED) \
@@ -228,15 +230,15 @@ pub async fn reclaim_expired(pool: &PgPool) -> Result<Vec<(Uuid, String)>, sqlx:
                  'error', 'the worker stopped answering (its lease expired)', 'worker', j.lease_owner), \
              lease_owner = NULL, lease_expires_at = NULL, run_at = now(), updated_at = now() \
          FROM expired WHERE j.id = expired.id \
-         RETURNING j.id, j.kind, j.status",
+         RETURNING j.id, j.kind, j.status"
     )
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(rows
         .into_iter()
-        .filter(|(_, _, status)| status == "dead")
-        .map(|(id, kind, _)| (id, kind))
+        .filter(|row| row.status == "dead")
+        .map(|row| (row.id, row.kind))
         .collect())
 }
 
@@ -248,13 +250,13 @@ pub async fn renew(
     lease: std::time::Duration,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = system(pool).await?;
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3) \
          WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        id,
+        owner,
+        lease.as_secs_f64()
     )
-    .bind(id)
-    .bind(owner)
-    .bind(lease.as_secs_f64())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -270,15 +272,15 @@ pub async fn complete(
     owner: &str,
     scrub: bool,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE jobs SET status = 'done', finished_at = now(), updated_at = now(), \
              lease_owner = NULL, lease_expires_at = NULL, \
-             payload = CASE WHEN $3 THEN '{}'::jsonb ELSE payload END \
+             payload = CASE WHEN $3::bool THEN '{}'::jsonb ELSE payload END \
          WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        id,
+        owner,
+        scrub
     )
-    .bind(id)
-    .bind(owner)
-    .bind(scrub)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -320,21 +322,21 @@ pub async fn fail(
     retry_at: DateTime<Utc>,
 ) -> Result<AfterFailure, sqlx::Error> {
     let mut tx = system(pool).await?;
-    let status: Option<String> = sqlx::query_scalar(
+    let status = sqlx::query_scalar!(
         "UPDATE jobs SET \
-             status = CASE WHEN $4 OR attempts >= max_attempts THEN 'dead' ELSE 'pending' END, \
-             finished_at = CASE WHEN $4 OR attempts >= max_attempts THEN now() END, \
+             status = CASE WHEN $4::bool OR attempts >= max_attempts THEN 'dead' ELSE 'pending' END, \
+             finished_at = CASE WHEN $4::bool OR attempts >= max_attempts THEN now() END, \
              run_at = $5, last_error = $3, \
              errors = errors || jsonb_build_object('attempt', attempts, 'at', now(), 'error', $3::text), \
              lease_owner = NULL, lease_expires_at = NULL, updated_at = now() \
          WHERE id = $1 AND lease_owner = $2 AND status = 'running' \
          RETURNING status",
+        id,
+        owner,
+        error,
+        permanent,
+        retry_at as _
     )
-    .bind(id)
-    .bind(owner)
-    .bind(error)
-    .bind(permanent)
-    .bind(retry_at)
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -348,13 +350,13 @@ pub async fn fail(
 /// Gives jobs back untouched (shutdown): pending again, the attempt not counted.
 pub async fn release(pool: &PgPool, ids: &[Uuid], owner: &str) -> Result<u64, sqlx::Error> {
     let mut tx = system(pool).await?;
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), \
              lease_owner = NULL, lease_expires_at = NULL, run_at = now(), updated_at = now() \
          WHERE id = ANY($1) AND lease_owner = $2 AND status = 'running'",
+        ids,
+        owner
     )
-    .bind(ids)
-    .bind(owner)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

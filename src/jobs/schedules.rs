@@ -64,17 +64,17 @@ pub async fn fire(
     fired_by: &str,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     let mut tx = db::begin_system(&env.pool, "schedule").await?;
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO schedule_runs (schedule, slot, fired_by, trigger) VALUES ($1, $2, $3, $4) \
          ON CONFLICT DO NOTHING",
+        schedule.name,
+        slot as _,
+        fired_by,
+        match trigger {
+            Trigger::Schedule => "schedule",
+            Trigger::Http => "http",
+        }
     )
-    .bind(&schedule.name)
-    .bind(slot)
-    .bind(fired_by)
-    .bind(match trigger {
-        Trigger::Schedule => "schedule",
-        Trigger::Http => "http",
-    })
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -89,12 +89,14 @@ pub async fn fire(
     if job.is_some() {
         queue::notify(&mut tx, schedule.kind).await?;
     }
-    sqlx::query("UPDATE schedule_runs SET job_id = $3 WHERE schedule = $1 AND slot = $2")
-        .bind(&schedule.name)
-        .bind(slot)
-        .bind(job)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE schedule_runs SET job_id = $3 WHERE schedule = $1 AND slot = $2",
+        schedule.name,
+        slot as _,
+        job
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     if job.is_some() {
         tracing::info!(schedule = %schedule.name, %slot, ?trigger, "schedule fired");
@@ -157,13 +159,16 @@ pub async fn overview(
 ) -> Result<Vec<ScheduleView>, sqlx::Error> {
     let schedules = from_config(&env.config, scheduled);
     let names: Vec<String> = schedules.iter().map(|s| s.name.clone()).collect();
-    let last: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT schedule, max(slot) FROM schedule_runs WHERE schedule = ANY($1) GROUP BY schedule",
+    let last: HashMap<String, DateTime<Utc>> = sqlx::query!(
+        r#"SELECT schedule, max(slot) AS "slot!: DateTime<Utc>" FROM schedule_runs
+           WHERE schedule = ANY($1) GROUP BY schedule"#,
+        &names
     )
-    .bind(&names)
     .fetch_all(&env.pool)
-    .await?;
-    let last: HashMap<String, DateTime<Utc>> = last.into_iter().collect();
+    .await?
+    .into_iter()
+    .map(|row| (row.schedule, row.slot))
+    .collect();
     let now = env.clock.now();
     Ok(schedules
         .iter()

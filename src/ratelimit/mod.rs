@@ -295,7 +295,10 @@ mod tests {
 
     fn config(enabled: bool) -> RateLimitConfig {
         let mut policies = Policies::defaults();
-        policies.set(PolicyKind::Upload, Policy::parse("upload", "1/min").unwrap());
+        policies.set(
+            PolicyKind::Upload,
+            Policy::parse("upload", "1/min").unwrap(),
+        );
         RateLimitConfig {
             enabled,
             policies,
