@@ -1,11 +1,13 @@
-//! The team of a tenant: members, roles, invitations.
+//! Invitations: sending, revoking, previewing and accepting them.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::jobs::SendEmail;
-use super::Deps;
+use super::{
+    check_may_assign, INVITATION_EXPIRED, INVITATION_INVALID, INVITATION_USED, INVITATION_VALID_FOR,
+};
+use crate::services::{jobs::SendEmail, Deps};
 use crate::{
     audit::{Actor, Changes, Entry, Origin},
     auth::{password, session::parse_role, session::SessionAuth, tokens, Principal, Staff},
@@ -14,90 +16,12 @@ use crate::{
         form::FieldErrors,
         password::NewPassword,
         roles::{Permission, Role},
-        views::{InvitationPreview, InvitationView, MemberView, TeamView},
+        views::{InvitationPreview, InvitationView},
     },
     error::AppError,
     jobs::NewJob,
     mail::templates,
 };
-
-/// How long an invitation link works.
-pub const INVITATION_VALID_FOR: Duration = Duration::days(7);
-
-pub const INVITATION_INVALID: &str = "This invitation link is not valid; ask for a new invitation.";
-pub const INVITATION_USED: &str = "This invitation has already been used; sign in instead.";
-pub const INVITATION_EXPIRED: &str = "This invitation has expired; ask for a new one.";
-
-/// Members for every member; pending invitations for those who manage the team.
-pub async fn team(deps: &Deps, staff: &Staff) -> Result<TeamView, AppError> {
-    // Every member sees the team: being one is the permission.
-    let mut tx = deps.in_business(staff.tenant_id, "team").await?;
-    let rows: Vec<(Uuid, String, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT u.id, u.name, u.email::text, m.role, m.created_at FROM memberships m \
-         JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 ORDER BY u.name, u.id",
-    )
-    .bind(staff.tenant_id)
-    .fetch_all(tx.conn())
-    .await?;
-    let members = rows
-        .into_iter()
-        .map(|(user_id, name, email, role, joined_at)| {
-            Ok(MemberView {
-                user_id,
-                name,
-                email,
-                role: parse_role(&role)?,
-                joined_at,
-            })
-        })
-        .collect::<Result<_, AppError>>()?;
-    let invitations = if staff.may(Permission::ManageTeam) {
-        pending_invitations(tx.conn(), staff.tenant_id).await?
-    } else {
-        Vec::new()
-    };
-    tx.commit().await?;
-    Ok(TeamView {
-        members,
-        invitations,
-    })
-}
-
-async fn pending_invitations(
-    conn: &mut PgConnection,
-    tenant: Uuid,
-) -> Result<Vec<InvitationView>, AppError> {
-    type Row = (Uuid, String, String, Option<String>, DateTime<Utc>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT i.id, i.email::text, i.role, u.name, i.expires_at FROM invitations i \
-         LEFT JOIN users u ON u.id = i.invited_by \
-         WHERE i.tenant_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() \
-         ORDER BY i.created_at DESC",
-    )
-    .bind(tenant)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter()
-        .map(|(id, email, role, invited_by, expires_at)| {
-            Ok(InvitationView {
-                id,
-                email,
-                role: parse_role(&role)?,
-                invited_by,
-                expires_at,
-            })
-        })
-        .collect()
-}
-
-/// Only owners hand out or take away ownership.
-fn check_may_assign(staff: &Staff, role: Role) -> Result<(), AppError> {
-    staff.require(Permission::ManageTeam)?;
-    if role == Role::Owner && staff.role != Role::Owner {
-        return Err(AppError::Forbidden);
-    }
-    Ok(())
-}
 
 /// Invites `email` with `role`: a single-use link valid for 7 days, sent by
 /// email. Inviting the same address again replaces the earlier link.
@@ -109,7 +33,7 @@ pub async fn invite(
     origin: &Origin,
 ) -> Result<InvitationView, AppError> {
     staff.require(Permission::ManageTeam)?;
-    super::email_verification::require_verified(deps, staff.user_id).await?;
+    crate::services::email_verification::require_verified(deps, staff.user_id).await?;
     let mut errors = FieldErrors::new();
     let email = errors.check("email", Email::parse(email));
     let role = errors.check("role", role.parse::<Role>());
@@ -388,103 +312,4 @@ pub async fn accept_invitation(
         tenant_id: invitation.tenant_id,
         generation,
     })
-}
-
-/// The member's current role, locked; and, when `role` touches ownership,
-/// a check that another owner remains.
-async fn lock_member(conn: &mut PgConnection, staff: &Staff, user: Uuid) -> Result<Role, AppError> {
-    let role: Option<String> = sqlx::query_scalar(
-        "SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE",
-    )
-    .bind(staff.tenant_id)
-    .bind(user)
-    .fetch_optional(&mut *conn)
-    .await?;
-    parse_role(&role.ok_or_else(|| AppError::NotFound("no such member".into()))?)
-}
-
-async fn ensure_another_owner(
-    conn: &mut PgConnection,
-    tenant: Uuid,
-    leaving: Uuid,
-) -> Result<(), AppError> {
-    // Locks every owner row, so two owners cannot demote each other at once.
-    let owners: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT user_id FROM memberships WHERE tenant_id = $1 AND role = 'owner' FOR UPDATE",
-    )
-    .bind(tenant)
-    .fetch_all(&mut *conn)
-    .await?;
-    if owners.iter().all(|o| *o == leaving) {
-        return Err(AppError::Conflict(
-            "A business needs at least one owner: make someone else owner first.".into(),
-        ));
-    }
-    Ok(())
-}
-
-pub async fn change_role(
-    deps: &Deps,
-    staff: &Staff,
-    user: Uuid,
-    role: &str,
-    origin: &Origin,
-) -> Result<(), AppError> {
-    staff.require(Permission::ManageTeam)?;
-    let role: Role = role
-        .parse()
-        .map_err(|e: crate::domain::roles::UnknownRole| AppError::field("role", e.to_string()))?;
-    let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
-    let old = lock_member(tx.conn(), staff, user).await?;
-    check_may_assign(staff, old)?;
-    check_may_assign(staff, role)?;
-    if old == role {
-        return Ok(());
-    }
-    if old == Role::Owner {
-        ensure_another_owner(tx.conn(), staff.tenant_id, user).await?;
-    }
-    sqlx::query("UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2")
-        .bind(staff.tenant_id)
-        .bind(user)
-        .bind(role.as_str())
-        .execute(tx.conn())
-        .await?;
-    tx.audit(Entry {
-        action: "member.role_changed",
-        entity_type: "member",
-        entity_id: Some(user),
-        changes: Changes::new().field("role", Some(old.as_str()), Some(role.as_str())),
-    })
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn remove_member(
-    deps: &Deps,
-    staff: &Staff,
-    user: Uuid,
-    origin: &Origin,
-) -> Result<(), AppError> {
-    let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
-    let old = lock_member(tx.conn(), staff, user).await?;
-    check_may_assign(staff, old)?;
-    if old == Role::Owner {
-        ensure_another_owner(tx.conn(), staff.tenant_id, user).await?;
-    }
-    sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
-        .bind(staff.tenant_id)
-        .bind(user)
-        .execute(tx.conn())
-        .await?;
-    tx.audit(Entry {
-        action: "member.removed",
-        entity_type: "member",
-        entity_id: Some(user),
-        changes: Changes::new().field("role", Some(old.as_str()), None),
-    })
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }

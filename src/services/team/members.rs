@@ -1,0 +1,112 @@
+//! Members: changing roles and removing people, keeping an owner.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::check_may_assign;
+use crate::services::Deps;
+use crate::{
+    audit::{Changes, Entry, Origin},
+    auth::{session::parse_role, Principal, Staff},
+    domain::roles::{Permission, Role},
+    error::AppError,
+};
+
+/// The member's current role, locked; and, when `role` touches ownership,
+/// a check that another owner remains.
+async fn lock_member(conn: &mut PgConnection, staff: &Staff, user: Uuid) -> Result<Role, AppError> {
+    let role: Option<String> = sqlx::query_scalar(
+        "SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE",
+    )
+    .bind(staff.tenant_id)
+    .bind(user)
+    .fetch_optional(&mut *conn)
+    .await?;
+    parse_role(&role.ok_or_else(|| AppError::NotFound("no such member".into()))?)
+}
+
+async fn ensure_another_owner(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    leaving: Uuid,
+) -> Result<(), AppError> {
+    // Locks every owner row, so two owners cannot demote each other at once.
+    let owners: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT user_id FROM memberships WHERE tenant_id = $1 AND role = 'owner' FOR UPDATE",
+    )
+    .bind(tenant)
+    .fetch_all(&mut *conn)
+    .await?;
+    if owners.iter().all(|o| *o == leaving) {
+        return Err(AppError::Conflict(
+            "A business needs at least one owner: make someone else owner first.".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn change_role(
+    deps: &Deps,
+    staff: &Staff,
+    user: Uuid,
+    role: &str,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    staff.require(Permission::ManageTeam)?;
+    let role: Role = role
+        .parse()
+        .map_err(|e: crate::domain::roles::UnknownRole| AppError::field("role", e.to_string()))?;
+    let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
+    let old = lock_member(tx.conn(), staff, user).await?;
+    check_may_assign(staff, old)?;
+    check_may_assign(staff, role)?;
+    if old == role {
+        return Ok(());
+    }
+    if old == Role::Owner {
+        ensure_another_owner(tx.conn(), staff.tenant_id, user).await?;
+    }
+    sqlx::query("UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2")
+        .bind(staff.tenant_id)
+        .bind(user)
+        .bind(role.as_str())
+        .execute(tx.conn())
+        .await?;
+    tx.audit(Entry {
+        action: "member.role_changed",
+        entity_type: "member",
+        entity_id: Some(user),
+        changes: Changes::new().field("role", Some(old.as_str()), Some(role.as_str())),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_member(
+    deps: &Deps,
+    staff: &Staff,
+    user: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
+    let old = lock_member(tx.conn(), staff, user).await?;
+    check_may_assign(staff, old)?;
+    if old == Role::Owner {
+        ensure_another_owner(tx.conn(), staff.tenant_id, user).await?;
+    }
+    sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
+        .bind(staff.tenant_id)
+        .bind(user)
+        .execute(tx.conn())
+        .await?;
+    tx.audit(Entry {
+        action: "member.removed",
+        entity_type: "member",
+        entity_id: Some(user),
+        changes: Changes::new().field("role", Some(old.as_str()), None),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
