@@ -143,6 +143,20 @@ pub(super) fn now_ms() -> u64 {
 impl Limiter {
     /// Shared through `redis` when given; `timeout` bounds each Redis decision.
     pub fn new(policies: Policies, redis: Option<Redis>, timeout: Duration) -> Self {
+        Self::build(policies, redis, timeout, true)
+    }
+
+    /// The instance's limiter, as `RATE_LIMIT_*` configure it.
+    pub fn from_config(config: &RateLimitConfig, redis: Option<Redis>) -> Self {
+        Self::build(
+            config.policies.clone(),
+            redis,
+            config.redis_timeout,
+            config.enabled,
+        )
+    }
+
+    fn build(policies: Policies, redis: Option<Redis>, timeout: Duration, enabled: bool) -> Self {
         let longest = policies
             .all()
             .map(|p| p.longest())
@@ -150,7 +164,7 @@ impl Limiter {
             .unwrap_or(Duration::from_secs(60));
         Self {
             inner: Arc::new(Inner {
-                enabled: true,
+                enabled,
                 policies,
                 redis,
                 timeout,
@@ -163,15 +177,6 @@ impl Limiter {
                 last_local_ms: AtomicU64::new(0),
             }),
         }
-    }
-
-    /// The instance's limiter, as `RATE_LIMIT_*` configure it.
-    pub fn from_config(config: &RateLimitConfig, redis: Option<Redis>) -> Self {
-        let mut limiter = Self::new(config.policies.clone(), redis, config.redis_timeout);
-        if let Some(inner) = Arc::get_mut(&mut limiter.inner) {
-            inner.enabled = config.enabled;
-        }
-        limiter
     }
 
     /// Spends one request of `kind`'s budget for `key`: the one way the
