@@ -2,7 +2,7 @@
 //! declarations and the OpenAPI document is generated from the same ones, so
 //! the two cannot drift.
 
-use axum::{routing::get, Json, Router};
+use axum::{body::Bytes, http::header, routing::get, Router};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -12,13 +12,12 @@ use super::{
 };
 use crate::AppState;
 
-/// The API's routes and its document.
+/// The API's routes, the document among them.
 pub struct V1 {
     /// Routes whose bodies are read whole (and so stay under the request body limit).
     pub routes: Router<AppState>,
     /// Routes that stream their body into storage, limited by the upload size instead.
     pub streaming: Router<AppState>,
-    pub document: utoipa::openapi::OpenApi,
 }
 
 pub fn v1() -> V1 {
@@ -63,20 +62,17 @@ pub fn v1() -> V1 {
         .split_for_parts();
     // After the operations are in: it adds the common errors to each.
     ErrorResponses.modify(&mut document);
-    let served = document.clone();
+    // Serialized once: every request gets the same bytes.
+    let served = Bytes::from(serde_json::to_vec(&document).expect("the document serializes"));
     let routes = routes
         .route("/api/v1/key", get(key_info))
         // Public, like any API description.
         .route(
             "/api/v1/openapi.json",
             get(move || {
-                let document = served.clone();
-                async move { Json(document) }
+                let body = served.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], body) }
             }),
         );
-    V1 {
-        routes,
-        streaming,
-        document,
-    }
+    V1 { routes, streaming }
 }
