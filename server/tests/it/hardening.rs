@@ -323,9 +323,9 @@ async fn a_database_outage_is_answered_503_with_retry_after_and_survived() {
     let mut url = reqwest::Url::parse(&first.database_url()).unwrap();
     url.set_port(Some(proxy.addr.port())).unwrap();
     let url = url.to_string();
-    let app = TestApp::spawn_with(
+    let app = TestApp::spawn_on(
+        Some(url),
         |c| {
-            c.database.url = url.into();
             c.database.acquire_timeout = std::time::Duration::from_millis(1000);
             c.jobs.in_serve = false;
         },

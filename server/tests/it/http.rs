@@ -175,11 +175,9 @@ async fn health_reports_the_database_with_its_latency() {
 async fn health_is_503_when_the_database_is_unreachable_and_says_no_more_than_needed() {
     // Nothing listens on port 1: connections are refused at once.
     let url = "postgres://frontdesk:s3cret-pw@127.0.0.1:1/frontdesk";
-    let app = TestApp::spawn_with(
-        |c| {
-            c.database.url = url.into();
-            c.database.acquire_timeout = Duration::from_millis(500);
-        },
+    let app = TestApp::spawn_on(
+        Some(url.into()),
+        |c| c.database.acquire_timeout = Duration::from_millis(500),
         Router::new(),
     )
     .await;

@@ -170,24 +170,41 @@ impl TestApp {
     }
 
     /// A server on a fresh, migrated database with the tests' configuration,
-    /// changed by `configure`, and `extra` routes. Setting
-    /// `config.database.url` runs it on that database instead.
+    /// changed by `configure`, and `extra` routes.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config), extra: Router<AppState>) -> Self {
+        Self::spawn_on(None, configure, extra).await
+    }
+
+    /// Another instance on `other`'s database, configured by `configure`.
+    pub async fn spawn_beside(other: &TestApp, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_on(Some(other.database_url()), configure, Router::new()).await
+    }
+
+    /// Like [`TestApp::spawn_with`], on the database at `database_url` when
+    /// given (another instance's, or one behind a proxy), else a fresh one.
+    pub async fn spawn_on(
+        database_url: Option<String>,
+        configure: impl FnOnce(&mut Config),
+        extra: Router<AppState>,
+    ) -> Self {
         // Bound before the configuration is made, so PUBLIC_URL (absolute
         // links to files, emails) names the real port.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let outbox = temp_outbox();
         let mut config = test_config(addr, &outbox);
-        config.database.url = SecretString::from(FRESH_DATABASE);
-        configure(&mut config);
-        let test_db = if config.database.url.expose_secret() == FRESH_DATABASE {
-            let test_db = TestDb::create().await;
-            config.database.url = SecretString::from(test_db.url.clone());
-            Some(test_db)
-        } else {
-            None
+        let test_db = match database_url {
+            Some(url) => {
+                config.database.url = SecretString::from(url);
+                None
+            }
+            None => {
+                let test_db = TestDb::create().await;
+                config.database.url = SecretString::from(test_db.url.clone());
+                Some(test_db)
+            }
         };
+        configure(&mut config);
 
         let pool = db::pool(&config.database).unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -211,19 +228,6 @@ impl TestApp {
         }
     }
 
-    /// Another instance on `other`'s database, configured by `configure`.
-    pub async fn spawn_beside(other: &TestApp, configure: impl FnOnce(&mut Config)) -> Self {
-        let url = other.database_url();
-        Self::spawn_with(
-            |c| {
-                configure(c);
-                c.database.url = url.into();
-            },
-            Router::new(),
-        )
-        .await
-    }
-
     /// The database this instance uses (to start more instances on it).
     pub fn database_url(&self) -> String {
         self.deps.config.database.url.expose_secret().to_string()
@@ -244,9 +248,6 @@ impl TestApp {
         }
     }
 }
-
-/// Stands for "a database of its own" until `configure` has had its say.
-const FRESH_DATABASE: &str = "postgres://fresh-test-database";
 
 /// The configuration every test server starts from: the defaults, with
 /// static files from the source tree, generous limits, and an outbox, a
