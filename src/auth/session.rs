@@ -5,6 +5,7 @@
 //! everywhere" and password changes bump the generation, which ends every
 //! older session at its next request.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tower_sessions::Session;
@@ -161,67 +162,66 @@ pub async fn resolve(
     };
     let sid = current_id(session).await?;
     let mut tx = db::begin_system(pool, "resolve session").await?;
-    type Row = (
-        i32,
-        Option<String>,
-        bool,
-        Option<bool>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT u.session_generation, m.role, \
-           coalesce(t.two_factor_required_at + make_interval(days => t.two_factor_grace_days) <= $3 \
-             AND NOT EXISTS (SELECT 1 FROM user_totp x WHERE x.user_id = u.id AND x.enabled_at IS NOT NULL), \
-             false), \
-           s.ended_at IS NOT NULL, s.last_seen_at \
-         FROM users u \
-         LEFT JOIN memberships m ON m.user_id = u.id AND m.tenant_id = $2 \
-         LEFT JOIN tenants t ON t.id = m.tenant_id \
-         LEFT JOIN user_sessions s ON s.id = $4 AND s.user_id = u.id \
-         WHERE u.id = $1",
+    let row = sqlx::query!(
+        r#"SELECT u.session_generation, m.role AS "role?: Role",
+             coalesce(t.two_factor_required_at + make_interval(days => t.two_factor_grace_days) <= $3
+               AND NOT EXISTS (SELECT 1 FROM user_totp x WHERE x.user_id = u.id AND x.enabled_at IS NOT NULL),
+               false) AS "overdue!",
+             s.ended_at IS NOT NULL AS "ended!", s.last_seen_at AS "last_seen_at?: DateTime<Utc>"
+           FROM users u
+           LEFT JOIN memberships m ON m.user_id = u.id AND m.tenant_id = $2
+           LEFT JOIN tenants t ON t.id = m.tenant_id
+           LEFT JOIN user_sessions s ON s.id = $4 AND s.user_id = u.id
+           WHERE u.id = $1"#,
+        auth.user_id,
+        auth.tenant_id,
+        now as _,
+        sid,
     )
-    .bind(auth.user_id)
-    .bind(auth.tenant_id)
-    .bind(now)
-    .bind(sid)
     .fetch_optional(&mut *tx)
     .await?;
-    let recorded = row.as_ref().and_then(|r| r.3.zip(r.4));
+    let recorded = row
+        .as_ref()
+        .and_then(|r| r.last_seen_at.map(|seen| (r.ended, seen)));
     let staff = match row {
-        Some((generation, ..)) if generation != auth.generation => None,
         None => None,
+        Some(r) if r.session_generation != auth.generation => None,
         // Ended by its owner from another browser.
-        Some((_, _, _, Some(true), _)) => None,
-        Some((_, Some(role), overdue, _, _)) => Some((
-            Staff {
-                user_id: auth.user_id,
-                tenant_id: auth.tenant_id,
-                role: parse_role(&role)?,
-            },
-            overdue,
-        )),
-        // Removed from this tenant: continue in another one, if any (its
-        // two-factor requirement is checked from the next request on).
-        Some((_, None, _, _, _)) => {
-            let other: Option<(Uuid, String)> = sqlx::query_as(
-                "SELECT tenant_id, role FROM memberships WHERE user_id = $1 ORDER BY created_at LIMIT 1",
-            )
-            .bind(auth.user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            match other {
-                Some((tenant_id, role)) => {
-                    let staff = Staff {
-                        user_id: auth.user_id,
-                        tenant_id,
-                        role: parse_role(&role)?,
-                    };
-                    start(session, SessionAuth { tenant_id, ..auth }).await?;
-                    Some((staff, false))
+        Some(r) if r.ended => None,
+        Some(r) => match r.role {
+            Some(role) => Some((
+                Staff {
+                    user_id: auth.user_id,
+                    tenant_id: auth.tenant_id,
+                    role,
+                },
+                r.overdue,
+            )),
+            // Removed from this tenant: continue in another one, if any (its
+            // two-factor requirement is checked from the next request on).
+            None => {
+                let other = sqlx::query!(
+                    r#"SELECT tenant_id, role AS "role: Role" FROM memberships
+                       WHERE user_id = $1 ORDER BY created_at LIMIT 1"#,
+                    auth.user_id,
+                )
+                .fetch_optional(&mut *tx)
+                .await?;
+                match other {
+                    Some(other) => {
+                        let staff = Staff {
+                            user_id: auth.user_id,
+                            tenant_id: other.tenant_id,
+                            role: other.role,
+                        };
+                        let tenant_id = other.tenant_id;
+                        start(session, SessionAuth { tenant_id, ..auth }).await?;
+                        Some((staff, false))
+                    }
+                    None => None,
                 }
-                None => None,
             }
-        }
+        },
     };
     if staff.is_some() {
         record(session, &mut tx, auth, sid, recorded, now, meta).await?;
@@ -290,8 +290,4 @@ async fn record(
         }
     }
     Ok(())
-}
-
-pub(crate) fn parse_role(text: &str) -> Result<Role, AppError> {
-    text.parse().map_err(AppError::internal)
 }

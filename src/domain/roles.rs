@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 /// A member's role in one tenant, from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "server",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "snake_case")
+)]
 pub enum Role {
     Owner,
     Admin,

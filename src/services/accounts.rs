@@ -74,48 +74,54 @@ pub async fn sign_up(deps: &Deps, input: SignUp, origin: &Origin) -> Result<Sess
     let tenant_id = Uuid::now_v7();
     let user_id = Uuid::now_v7();
     let mut tx = deps.system("sign up", origin).await?;
-    sqlx::query("INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)")
-        .bind(user_id)
-        .bind(email.as_str())
-        .bind(name.as_str())
-        .bind(&hash)
-        .execute(tx.conn())
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e, "users_email_key") {
-                AppError::field(
-                    "email",
-                    "an account with this email exists; sign in instead",
-                )
-            } else {
-                e.into()
-            }
-        })?;
-    sqlx::query("INSERT INTO tenants (id, name, slug, time_zone) VALUES ($1, $2, $3, $4)")
-        .bind(tenant_id)
-        .bind(business.as_str())
-        .bind(slug.as_str())
-        .bind(time_zone.as_str())
-        .execute(tx.conn())
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e, "tenants_slug_key") {
-                AppError::field(
-                    "slug",
-                    format!("'{}' is taken; choose another short name", slug.as_str()),
-                )
-            } else {
-                e.into()
-            }
-        })?;
-    sqlx::query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
-        .bind(tenant_id)
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2::text::citext, $3, $4)",
+        user_id,
+        email.as_str(),
+        name.as_str(),
+        &hash,
+    )
+    .execute(tx.conn())
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e, "users_email_key") {
+            AppError::field(
+                "email",
+                "an account with this email exists; sign in instead",
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    sqlx::query!(
+        "INSERT INTO tenants (id, name, slug, time_zone) VALUES ($1, $2, $3, $4)",
+        tenant_id,
+        business.as_str(),
+        slug.as_str(),
+        time_zone.as_str(),
+    )
+    .execute(tx.conn())
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e, "tenants_slug_key") {
+            AppError::field(
+                "slug",
+                format!("'{}' is taken; choose another short name", slug.as_str()),
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    sqlx::query!(
+        "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)",
+        tenant_id,
+        user_id,
+        Role::Owner as Role,
+    )
+    .execute(tx.conn())
+    .await?;
     super::email_verification::send_link(&mut tx, deps, user_id, email.as_str()).await?;
     tx.enter_tenant(tenant_id, Actor::User(user_id)).await?;
-    let _actor = Actor::User(user_id);
     tx.audit(Entry {
         action: "tenant.created",
         entity_type: "tenant",
@@ -167,15 +173,18 @@ pub async fn sign_in(
     }
 
     let mut tx = deps.system("sign in", origin).await?;
-    let account: Option<(Uuid, String, i32)> = sqlx::query_as(
-        "SELECT id, password_hash, session_generation FROM users WHERE email = $1::citext",
+    let account = sqlx::query!(
+        "SELECT id, password_hash, session_generation FROM users WHERE email = $1::text::citext",
+        email.trim(),
     )
-    .bind(email.trim())
     .fetch_optional(tx.conn())
     .await?;
-    let matches = password::verify(password_text, account.as_ref().map(|a| a.1.as_str()))
-        .await
-        .map_err(AppError::internal)?;
+    let matches = password::verify(
+        password_text,
+        account.as_ref().map(|a| a.password_hash.as_str()),
+    )
+    .await
+    .map_err(AppError::internal)?;
     let account = match (matches, account) {
         (true, Some(account)) => account,
         _ => {
@@ -190,11 +199,11 @@ pub async fn sign_in(
             return Err(AppError::InvalidCredentials(WRONG_CREDENTIALS.into()));
         }
     };
-    let (user_id, _, generation) = account;
-    let tenant_id: Option<Uuid> = sqlx::query_scalar(
+    let (user_id, generation) = (account.id, account.session_generation);
+    let tenant_id = sqlx::query_scalar!(
         "SELECT tenant_id FROM memberships WHERE user_id = $1 ORDER BY created_at LIMIT 1",
+        user_id,
     )
-    .bind(user_id)
     .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;
@@ -232,11 +241,12 @@ pub async fn change_password(
     let new_password =
         NewPassword::parse(new).map_err(|e| AppError::field("new_password", e.to_string()))?;
     let mut tx = deps.system("change password", origin).await?;
-    let stored: String =
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE")
-            .bind(staff.user_id)
-            .fetch_one(tx.conn())
-            .await?;
+    let stored = sqlx::query_scalar!(
+        "SELECT password_hash FROM users WHERE id = $1 FOR UPDATE",
+        staff.user_id,
+    )
+    .fetch_one(tx.conn())
+    .await?;
     if !password::verify(current, Some(&stored))
         .await
         .map_err(AppError::internal)?
@@ -272,10 +282,12 @@ pub async fn sign_out_everywhere(
     origin: &Origin,
 ) -> Result<(), AppError> {
     let mut tx = deps.system("sign out everywhere", origin).await?;
-    sqlx::query("UPDATE users SET session_generation = session_generation + 1 WHERE id = $1")
-        .bind(staff.user_id)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET session_generation = session_generation + 1 WHERE id = $1",
+        staff.user_id,
+    )
+    .execute(tx.conn())
+    .await?;
     tx.enter_tenant(staff.tenant_id, Actor::User(staff.user_id))
         .await?;
     tx.audit(Entry {
@@ -297,27 +309,28 @@ pub async fn request_password_reset(
 ) -> Result<(), AppError> {
     let email = Email::parse(email).map_err(|e| AppError::field("email", e.to_string()))?;
     let mut tx = deps.system("request password reset", origin).await?;
-    let user: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT id, email::text FROM users WHERE email = $1::citext")
-            .bind(email.as_str())
-            .fetch_optional(tx.conn())
-            .await?;
-    let Some((user_id, address)) = user else {
+    let user = sqlx::query!(
+        r#"SELECT id, email::text AS "email!" FROM users WHERE email = $1::text::citext"#,
+        email.as_str(),
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(user) = user else {
         tracing::info!("password reset asked for an unknown email");
         return Ok(());
     };
     let (token, hash) = tokens::new_token();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO password_resets (id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)",
+        Uuid::now_v7(),
+        user.id,
+        hash,
+        (Utc::now() + RESET_VALID_FOR) as _,
     )
-    .bind(Uuid::now_v7())
-    .bind(user_id)
-    .bind(hash)
-    .bind(Utc::now() + RESET_VALID_FOR)
     .execute(tx.conn())
     .await?;
     let link = deps.link(&format!("/reset-password?token={token}"));
-    let email = templates::password_reset(&address, &link);
+    let email = templates::password_reset(&user.email, &link);
     tx.enqueue(NewJob::new(SendEmail(email)).priority(0))
         .await?;
     tx.commit().await?;
@@ -338,49 +351,50 @@ pub async fn reset_password(
     let new_password =
         NewPassword::parse(new).map_err(|e| AppError::field("password", e.to_string()))?;
     let mut tx = deps.system("reset password", origin).await?;
-    let user_id: Option<Uuid> = sqlx::query_scalar(
+    let user_id = sqlx::query_scalar!(
         "UPDATE password_resets SET used_at = now() \
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id",
+        tokens::hash_token(token),
     )
-    .bind(tokens::hash_token(token))
     .fetch_optional(tx.conn())
     .await?;
     let Some(user_id) = user_id else {
         return Err(AppError::field("token", RESET_LINK_INVALID));
     };
     // Older links stop working too.
-    sqlx::query(
+    sqlx::query!(
         "UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+        user_id,
     )
-    .bind(user_id)
     .execute(tx.conn())
     .await?;
     let hash = password::hash(&new_password)
         .await
         .map_err(AppError::internal)?;
     set_password(tx.conn(), user_id, &hash).await?;
-    let (email, tenants): (String, Vec<Uuid>) = sqlx::query_as(
-        "SELECT u.email::text, coalesce(array_agg(m.tenant_id) FILTER (WHERE m.tenant_id IS NOT NULL), '{}') \
-         FROM users u LEFT JOIN memberships m ON m.user_id = u.id WHERE u.id = $1 GROUP BY u.email",
+    let account = sqlx::query!(
+        r#"SELECT u.email::text AS "email!",
+                  coalesce(array_agg(m.tenant_id) FILTER (WHERE m.tenant_id IS NOT NULL), '{}') AS "tenants!"
+           FROM users u LEFT JOIN memberships m ON m.user_id = u.id WHERE u.id = $1 GROUP BY u.email"#,
+        user_id,
     )
-    .bind(user_id)
     .fetch_one(tx.conn())
     .await?;
-    for tenant in tenants {
+    for tenant in account.tenants {
         audit_password(&mut tx, tenant, user_id, "user.password_reset").await?;
     }
     tx.commit().await?;
-    throttle::clear_account(&deps.pool, &ThrottleKeys::new(&email, None)).await?;
+    throttle::clear_account(&deps.pool, &ThrottleKeys::new(&account.email, None)).await?;
     Ok(())
 }
 
 async fn set_password(conn: &mut PgConnection, user_id: Uuid, hash: &str) -> Result<i32, AppError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "UPDATE users SET password_hash = $2, session_generation = session_generation + 1 \
          WHERE id = $1 RETURNING session_generation",
+        user_id,
+        hash,
     )
-    .bind(user_id)
-    .bind(hash)
     .fetch_one(&mut *conn)
     .await?)
 }
@@ -392,8 +406,7 @@ pub(crate) async fn verify_password(
     user: Uuid,
     password_text: &str,
 ) -> Result<(), AppError> {
-    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(user)
+    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user)
         .fetch_one(conn)
         .await?;
     if password::verify(password_text, Some(&stored))

@@ -23,36 +23,39 @@ pub const KEY_PREFIX: &str = "fdk_";
 /// How much of the key the UI shows.
 const SHOWN_CHARS: usize = KEY_PREFIX.len() + 8;
 
-type Row = (
-    Uuid,
-    String,
-    String,
-    Vec<String>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-);
+/// A key as stored, without its hash.
+struct KeyRow {
+    id: Uuid,
+    name: String,
+    prefix: String,
+    scopes: Vec<String>,
+    created_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
 
-fn view((id, name, prefix, scopes, created_at, last_used_at, revoked_at): Row) -> ApiKeyView {
+fn view(row: KeyRow) -> ApiKeyView {
     ApiKeyView {
-        id,
-        name,
-        prefix,
+        id: row.id,
+        name: row.name,
+        prefix: row.prefix,
         // Scopes were parsed when stored; one that no longer exists is dropped.
-        scopes: scopes.iter().filter_map(|s| s.parse().ok()).collect(),
-        created_at,
-        last_used_at,
-        revoked_at,
+        scopes: row.scopes.iter().filter_map(|s| s.parse().ok()).collect(),
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+        revoked_at: row.revoked_at,
     }
 }
 
 pub async fn list(deps: &Deps, staff: &Staff) -> Result<Vec<ApiKeyView>, AppError> {
     let mut tx = deps.read(staff, Permission::ManageApiKeys).await?;
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, name, prefix, scopes, created_at, last_used_at, revoked_at FROM api_keys \
-         WHERE tenant_id = $1 ORDER BY revoked_at IS NOT NULL, created_at DESC",
+    let rows = sqlx::query_as!(
+        KeyRow,
+        r#"SELECT id, name, prefix, scopes, created_at AS "created_at: DateTime<Utc>",
+                  last_used_at AS "last_used_at: DateTime<Utc>", revoked_at AS "revoked_at: DateTime<Utc>"
+           FROM api_keys WHERE tenant_id = $1 ORDER BY revoked_at IS NOT NULL, created_at DESC"#,
+        staff.tenant_id,
     )
-    .bind(staff.tenant_id)
     .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
@@ -89,18 +92,20 @@ pub async fn create(
     let id = Uuid::now_v7();
     let scope_names: Vec<String> = parsed.iter().map(ToString::to_string).collect();
     let mut tx = deps.work(staff, Permission::ManageApiKeys, origin).await?;
-    let row: Row = sqlx::query_as(
-        "INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         RETURNING id, name, prefix, scopes, created_at, last_used_at, revoked_at",
+    let row = sqlx::query_as!(
+        KeyRow,
+        r#"INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           RETURNING id, name, prefix, scopes, created_at AS "created_at: DateTime<Utc>",
+                     last_used_at AS "last_used_at: DateTime<Utc>", revoked_at AS "revoked_at: DateTime<Utc>""#,
+        id,
+        staff.tenant_id,
+        name.as_str(),
+        &prefix,
+        tokens::hash_token(&secret),
+        &scope_names,
+        staff.user_id,
     )
-    .bind(id)
-    .bind(staff.tenant_id)
-    .bind(name.as_str())
-    .bind(&prefix)
-    .bind(tokens::hash_token(&secret))
-    .bind(&scope_names)
-    .bind(staff.user_id)
     .fetch_one(tx.conn())
     .await?;
     tx.audit(Entry {
@@ -126,11 +131,7 @@ pub async fn revoke(
     origin: &Origin,
 ) -> Result<(), AppError> {
     let mut tx = deps.work(staff, Permission::ManageApiKeys, origin).await?;
-    let revoked = sqlx::query(
-        "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(key)
-    .bind(staff.tenant_id)
+    let revoked = sqlx::query!("UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL", key, staff.tenant_id)
     .execute(tx.conn())
     .await?
     .rows_affected();
@@ -158,18 +159,18 @@ pub async fn authenticate(deps: &Deps, presented: &str) -> Result<ApiClient, App
     let mut tx = deps
         .system("authenticate API key", &Origin::default())
         .await?;
-    let row: Option<(Uuid, Uuid, Vec<String>)> = sqlx::query_as(
+    let row = sqlx::query!(
         "UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL \
          RETURNING id, tenant_id, scopes",
+        tokens::hash_token(presented),
     )
-    .bind(tokens::hash_token(presented))
     .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;
-    let (key_id, tenant_id, scopes) = row.ok_or_else(rejected)?;
+    let row = row.ok_or_else(rejected)?;
     Ok(ApiClient {
-        key_id,
-        tenant_id,
-        scopes: scopes.iter().filter_map(|s| s.parse().ok()).collect(),
+        key_id: row.id,
+        tenant_id: row.tenant_id,
+        scopes: row.scopes.iter().filter_map(|s| s.parse().ok()).collect(),
     })
 }

@@ -25,66 +25,39 @@ pub(crate) async fn details(
     tenant: Uuid,
     appointment: Uuid,
 ) -> Result<Option<Recipient>, sqlx::Error> {
-    type Row = (
-        String,
-        String,
-        String,
-        Option<String>,
-        bool,
-        String,
-        String,
-        String,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        i32,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT t.name, t.time_zone, c.name, c.email::text, c.email_reminders AND c.archived_at IS NULL, \
-                s.name, p.name, \
-                coalesce((SELECT string_agg(r.name, ', ' ORDER BY r.name) FROM appointment_resources ar \
-                          JOIN resources r ON r.id = ar.resource_id WHERE ar.appointment_id = a.id), ''), \
-                a.starts_at, a.ends_at, \
-                greatest(extract(epoch FROM a.updated_at - a.created_at), 0)::int \
-         FROM appointments a JOIN tenants t ON t.id = a.tenant_id JOIN clients c ON c.id = a.client_id \
-         JOIN services s ON s.id = a.service_id JOIN providers p ON p.id = a.provider_id \
-         WHERE a.id = $1 AND a.tenant_id = $2",
+    let row = sqlx::query!(
+        r#"SELECT t.name AS business, t.time_zone, c.name AS client, c.email::text AS email,
+                  c.email_reminders AND c.archived_at IS NULL AS "consents!",
+                  s.name AS service, p.name AS provider,
+                  coalesce((SELECT string_agg(r.name, ', ' ORDER BY r.name) FROM appointment_resources ar
+                            JOIN resources r ON r.id = ar.resource_id WHERE ar.appointment_id = a.id), '')
+                    AS "location!",
+                  a.starts_at AS "starts_at: DateTime<Utc>", a.ends_at AS "ends_at: DateTime<Utc>",
+                  greatest(extract(epoch FROM a.updated_at - a.created_at), 0)::int AS "sequence!"
+           FROM appointments a JOIN tenants t ON t.id = a.tenant_id JOIN clients c ON c.id = a.client_id
+           JOIN services s ON s.id = a.service_id JOIN providers p ON p.id = a.provider_id
+           WHERE a.id = $1 AND a.tenant_id = $2"#,
+        appointment,
+        tenant,
     )
-    .bind(appointment)
-    .bind(tenant)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(
-        |(
-            business,
-            zone,
-            client,
-            email,
-            consents,
-            service,
-            provider,
-            location,
-            starts_at,
-            ends_at,
-            seq,
-        )| {
-            Recipient {
-                consents: consents && email.is_some(),
-                details: AppointmentDetails {
-                    appointment_id: appointment,
-                    business,
-                    time_zone: zone.parse().unwrap_or(chrono_tz::UTC),
-                    client_name: client,
-                    client_email: email.unwrap_or_default(),
-                    service,
-                    provider,
-                    location,
-                    starts_at,
-                    ends_at,
-                    sequence: seq.max(0) as u32,
-                },
-            }
+    Ok(row.map(|r| Recipient {
+        consents: r.consents && r.email.is_some(),
+        details: AppointmentDetails {
+            appointment_id: appointment,
+            business: r.business,
+            time_zone: r.time_zone.parse().unwrap_or(chrono_tz::UTC),
+            client_name: r.client,
+            client_email: r.email.unwrap_or_default(),
+            service: r.service,
+            provider: r.provider,
+            location: r.location,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            sequence: r.sequence.max(0) as u32,
         },
-    ))
+    }))
 }
 
 /// Enqueues `mail` about `appointment` to its client, when the client has an

@@ -52,16 +52,21 @@ pub async fn slots(
             Permission::Record(RecordKind::Appointment, Action::Read),
         )
         .await?;
-    let service_row: Option<(i32, i32, i32, Vec<String>)> = sqlx::query_as(
+    let service_row = sqlx::query!(
         "SELECT duration_minutes, buffer_before_minutes, buffer_after_minutes, resource_kinds \
          FROM services WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL",
+        service,
+        tenant,
     )
-    .bind(service)
-    .bind(tenant)
     .fetch_optional(tx.conn())
-    .await?;
-    let (duration, before, after, kinds) =
-        service_row.ok_or_else(|| AppError::field("service_id", "there is no such service"))?;
+    .await?
+    .ok_or_else(|| AppError::field("service_id", "there is no such service"))?;
+    let (duration, before, after, kinds) = (
+        service_row.duration_minutes,
+        service_row.buffer_before_minutes,
+        service_row.buffer_after_minutes,
+        service_row.resource_kinds,
+    );
     let (zone, week) = super::appointments::provider_week(tx.conn(), tenant, provider).await?;
     let working = working_spans(&week, zone, from, to);
     let (Some(first), Some(last)) = (working.first(), working.last()) else {
@@ -71,28 +76,30 @@ pub async fn slots(
         first.start - Duration::hours(5),
         last.end + Duration::hours(5),
     );
-    let busy: Vec<(DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT lower(blocked), upper(blocked) FROM appointments WHERE tenant_id = $1 AND provider_id = $2 \
-           AND status <> 'cancelled' AND blocked && tstzrange($3, $4) \
-         UNION ALL SELECT lower(during), upper(during) FROM time_off WHERE tenant_id = $1 AND provider_id = $2 AND during && tstzrange($3, $4)",
+    let busy = sqlx::query!(
+        r#"SELECT lower(blocked) AS "start!: DateTime<Utc>", upper(blocked) AS "end!: DateTime<Utc>"
+           FROM appointments WHERE tenant_id = $1 AND provider_id = $2
+             AND status <> 'cancelled' AND blocked && tstzrange($3, $4)
+           UNION ALL SELECT lower(during), upper(during) FROM time_off
+           WHERE tenant_id = $1 AND provider_id = $2 AND during && tstzrange($3, $4)"#,
+        tenant,
+        provider,
+        window.0 as _,
+        window.1 as _,
     )
-    .bind(tenant)
-    .bind(provider)
-    .bind(window.0)
-    .bind(window.1)
     .fetch_all(tx.conn())
     .await?;
     // Per needed kind: every resource of that kind with its busy time.
-    type Held = (String, Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-    let held: Vec<Held> = sqlx::query_as(
-        "SELECT r.kind, r.id, lower(x.blocked), upper(x.blocked) FROM resources r \
-         LEFT JOIN appointment_resources x ON x.resource_id = r.id AND x.active AND x.blocked && tstzrange($3, $4) \
-         WHERE r.tenant_id = $1 AND r.archived_at IS NULL AND r.kind = ANY($2)",
+    let held = sqlx::query!(
+        r#"SELECT r.kind, r.id, lower(x.blocked) AS "start: DateTime<Utc>", upper(x.blocked) AS "end: DateTime<Utc>"
+           FROM resources r
+           LEFT JOIN appointment_resources x ON x.resource_id = r.id AND x.active AND x.blocked && tstzrange($3, $4)
+           WHERE r.tenant_id = $1 AND r.archived_at IS NULL AND r.kind = ANY($2)"#,
+        tenant,
+        &kinds,
+        window.0 as _,
+        window.1 as _,
     )
-    .bind(tenant)
-    .bind(&kinds)
-    .bind(window.0)
-    .bind(window.1)
     .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
@@ -105,16 +112,16 @@ pub async fn slots(
     };
     let busy: Vec<Span> = busy
         .into_iter()
-        .filter_map(|(s, e)| Span::new(s, e))
+        .filter_map(|b| Span::new(b.start, b.end))
         .collect();
     let mut resources: BTreeMap<&str, BTreeMap<Uuid, Vec<Span>>> = BTreeMap::new();
-    for (kind, id, start, end) in &held {
+    for h in &held {
         let spans = resources
-            .entry(kind.as_str())
+            .entry(h.kind.as_str())
             .or_default()
-            .entry(*id)
+            .entry(h.id)
             .or_default();
-        if let (Some(s), Some(e)) = (start, end) {
+        if let (Some(s), Some(e)) = (&h.start, &h.end) {
             spans.extend(Span::new(*s, *e));
         }
     }

@@ -2,6 +2,7 @@
 //! status and kind, failures, dead jobs to retry or discard, and the
 //! schedules' last and next runs.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Deps;
@@ -16,69 +17,41 @@ use crate::{
     jobs::{queue::Requeue, schedules},
 };
 
-const JOB_COLUMNS: &str =
-    "id, kind, status, attempts, max_attempts, last_error, run_at, updated_at";
-
-type JobRow = (
-    Uuid,
-    String,
-    String,
-    i32,
-    i32,
-    Option<String>,
-    chrono::DateTime<chrono::Utc>,
-    chrono::DateTime<chrono::Utc>,
-);
-
-fn job_view(
-    (id, kind, status, attempts, max_attempts, last_error, run_at, updated_at): JobRow,
-) -> JobView {
-    JobView {
-        id,
-        kind,
-        status,
-        attempts,
-        max_attempts,
-        last_error,
-        run_at,
-        updated_at,
-    }
-}
-
 pub async fn overview(deps: &Deps, who: &impl Principal) -> Result<JobsOverview, AppError> {
     let tenant = who.tenant_id();
     let mut tx = deps.read(who, Permission::ManageSettings).await?;
-    let counts: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT kind, status, count(*) FROM jobs WHERE tenant_id = $1 GROUP BY kind, status ORDER BY kind, status",
+    let counts = sqlx::query_as!(
+        JobCount,
+        r#"SELECT kind, status, count(*) AS "count!" FROM jobs WHERE tenant_id = $1
+           GROUP BY kind, status ORDER BY kind, status"#,
+        tenant,
     )
-    .bind(tenant)
     .fetch_all(tx.conn())
     .await?;
-    let failing: Vec<JobRow> = sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND status IN ('pending', 'running') \
-         AND last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 20"
-    ))
-    .bind(tenant)
+    let failing = sqlx::query_as!(
+        JobView,
+        r#"SELECT id, kind, status, attempts, max_attempts, last_error,
+                  run_at AS "run_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
+           FROM jobs WHERE tenant_id = $1 AND status IN ('pending', 'running')
+             AND last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 20"#,
+        tenant,
+    )
     .fetch_all(tx.conn())
     .await?;
-    let dead: Vec<JobRow> = sqlx::query_as(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND status = 'dead' ORDER BY updated_at DESC LIMIT 50"
-    ))
-    .bind(tenant)
+    let dead = sqlx::query_as!(
+        JobView,
+        r#"SELECT id, kind, status, attempts, max_attempts, last_error,
+                  run_at AS "run_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
+           FROM jobs WHERE tenant_id = $1 AND status = 'dead' ORDER BY updated_at DESC LIMIT 50"#,
+        tenant,
+    )
     .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(JobsOverview {
-        counts: counts
-            .into_iter()
-            .map(|(kind, status, count)| JobCount {
-                kind,
-                status,
-                count,
-            })
-            .collect(),
-        failing: failing.into_iter().map(job_view).collect(),
-        dead: dead.into_iter().map(job_view).collect(),
+        counts,
+        failing,
+        dead,
         schedules: schedules::overview(&deps.queue_env(), super::jobs::registry().scheduled())
             .await?,
     })

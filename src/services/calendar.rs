@@ -34,8 +34,7 @@ pub struct Range {
 
 /// The business's time zone.
 pub(super) async fn tenant_zone(conn: &mut PgConnection, tenant: Uuid) -> Result<Tz, AppError> {
-    let zone: String = sqlx::query_scalar("SELECT time_zone FROM tenants WHERE id = $1")
-        .bind(tenant)
+    let zone: String = sqlx::query_scalar!("SELECT time_zone FROM tenants WHERE id = $1", tenant)
         .fetch_one(&mut *conn)
         .await?;
     zone.parse()
@@ -109,19 +108,11 @@ async fn read_range(
         zone,
         (range.from + Duration::days(range.days)).and_time(NaiveTime::MIN),
     );
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT a.id FROM appointments a WHERE a.tenant_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
+    let ids: Vec<Uuid> = sqlx::query_scalar!("SELECT a.id FROM appointments a WHERE a.tenant_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
            AND ($4::uuid IS NULL OR a.provider_id = $4) \
            AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM appointment_resources r \
                 WHERE r.appointment_id = a.id AND r.resource_id = $5)) \
-         ORDER BY a.starts_at, a.id LIMIT $6",
-    )
-    .bind(tenant)
-    .bind(start)
-    .bind(end)
-    .bind(range.provider_id)
-    .bind(range.resource_id)
-    .bind(MAX_APPOINTMENTS)
+         ORDER BY a.starts_at, a.id LIMIT $6", tenant, start as _, end as _, range.provider_id, range.resource_id, MAX_APPOINTMENTS)
     .fetch_all(tx.conn())
     .await?;
     let appointments = load_many(tx.conn(), tenant, &ids).await?;

@@ -80,32 +80,6 @@ fn parse(input: &ClientInput) -> Result<Parsed, AppError> {
     }
 }
 
-type Row = (
-    Uuid,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Vec<String>,
-    bool,
-    bool,
-);
-const COLUMNS: &str =
-    "id, name, email::text, phone, notes, tags, email_reminders, archived_at IS NOT NULL";
-
-fn view((id, name, email, phone, notes, tags, email_reminders, archived): Row) -> ClientView {
-    ClientView {
-        id,
-        name,
-        email,
-        phone,
-        notes,
-        tags,
-        email_reminders,
-        archived,
-    }
-}
-
 async fn same_email(
     conn: &mut PgConnection,
     tenant: Uuid,
@@ -115,15 +89,17 @@ async fn same_email(
     let Some(email) = email else {
         return Ok(Vec::new());
     };
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 AND email = $2::citext AND id <> $3 ORDER BY name"
-    ))
-    .bind(tenant)
-    .bind(email)
-    .bind(id)
+    Ok(sqlx::query_as!(
+        ClientView,
+        r#"SELECT id, name, email::text AS email, phone, notes, tags, email_reminders,
+                  archived_at IS NOT NULL AS "archived!"
+           FROM clients WHERE tenant_id = $1 AND email = $2::text::citext AND id <> $3 ORDER BY name"#,
+        tenant,
+        email,
+        id,
+    )
     .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows.into_iter().map(view).collect())
+    .await?)
 }
 
 /// Creates a client; warns (does not refuse) when the email is already used.
@@ -143,18 +119,21 @@ pub async fn create(
             origin,
         )
         .await?;
-    let row: Row = sqlx::query_as(&format!(
-        "INSERT INTO clients (id, tenant_id, name, email, phone, notes, tags, email_reminders) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(who.tenant_id())
-    .bind(&parsed.name)
-    .bind(&parsed.email)
-    .bind(&parsed.phone)
-    .bind(&parsed.notes)
-    .bind(&parsed.tags)
-    .bind(input.email_reminders)
+    let client = sqlx::query_as!(
+        ClientView,
+        r#"INSERT INTO clients (id, tenant_id, name, email, phone, notes, tags, email_reminders)
+           VALUES ($1, $2, $3, $4::text::citext, $5, $6, $7, $8)
+           RETURNING id, name, email::text AS email, phone, notes, tags, email_reminders,
+                  archived_at IS NOT NULL AS "archived!""#,
+        id,
+        who.tenant_id(),
+        &parsed.name,
+        parsed.email.as_deref(),
+        parsed.phone.as_deref(),
+        &parsed.notes,
+        &parsed.tags,
+        input.email_reminders,
+    )
     .fetch_one(tx.conn())
     .await?;
     let same = same_email(tx.conn(), who.tenant_id(), id, parsed.email.as_deref()).await?;
@@ -171,7 +150,7 @@ pub async fn create(
     tx.changed(Entity::Clients);
     tx.commit().await?;
     Ok(SavedClient {
-        client: view(row),
+        client,
         same_email: same,
     })
 }
@@ -192,26 +171,33 @@ pub async fn update(
             origin,
         )
         .await?;
-    let old: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM clients WHERE id = $1 AND tenant_id = $2 FOR UPDATE"
-    ))
-    .bind(id)
-    .bind(who.tenant_id())
+    let old = sqlx::query_as!(
+        ClientView,
+        r#"SELECT id, name, email::text AS email, phone, notes, tags, email_reminders,
+                  archived_at IS NOT NULL AS "archived!"
+           FROM clients WHERE id = $1 AND tenant_id = $2 FOR UPDATE"#,
+        id,
+        who.tenant_id(),
+    )
     .fetch_optional(tx.conn())
-    .await?;
-    let old = view(old.ok_or_else(|| AppError::NotFound("no such client".into()))?);
-    let row: Row = sqlx::query_as(&format!(
-        "UPDATE clients SET name = $3, email = $4, phone = $5, notes = $6, tags = $7, email_reminders = $8, updated_at = now() \
-         WHERE id = $1 AND tenant_id = $2 RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(who.tenant_id())
-    .bind(&parsed.name)
-    .bind(&parsed.email)
-    .bind(&parsed.phone)
-    .bind(&parsed.notes)
-    .bind(&parsed.tags)
-    .bind(input.email_reminders)
+    .await?
+    .ok_or_else(|| AppError::NotFound("no such client".into()))?;
+    let client = sqlx::query_as!(
+        ClientView,
+        r#"UPDATE clients SET name = $3, email = $4::text::citext, phone = $5, notes = $6, tags = $7,
+                  email_reminders = $8, updated_at = now()
+           WHERE id = $1 AND tenant_id = $2
+           RETURNING id, name, email::text AS email, phone, notes, tags, email_reminders,
+                  archived_at IS NOT NULL AS "archived!""#,
+        id,
+        who.tenant_id(),
+        &parsed.name,
+        parsed.email.as_deref(),
+        parsed.phone.as_deref(),
+        &parsed.notes,
+        &parsed.tags,
+        input.email_reminders,
+    )
     .fetch_one(tx.conn())
     .await?;
     let same = same_email(tx.conn(), who.tenant_id(), id, parsed.email.as_deref()).await?;
@@ -236,7 +222,7 @@ pub async fn update(
     tx.changed(Entity::Clients);
     tx.commit().await?;
     Ok(SavedClient {
-        client: view(row),
+        client,
         same_email: same,
     })
 }
@@ -255,9 +241,7 @@ pub async fn archive(
             origin,
         )
         .await?;
-    let done = sqlx::query("UPDATE clients SET archived_at = now() WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL")
-        .bind(id)
-        .bind(who.tenant_id())
+    let done = sqlx::query!("UPDATE clients SET archived_at = now() WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL", id, who.tenant_id())
         .execute(tx.conn())
         .await?
         .rows_affected();
@@ -280,16 +264,18 @@ pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<ClientVi
     let mut tx = deps
         .read(who, Permission::Record(RecordKind::Client, Action::Read))
         .await?;
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM clients WHERE id = $1 AND tenant_id = $2"
-    ))
-    .bind(id)
-    .bind(who.tenant_id())
+    let client = sqlx::query_as!(
+        ClientView,
+        r#"SELECT id, name, email::text AS email, phone, notes, tags, email_reminders,
+                  archived_at IS NOT NULL AS "archived!"
+           FROM clients WHERE id = $1 AND tenant_id = $2"#,
+        id,
+        who.tenant_id(),
+    )
     .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;
-    row.map(view)
-        .ok_or_else(|| AppError::NotFound("no such client".into()))
+    client.ok_or_else(|| AppError::NotFound("no such client".into()))
 }
 
 /// Clients in name order, matching `query` anywhere in name, email or phone.
@@ -330,10 +316,6 @@ pub async fn list_sorted(
             (None, Some(Uuid::parse_str(text).map_err(|_| bad_cursor())?))
         }
     };
-    let order = match sort {
-        ClientSort::Name => "lower(name), id",
-        ClientSort::Newest => "id DESC",
-    };
     let pattern = format!("%{}%", escape_like(&query.trim().to_lowercase()));
     let tenant = who.tenant_id();
     let params = format!(
@@ -342,25 +324,45 @@ pub async fn list_sorted(
     );
     let read = Permission::Record(RecordKind::Client, Action::Read);
     deps.read_cached(who, read, Namespace::Clients, &params, |mut tx| async move {
-            let rows: Vec<Row> = sqlx::query_as(&format!(
-                "SELECT {COLUMNS} FROM clients WHERE tenant_id = $1 \
-                   AND (archived_at IS NOT NULL) = $2 \
-                   AND ($3 = '%%' OR (lower(name) || ' ' || coalesce(lower(email::text), '') || ' ' || coalesce(phone, '')) LIKE $3) \
-                   AND ($4::text IS NULL OR (lower(name), id) > ($4, $5)) \
-                   AND ($6::uuid IS NULL OR id < $6) \
-                 ORDER BY {order} LIMIT $7"
-            ))
-            .bind(tenant)
-            .bind(archived)
-            .bind(&pattern)
-            .bind(by_name.as_ref().map(|c| c.0.clone()))
-            .bind(by_name.as_ref().map(|c| c.1))
-            .bind(by_id)
-            .bind(PAGE + 1)
-            .fetch_all(tx.conn())
-            .await?;
+            let (after_name, after_id) = (by_name.as_ref().map(|c| c.0.clone()), by_name.as_ref().map(|c| c.1));
+            // One query per order, so that each can use its index.
+            let rows = match sort {
+                ClientSort::Name => sqlx::query_as!(
+                    ClientView,
+                    r#"SELECT id, name, email::text AS email, phone, notes, tags, email_reminders,
+                  archived_at IS NOT NULL AS "archived!"
+                       FROM clients WHERE tenant_id = $1 AND (archived_at IS NOT NULL) = $2
+                         AND ($3 = '%%' OR (lower(name) || ' ' || coalesce(lower(email::text), '') || ' ' || coalesce(phone, '')) LIKE $3)
+                         AND ($4::text IS NULL OR (lower(name), id) > ($4, $5))
+                       ORDER BY lower(name), id LIMIT $6"#,
+                    tenant,
+                    archived,
+                    &pattern,
+                    after_name,
+                    after_id,
+                    PAGE + 1,
+                )
+                .fetch_all(tx.conn())
+                .await?,
+                ClientSort::Newest => sqlx::query_as!(
+                    ClientView,
+                    r#"SELECT id, name, email::text AS email, phone, notes, tags, email_reminders,
+                  archived_at IS NOT NULL AS "archived!"
+                       FROM clients WHERE tenant_id = $1 AND (archived_at IS NOT NULL) = $2
+                         AND ($3 = '%%' OR (lower(name) || ' ' || coalesce(lower(email::text), '') || ' ' || coalesce(phone, '')) LIKE $3)
+                         AND ($4::uuid IS NULL OR id < $4)
+                       ORDER BY id DESC LIMIT $5"#,
+                    tenant,
+                    archived,
+                    &pattern,
+                    by_id,
+                    PAGE + 1,
+                )
+                .fetch_all(tx.conn())
+                .await?,
+            };
             let more = rows.len() as i64 > PAGE;
-            let clients: Vec<ClientView> = rows.into_iter().take(PAGE as usize).map(view).collect();
+            let clients: Vec<ClientView> = rows.into_iter().take(PAGE as usize).collect();
             let next = more
                 .then(|| {
                     clients.last().map(|c| match sort {

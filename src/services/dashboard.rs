@@ -27,21 +27,7 @@ use crate::{
 pub const SPAN_DAYS: i64 = 7;
 
 /// The per-day counts, as the dashboard reads them; also run under EXPLAIN by the benchmark.
-pub const DAY_COUNTS_SQL: &str = "SELECT (starts_at AT TIME ZONE $4)::date AS day, \
-            count(*) FILTER (WHERE status <> 'cancelled'), \
-            count(*) FILTER (WHERE status = 'completed'), \
-            count(*) FILTER (WHERE status = 'cancelled'), \
-            count(*) FILTER (WHERE status = 'no_show') \
-     FROM appointments WHERE tenant_id = $1 AND starts_at >= $2 AND starts_at < $3 \
-     GROUP BY day ORDER BY day";
-
-pub const BUSIEST_SQL: &str =
-    "SELECT p.name, c.n FROM (SELECT provider_id, count(*) AS n FROM appointments \
-       WHERE tenant_id = $1 AND starts_at >= $2 AND starts_at < $3 AND status <> 'cancelled' \
-       GROUP BY provider_id ORDER BY n DESC LIMIT 5) c JOIN providers p ON p.id = c.provider_id \
-     ORDER BY c.n DESC, p.name";
-
-type DayRow = (NaiveDate, i64, i64, i64, i64);
+pub const DAY_COUNTS_SQL: &str = include_str!("dashboard_sql/day_counts.sql");
 
 /// The dashboard as of `today` (in the business's zone; today when `None`).
 pub async fn overview(
@@ -73,27 +59,30 @@ async fn compute(mut tx: Read, today: NaiveDate) -> Result<DashboardView, AppErr
     );
     let (start, end) = (midnight(first), midnight(last + Duration::days(1)));
 
-    let rows: Vec<DayRow> = sqlx::query_as(DAY_COUNTS_SQL)
-        .bind(tenant)
-        .bind(start)
-        .bind(end)
-        .bind(zone.name())
-        .fetch_all(tx.conn())
-        .await?;
+    let rows = sqlx::query_file_as!(
+        DayCount,
+        "src/services/dashboard_sql/day_counts.sql",
+        tenant,
+        start as _,
+        end as _,
+        zone.name(),
+    )
+    .fetch_all(tx.conn())
+    .await?;
     let days: Vec<DayCount> = first
         .iter_days()
         .take_while(|d| *d <= last)
         .map(|date| {
-            let row = rows.iter().find(|r| r.0 == date);
-            let (active, completed, cancelled, no_show) =
-                row.map_or((0, 0, 0, 0), |r| (r.1, r.2, r.3, r.4));
-            DayCount {
-                date,
-                active,
-                completed,
-                cancelled,
-                no_show,
-            }
+            rows.iter()
+                .find(|r| r.date == date)
+                .cloned()
+                .unwrap_or(DayCount {
+                    date,
+                    active: 0,
+                    completed: 0,
+                    cancelled: 0,
+                    no_show: 0,
+                })
         })
         .collect();
     let past = days.iter().filter(|d| d.date < today);
@@ -104,27 +93,30 @@ async fn compute(mut tx: Read, today: NaiveDate) -> Result<DashboardView, AppErr
         past_cancelled += day.cancelled;
         past_no_show += day.no_show;
     }
-    let new_clients: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM clients WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3",
-    )
-    .bind(tenant)
-    .bind(start)
-    .bind(midnight(today + Duration::days(1)))
+    let new_clients: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM clients WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3"#, tenant, start as _, (midnight(today + Duration::days(1))) as _)
     .fetch_one(tx.conn())
     .await?;
-    let busiest: Vec<(String, i64)> = sqlx::query_as(BUSIEST_SQL)
-        .bind(tenant)
-        .bind(start)
-        .bind(end)
-        .fetch_all(tx.conn())
-        .await?;
-    let agenda_ids: Vec<Uuid> = sqlx::query_scalar(
+    let busiest = sqlx::query!(
+        r#"SELECT p.name, c.n AS "n!" FROM (SELECT provider_id, count(*) AS n FROM appointments
+             WHERE tenant_id = $1 AND starts_at >= $2 AND starts_at < $3 AND status <> 'cancelled'
+             GROUP BY provider_id ORDER BY n DESC LIMIT 5) c JOIN providers p ON p.id = c.provider_id
+           ORDER BY c.n DESC, p.name"#,
+        tenant,
+        start as _,
+        end as _,
+    )
+    .fetch_all(tx.conn())
+    .await?
+    .into_iter()
+    .map(|b| (b.name, b.n))
+    .collect();
+    let agenda_ids: Vec<Uuid> = sqlx::query_scalar!(
         "SELECT id FROM appointments WHERE tenant_id = $1 AND starts_at >= $2 AND starts_at < $3 \
            AND status <> 'cancelled' ORDER BY starts_at, id LIMIT 200",
+        tenant,
+        midnight(today) as _,
+        (midnight(today + Duration::days(1))) as _
     )
-    .bind(tenant)
-    .bind(midnight(today))
-    .bind(midnight(today + Duration::days(1)))
     .fetch_all(tx.conn())
     .await?;
     let agenda = load_many(tx.conn(), tenant, &agenda_ids).await?;

@@ -46,16 +46,16 @@ async fn send_link_of_kind(
     kind: &str,
 ) -> Result<(), AppError> {
     let (token, hash) = tokens::new_token();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO email_verifications (id, user_id, email, kind, token_hash, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
+        Uuid::now_v7(),
+        user,
+        email,
+        kind,
+        hash,
+        (deps.clock.now() + LINK_VALID_FOR) as _
     )
-    .bind(Uuid::now_v7())
-    .bind(user)
-    .bind(email)
-    .bind(kind)
-    .bind(hash)
-    .bind(deps.clock.now() + LINK_VALID_FOR)
     .execute(work.conn())
     .await?;
     let link = deps.link(&format!("/verify-email?token={token}"));
@@ -81,18 +81,21 @@ pub async fn request_change(
     let new_email = Email::parse(new_email).map_err(|e| AppError::field("email", e.to_string()))?;
     let mut tx = deps.system("change email", origin).await?;
     verify_password(tx.conn(), staff.user_id, password_text).await?;
-    let current: String = sqlx::query_scalar("SELECT email::text FROM users WHERE id = $1")
-        .bind(staff.user_id)
-        .fetch_one(tx.conn())
-        .await?;
+    let current: String = sqlx::query_scalar!(
+        r#"SELECT email::text AS "email!" FROM users WHERE id = $1"#,
+        staff.user_id
+    )
+    .fetch_one(tx.conn())
+    .await?;
     if current.eq_ignore_ascii_case(new_email.as_str()) {
         return Err(AppError::field("email", "this is your address already"));
     }
-    let taken: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1::citext)")
-            .bind(new_email.as_str())
-            .fetch_one(tx.conn())
-            .await?;
+    let taken: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE email = $1::text::citext) AS "taken!""#,
+        new_email.as_str()
+    )
+    .fetch_one(tx.conn())
+    .await?;
     if taken {
         return Err(AppError::field(
             "email",
@@ -119,18 +122,19 @@ pub async fn resend(deps: &Deps, staff: &Staff) -> Result<(), AppError> {
     let mut tx = deps
         .system("resend verification", &Origin::default())
         .await?;
-    let (email, verified): (String, bool) = sqlx::query_as(
-        "SELECT email::text, email_verified_at IS NOT NULL FROM users WHERE id = $1",
+    let user = sqlx::query!(
+        r#"SELECT email::text AS "email!", email_verified_at IS NOT NULL AS "verified!"
+           FROM users WHERE id = $1"#,
+        staff.user_id,
     )
-    .bind(staff.user_id)
     .fetch_one(tx.conn())
     .await?;
-    if verified {
+    if user.verified {
         return Err(AppError::Conflict(
             "Your email address is verified already.".into(),
         ));
     }
-    send_link(&mut tx, deps, staff.user_id, &email).await?;
+    send_link(&mut tx, deps, staff.user_id, &user.email).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -140,37 +144,38 @@ pub async fn resend(deps: &Deps, staff: &Staff) -> Result<(), AppError> {
 pub async fn verify(deps: &Deps, token: &str, origin: &Origin) -> Result<(), AppError> {
     let now = deps.clock.now();
     let mut tx = deps.system("verify email", origin).await?;
-    let used: Option<(Uuid, String, String)> = sqlx::query_as(
-        "UPDATE email_verifications SET used_at = $2 \
-         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
-         RETURNING user_id, email::text, kind",
+    let used = sqlx::query!(
+        r#"UPDATE email_verifications SET used_at = $2
+           WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+           RETURNING user_id, email::text AS "email!", kind"#,
+        tokens::hash_token(token),
+        now as _,
     )
-    .bind(tokens::hash_token(token))
-    .bind(now)
     .fetch_optional(tx.conn())
-    .await?;
+    .await?
+    .map(|u| (u.user_id, u.email, u.kind));
     let updated = match used {
         // A change: the account moves to the confirmed address, unless
         // another account took it meanwhile.
         Some((user, email, kind)) if kind == "change" => {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE users SET email = $2, email_verified_at = $3 WHERE id = $1 \
                AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email = $2::citext AND o.id <> $1)",
+                user,
+                email,
+                now as _
             )
-            .bind(user)
-            .bind(email)
-            .bind(now)
             .execute(tx.conn())
             .await?
         }
         Some((user, email, _)) => {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE users SET email_verified_at = coalesce(email_verified_at, $3) \
              WHERE id = $1 AND email = $2::citext",
+                user,
+                email,
+                now as _
             )
-            .bind(user)
-            .bind(email)
-            .bind(now)
             .execute(tx.conn())
             .await?
         }
@@ -187,11 +192,12 @@ pub async fn verify(deps: &Deps, token: &str, origin: &Origin) -> Result<(), App
 /// Refuses what needs a verified address (inviting, API keys).
 pub(crate) async fn require_verified(deps: &Deps, user: Uuid) -> Result<(), AppError> {
     let mut tx = deps.system("email verified?", &Origin::default()).await?;
-    let verified: bool =
-        sqlx::query_scalar("SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1")
-            .bind(user)
-            .fetch_one(tx.conn())
-            .await?;
+    let verified: bool = sqlx::query_scalar!(
+        r#"SELECT email_verified_at IS NOT NULL AS "verified!" FROM users WHERE id = $1"#,
+        user
+    )
+    .fetch_one(tx.conn())
+    .await?;
     tx.commit().await?;
     if verified {
         Ok(())

@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
@@ -29,9 +30,6 @@ use crate::{
     error::AppError,
     storage::{self, sniff, Disposition, SignedUrl},
 };
-
-/// How long an upload may take before the sweep treats its object as abandoned.
-const UPLOAD_GRACE: &str = "1 hour";
 
 /// Streams `body` into storage as a file of `client_id` named `name`.
 /// `declared` is the size the request announced, when it did.
@@ -64,11 +62,11 @@ where
     let mut tx = deps
         .read(who, Permission::Record(RecordKind::File, Action::Create))
         .await?;
-    let archived: Option<bool> = sqlx::query_scalar(
-        "SELECT archived_at IS NOT NULL FROM clients WHERE id = $1 AND tenant_id = $2",
+    let archived = sqlx::query_scalar!(
+        r#"SELECT archived_at IS NOT NULL AS "archived!" FROM clients WHERE id = $1 AND tenant_id = $2"#,
+        client_id,
+        tenant,
     )
-    .bind(client_id)
-    .bind(tenant)
     .fetch_optional(tx.conn())
     .await?;
     match archived {
@@ -80,12 +78,13 @@ where
         }
         Some(false) => {}
     }
-    sqlx::query(&format!(
+    // The sweep treats an upload still unfinished after an hour as abandoned.
+    sqlx::query!(
         "INSERT INTO storage_cleanup (storage_key, tenant_id, reason, due_at) \
-         VALUES ($1, $2, 'upload', now() + interval '{UPLOAD_GRACE}')"
-    ))
-    .bind(&key)
-    .bind(tenant)
+         VALUES ($1, $2, 'upload', now() + interval '1 hour')",
+        &key,
+        tenant,
+    )
     .execute(tx.conn())
     .await?;
     tx.commit().await?;
@@ -210,20 +209,20 @@ async fn record(
             origin,
         )
         .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO client_files (id, tenant_id, client_id, storage_key, original_name, content_type, \
          size_bytes, sha256, uploaded_by, uploaded_by_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        id,
+        who.tenant_id(),
+        client_id,
+        key,
+        name.as_str(),
+        name.kind().mime(),
+        i64::try_from(stored.size).unwrap_or(i64::MAX),
+        stored.sha256.as_slice(),
+        user,
+        api_key,
     )
-    .bind(id)
-    .bind(who.tenant_id())
-    .bind(client_id)
-    .bind(key)
-    .bind(name.as_str())
-    .bind(name.kind().mime())
-    .bind(i64::try_from(stored.size).unwrap_or(i64::MAX))
-    .bind(stored.sha256.as_slice())
-    .bind(user)
-    .bind(api_key)
     .execute(tx.conn())
     .await?;
     forget_cleanup(tx.conn(), key).await?;
@@ -243,8 +242,7 @@ async fn record(
 
 /// The object under `key` no longer needs removing.
 async fn forget_cleanup(conn: &mut PgConnection, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM storage_cleanup WHERE storage_key = $1")
-        .bind(key)
+    sqlx::query!("DELETE FROM storage_cleanup WHERE storage_key = $1", key)
         .execute(&mut *conn)
         .await
         .map(drop)
@@ -259,11 +257,11 @@ async fn discard(deps: &Deps, tenant: Uuid, key: &str) {
         match &removed {
             Ok(()) => forget_cleanup(tx.conn(), key).await?,
             Err(err) => {
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE storage_cleanup SET due_at = now(), last_error = $2 WHERE storage_key = $1",
+                    key,
+                    err.to_string(),
                 )
-                .bind(key)
-                .bind(err.to_string())
                 .execute(tx.conn())
                 .await?;
             }
@@ -279,39 +277,34 @@ async fn discard(deps: &Deps, tenant: Uuid, key: &str) {
     }
 }
 
-type Row = (
-    Uuid,
-    Uuid,
-    Option<String>,
-    String,
-    String,
-    i64,
-    Option<Vec<u8>>,
-    Option<String>,
-    chrono::DateTime<chrono::Utc>,
-);
+/// A file's row with the name of who uploaded it.
+struct FileRow {
+    id: Uuid,
+    client_id: Uuid,
+    storage_key: Option<String>,
+    original_name: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: Option<Vec<u8>>,
+    uploaded_by: Option<String>,
+    created_at: DateTime<Utc>,
+}
 
-const SELECT: &str = "SELECT f.id, f.client_id, f.storage_key, f.original_name, f.content_type, \
-    f.size_bytes, f.sha256, coalesce(u.name, 'API key ' || k.name), f.created_at \
-    FROM client_files f LEFT JOIN users u ON u.id = f.uploaded_by \
-    LEFT JOIN api_keys k ON k.id = f.uploaded_by_key";
-
-async fn view(deps: &Deps, tenant: Uuid, row: Row) -> Result<ClientFileView, AppError> {
-    let (id, client_id, key, name, content_type, size, sha256, uploaded_by, uploaded_at) = row;
+async fn view(deps: &Deps, tenant: Uuid, row: FileRow) -> Result<ClientFileView, AppError> {
     let mut file = ClientFileView {
-        id,
-        client_id,
-        name,
-        content_type,
-        size_bytes: u64::try_from(size).unwrap_or(0),
-        sha256: sha256.map(hex::encode),
-        uploaded_by,
-        uploaded_at,
+        id: row.id,
+        client_id: row.client_id,
+        name: row.original_name,
+        content_type: row.content_type,
+        size_bytes: u64::try_from(row.size_bytes).unwrap_or(0),
+        sha256: row.sha256.map(hex::encode),
+        uploaded_by: row.uploaded_by,
+        uploaded_at: row.created_at,
         download_url: None,
         preview_url: None,
         links_expire_at: None,
     };
-    if let Some(key) = key {
+    if let Some(key) = row.storage_key {
         let download = link_for(
             deps,
             tenant,
@@ -363,20 +356,27 @@ pub async fn list(
     let mut tx = deps
         .read(who, Permission::Record(RecordKind::File, Action::Read))
         .await?;
-    let exists: Option<i32> =
-        sqlx::query_scalar("SELECT 1 FROM clients WHERE id = $1 AND tenant_id = $2")
-            .bind(client_id)
-            .bind(tenant)
-            .fetch_optional(tx.conn())
-            .await?;
+    let exists = sqlx::query_scalar!(
+        "SELECT 1 AS one FROM clients WHERE id = $1 AND tenant_id = $2",
+        client_id,
+        tenant,
+    )
+    .fetch_optional(tx.conn())
+    .await?;
     if exists.is_none() {
         return Err(AppError::NotFound("no such client".into()));
     }
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} WHERE f.tenant_id = $1 AND f.client_id = $2 ORDER BY f.created_at DESC, f.id DESC LIMIT 500"
-    ))
-    .bind(tenant)
-    .bind(client_id)
+    let rows = sqlx::query_as!(
+        FileRow,
+        r#"SELECT f.id, f.client_id, f.storage_key, f.original_name, f.content_type, f.size_bytes,
+                  f.sha256, coalesce(u.name, 'API key ' || k.name) AS uploaded_by,
+                  f.created_at AS "created_at: DateTime<Utc>"
+           FROM client_files f LEFT JOIN users u ON u.id = f.uploaded_by
+           LEFT JOIN api_keys k ON k.id = f.uploaded_by_key
+           WHERE f.tenant_id = $1 AND f.client_id = $2 ORDER BY f.created_at DESC, f.id DESC LIMIT 500"#,
+        tenant,
+        client_id,
+    )
     .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
@@ -393,12 +393,19 @@ pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<ClientFi
     let mut tx = deps
         .read(who, Permission::Record(RecordKind::File, Action::Read))
         .await?;
-    let row: Option<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE f.id = $1 AND f.tenant_id = $2"))
-            .bind(id)
-            .bind(tenant)
-            .fetch_optional(tx.conn())
-            .await?;
+    let row = sqlx::query_as!(
+        FileRow,
+        r#"SELECT f.id, f.client_id, f.storage_key, f.original_name, f.content_type, f.size_bytes,
+                  f.sha256, coalesce(u.name, 'API key ' || k.name) AS uploaded_by,
+                  f.created_at AS "created_at: DateTime<Utc>"
+           FROM client_files f LEFT JOIN users u ON u.id = f.uploaded_by
+           LEFT JOIN api_keys k ON k.id = f.uploaded_by_key
+           WHERE f.id = $1 AND f.tenant_id = $2"#,
+        id,
+        tenant,
+    )
+    .fetch_optional(tx.conn())
+    .await?;
     tx.commit().await?;
     let row = row.ok_or_else(|| AppError::NotFound("no such file".into()))?;
     view(deps, tenant, row).await
@@ -420,33 +427,34 @@ pub async fn delete(
             origin,
         )
         .await?;
-    let gone: Option<(Uuid, Option<String>, String)> = sqlx::query_as(
-        "DELETE FROM client_files WHERE id = $1 AND tenant_id = $2 RETURNING client_id, storage_key, original_name",
+    let gone = sqlx::query!(
+        "DELETE FROM client_files WHERE id = $1 AND tenant_id = $2 \
+         RETURNING client_id, storage_key, original_name",
+        id,
+        tenant,
     )
-    .bind(id)
-    .bind(tenant)
     .fetch_optional(tx.conn())
-    .await?;
-    let (client_id, key, name) = gone.ok_or_else(|| AppError::NotFound("no such file".into()))?;
-    if let Some(key) = &key {
-        sqlx::query(
+    .await?
+    .ok_or_else(|| AppError::NotFound("no such file".into()))?;
+    if let Some(key) = &gone.storage_key {
+        sqlx::query!(
             "INSERT INTO storage_cleanup (storage_key, tenant_id, reason, due_at) VALUES ($1, $2, 'deleted', now()) \
              ON CONFLICT (storage_key) DO UPDATE SET reason = 'deleted', due_at = now()",
+            key,
+            tenant,
         )
-        .bind(key)
-        .bind(tenant)
         .execute(tx.conn())
         .await?;
     }
     tx.audit(Entry {
         action: "file.deleted",
         entity_type: "client",
-        entity_id: Some(client_id),
-        changes: Changes::new().field("file", Some(&name), None),
+        entity_id: Some(gone.client_id),
+        changes: Changes::new().field("file", Some(&gone.original_name), None),
     })
     .await?;
     tx.commit().await?;
-    if let Some(key) = key {
+    if let Some(key) = gone.storage_key {
         discard(deps, tenant, &key).await;
     }
     Ok(())
@@ -465,20 +473,21 @@ pub struct Sweep {
 pub async fn sweep(deps: &Deps, limit: i64) -> Result<Sweep, AppError> {
     let mut tx = deps.system("storage cleanup", &Origin::default()).await?;
     // A key that has a file row again is not to be removed; forget it.
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM storage_cleanup c WHERE EXISTS (SELECT 1 FROM client_files f WHERE f.storage_key = c.storage_key)",
     )
     .execute(tx.conn())
     .await?;
-    let due: Vec<(String, i32)> = sqlx::query_as(
+    let due = sqlx::query!(
         "SELECT storage_key, attempts FROM storage_cleanup WHERE due_at <= now() \
          ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+        limit,
     )
-    .bind(limit)
     .fetch_all(tx.conn())
     .await?;
     let mut report = Sweep::default();
-    for (key, attempts) in due {
+    for cleanup in due {
+        let (key, attempts) = (cleanup.storage_key, cleanup.attempts);
         match deps.storage.delete(&key).await {
             Ok(()) => {
                 forget_cleanup(tx.conn(), &key).await?;
@@ -487,13 +496,13 @@ pub async fn sweep(deps: &Deps, limit: i64) -> Result<Sweep, AppError> {
             Err(err) => {
                 let wait = Duration::from_secs(60 << attempts.clamp(0, 10) as u32)
                     .min(Duration::from_secs(24 * 3600));
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE storage_cleanup SET attempts = attempts + 1, last_error = $2, \
                      due_at = now() + make_interval(secs => $3) WHERE storage_key = $1",
+                    &key,
+                    err.to_string(),
+                    wait.as_secs_f64(),
                 )
-                .bind(&key)
-                .bind(err.to_string())
-                .bind(wait.as_secs_f64())
                 .execute(tx.conn())
                 .await?;
                 report.failed += 1;

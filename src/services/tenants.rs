@@ -1,5 +1,6 @@
 //! The signed-in user's tenants: who they are where, and switching between them.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -10,7 +11,7 @@ use crate::{
     domain::{
         account::{DisplayName, TimeZoneName},
         form::FieldErrors,
-        roles::Permission,
+        roles::{Permission, Role},
         views::{SessionView, TenantChoice},
     },
     error::AppError,
@@ -19,21 +20,19 @@ use crate::{
 /// The signed-in user, their current tenant and every tenant they may switch to.
 pub async fn session_view(deps: &Deps, staff: &Staff) -> Result<SessionView, AppError> {
     let mut tx = deps.system("session view", &Origin::default()).await?;
-    type Row = (String, String, Option<chrono::DateTime<chrono::Utc>>, bool);
-    let (name, email, two_factor_due, email_verified): Row =
-        sqlx::query_as(
-            "SELECT u.name, u.email::text, \
-               CASE WHEN EXISTS (SELECT 1 FROM user_totp x WHERE x.user_id = u.id AND x.enabled_at IS NOT NULL) \
-                 THEN NULL \
-                 ELSE (SELECT t.two_factor_required_at + make_interval(days => t.two_factor_grace_days) \
-                       FROM tenants t WHERE t.id = $2) END, \
-               u.email_verified_at IS NOT NULL \
-             FROM users u WHERE u.id = $1",
-        )
-        .bind(staff.user_id)
-        .bind(staff.tenant_id)
-        .fetch_one(tx.conn())
-        .await?;
+    let user = sqlx::query!(
+        r#"SELECT u.name, u.email::text AS "email!",
+             CASE WHEN EXISTS (SELECT 1 FROM user_totp x WHERE x.user_id = u.id AND x.enabled_at IS NOT NULL)
+               THEN NULL
+               ELSE (SELECT t.two_factor_required_at + make_interval(days => t.two_factor_grace_days)
+                     FROM tenants t WHERE t.id = $2) END AS "two_factor_due: DateTime<Utc>",
+             u.email_verified_at IS NOT NULL AS "email_verified!"
+           FROM users u WHERE u.id = $1"#,
+        staff.user_id,
+        staff.tenant_id,
+    )
+    .fetch_one(tx.conn())
+    .await?;
     let tenants = memberships(tx.conn(), staff.user_id).await?;
     tx.commit().await?;
     let tenant = tenants
@@ -43,12 +42,12 @@ pub async fn session_view(deps: &Deps, staff: &Staff) -> Result<SessionView, App
         .ok_or(AppError::Unauthorized)?;
     Ok(SessionView {
         user_id: staff.user_id,
-        name,
-        email,
+        name: user.name,
+        email: user.email,
         tenant,
         tenants,
-        two_factor_due,
-        email_verified,
+        two_factor_due: user.two_factor_due,
+        email_verified: user.email_verified,
     })
 }
 
@@ -56,35 +55,26 @@ async fn memberships(
     conn: &mut PgConnection,
     user_id: Uuid,
 ) -> Result<Vec<TenantChoice>, AppError> {
-    let rows: Vec<(Uuid, String, String, String, String)> = sqlx::query_as(
-        "SELECT t.id, t.name, t.slug, t.time_zone, m.role FROM memberships m \
-         JOIN tenants t ON t.id = m.tenant_id WHERE m.user_id = $1 ORDER BY t.name, t.id",
+    Ok(sqlx::query_as!(
+        TenantChoice,
+        r#"SELECT t.id, t.name, t.slug, t.time_zone, m.role AS "role: Role"
+           FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+           WHERE m.user_id = $1 ORDER BY t.name, t.id"#,
+        user_id,
     )
-    .bind(user_id)
     .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter()
-        .map(|(id, name, slug, time_zone, role)| {
-            Ok(TenantChoice {
-                id,
-                name,
-                slug,
-                time_zone,
-                role: crate::auth::session::parse_role(&role)?,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// The session to continue with in `tenant`; `Forbidden` unless the user is a member there.
 pub async fn switch(deps: &Deps, staff: &Staff, tenant: Uuid) -> Result<SessionAuth, AppError> {
     let mut tx = deps.system("switch tenant", &Origin::default()).await?;
-    let generation: Option<i32> = sqlx::query_scalar(
+    let generation = sqlx::query_scalar!(
         "SELECT u.session_generation FROM users u JOIN memberships m ON m.user_id = u.id \
          WHERE u.id = $1 AND m.tenant_id = $2",
+        staff.user_id,
+        tenant,
     )
-    .bind(staff.user_id)
-    .bind(tenant)
     .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;
@@ -112,27 +102,30 @@ pub async fn update_settings(
         return Err(AppError::Invalid(errors));
     };
     let mut tx = deps.work(staff, Permission::ManageSettings, origin).await?;
-    let (old_name, old_zone): (String, String) =
-        sqlx::query_as("SELECT name, time_zone FROM tenants WHERE id = $1 FOR UPDATE")
-            .bind(staff.tenant_id)
-            .fetch_one(tx.conn())
-            .await?;
+    let old = sqlx::query!(
+        "SELECT name, time_zone FROM tenants WHERE id = $1 FOR UPDATE",
+        staff.tenant_id,
+    )
+    .fetch_one(tx.conn())
+    .await?;
     let changes = Changes::new()
-        .field("name", Some(old_name.as_str()), Some(name.as_str()))
+        .field("name", Some(old.name.as_str()), Some(name.as_str()))
         .field(
             "time_zone",
-            Some(old_zone.as_str()),
+            Some(old.time_zone.as_str()),
             Some(time_zone.as_str()),
         );
     if changes.is_empty() {
         return Ok(());
     }
-    sqlx::query("UPDATE tenants SET name = $2, time_zone = $3 WHERE id = $1")
-        .bind(staff.tenant_id)
-        .bind(name.as_str())
-        .bind(time_zone.as_str())
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "UPDATE tenants SET name = $2, time_zone = $3 WHERE id = $1",
+        staff.tenant_id,
+        name.as_str(),
+        time_zone.as_str(),
+    )
+    .execute(tx.conn())
+    .await?;
     tx.audit(Entry {
         action: "tenant.updated",
         entity_type: "tenant",

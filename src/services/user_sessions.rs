@@ -2,6 +2,7 @@
 //! seen when; and ending one of them from another. Sessions belong to the
 //! person, so this reads on the system path, always by their own user id.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{accounts::audit_own_account, Deps};
@@ -22,38 +23,30 @@ pub async fn list(
     let idle = chrono::Duration::from_std(deps.config.auth.session_idle)
         .unwrap_or(chrono::Duration::days(7));
     let mut tx = deps.system("list sessions", &Origin::default()).await?;
-    type Row = (
-        Uuid,
-        String,
-        String,
-        chrono::DateTime<chrono::Utc>,
-        chrono::DateTime<chrono::Utc>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT s.id, s.user_agent, s.address, s.created_at, s.last_seen_at \
-         FROM user_sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.user_id = $1 AND s.ended_at IS NULL AND s.generation = u.session_generation \
-           AND s.last_seen_at > $2 \
-         ORDER BY s.last_seen_at DESC, s.id DESC LIMIT 100",
+    let rows = sqlx::query!(
+        r#"SELECT s.id, s.user_agent, s.address, s.created_at AS "started_at: DateTime<Utc>",
+                  s.last_seen_at AS "last_seen_at: DateTime<Utc>"
+           FROM user_sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.user_id = $1 AND s.ended_at IS NULL AND s.generation = u.session_generation
+             AND s.last_seen_at > $2
+           ORDER BY s.last_seen_at DESC, s.id DESC LIMIT 100"#,
+        staff.user_id,
+        (now - idle) as _,
     )
-    .bind(staff.user_id)
-    .bind(now - idle)
     .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
     let parser = woothee::parser::Parser::new();
     Ok(rows
         .into_iter()
-        .map(
-            |(id, agent, address, started_at, last_seen_at)| SessionEntry {
-                id,
-                browser: describe(&parser, &agent),
-                address,
-                started_at,
-                last_seen_at,
-                current: Some(id) == current,
-            },
-        )
+        .map(|s| SessionEntry {
+            id: s.id,
+            browser: describe(&parser, &s.user_agent),
+            address: s.address,
+            started_at: s.started_at,
+            last_seen_at: s.last_seen_at,
+            current: Some(s.id) == current,
+        })
         .collect())
 }
 
@@ -79,12 +72,7 @@ fn describe(parser: &woothee::parser::Parser, agent: &str) -> String {
 /// out at its next request.
 pub async fn end(deps: &Deps, staff: &Staff, id: Uuid, origin: &Origin) -> Result<(), AppError> {
     let mut tx = deps.system("end session", origin).await?;
-    let ended = sqlx::query(
-        "UPDATE user_sessions SET ended_at = $3 WHERE id = $1 AND user_id = $2 AND ended_at IS NULL",
-    )
-    .bind(id)
-    .bind(staff.user_id)
-    .bind(deps.clock.now())
+    let ended = sqlx::query!("UPDATE user_sessions SET ended_at = $3 WHERE id = $1 AND user_id = $2 AND ended_at IS NULL", id, staff.user_id, deps.clock.now() as _)
     .execute(tx.conn())
     .await?
     .rows_affected();

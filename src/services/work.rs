@@ -207,10 +207,12 @@ impl<'a> Work<'a> {
     /// On the system path, makes `tenant` current (so that audit entries and
     /// tenant defaults land in it) and `actor` the one audit entries name.
     pub async fn enter_tenant(&mut self, tenant: Uuid, actor: Actor) -> Result<(), AppError> {
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query_scalar!(
+            "SELECT set_config('app.tenant_id', $1, true)",
+            tenant.to_string()
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
         self.tenant = Some(tenant);
         self.actor = actor;
         Ok(())

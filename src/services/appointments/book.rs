@@ -88,19 +88,17 @@ pub(super) async fn insert_bookings(
         )
         .await?;
     let rule = service_rule(tx.conn(), tenant, input.service_id, input.provider_id).await?;
-    let client_ok: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM clients WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL)")
-        .bind(input.client_id)
-        .bind(tenant)
+    let client_ok: bool = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM clients WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL) AS "exists!""#, input.client_id, tenant)
         .fetch_one(tx.conn())
         .await?;
     if !client_ok {
         return Err(AppError::field("client_id", "there is no such client"));
     }
-    let kinds: Vec<String> = sqlx::query_scalar(
+    let kinds: Vec<String> = sqlx::query_scalar!(
         "SELECT kind FROM resources WHERE id = ANY($1) AND tenant_id = $2 AND archived_at IS NULL",
+        &resources,
+        tenant
     )
-    .bind(&resources)
-    .bind(tenant)
     .fetch_all(tx.conn())
     .await?;
     if kinds.len() != resources.len() {
@@ -198,31 +196,12 @@ pub(super) async fn insert_one(
     reason: Option<&str>,
     series_id: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO appointments (id, tenant_id, client_id, service_id, provider_id, starts_at, ends_at, blocked, notes, override_reason, series_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, tstzrange($8, $9), $10, $11, $12)",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(input.client_id)
-    .bind(input.service_id)
-    .bind(input.provider_id)
-    .bind(starts_at)
-    .bind(ends_at)
-    .bind(blocked.start)
-    .bind(blocked.end)
-    .bind(input.notes.trim())
-    .bind(reason)
-    .bind(series_id)
+    sqlx::query!("INSERT INTO appointments (id, tenant_id, client_id, service_id, provider_id, starts_at, ends_at, blocked, notes, override_reason, series_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, tstzrange($8, $9), $10, $11, $12)", id, tenant, input.client_id, input.service_id, input.provider_id, starts_at as _, ends_at as _, blocked.start as _, blocked.end as _, input.notes.trim(), reason, series_id)
     .execute(&mut *conn)
     .await?;
     for resource in resources {
-        sqlx::query("INSERT INTO appointment_resources (tenant_id, appointment_id, resource_id, blocked) VALUES ($1, $2, $3, tstzrange($4, $5))")
-            .bind(tenant)
-            .bind(id)
-            .bind(resource)
-            .bind(blocked.start)
-            .bind(blocked.end)
+        sqlx::query!("INSERT INTO appointment_resources (tenant_id, appointment_id, resource_id, blocked) VALUES ($1, $2, $3, tstzrange($4, $5))", tenant, id, resource, blocked.start as _, blocked.end as _)
             .execute(&mut *conn)
             .await?;
     }

@@ -48,29 +48,32 @@ pub async fn cancel_scoped(
             origin,
         )
         .await?;
-    let targets: Vec<(Uuid, String)> = sqlx::query_as(
-        "SELECT a.id, a.status FROM appointments a, \
-           (SELECT series_id, starts_at FROM appointments WHERE id = $1 AND tenant_id = $2) t \
-         WHERE a.tenant_id = $2 AND a.status <> 'cancelled' \
-           AND (a.id = $1 OR ($3 AND a.series_id = t.series_id AND a.starts_at >= t.starts_at)) \
-         ORDER BY a.starts_at FOR UPDATE OF a",
+    let targets: Vec<(Uuid, AppointmentStatus)> = sqlx::query!(
+        r#"SELECT a.id, a.status AS "status: AppointmentStatus" FROM appointments a,
+             (SELECT series_id, starts_at FROM appointments WHERE id = $1 AND tenant_id = $2) t
+           WHERE a.tenant_id = $2 AND a.status <> 'cancelled'
+             AND (a.id = $1 OR ($3 AND a.series_id = t.series_id AND a.starts_at >= t.starts_at))
+           ORDER BY a.starts_at FOR UPDATE OF a"#,
+        id,
+        tenant,
+        scope == Scope::Following,
     )
-    .bind(id)
-    .bind(tenant)
-    .bind(scope == Scope::Following)
     .fetch_all(tx.conn())
-    .await?;
+    .await?
+    .into_iter()
+    .map(|t| (t.id, t.status))
+    .collect();
     if targets.is_empty() {
         return Err(AppError::NotFound("no such active appointment".into()));
     }
     let ids: Vec<Uuid> = targets.iter().map(|(id, _)| *id).collect();
-    sqlx::query(
+    sqlx::query!(
         "UPDATE appointments SET status = 'cancelled', cancel_reason = $3, updated_at = now() \
          WHERE id = ANY($1) AND tenant_id = $2",
+        &ids,
+        tenant,
+        reason.trim()
     )
-    .bind(&ids)
-    .bind(tenant)
-    .bind(reason.trim())
     .execute(tx.conn())
     .await?;
     for (target, old) in &targets {
@@ -156,13 +159,8 @@ pub async fn reschedule_scoped(
     let week = provider_week(tx.conn(), tenant, provider).await?;
     let mut moves = vec![(current.clone(), starts_at)];
     if let (Scope::Following, Some(series)) = (scope, current.series_id) {
-        let later: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM appointments WHERE tenant_id = $1 AND series_id = $2 AND starts_at > $3 \
-               AND status <> 'cancelled' ORDER BY starts_at",
-        )
-        .bind(tenant)
-        .bind(series)
-        .bind(current.starts_at)
+        let later: Vec<Uuid> = sqlx::query_scalar!("SELECT id FROM appointments WHERE tenant_id = $1 AND series_id = $2 AND starts_at > $3 \
+               AND status <> 'cancelled' ORDER BY starts_at", tenant, series, current.starts_at as _)
         .fetch_all(tx.conn())
         .await?;
         let zone = week.0;
@@ -194,17 +192,8 @@ pub async fn reschedule_scoped(
             start: *to - rule.before,
             end: appointment.end + rule.after,
         };
-        let moved = sqlx::query(
-            "UPDATE appointments SET starts_at = $3, ends_at = $4, blocked = tstzrange($5, $6), \
-             override_reason = coalesce($7, override_reason), updated_at = now() WHERE id = $1 AND tenant_id = $2",
-        )
-        .bind(view.id)
-        .bind(tenant)
-        .bind(to)
-        .bind(appointment.end)
-        .bind(blocked.start)
-        .bind(blocked.end)
-        .bind(reason)
+        let moved = sqlx::query!("UPDATE appointments SET starts_at = $3, ends_at = $4, blocked = tstzrange($5, $6), \
+             override_reason = coalesce($7, override_reason), updated_at = now() WHERE id = $1 AND tenant_id = $2", view.id, tenant, to as _, appointment.end as _, blocked.start as _, blocked.end as _, reason)
         .execute(tx.conn())
         .await;
         if let Err(err) = moved {
@@ -277,12 +266,12 @@ pub async fn set_status(
     if current.status == status {
         return Ok(current);
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE appointments SET status = $3, updated_at = now() WHERE id = $1 AND tenant_id = $2",
+        id,
+        who.tenant_id(),
+        status as AppointmentStatus
     )
-    .bind(id)
-    .bind(who.tenant_id())
-    .bind(status.as_str())
     .execute(tx.conn())
     .await?;
     tx.audit(Entry {

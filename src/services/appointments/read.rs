@@ -33,69 +33,29 @@ pub(super) async fn load(
         .ok_or_else(|| AppError::NotFound("no such appointment".into()))
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct Row {
-    id: Uuid,
-    client_id: Uuid,
-    client_name: String,
-    service_id: Uuid,
-    service_name: String,
-    provider_id: Uuid,
-    provider_name: String,
-    resource_ids: Vec<Uuid>,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    status: String,
-    notes: String,
-    override_reason: Option<String>,
-    series_id: Option<Uuid>,
-    cancel_reason: Option<String>,
-    colour: String,
-}
-
 /// The appointments `ids` that exist in the tenant, in start order, in one query.
 pub(crate) async fn load_many(
     conn: &mut PgConnection,
     tenant: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<AppointmentView>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.id, a.client_id, c.name AS client_name, a.service_id, s.name AS service_name, \
-                a.provider_id, p.name AS provider_name, \
-                coalesce((SELECT array_agg(r.resource_id ORDER BY r.resource_id) FROM appointment_resources r \
-                          WHERE r.appointment_id = a.id), '{}') AS resource_ids, \
-                a.starts_at, a.ends_at, a.status, a.notes, a.override_reason, a.series_id, a.cancel_reason, s.colour \
-         FROM appointments a JOIN clients c ON c.id = a.client_id JOIN services s ON s.id = a.service_id \
-         JOIN providers p ON p.id = a.provider_id WHERE a.id = ANY($1) AND a.tenant_id = $2 \
-         ORDER BY a.starts_at, a.id",
+    Ok(sqlx::query_as!(
+        AppointmentView,
+        r#"SELECT a.id, a.client_id, c.name AS client_name, a.service_id, s.name AS service_name,
+                  a.provider_id, p.name AS provider_name,
+                  coalesce((SELECT array_agg(r.resource_id ORDER BY r.resource_id) FROM appointment_resources r
+                            WHERE r.appointment_id = a.id), '{}') AS "resource_ids!",
+                  a.starts_at AS "starts_at: DateTime<Utc>", a.ends_at AS "ends_at: DateTime<Utc>",
+                  a.status AS "status: AppointmentStatus", a.notes, a.override_reason, a.series_id,
+                  a.cancel_reason, s.colour
+           FROM appointments a JOIN clients c ON c.id = a.client_id JOIN services s ON s.id = a.service_id
+           JOIN providers p ON p.id = a.provider_id WHERE a.id = ANY($1) AND a.tenant_id = $2
+           ORDER BY a.starts_at, a.id"#,
+        ids,
+        tenant,
     )
-    .bind(ids)
-    .bind(tenant)
     .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(AppointmentView {
-                status: AppointmentStatus::parse(&row.status)
-                    .ok_or_else(|| AppError::internal("unknown appointment status"))?,
-                id: row.id,
-                client_id: row.client_id,
-                client_name: row.client_name,
-                service_id: row.service_id,
-                service_name: row.service_name,
-                provider_id: row.provider_id,
-                provider_name: row.provider_name,
-                resource_ids: row.resource_ids,
-                starts_at: row.starts_at,
-                ends_at: row.ends_at,
-                notes: row.notes,
-                override_reason: row.override_reason,
-                series_id: row.series_id,
-                cancel_reason: row.cancel_reason,
-                colour: row.colour,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<AppointmentView, AppError> {
@@ -159,19 +119,10 @@ pub async fn list(
     );
     let read = Permission::Record(RecordKind::Appointment, Action::Read);
     deps.read_cached(who, read, Namespace::Appointments, &params, |mut tx| async move {
-            let ids: Vec<Uuid> = sqlx::query_scalar(
-                "SELECT a.id FROM appointments a WHERE a.tenant_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
+            let ids: Vec<Uuid> = sqlx::query_scalar!("SELECT a.id FROM appointments a WHERE a.tenant_id = $1 AND a.starts_at >= $2 AND a.starts_at < $3 \
                    AND ($4::uuid IS NULL OR a.provider_id = $4) AND ($5::uuid IS NULL OR a.client_id = $5) \
                    AND ($6::uuid IS NULL OR (a.starts_at, a.id) > (SELECT starts_at, id FROM appointments WHERE id = $6 AND tenant_id = $1)) \
-                 ORDER BY a.starts_at, a.id LIMIT $7",
-            )
-            .bind(tenant)
-            .bind(from)
-            .bind(to)
-            .bind(query.provider_id)
-            .bind(query.client_id)
-            .bind(query.after)
-            .bind(PAGE as i64 + 1)
+                 ORDER BY a.starts_at, a.id LIMIT $7", tenant, from as _, to as _, query.provider_id, query.client_id, query.after, PAGE as i64 + 1)
             .fetch_all(tx.conn())
             .await?;
             let more = ids.len() > PAGE;
@@ -197,11 +148,7 @@ pub async fn for_client(
             Permission::Record(RecordKind::Appointment, Action::Read),
         )
         .await?;
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM appointments WHERE tenant_id = $1 AND client_id = $2 ORDER BY starts_at DESC LIMIT 500",
-    )
-    .bind(tenant)
-    .bind(client)
+    let ids: Vec<Uuid> = sqlx::query_scalar!("SELECT id FROM appointments WHERE tenant_id = $1 AND client_id = $2 ORDER BY starts_at DESC LIMIT 500", tenant, client)
     .fetch_all(tx.conn())
     .await?;
     let mut views = load_many(tx.conn(), tenant, &ids).await?;

@@ -27,25 +27,25 @@ pub(super) async fn service_rule(
     service: Uuid,
     provider: Uuid,
 ) -> Result<ServiceRule, AppError> {
-    let row: Option<(i32, i32, i32, Vec<String>, bool)> = sqlx::query_as(
-        "SELECT s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, s.resource_kinds, \
-                NOT EXISTS (SELECT 1 FROM service_providers x WHERE x.service_id = s.id) \
-                OR EXISTS (SELECT 1 FROM service_providers x WHERE x.service_id = s.id AND x.provider_id = $3) \
-         FROM services s WHERE s.id = $1 AND s.tenant_id = $2 AND s.archived_at IS NULL",
+    let row = sqlx::query!(
+        r#"SELECT s.duration_minutes, s.buffer_before_minutes, s.buffer_after_minutes, s.resource_kinds,
+                  NOT EXISTS (SELECT 1 FROM service_providers x WHERE x.service_id = s.id)
+                  OR EXISTS (SELECT 1 FROM service_providers x WHERE x.service_id = s.id AND x.provider_id = $3)
+                    AS "performs!"
+           FROM services s WHERE s.id = $1 AND s.tenant_id = $2 AND s.archived_at IS NULL"#,
+        service,
+        tenant,
+        provider,
     )
-    .bind(service)
-    .bind(tenant)
-    .bind(provider)
     .fetch_optional(&mut *conn)
-    .await?;
-    let (duration, before, after, kinds, performs) =
-        row.ok_or_else(|| AppError::field("service_id", "there is no such service"))?;
+    .await?
+    .ok_or_else(|| AppError::field("service_id", "there is no such service"))?;
     Ok(ServiceRule {
-        duration: Duration::minutes(duration.into()),
-        before: Duration::minutes(before.into()),
-        after: Duration::minutes(after.into()),
-        kinds,
-        performs,
+        duration: Duration::minutes(row.duration_minutes.into()),
+        before: Duration::minutes(row.buffer_before_minutes.into()),
+        after: Duration::minutes(row.buffer_after_minutes.into()),
+        kinds: row.resource_kinds,
+        performs: row.performs,
     })
 }
 
@@ -55,11 +55,11 @@ pub(crate) async fn provider_zone(
     tenant: Uuid,
     provider: Uuid,
 ) -> Result<Option<Tz>, AppError> {
-    let zone: Option<String> = sqlx::query_scalar(
+    let zone: Option<String> = sqlx::query_scalar!(
         "SELECT time_zone FROM providers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL",
+        provider,
+        tenant
     )
-    .bind(provider)
-    .bind(tenant)
     .fetch_optional(&mut *conn)
     .await?;
     zone.map(|z| {
@@ -78,20 +78,21 @@ pub(crate) async fn provider_week(
     let zone = provider_zone(conn, tenant, provider)
         .await?
         .ok_or_else(|| AppError::field("provider_id", "there is no such provider"))?;
-    let rows: Vec<(i16, NaiveTime, NaiveTime)> = sqlx::query_as(
-        "SELECT weekday, starts, ends FROM working_hours WHERE provider_id = $1 AND tenant_id = $2",
+    let rows = sqlx::query!(
+        r#"SELECT weekday, starts AS "starts: NaiveTime", ends AS "ends: NaiveTime"
+           FROM working_hours WHERE provider_id = $1 AND tenant_id = $2"#,
+        provider,
+        tenant,
     )
-    .bind(provider)
-    .bind(tenant)
     .fetch_all(&mut *conn)
     .await?;
     let week = rows
         .into_iter()
-        .filter_map(|(day, starts, ends)| {
+        .filter_map(|h| {
             Some(WorkingSpan {
-                weekday: weekday_from_number(day)?,
-                starts,
-                ends,
+                weekday: weekday_from_number(h.weekday)?,
+                starts: h.starts,
+                ends: h.ends,
             })
         })
         .collect();
@@ -110,13 +111,7 @@ pub(super) async fn within_hours(
     let first = span.start.with_timezone(zone).date_naive();
     let last = span.end.with_timezone(zone).date_naive();
     let working = working_spans(week, *zone, first, last);
-    let off: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM time_off WHERE provider_id = $1 AND tenant_id = $2 AND during && tstzrange($3, $4))",
-    )
-    .bind(provider)
-    .bind(tenant)
-    .bind(span.start)
-    .bind(span.end)
+    let off: bool = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM time_off WHERE provider_id = $1 AND tenant_id = $2 AND during && tstzrange($3, $4)) AS "exists!""#, provider, tenant, span.start as _, span.end as _)
     .fetch_one(&mut *conn)
     .await?;
     Ok(!off && working.iter().any(|w| w.contains(&span)))
@@ -132,22 +127,25 @@ pub(super) async fn conflict(
     except: Option<Uuid>,
 ) -> Result<AppError, AppError> {
     let mut tx = deps.in_business(tenant, "explain a conflict").await?;
-    let row: Option<(Uuid, DateTime<Utc>, DateTime<Utc>, String)> = sqlx::query_as(
-        "SELECT a.id, a.starts_at, a.ends_at, p.name FROM appointments a JOIN providers p ON p.id = a.provider_id \
-         WHERE a.tenant_id = $1 AND a.status <> 'cancelled' AND a.blocked && tstzrange($3, $4) \
-           AND ($5::uuid IS NULL OR a.id <> $5) \
-           AND (a.provider_id = $2 OR EXISTS (SELECT 1 FROM appointment_resources r \
-                WHERE r.appointment_id = a.id AND r.resource_id = ANY($6))) \
-         ORDER BY a.starts_at LIMIT 1",
+    let row = sqlx::query!(
+        r#"SELECT a.id, a.starts_at AS "starts_at: DateTime<Utc>", a.ends_at AS "ends_at: DateTime<Utc>",
+                  p.name AS provider_name
+           FROM appointments a JOIN providers p ON p.id = a.provider_id
+           WHERE a.tenant_id = $1 AND a.status <> 'cancelled' AND a.blocked && tstzrange($3, $4)
+             AND ($5::uuid IS NULL OR a.id <> $5)
+             AND (a.provider_id = $2 OR EXISTS (SELECT 1 FROM appointment_resources r
+                  WHERE r.appointment_id = a.id AND r.resource_id = ANY($6)))
+           ORDER BY a.starts_at LIMIT 1"#,
+        tenant,
+        provider,
+        blocked.start as _,
+        blocked.end as _,
+        except,
+        resources,
     )
-    .bind(tenant)
-    .bind(provider)
-    .bind(blocked.start)
-    .bind(blocked.end)
-    .bind(except)
-    .bind(resources)
     .fetch_optional(tx.conn())
-    .await?;
+    .await?
+    .map(|r| (r.id, r.starts_at, r.ends_at, r.provider_name));
     tx.commit().await?;
     Ok(match row {
         Some((id, starts, ends, provider_name)) => AppError::Conflict(format!(
@@ -174,8 +172,7 @@ pub(super) async fn lock_calendars(
     keys.push(provider);
     keys.sort();
     keys.dedup();
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(k::text, 0)) FROM unnest($1::uuid[]) AS k ORDER BY k")
-        .bind(&keys)
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended(k::text, 0)) FROM unnest($1::uuid[]) AS k ORDER BY k", &keys)
         .execute(&mut *conn)
         .await?;
     Ok(())

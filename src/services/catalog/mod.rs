@@ -112,6 +112,7 @@ async fn archive(
     let mut tx = deps
         .work(who, Permission::Record(kind, Action::Delete), origin)
         .await?;
+    // Runtime-built: the table is one of three, named by `kind`.
     let done = sqlx::query(&format!(
         "UPDATE {table} SET archived_at = now() WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL"
     ))

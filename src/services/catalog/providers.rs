@@ -72,21 +72,26 @@ async fn save_hours(
     provider: Uuid,
     hours: &[WorkingSpan],
 ) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM working_hours WHERE provider_id = $1 AND tenant_id = $2")
-        .bind(provider)
-        .bind(tenant)
+    sqlx::query!(
+        "DELETE FROM working_hours WHERE provider_id = $1 AND tenant_id = $2",
+        provider,
+        tenant,
+    )
+    .execute(&mut *conn)
+    .await?;
+    for span in hours {
+        sqlx::query!(
+            "INSERT INTO working_hours (id, tenant_id, provider_id, weekday, starts, ends) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            Uuid::now_v7(),
+            tenant,
+            provider,
+            span.weekday.number_from_monday() as i16,
+            span.starts as _,
+            span.ends as _,
+        )
         .execute(&mut *conn)
         .await?;
-    for span in hours {
-        sqlx::query("INSERT INTO working_hours (id, tenant_id, provider_id, weekday, starts, ends) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(Uuid::now_v7())
-            .bind(tenant)
-            .bind(provider)
-            .bind(span.weekday.number_from_monday() as i16)
-            .bind(span.starts)
-            .bind(span.ends)
-            .execute(&mut *conn)
-            .await?;
     }
     Ok(())
 }
@@ -98,11 +103,11 @@ async fn check_member(
     user: Option<Uuid>,
 ) -> Result<(), AppError> {
     let Some(user) = user else { return Ok(()) };
-    let member: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = $1 AND tenant_id = $2)",
+    let member = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = $1 AND tenant_id = $2) AS "exists!""#,
+        user,
+        tenant,
     )
-    .bind(user)
-    .bind(tenant)
     .fetch_one(&mut *conn)
     .await?;
     if member {
@@ -129,15 +134,18 @@ pub async fn create_provider(
         )
         .await?;
     check_member(tx.conn(), tenant, input.user_id).await?;
-    sqlx::query("INSERT INTO providers (id, tenant_id, name, time_zone, colour, user_id) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id)
-        .bind(tenant)
-        .bind(&valid.name)
-        .bind(&valid.zone)
-        .bind(&valid.colour)
-        .bind(input.user_id)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "INSERT INTO providers (id, tenant_id, name, time_zone, colour, user_id) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        id,
+        tenant,
+        &valid.name,
+        &valid.zone,
+        &valid.colour,
+        input.user_id,
+    )
+    .execute(tx.conn())
+    .await?;
     save_hours(tx.conn(), tenant, id, &input.hours).await?;
     tx.audit(Entry {
         action: "provider.created",
@@ -176,20 +184,22 @@ pub async fn update_provider(
         )
         .await?;
     check_member(tx.conn(), tenant, input.user_id).await?;
-    let old: Option<(String, String)> = sqlx::query_as(
-        "UPDATE providers p SET name = $3, time_zone = $4, colour = $5, user_id = $6 \
-         FROM (SELECT name, time_zone FROM providers WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL FOR UPDATE) old \
-         WHERE p.id = $1 AND p.tenant_id = $2 RETURNING old.name, old.time_zone",
+    let old = sqlx::query!(
+        r#"UPDATE providers p SET name = $3, time_zone = $4, colour = $5, user_id = $6
+           FROM (SELECT name, time_zone FROM providers
+                 WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL FOR UPDATE) old
+           WHERE p.id = $1 AND p.tenant_id = $2 RETURNING old.name AS "name!", old.time_zone AS "time_zone!""#,
+        id,
+        tenant,
+        &valid.name,
+        &valid.zone,
+        &valid.colour,
+        input.user_id,
     )
-    .bind(id)
-    .bind(tenant)
-    .bind(&valid.name)
-    .bind(&valid.zone)
-    .bind(&valid.colour)
-    .bind(input.user_id)
     .fetch_optional(tx.conn())
-    .await?;
-    let (old_name, old_zone) = old.ok_or_else(|| AppError::NotFound("no such provider".into()))?;
+    .await?
+    .ok_or_else(|| AppError::NotFound("no such provider".into()))?;
+    let (old_name, old_zone) = (old.name, old.time_zone);
     save_hours(tx.conn(), tenant, id, &input.hours).await?;
     tx.audit(Entry {
         action: "provider.updated",
@@ -244,16 +254,16 @@ pub async fn add_time_off(
             origin,
         )
         .await?;
-    let added = sqlx::query(
+    let added = sqlx::query!(
         "INSERT INTO time_off (id, tenant_id, provider_id, during, reason) \
          SELECT $1, $2, id, tstzrange($4, $5), $6 FROM providers WHERE id = $3 AND tenant_id = $2",
+        id,
+        who.tenant_id(),
+        provider,
+        from as _,
+        until as _,
+        reason.trim(),
     )
-    .bind(id)
-    .bind(who.tenant_id())
-    .bind(provider)
-    .bind(from)
-    .bind(until)
-    .bind(reason.trim())
     .execute(tx.conn())
     .await?
     .rows_affected();
@@ -321,14 +331,14 @@ pub async fn remove_time_off(
             origin,
         )
         .await?;
-    let provider: Option<Uuid> = sqlx::query_scalar(
+    let provider = sqlx::query_scalar!(
         "DELETE FROM time_off WHERE id = $1 AND tenant_id = $2 RETURNING provider_id",
+        id,
+        who.tenant_id(),
     )
-    .bind(id)
-    .bind(who.tenant_id())
     .fetch_optional(tx.conn())
-    .await?;
-    let provider = provider.ok_or_else(|| AppError::NotFound("no such time off".into()))?;
+    .await?
+    .ok_or_else(|| AppError::NotFound("no such time off".into()))?;
     tx.audit(Entry {
         action: "provider.time_off_removed",
         entity_type: "provider",
@@ -374,10 +384,6 @@ pub async fn get_provider(
     view.ok_or_else(|| AppError::NotFound("no such provider".into()))
 }
 
-type Row = (Uuid, String, String, String, Option<Uuid>);
-/// Provider, id, start, end, reason.
-type OffRow = (Uuid, Uuid, DateTime<Utc>, DateTime<Utc>, String);
-
 /// One provider (archived too) or all active ones, by name, with their hours.
 /// Time off that ended before `now` (the app's clock) is left out.
 pub(super) async fn load(
@@ -386,62 +392,65 @@ pub(super) async fn load(
     id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Vec<ProviderView>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(
+    // One provider by id (archived too), or every active one.
+    let rows = sqlx::query!(
         "SELECT id, name, time_zone, colour, user_id FROM providers WHERE tenant_id = $1 \
            AND ($2::uuid IS NULL OR id = $2) AND ($2::uuid IS NOT NULL OR archived_at IS NULL) \
          ORDER BY lower(name), id",
+        tenant,
+        id,
     )
-    .bind(tenant)
-    .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-    let hours: Vec<(Uuid, i16, NaiveTime, NaiveTime)> = sqlx::query_as(
-        "SELECT provider_id, weekday, starts, ends FROM working_hours \
-         WHERE tenant_id = $1 AND provider_id = ANY($2) ORDER BY weekday, starts",
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let hours = sqlx::query!(
+        r#"SELECT provider_id, weekday, starts AS "starts: NaiveTime", ends AS "ends: NaiveTime"
+           FROM working_hours WHERE tenant_id = $1 AND provider_id = ANY($2) ORDER BY weekday, starts"#,
+        tenant,
+        &ids,
     )
-    .bind(tenant)
-    .bind(&ids)
     .fetch_all(&mut *conn)
     .await?;
-    let off: Vec<OffRow> = sqlx::query_as(
-        "SELECT provider_id, id, lower(during), upper(during), reason FROM time_off \
-         WHERE tenant_id = $1 AND provider_id = ANY($2) AND upper(during) > $3 ORDER BY lower(during)",
+    let off = sqlx::query!(
+        r#"SELECT provider_id, id, lower(during) AS "starts_at!: DateTime<Utc>",
+                  upper(during) AS "ends_at!: DateTime<Utc>", reason
+           FROM time_off WHERE tenant_id = $1 AND provider_id = ANY($2) AND upper(during) > $3
+           ORDER BY lower(during)"#,
+        tenant,
+        &ids,
+        now as _,
     )
-    .bind(tenant)
-    .bind(&ids)
-    .bind(now)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, time_zone, colour, user_id)| ProviderView {
+        .map(|p| ProviderView {
             hours: hours
                 .iter()
-                .filter(|h| h.0 == id)
-                .filter_map(|&(_, day, starts, ends)| {
+                .filter(|h| h.provider_id == p.id)
+                .filter_map(|h| {
                     Some(WorkingSpan {
-                        weekday: weekday_from_number(day)?,
-                        starts,
-                        ends,
+                        weekday: weekday_from_number(h.weekday)?,
+                        starts: h.starts,
+                        ends: h.ends,
                     })
                 })
                 .collect(),
             time_off: off
                 .iter()
-                .filter(|o| o.0 == id)
+                .filter(|o| o.provider_id == p.id)
                 .map(|o| TimeOffView {
-                    id: o.1,
-                    starts_at: o.2,
-                    ends_at: o.3,
-                    reason: o.4.clone(),
+                    id: o.id,
+                    starts_at: o.starts_at,
+                    ends_at: o.ends_at,
+                    reason: o.reason.clone(),
                 })
                 .collect(),
-            id,
-            name,
-            time_zone,
-            colour,
-            user_id,
+            id: p.id,
+            name: p.name,
+            time_zone: p.time_zone,
+            colour: p.colour,
+            user_id: p.user_id,
         })
         .collect())
 }

@@ -48,13 +48,15 @@ pub async fn create_resource(
             origin,
         )
         .await?;
-    sqlx::query("INSERT INTO resources (id, tenant_id, name, kind) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(who.tenant_id())
-        .bind(&name)
-        .bind(&kind)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "INSERT INTO resources (id, tenant_id, name, kind) VALUES ($1, $2, $3, $4)",
+        id,
+        who.tenant_id(),
+        &name,
+        &kind,
+    )
+    .execute(tx.conn())
+    .await?;
     tx.audit(Entry {
         action: "resource.created",
         entity_type: "resource",
@@ -86,18 +88,19 @@ pub async fn update_resource(
             origin,
         )
         .await?;
-    let old: Option<(String, String)> = sqlx::query_as(
-        "UPDATE resources r SET name = $3, kind = $4 FROM (SELECT name, kind FROM resources \
-         WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL FOR UPDATE) old \
-         WHERE r.id = $1 AND r.tenant_id = $2 RETURNING old.name, old.kind",
+    let old = sqlx::query!(
+        r#"UPDATE resources r SET name = $3, kind = $4 FROM (SELECT name, kind FROM resources
+           WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL FOR UPDATE) old
+           WHERE r.id = $1 AND r.tenant_id = $2 RETURNING old.name AS "name!", old.kind AS "kind!""#,
+        id,
+        who.tenant_id(),
+        &name,
+        &kind,
     )
-    .bind(id)
-    .bind(who.tenant_id())
-    .bind(&name)
-    .bind(&kind)
     .fetch_optional(tx.conn())
-    .await?;
-    let (old_name, old_kind) = old.ok_or_else(|| AppError::NotFound("no such resource".into()))?;
+    .await?
+    .ok_or_else(|| AppError::NotFound("no such resource".into()))?;
+    let (old_name, old_kind) = (old.name, old.kind);
     tx.audit(Entry {
         action: "resource.updated",
         entity_type: "resource",
@@ -158,16 +161,13 @@ pub(super) async fn load(
     tenant: Uuid,
     id: Option<Uuid>,
 ) -> Result<Vec<ResourceView>, AppError> {
-    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+    Ok(sqlx::query_as!(
+        ResourceView,
         "SELECT id, name, kind FROM resources WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id = $2) \
            AND ($2::uuid IS NOT NULL OR archived_at IS NULL) ORDER BY kind, lower(name), id",
+        tenant,
+        id,
     )
-    .bind(tenant)
-    .bind(id)
     .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, kind)| ResourceView { id, name, kind })
-        .collect())
+    .await?)
 }

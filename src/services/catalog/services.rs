@@ -85,18 +85,20 @@ async fn link_providers(
     service: Uuid,
     providers: &[Uuid],
 ) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM service_providers WHERE service_id = $1 AND tenant_id = $2")
-        .bind(service)
-        .bind(tenant)
-        .execute(&mut *conn)
-        .await?;
-    let linked = sqlx::query(
+    sqlx::query!(
+        "DELETE FROM service_providers WHERE service_id = $1 AND tenant_id = $2",
+        service,
+        tenant,
+    )
+    .execute(&mut *conn)
+    .await?;
+    let linked = sqlx::query!(
         "INSERT INTO service_providers (tenant_id, service_id, provider_id) \
          SELECT $1, $2, id FROM providers WHERE id = ANY($3) AND tenant_id = $1 AND archived_at IS NULL",
+        tenant,
+        service,
+        providers,
     )
-    .bind(tenant)
-    .bind(service)
-    .bind(providers)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -159,24 +161,24 @@ async fn save(
             (id, Some(old))
         }
     };
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO services (id, tenant_id, name, duration_minutes, price_minor, currency, buffer_before_minutes, \
          buffer_after_minutes, colour, resource_kinds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, duration_minutes = EXCLUDED.duration_minutes, \
            price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency, \
            buffer_before_minutes = EXCLUDED.buffer_before_minutes, buffer_after_minutes = EXCLUDED.buffer_after_minutes, \
            colour = EXCLUDED.colour, resource_kinds = EXCLUDED.resource_kinds",
+        id,
+        tenant,
+        &valid.name,
+        input.duration_minutes,
+        valid.money.minor,
+        &valid.money.currency,
+        input.buffer_before_minutes,
+        input.buffer_after_minutes,
+        &valid.colour,
+        &valid.kinds,
     )
-    .bind(id)
-    .bind(tenant)
-    .bind(&valid.name)
-    .bind(input.duration_minutes)
-    .bind(valid.money.minor)
-    .bind(&valid.money.currency)
-    .bind(input.buffer_before_minutes)
-    .bind(input.buffer_after_minutes)
-    .bind(&valid.colour)
-    .bind(&valid.kinds)
     .execute(tx.conn())
     .await?;
     link_providers(tx.conn(), tenant, id, &input.provider_ids).await?;
@@ -249,20 +251,6 @@ pub async fn get_service(
     view.ok_or_else(|| AppError::NotFound("no such service".into()))
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: Uuid,
-    name: String,
-    duration_minutes: i32,
-    price_minor: i64,
-    currency: String,
-    buffer_before_minutes: i32,
-    buffer_after_minutes: i32,
-    colour: String,
-    resource_kinds: Vec<String>,
-    provider_ids: Vec<Uuid>,
-}
-
 /// One service (`id`) or all active ones, by name.
 pub(super) async fn load(
     conn: &mut PgConnection,
@@ -270,32 +258,18 @@ pub(super) async fn load(
     id: Option<Uuid>,
     archived_too: bool,
 ) -> Result<Vec<ServiceView>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT s.id, s.name, s.duration_minutes, s.price_minor, s.currency, s.buffer_before_minutes, \
-                s.buffer_after_minutes, s.colour, s.resource_kinds, \
-                coalesce((SELECT array_agg(x.provider_id ORDER BY x.provider_id) FROM service_providers x \
-                          WHERE x.service_id = s.id), '{}') AS provider_ids \
-         FROM services s WHERE s.tenant_id = $1 AND ($2::uuid IS NULL OR s.id = $2) \
-           AND ($3 OR s.archived_at IS NULL) ORDER BY lower(s.name), s.id",
+    Ok(sqlx::query_as!(
+        ServiceView,
+        r#"SELECT s.id, s.name, s.duration_minutes, s.price_minor, s.currency, s.buffer_before_minutes,
+                  s.buffer_after_minutes, s.colour, s.resource_kinds,
+                  coalesce((SELECT array_agg(x.provider_id ORDER BY x.provider_id) FROM service_providers x
+                            WHERE x.service_id = s.id), '{}') AS "provider_ids!"
+           FROM services s WHERE s.tenant_id = $1 AND ($2::uuid IS NULL OR s.id = $2)
+             AND ($3 OR s.archived_at IS NULL) ORDER BY lower(s.name), s.id"#,
+        tenant,
+        id,
+        archived_too,
     )
-    .bind(tenant)
-    .bind(id)
-    .bind(archived_too)
     .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ServiceView {
-            id: r.id,
-            name: r.name,
-            duration_minutes: r.duration_minutes,
-            price_minor: r.price_minor,
-            currency: r.currency,
-            buffer_before_minutes: r.buffer_before_minutes,
-            buffer_after_minutes: r.buffer_after_minutes,
-            colour: r.colour,
-            resource_kinds: r.resource_kinds,
-            provider_ids: r.provider_ids,
-        })
-        .collect())
+    .await?)
 }

@@ -64,43 +64,41 @@ pub(super) async fn arm(
 ) -> Result<usize, AppError> {
     // The longer window is skipped when the shorter one has begun already:
     // an appointment booked 90 minutes ahead gets the 2-hour reminder only.
-    let due: Vec<(Uuid, Uuid, DateTime<Utc>, i32)> = sqlx::query_as(
-        "SELECT a.id, a.tenant_id, a.starts_at, l.lead * 60 \
-         FROM appointments a \
-         JOIN tenants t ON t.id = a.tenant_id \
-         JOIN clients c ON c.id = a.client_id \
-         CROSS JOIN LATERAL (VALUES (t.reminder_hours, t.second_reminder_hours), \
-                                    (t.second_reminder_hours, NULL::int)) l(lead, shorter) \
-         WHERE a.status IN ('booked', 'confirmed') \
-           AND l.lead IS NOT NULL \
-           AND a.starts_at > $1 \
-           AND a.starts_at <= $1 + make_interval(hours => l.lead) + make_interval(secs => $2) \
-           AND (l.shorter IS NULL OR l.shorter >= l.lead \
-                OR a.starts_at - make_interval(hours => l.shorter) > $1) \
-           AND c.email IS NOT NULL AND c.email_reminders AND c.archived_at IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM appointment_reminders r WHERE r.appointment_id = a.id \
-                           AND r.lead_minutes = l.lead * 60 AND r.starts_at = a.starts_at) \
-         ORDER BY a.starts_at LIMIT $3",
+    let due = sqlx::query!(
+        r#"SELECT a.id, a.tenant_id, a.starts_at AS "starts_at: DateTime<Utc>", l.lead * 60 AS "lead_minutes!"
+           FROM appointments a
+           JOIN tenants t ON t.id = a.tenant_id
+           JOIN clients c ON c.id = a.client_id
+           CROSS JOIN LATERAL (VALUES (t.reminder_hours, t.second_reminder_hours),
+                                      (t.second_reminder_hours, NULL::int)) l(lead, shorter)
+           WHERE a.status IN ('booked', 'confirmed')
+             AND l.lead IS NOT NULL
+             AND a.starts_at > $1
+             AND a.starts_at <= $1 + make_interval(hours => l.lead) + make_interval(secs => $2)
+             AND (l.shorter IS NULL OR l.shorter >= l.lead
+                  OR a.starts_at - make_interval(hours => l.shorter) > $1)
+             AND c.email IS NOT NULL AND c.email_reminders AND c.archived_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM appointment_reminders r WHERE r.appointment_id = a.id
+                             AND r.lead_minutes = l.lead * 60 AND r.starts_at = a.starts_at)
+           ORDER BY a.starts_at LIMIT $3"#,
+        now as _,
+        config.reminder_lookahead.as_secs_f64(),
+        SCAN_BATCH,
     )
-    .bind(now)
-    .bind(config.reminder_lookahead.as_secs_f64())
-    .bind(SCAN_BATCH)
     .fetch_all(work.conn())
     .await?;
     let mut armed = 0;
-    for (appointment, tenant, starts_at, lead_minutes) in due {
+    for reminder in due {
+        let (appointment, tenant, starts_at, lead_minutes) = (
+            reminder.id,
+            reminder.tenant_id,
+            reminder.starts_at,
+            reminder.lead_minutes,
+        );
         let due_at = starts_at - chrono::Duration::minutes(lead_minutes.into());
         let id = Uuid::now_v7();
-        let inserted = sqlx::query(
-            "INSERT INTO appointment_reminders (id, tenant_id, appointment_id, lead_minutes, starts_at, due_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(tenant)
-        .bind(appointment)
-        .bind(lead_minutes)
-        .bind(starts_at)
-        .bind(due_at)
+        let inserted = sqlx::query!("INSERT INTO appointment_reminders (id, tenant_id, appointment_id, lead_minutes, starts_at, due_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", id, tenant, appointment, lead_minutes, starts_at as _, due_at as _)
         .execute(work.conn())
         .await?
         .rows_affected();
@@ -136,11 +134,13 @@ pub(super) async fn enqueue_send(
         job = job.dedupe(key);
     }
     let job = work.enqueue(job).await?;
-    sqlx::query("UPDATE appointment_reminders SET job_id = $2 WHERE id = $1")
-        .bind(reminder)
-        .bind(job)
-        .execute(work.conn())
-        .await?;
+    sqlx::query!(
+        "UPDATE appointment_reminders SET job_id = $2 WHERE id = $1",
+        reminder,
+        job
+    )
+    .execute(work.conn())
+    .await?;
     Ok(())
 }
 
@@ -151,16 +151,12 @@ pub(crate) async fn disarm(
     tenant: Uuid,
     appointments: &[Uuid],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "WITH superseded AS ( \
+    sqlx::query!("WITH superseded AS ( \
              UPDATE appointment_reminders SET status = 'superseded', updated_at = now() \
              WHERE tenant_id = $1 AND appointment_id = ANY($2) AND status IN ('scheduled', 'retrying') \
              RETURNING job_id) \
          UPDATE jobs SET status = 'discarded', finished_at = now(), updated_at = now() \
-         WHERE tenant_id = $1 AND status = 'pending' AND id IN (SELECT job_id FROM superseded)",
-    )
-    .bind(tenant)
-    .bind(appointments)
+         WHERE tenant_id = $1 AND status = 'pending' AND id IN (SELECT job_id FROM superseded)", tenant, appointments)
     .execute(conn)
     .await?;
     Ok(())

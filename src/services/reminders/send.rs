@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::services::{appointment_mail, Deps};
 use crate::{
+    domain::{background::ReminderStatus, records::AppointmentStatus},
     jobs::{Job, JobContext, JobError},
     mail::templates::{self, AppointmentMail},
 };
@@ -37,34 +38,39 @@ pub(super) async fn send(payload: SendReminder, ctx: JobContext<Deps>) -> Result
         .ok_or_else(|| JobError::Permanent("a reminder job names no business".into()))?;
     let deps = &ctx.deps;
     let mut tx = deps.in_business(tenant, "reminder send").await?;
-    // Reminder status and start; its appointment, that one's status and start.
-    type Row = (String, DateTime<Utc>, Uuid, String, DateTime<Utc>);
-    let reminder: Option<Row> = sqlx::query_as(
-        "SELECT r.status, r.starts_at, r.appointment_id, a.status, a.starts_at \
-         FROM appointment_reminders r JOIN appointments a ON a.id = r.appointment_id \
-         WHERE r.id = $1 AND r.tenant_id = $2 FOR UPDATE OF r",
+    let reminder = sqlx::query!(
+        r#"SELECT r.status AS "status: ReminderStatus", r.starts_at AS "starts_at: DateTime<Utc>",
+                  r.appointment_id, a.status AS "appointment_status: AppointmentStatus",
+                  a.starts_at AS "current_start: DateTime<Utc>"
+           FROM appointment_reminders r JOIN appointments a ON a.id = r.appointment_id
+           WHERE r.id = $1 AND r.tenant_id = $2 FOR UPDATE OF r"#,
+        payload.reminder_id,
+        tenant,
     )
-    .bind(payload.reminder_id)
-    .bind(tenant)
     .fetch_optional(tx.conn())
     .await?;
-    let Some((status, starts_at, appointment, appointment_status, current_start)) = reminder else {
+    let Some(reminder) = reminder else {
         // Its appointment was deleted with the business or the client.
         ctx.complete_in(tx.conn()).await?;
         tx.commit().await?;
         return Ok(());
     };
-    if status == "sent" && !payload.resend || status == "superseded" {
+    if reminder.status == ReminderStatus::Sent && !payload.resend
+        || reminder.status == ReminderStatus::Superseded
+    {
         ctx.complete_in(tx.conn()).await?;
         tx.commit().await?;
         return Ok(());
     }
-    let recipient = appointment_mail::details(tx.conn(), tenant, appointment).await?;
-    let active = matches!(appointment_status.as_str(), "booked" | "confirmed");
-    let Some(recipient) = recipient.filter(|r| r.consents && active && current_start == starts_at)
+    let recipient = appointment_mail::details(tx.conn(), tenant, reminder.appointment_id).await?;
+    let active = matches!(
+        reminder.appointment_status,
+        AppointmentStatus::Booked | AppointmentStatus::Confirmed
+    );
+    let Some(recipient) =
+        recipient.filter(|r| r.consents && active && reminder.current_start == reminder.starts_at)
     else {
-        sqlx::query("UPDATE appointment_reminders SET status = 'superseded', updated_at = now() WHERE id = $1")
-            .bind(payload.reminder_id)
+        sqlx::query!("UPDATE appointment_reminders SET status = 'superseded', updated_at = now() WHERE id = $1", payload.reminder_id)
             .execute(tx.conn())
             .await?;
         ctx.complete_in(tx.conn()).await?;
@@ -86,14 +92,14 @@ pub(super) async fn send(payload: SendReminder, ctx: JobContext<Deps>) -> Result
     );
     match deps.mailer.send(&email, Some(tenant)).await {
         Ok(()) => {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE appointment_reminders SET status = 'sent', sent_at = $2, message_id = $3, \
                  attempts = $4, last_error = NULL, updated_at = now() WHERE id = $1",
+                payload.reminder_id,
+                deps.clock.now() as _,
+                deps.mailer.message_id(&email),
+                ctx.job.attempts
             )
-            .bind(payload.reminder_id)
-            .bind(deps.clock.now())
-            .bind(deps.mailer.message_id(&email))
-            .bind(ctx.job.attempts)
             .execute(tx.conn())
             .await?;
             ctx.complete_in(tx.conn()).await?;
@@ -104,14 +110,8 @@ pub(super) async fn send(payload: SendReminder, ctx: JobContext<Deps>) -> Result
             drop(tx);
             let last = ctx.job.is_last_attempt() || !err.is_transient();
             let mut tx = deps.in_business(tenant, "reminder send failed").await?;
-            sqlx::query(
-                "UPDATE appointment_reminders SET status = $2, last_error = $3, attempts = $4, updated_at = now() \
-                 WHERE id = $1 AND status <> 'superseded'",
-            )
-            .bind(payload.reminder_id)
-            .bind(if last { "failed" } else { "retrying" })
-            .bind(err.to_string())
-            .bind(ctx.job.attempts)
+            sqlx::query!("UPDATE appointment_reminders SET status = $2, last_error = $3, attempts = $4, updated_at = now() \
+                 WHERE id = $1 AND status <> 'superseded'", payload.reminder_id, if last { "failed" } else { "retrying" }, err.to_string(), ctx.job.attempts)
             .execute(tx.conn())
             .await?;
             tx.commit().await?;

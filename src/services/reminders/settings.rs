@@ -23,16 +23,15 @@ pub async fn windows(deps: &Deps, who: &impl Principal) -> Result<Windows, AppEr
             Permission::Record(RecordKind::Appointment, Action::Read),
         )
         .await?;
-    let (hours, second_hours): (i32, Option<i32>) =
-        sqlx::query_as("SELECT reminder_hours, second_reminder_hours FROM tenants WHERE id = $1")
-            .bind(who.tenant_id())
-            .fetch_one(tx.conn())
-            .await?;
+    let windows = sqlx::query_as!(
+        Windows,
+        "SELECT reminder_hours AS hours, second_reminder_hours AS second_hours FROM tenants WHERE id = $1",
+        who.tenant_id(),
+    )
+    .fetch_one(tx.conn())
+    .await?;
     tx.commit().await?;
-    Ok(Windows {
-        hours,
-        second_hours,
-    })
+    Ok(windows)
 }
 
 /// Sets the reminder windows from form text: `hours` 1–168, `second` empty
@@ -81,25 +80,29 @@ pub async fn set_windows(
     };
     let tenant = who.tenant_id();
     let mut tx = deps.work(who, Permission::ManageSettings, origin).await?;
-    let (old_hours, old_second): (i32, Option<i32>) = sqlx::query_as(
-        "SELECT reminder_hours, second_reminder_hours FROM tenants WHERE id = $1 FOR UPDATE",
+    let old = sqlx::query_as!(
+        Windows,
+        "SELECT reminder_hours AS hours, second_reminder_hours AS second_hours FROM tenants \
+         WHERE id = $1 FOR UPDATE",
+        tenant,
     )
-    .bind(tenant)
     .fetch_one(tx.conn())
     .await?;
-    sqlx::query("UPDATE tenants SET reminder_hours = $2, second_reminder_hours = $3 WHERE id = $1")
-        .bind(tenant)
-        .bind(hours)
-        .bind(second_hours)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "UPDATE tenants SET reminder_hours = $2, second_reminder_hours = $3 WHERE id = $1",
+        tenant,
+        hours,
+        second_hours
+    )
+    .execute(tx.conn())
+    .await?;
     tx.audit(Entry {
         action: "tenant.reminders_changed",
         entity_type: "tenant",
         entity_id: Some(tenant),
         changes: Changes::new()
-            .field("reminder_hours", Some(old_hours), Some(hours))
-            .field("second_reminder_hours", old_second, second_hours),
+            .field("reminder_hours", Some(old.hours), Some(hours))
+            .field("second_reminder_hours", old.second_hours, second_hours),
     })
     .await?;
     tx.commit().await?;

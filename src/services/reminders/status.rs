@@ -11,34 +11,11 @@ use crate::{
     auth::Principal,
     domain::{
         background::{ReminderStatus, ReminderView},
+        records::AppointmentStatus,
         roles::{Action, Permission, RecordKind},
     },
     error::AppError,
 };
-
-pub(super) type ReminderRow = (
-    Uuid,
-    String,
-    i32,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<String>,
-    i32,
-);
-
-pub(super) fn view(
-    (appointment_id, status, lead, due_at, sent_at, last_error, attempts): ReminderRow,
-) -> ReminderView {
-    ReminderView {
-        appointment_id,
-        status: ReminderStatus::parse(&status).unwrap_or(ReminderStatus::Scheduled),
-        lead_hours: lead / 60,
-        due_at,
-        sent_at,
-        last_error,
-        attempts,
-    }
-}
 
 /// The reminder state of each of `appointments` for its current start time
 /// (the latest reminder; none when none is armed yet). A reminder whose job
@@ -55,22 +32,27 @@ pub async fn for_appointments(
             Permission::Record(RecordKind::Appointment, Action::Read),
         )
         .await?;
-    let rows: Vec<ReminderRow> = sqlx::query_as(
-        "SELECT DISTINCT ON (r.appointment_id) r.appointment_id, \
-                CASE WHEN j.status = 'dead' AND r.status IN ('scheduled', 'retrying') THEN 'failed' ELSE r.status END, \
-                r.lead_minutes, r.due_at, r.sent_at, coalesce(r.last_error, j.last_error), \
-                greatest(r.attempts, coalesce(j.attempts, 0)) \
-         FROM appointment_reminders r JOIN appointments a ON a.id = r.appointment_id AND a.starts_at = r.starts_at \
-         LEFT JOIN jobs j ON j.id = r.job_id \
-         WHERE r.tenant_id = $1 AND r.appointment_id = ANY($2) \
-         ORDER BY r.appointment_id, r.updated_at DESC, r.id DESC",
+    let reminders = sqlx::query_as!(
+        ReminderView,
+        r#"SELECT DISTINCT ON (r.appointment_id) r.appointment_id,
+                  CASE WHEN j.status = 'dead' AND r.status IN ('scheduled', 'retrying') THEN 'failed'
+                       ELSE r.status END AS "status!: ReminderStatus",
+                  r.lead_minutes / 60 AS "lead_hours!", r.due_at AS "due_at: DateTime<Utc>",
+                  r.sent_at AS "sent_at: DateTime<Utc>",
+                  coalesce(r.last_error, j.last_error) AS last_error,
+                  greatest(r.attempts, coalesce(j.attempts, 0)) AS "attempts!"
+           FROM appointment_reminders r
+           JOIN appointments a ON a.id = r.appointment_id AND a.starts_at = r.starts_at
+           LEFT JOIN jobs j ON j.id = r.job_id
+           WHERE r.tenant_id = $1 AND r.appointment_id = ANY($2)
+           ORDER BY r.appointment_id, r.updated_at DESC, r.id DESC"#,
+        who.tenant_id(),
+        appointments,
     )
-    .bind(who.tenant_id())
-    .bind(appointments)
     .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
-    Ok(rows.into_iter().map(view).collect())
+    Ok(reminders)
 }
 
 /// Sends the appointment's reminder now (again, when it was sent or failed).
@@ -88,21 +70,27 @@ pub async fn resend(
             origin,
         )
         .await?;
-    let found: Option<(String, DateTime<Utc>, i32)> = sqlx::query_as(
-        "SELECT a.status, a.starts_at, t.reminder_hours FROM appointments a JOIN tenants t ON t.id = a.tenant_id \
-         WHERE a.id = $1 AND a.tenant_id = $2 FOR UPDATE OF a",
+    let found = sqlx::query!(
+        r#"SELECT a.status AS "status: AppointmentStatus", a.starts_at AS "starts_at: DateTime<Utc>",
+                  t.reminder_hours
+           FROM appointments a JOIN tenants t ON t.id = a.tenant_id
+           WHERE a.id = $1 AND a.tenant_id = $2 FOR UPDATE OF a"#,
+        appointment,
+        tenant,
     )
-    .bind(appointment)
-    .bind(tenant)
     .fetch_optional(tx.conn())
     .await?;
-    let Some((status, starts_at, hours)) = found else {
+    let Some(found) = found else {
         return Err(AppError::NotFound("no such appointment".into()));
     };
-    if !matches!(status.as_str(), "booked" | "confirmed") {
+    let (status, starts_at, hours) = (found.status, found.starts_at, found.reminder_hours);
+    if !matches!(
+        status,
+        AppointmentStatus::Booked | AppointmentStatus::Confirmed
+    ) {
         return Err(AppError::Conflict(format!(
             "This appointment is {}; only a booked or confirmed appointment gets a reminder.",
-            status.replace('_', "-")
+            status.as_str().replace('_', "-")
         )));
     }
     if starts_at <= deps.clock.now() {
@@ -124,45 +112,40 @@ pub async fn resend(
                 .into(),
         ));
     }
-    let current: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, status FROM appointment_reminders WHERE appointment_id = $1 AND starts_at = $2 \
-         AND tenant_id = $3 ORDER BY updated_at DESC, id DESC LIMIT 1 FOR UPDATE",
+    let current = sqlx::query!(
+        r#"SELECT id, status AS "status: ReminderStatus" FROM appointment_reminders
+           WHERE appointment_id = $1 AND starts_at = $2 AND tenant_id = $3
+           ORDER BY updated_at DESC, id DESC LIMIT 1 FOR UPDATE"#,
+        appointment,
+        starts_at as _,
+        tenant,
     )
-    .bind(appointment)
-    .bind(starts_at)
-    .bind(tenant)
     .fetch_optional(tx.conn())
     .await?;
     let now = deps.clock.now();
     let reminder = match current {
-        Some((_, status)) if status == "scheduled" || status == "retrying" => {
+        Some(r)
+            if matches!(
+                r.status,
+                ReminderStatus::Scheduled | ReminderStatus::Retrying
+            ) =>
+        {
             return Err(AppError::Conflict(
                 "A reminder for this appointment is already on its way.".into(),
             ))
         }
-        Some((id, _)) => {
-            sqlx::query(
-                "UPDATE appointment_reminders SET status = 'scheduled', due_at = $2, last_error = NULL, \
-                 attempts = 0, updated_at = now() WHERE id = $1",
-            )
-            .bind(id)
-            .bind(now)
+        Some(r) => {
+            let id = r.id;
+            sqlx::query!("UPDATE appointment_reminders SET status = 'scheduled', due_at = $2, last_error = NULL, \
+                 attempts = 0, updated_at = now() WHERE id = $1", id, now as _)
             .execute(tx.conn())
             .await?;
             id
         }
         None => {
             let id = Uuid::now_v7();
-            sqlx::query(
-                "INSERT INTO appointment_reminders (id, tenant_id, appointment_id, lead_minutes, starts_at, due_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id)
-            .bind(tenant)
-            .bind(appointment)
-            .bind(hours * 60)
-            .bind(starts_at)
-            .bind(now)
+            sqlx::query!("INSERT INTO appointment_reminders (id, tenant_id, appointment_id, lead_minutes, starts_at, due_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)", id, tenant, appointment, hours * 60, starts_at as _, now as _)
             .execute(tx.conn())
             .await?;
             id
@@ -177,13 +160,15 @@ pub async fn resend(
         changes: Changes::new(),
     })
     .await?;
-    let row: ReminderRow = sqlx::query_as(
-        "SELECT appointment_id, status, lead_minutes, due_at, sent_at, last_error, attempts \
-         FROM appointment_reminders WHERE id = $1",
+    let view = sqlx::query_as!(
+        ReminderView,
+        r#"SELECT appointment_id, status AS "status: ReminderStatus", lead_minutes / 60 AS "lead_hours!",
+                  due_at AS "due_at: DateTime<Utc>", sent_at AS "sent_at: DateTime<Utc>", last_error, attempts
+           FROM appointment_reminders WHERE id = $1"#,
+        reminder,
     )
-    .bind(reminder)
     .fetch_one(tx.conn())
     .await?;
     tx.commit().await?;
-    Ok(view(row))
+    Ok(view)
 }

@@ -10,7 +10,7 @@ use super::{
 use crate::services::{jobs::SendEmail, Deps};
 use crate::{
     audit::{Actor, Changes, Entry, Origin},
-    auth::{password, session::parse_role, session::SessionAuth, tokens, Principal, Staff},
+    auth::{password, session::SessionAuth, tokens, Principal, Staff},
     domain::{
         account::{DisplayName, Email},
         form::FieldErrors,
@@ -43,12 +43,12 @@ pub async fn invite(
     check_may_assign(staff, role)?;
 
     let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
-    let already: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.tenant_id = $1 AND u.email = $2::citext)",
+    let already = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+           WHERE m.tenant_id = $1 AND u.email = $2::text::citext) AS "exists!""#,
+        staff.tenant_id,
+        email.as_str(),
     )
-    .bind(staff.tenant_id)
-    .bind(email.as_str())
     .fetch_one(tx.conn())
     .await?;
     if already {
@@ -57,28 +57,28 @@ pub async fn invite(
             "this person is already a member of the team",
         ));
     }
-    sqlx::query(
-        "UPDATE invitations SET revoked_at = now() WHERE tenant_id = $1 AND email = $2::citext \
+    sqlx::query!(
+        "UPDATE invitations SET revoked_at = now() WHERE tenant_id = $1 AND email = $2::text::citext \
          AND accepted_at IS NULL AND revoked_at IS NULL",
+        staff.tenant_id,
+        email.as_str(),
     )
-    .bind(staff.tenant_id)
-    .bind(email.as_str())
     .execute(tx.conn())
     .await?;
     let (token, hash) = tokens::new_token();
     let id = Uuid::now_v7();
     let expires_at = Utc::now() + INVITATION_VALID_FOR;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3::text::citext, $4, $5, $6, $7)",
+        id,
+        staff.tenant_id,
+        email.as_str(),
+        role as Role,
+        hash,
+        staff.user_id,
+        expires_at as _,
     )
-    .bind(id)
-    .bind(staff.tenant_id)
-    .bind(email.as_str())
-    .bind(role.as_str())
-    .bind(hash)
-    .bind(staff.user_id)
-    .bind(expires_at)
     .execute(tx.conn())
     .await?;
     tx.audit(Entry {
@@ -90,16 +90,22 @@ pub async fn invite(
             .field("role", None, Some(role.as_str())),
     })
     .await?;
-    let (business, inviter): (String, String) = sqlx::query_as(
-        "SELECT t.name, u.name FROM tenants t, users u WHERE t.id = $1 AND u.id = $2",
+    let names = sqlx::query!(
+        "SELECT t.name AS business, u.name AS inviter FROM tenants t, users u WHERE t.id = $1 AND u.id = $2",
+        staff.tenant_id,
+        staff.user_id,
     )
-    .bind(staff.tenant_id)
-    .bind(staff.user_id)
     .fetch_one(tx.conn())
     .await?;
     let link = deps.link(&format!("/accept-invitation?token={token}"));
     // Sent by a worker once the invitation has committed.
-    let message = templates::invitation(email.as_str(), &inviter, &business, role.as_str(), &link);
+    let message = templates::invitation(
+        email.as_str(),
+        &names.inviter,
+        &names.business,
+        role.as_str(),
+        &link,
+    );
     tx.enqueue(NewJob::new(SendEmail(message)).priority(0))
         .await?;
     tx.commit().await?;
@@ -107,7 +113,7 @@ pub async fn invite(
         id,
         email: email.as_str().to_string(),
         role,
-        invited_by: Some(inviter),
+        invited_by: Some(names.inviter),
         expires_at,
     })
 }
@@ -119,16 +125,16 @@ pub async fn revoke_invitation(
     origin: &Origin,
 ) -> Result<(), AppError> {
     let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
-    let role: Option<String> = sqlx::query_scalar(
-        "UPDATE invitations SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 \
-         AND accepted_at IS NULL AND revoked_at IS NULL RETURNING role",
+    let role = sqlx::query_scalar!(
+        r#"UPDATE invitations SET revoked_at = now() WHERE id = $1 AND tenant_id = $2
+           AND accepted_at IS NULL AND revoked_at IS NULL RETURNING role AS "role: Role""#,
+        invitation,
+        staff.tenant_id,
     )
-    .bind(invitation)
-    .bind(staff.tenant_id)
     .fetch_optional(tx.conn())
-    .await?;
-    let role = role.ok_or_else(|| AppError::NotFound("no such pending invitation".into()))?;
-    check_may_assign(staff, parse_role(&role)?)?;
+    .await?
+    .ok_or_else(|| AppError::NotFound("no such pending invitation".into()))?;
+    check_may_assign(staff, role)?;
     tx.audit(Entry {
         action: "invitation.revoked",
         entity_type: "invitation",
@@ -150,42 +156,33 @@ struct OpenInvitation {
 
 /// The invitation behind `token`, locked for update, or the reason it cannot be used.
 async fn open_invitation(conn: &mut PgConnection, token: &str) -> Result<OpenInvitation, AppError> {
-    type Row = (
-        Uuid,
-        Uuid,
-        String,
-        String,
-        String,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    );
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT i.id, i.tenant_id, t.name, i.email::text, i.role, i.expires_at, i.accepted_at, i.revoked_at \
-         FROM invitations i JOIN tenants t ON t.id = i.tenant_id WHERE i.token_hash = $1 FOR UPDATE OF i",
+    let row = sqlx::query!(
+        r#"SELECT i.id, i.tenant_id, t.name AS tenant_name, i.email::text AS "email!",
+                  i.role AS "role: Role", i.expires_at AS "expires_at: DateTime<Utc>",
+                  i.accepted_at IS NOT NULL AS "accepted!", i.revoked_at IS NOT NULL AS "revoked!"
+           FROM invitations i JOIN tenants t ON t.id = i.tenant_id WHERE i.token_hash = $1 FOR UPDATE OF i"#,
+        tokens::hash_token(token),
     )
-    .bind(tokens::hash_token(token))
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((id, tenant_id, tenant_name, email, role, expires_at, accepted_at, revoked_at)) = row
-    else {
+    let Some(row) = row else {
         return Err(AppError::NotFound(INVITATION_INVALID.into()));
     };
-    if accepted_at.is_some() {
+    if row.accepted {
         return Err(AppError::Conflict(INVITATION_USED.into()));
     }
-    if revoked_at.is_some() {
+    if row.revoked {
         return Err(AppError::NotFound(INVITATION_INVALID.into()));
     }
-    if expires_at <= Utc::now() {
+    if row.expires_at <= Utc::now() {
         return Err(AppError::Conflict(INVITATION_EXPIRED.into()));
     }
     Ok(OpenInvitation {
-        id,
-        tenant_id,
-        tenant_name,
-        email,
-        role: parse_role(&role)?,
+        id: row.id,
+        tenant_id: row.tenant_id,
+        tenant_name: row.tenant_name,
+        email: row.email,
+        role: row.role,
     })
 }
 
@@ -195,11 +192,12 @@ pub async fn preview_invitation(deps: &Deps, token: &str) -> Result<InvitationPr
         .system("preview invitation", &Origin::default())
         .await?;
     let invitation = open_invitation(tx.conn(), token).await?;
-    let has_account: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE email = $1::citext)")
-            .bind(&invitation.email)
-            .fetch_one(tx.conn())
-            .await?;
+    let has_account = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE email = $1::text::citext) AS "exists!""#,
+        &invitation.email,
+    )
+    .fetch_one(tx.conn())
+    .await?;
     tx.rollback().await?;
     Ok(InvitationPreview {
         tenant_name: invitation.tenant_name,
@@ -227,15 +225,15 @@ pub async fn accept_invitation(
 ) -> Result<SessionAuth, AppError> {
     let mut tx = deps.system("accept invitation", origin).await?;
     let invitation = open_invitation(tx.conn(), &input.token).await?;
-    let existing: Option<(Uuid, String, i32)> = sqlx::query_as(
-        "SELECT id, password_hash, session_generation FROM users WHERE email = $1::citext FOR UPDATE",
+    let existing = sqlx::query!(
+        "SELECT id, password_hash, session_generation FROM users WHERE email = $1::text::citext FOR UPDATE",
+        &invitation.email,
     )
-    .bind(&invitation.email)
     .fetch_optional(tx.conn())
     .await?;
     let (user_id, generation) = match existing {
-        Some((user_id, hash, generation)) => {
-            if !password::verify(&input.password, Some(&hash))
+        Some(account) => {
+            if !password::verify(&input.password, Some(&account.password_hash))
                 .await
                 .map_err(AppError::internal)?
             {
@@ -244,7 +242,7 @@ pub async fn accept_invitation(
                     "the password of your existing account is incorrect",
                 ));
             }
-            (user_id, generation)
+            (account.id, account.session_generation)
         }
         None => {
             let mut errors = FieldErrors::new();
@@ -257,15 +255,15 @@ pub async fn accept_invitation(
                 .await
                 .map_err(AppError::internal)?;
             let user_id = Uuid::now_v7();
-            sqlx::query(
-                // The invitation's link went to this address: it is verified.
+            // The invitation's link went to this address: it is verified.
+            sqlx::query!(
                 "INSERT INTO users (id, email, name, password_hash, email_verified_at) \
-                 VALUES ($1, $2, $3, $4, now())",
+                 VALUES ($1, $2::text::citext, $3, $4, now())",
+                user_id,
+                &invitation.email,
+                name.as_str(),
+                hash,
             )
-            .bind(user_id)
-            .bind(&invitation.email)
-            .bind(name.as_str())
-            .bind(hash)
             .execute(tx.conn())
             .await?;
             (user_id, 0)
@@ -273,21 +271,22 @@ pub async fn accept_invitation(
     };
     tx.enter_tenant(invitation.tenant_id, Actor::User(user_id))
         .await?;
-    let joined = sqlx::query(
+    let joined = sqlx::query!(
         "INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        invitation.tenant_id,
+        user_id,
+        invitation.role as Role,
     )
-    .bind(invitation.tenant_id)
-    .bind(user_id)
-    .bind(invitation.role.as_str())
     .execute(tx.conn())
     .await?
     .rows_affected();
-    sqlx::query("UPDATE invitations SET accepted_at = now(), accepted_by = $2 WHERE id = $1")
-        .bind(invitation.id)
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
-    let _actor = Actor::User(user_id);
+    sqlx::query!(
+        "UPDATE invitations SET accepted_at = now(), accepted_by = $2 WHERE id = $1",
+        invitation.id,
+        user_id,
+    )
+    .execute(tx.conn())
+    .await?;
     tx.audit(Entry {
         action: "invitation.accepted",
         entity_type: "invitation",

@@ -7,7 +7,7 @@ use super::check_may_assign;
 use crate::services::Deps;
 use crate::{
     audit::{Changes, Entry, Origin},
-    auth::{session::parse_role, Principal, Staff},
+    auth::{Principal, Staff},
     domain::roles::{Permission, Role},
     error::AppError,
 };
@@ -15,14 +15,14 @@ use crate::{
 /// The member's current role, locked; and, when `role` touches ownership,
 /// a check that another owner remains.
 async fn lock_member(conn: &mut PgConnection, staff: &Staff, user: Uuid) -> Result<Role, AppError> {
-    let role: Option<String> = sqlx::query_scalar(
-        "SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE",
+    sqlx::query_scalar!(
+        r#"SELECT role AS "role: Role" FROM memberships WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE"#,
+        staff.tenant_id,
+        user,
     )
-    .bind(staff.tenant_id)
-    .bind(user)
     .fetch_optional(&mut *conn)
-    .await?;
-    parse_role(&role.ok_or_else(|| AppError::NotFound("no such member".into()))?)
+    .await?
+    .ok_or_else(|| AppError::NotFound("no such member".into()))
 }
 
 async fn ensure_another_owner(
@@ -31,10 +31,11 @@ async fn ensure_another_owner(
     leaving: Uuid,
 ) -> Result<(), AppError> {
     // Locks every owner row, so two owners cannot demote each other at once.
-    let owners: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT user_id FROM memberships WHERE tenant_id = $1 AND role = 'owner' FOR UPDATE",
+    let owners = sqlx::query_scalar!(
+        "SELECT user_id FROM memberships WHERE tenant_id = $1 AND role = $2 FOR UPDATE",
+        tenant,
+        Role::Owner as Role,
     )
-    .bind(tenant)
     .fetch_all(&mut *conn)
     .await?;
     if owners.iter().all(|o| *o == leaving) {
@@ -66,12 +67,14 @@ pub async fn change_role(
     if old == Role::Owner {
         ensure_another_owner(tx.conn(), staff.tenant_id, user).await?;
     }
-    sqlx::query("UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2")
-        .bind(staff.tenant_id)
-        .bind(user)
-        .bind(role.as_str())
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "UPDATE memberships SET role = $3 WHERE tenant_id = $1 AND user_id = $2",
+        staff.tenant_id,
+        user,
+        role as Role,
+    )
+    .execute(tx.conn())
+    .await?;
     tx.audit(Entry {
         action: "member.role_changed",
         entity_type: "member",
@@ -95,11 +98,13 @@ pub async fn remove_member(
     if old == Role::Owner {
         ensure_another_owner(tx.conn(), staff.tenant_id, user).await?;
     }
-    sqlx::query("DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2")
-        .bind(staff.tenant_id)
-        .bind(user)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2",
+        staff.tenant_id,
+        user,
+    )
+    .execute(tx.conn())
+    .await?;
     tx.audit(Entry {
         action: "member.removed",
         entity_type: "member",

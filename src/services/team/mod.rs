@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::Deps;
 use crate::{
-    auth::{session::parse_role, Principal, Staff},
+    auth::{Principal, Staff},
     domain::{
         roles::{Permission, Role},
         views::{InvitationView, MemberView, TeamView},
@@ -33,25 +33,16 @@ pub const INVITATION_EXPIRED: &str = "This invitation has expired; ask for a new
 pub async fn team(deps: &Deps, staff: &Staff) -> Result<TeamView, AppError> {
     // Every member sees the team: being one is the permission.
     let mut tx = deps.in_business(staff.tenant_id, "team").await?;
-    let rows: Vec<(Uuid, String, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT u.id, u.name, u.email::text, m.role, m.created_at FROM memberships m \
-         JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 ORDER BY u.name, u.id",
+    let members = sqlx::query_as!(
+        MemberView,
+        r#"SELECT u.id AS user_id, u.name, u.email::text AS "email!", m.role AS "role: Role",
+                  m.created_at AS "joined_at: DateTime<Utc>"
+           FROM memberships m JOIN users u ON u.id = m.user_id
+           WHERE m.tenant_id = $1 ORDER BY u.name, u.id"#,
+        staff.tenant_id,
     )
-    .bind(staff.tenant_id)
     .fetch_all(tx.conn())
     .await?;
-    let members = rows
-        .into_iter()
-        .map(|(user_id, name, email, role, joined_at)| {
-            Ok(MemberView {
-                user_id,
-                name,
-                email,
-                role: parse_role(&role)?,
-                joined_at,
-            })
-        })
-        .collect::<Result<_, AppError>>()?;
     let invitations = if staff.may(Permission::ManageTeam) {
         pending_invitations(tx.conn(), staff.tenant_id).await?
     } else {
@@ -68,27 +59,18 @@ async fn pending_invitations(
     conn: &mut PgConnection,
     tenant: Uuid,
 ) -> Result<Vec<InvitationView>, AppError> {
-    type Row = (Uuid, String, String, Option<String>, DateTime<Utc>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT i.id, i.email::text, i.role, u.name, i.expires_at FROM invitations i \
-         LEFT JOIN users u ON u.id = i.invited_by \
-         WHERE i.tenant_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() \
-         ORDER BY i.created_at DESC",
+    Ok(sqlx::query_as!(
+        InvitationView,
+        r#"SELECT i.id, i.email::text AS "email!", i.role AS "role: Role",
+                  u.name AS "invited_by?", i.expires_at AS "expires_at: DateTime<Utc>"
+           FROM invitations i LEFT JOIN users u ON u.id = i.invited_by
+           WHERE i.tenant_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+             AND i.expires_at > now()
+           ORDER BY i.created_at DESC"#,
+        tenant,
     )
-    .bind(tenant)
     .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter()
-        .map(|(id, email, role, invited_by, expires_at)| {
-            Ok(InvitationView {
-                id,
-                email,
-                role: parse_role(&role)?,
-                invited_by,
-                expires_at,
-            })
-        })
-        .collect()
+    .await?)
 }
 
 /// Only owners hand out or take away ownership.

@@ -1,6 +1,5 @@
 //! Setting up an authenticator app, turning two-factor sign-in off, and recovery codes.
 
-use chrono::{DateTime, Utc};
 use rand::Rng;
 use uuid::Uuid;
 
@@ -26,18 +25,20 @@ pub async fn begin(deps: &Deps, staff: &Staff) -> Result<TotpEnrolment, AppError
     let mut tx = deps
         .system("two-factor enrolment", &Origin::default())
         .await?;
-    let email: String = sqlx::query_scalar("SELECT email::text FROM users WHERE id = $1")
-        .bind(staff.user_id)
-        .fetch_one(tx.conn())
-        .await?;
-    let replaced = sqlx::query(
+    let email: String = sqlx::query_scalar!(
+        r#"SELECT email::text AS "email!" FROM users WHERE id = $1"#,
+        staff.user_id
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    let replaced = sqlx::query!(
         "INSERT INTO user_totp (user_id, secret_sealed, key_id) VALUES ($1, $2, $3) \
          ON CONFLICT (user_id) DO UPDATE SET secret_sealed = $2, key_id = $3, created_at = now(), \
            last_used_step = NULL WHERE user_totp.enabled_at IS NULL",
+        staff.user_id,
+        key.seal(&secret),
+        key.id()
     )
-    .bind(staff.user_id)
-    .bind(key.seal(&secret))
-    .bind(key.id())
     .execute(tx.conn())
     .await?
     .rows_affected();
@@ -78,28 +79,30 @@ pub async fn enable(
         ));
     };
     let mut tx = deps.system("two-factor enable", origin).await?;
-    let row: Option<(Vec<u8>, String, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT secret_sealed, key_id, enabled_at FROM user_totp WHERE user_id = $1 FOR UPDATE",
+    let pending = sqlx::query!(
+        "SELECT secret_sealed, key_id FROM user_totp WHERE user_id = $1 AND enabled_at IS NULL FOR UPDATE",
+        staff.user_id,
     )
-    .bind(staff.user_id)
     .fetch_optional(tx.conn())
     .await?;
-    let Some((sealed, key_id, None)) = row else {
+    let Some(pending) = pending else {
         return Err(AppError::Conflict(
             "Start setting up two-factor sign-in first (or it is already on).".into(),
         ));
     };
-    let Some(step) = matching_step(deps, &sealed, &key_id, &code)? else {
+    let Some(step) = matching_step(deps, &pending.secret_sealed, &pending.key_id, &code)? else {
         return Err(AppError::field(
             "code",
             "that code does not match: check the app shows Frontdesk and try the current code",
         ));
     };
-    sqlx::query("UPDATE user_totp SET enabled_at = now(), last_used_step = $2 WHERE user_id = $1")
-        .bind(staff.user_id)
-        .bind(i64::try_from(step).unwrap_or(i64::MAX))
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "UPDATE user_totp SET enabled_at = now(), last_used_step = $2 WHERE user_id = $1",
+        staff.user_id,
+        i64::try_from(step).unwrap_or(i64::MAX)
+    )
+    .execute(tx.conn())
+    .await?;
     let codes = replace_recovery_codes(tx.conn(), staff.user_id).await?;
     audit_own_account(&mut tx, staff, "user.two_factor_enabled", Changes::new()).await?;
     tx.commit().await?;
@@ -115,12 +118,21 @@ pub async fn disable(
 ) -> Result<(), AppError> {
     let mut tx = deps.system("two-factor disable", origin).await?;
     verify_password(tx.conn(), staff.user_id, password_text).await?;
-    for table in ["user_totp", "recovery_codes", "trusted_browsers"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
-            .bind(staff.user_id)
-            .execute(tx.conn())
-            .await?;
-    }
+    sqlx::query!("DELETE FROM user_totp WHERE user_id = $1", staff.user_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query!(
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        staff.user_id
+    )
+    .execute(tx.conn())
+    .await?;
+    sqlx::query!(
+        "DELETE FROM trusted_browsers WHERE user_id = $1",
+        staff.user_id
+    )
+    .execute(tx.conn())
+    .await?;
     audit_own_account(&mut tx, staff, "user.two_factor_disabled", Changes::new()).await?;
     tx.commit().await?;
     Ok(())
@@ -133,10 +145,10 @@ pub async fn new_recovery_codes(
     origin: &Origin,
 ) -> Result<Vec<String>, AppError> {
     let mut tx = deps.system("recovery codes", origin).await?;
-    let on: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL)",
+    let on: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL) AS "on!""#,
+        staff.user_id
     )
-    .bind(staff.user_id)
     .fetch_one(tx.conn())
     .await?;
     if !on {
@@ -160,18 +172,19 @@ async fn replace_recovery_codes(
     conn: &mut sqlx::PgConnection,
     user: Uuid,
 ) -> Result<Vec<String>, AppError> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-        .bind(user)
+    sqlx::query!("DELETE FROM recovery_codes WHERE user_id = $1", user)
         .execute(&mut *conn)
         .await?;
     let codes = fresh_recovery_codes();
     for code in &codes {
-        sqlx::query("INSERT INTO recovery_codes (id, user_id, code_hash) VALUES ($1, $2, $3)")
-            .bind(Uuid::now_v7())
-            .bind(user)
-            .bind(tokens::hash_token(code))
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO recovery_codes (id, user_id, code_hash) VALUES ($1, $2, $3)",
+            Uuid::now_v7(),
+            user,
+            tokens::hash_token(code)
+        )
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(codes)
 }

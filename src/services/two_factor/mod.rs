@@ -70,21 +70,21 @@ fn matching_step(
 /// The signed-in person's second factor, and what their business requires.
 pub async fn status(deps: &Deps, staff: &Staff) -> Result<TwoFactorView, AppError> {
     let mut tx = deps.system("two-factor status", &Origin::default()).await?;
-    let (enabled, codes, browsers): (bool, i64, i64) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL), \
-                (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL), \
-                (SELECT count(*) FROM trusted_browsers WHERE user_id = $1 AND expires_at > $2)",
+    let counts = sqlx::query!(
+        r#"SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL) AS "enabled!",
+                  (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL) AS "codes!",
+                  (SELECT count(*) FROM trusted_browsers WHERE user_id = $1 AND expires_at > $2) AS "browsers!""#,
+        staff.user_id,
+        deps.clock.now() as _,
     )
-    .bind(staff.user_id)
-    .bind(deps.clock.now())
     .fetch_one(tx.conn())
     .await?;
     let required_from = required_from(tx.conn(), staff.tenant_id).await?;
     tx.commit().await?;
     Ok(TwoFactorView {
-        enabled,
-        recovery_codes_left: u32::try_from(codes).unwrap_or(0),
-        trusted_browsers: u32::try_from(browsers).unwrap_or(0),
+        enabled: counts.enabled,
+        recovery_codes_left: u32::try_from(counts.codes).unwrap_or(0),
+        trusted_browsers: u32::try_from(counts.browsers).unwrap_or(0),
         required_from,
     })
 }
@@ -94,11 +94,11 @@ async fn required_from(
     conn: &mut sqlx::PgConnection,
     tenant: Uuid,
 ) -> Result<Option<DateTime<Utc>>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT two_factor_required_at + make_interval(days => two_factor_grace_days) \
-         FROM tenants WHERE id = $1",
+    Ok(sqlx::query_scalar!(
+        r#"SELECT two_factor_required_at + make_interval(days => two_factor_grace_days)
+             AS "due: DateTime<Utc>" FROM tenants WHERE id = $1"#,
+        tenant
     )
-    .bind(tenant)
     .fetch_optional(conn)
     .await?
     .flatten())
@@ -112,14 +112,14 @@ pub async fn needed(
     trusted_token: Option<&str>,
 ) -> Result<bool, AppError> {
     let mut tx = deps.system("two-factor check", &Origin::default()).await?;
-    let needed: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL) \
-           AND NOT EXISTS (SELECT 1 FROM trusted_browsers \
-                           WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3)",
+    let needed: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM trusted_browsers
+                             WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3) AS "needed!""#,
+        user,
+        trusted_token.map(tokens::hash_token).unwrap_or_default(),
+        deps.clock.now() as _
     )
-    .bind(user)
-    .bind(trusted_token.map(tokens::hash_token).unwrap_or_default())
-    .bind(deps.clock.now())
     .fetch_one(tx.conn())
     .await?;
     tx.commit().await?;
@@ -137,16 +137,17 @@ pub async fn verify(deps: &Deps, user: Uuid, text: &str, origin: &Origin) -> Res
     let mut tx = deps.system("two-factor sign-in", origin).await?;
     let accepted = match &code {
         SecondFactor::Totp(code) => {
-            let row: Option<(Vec<u8>, String, Option<i64>)> = sqlx::query_as(
+            let row = sqlx::query!(
                 "SELECT secret_sealed, key_id, last_used_step FROM user_totp \
                  WHERE user_id = $1 AND enabled_at IS NOT NULL FOR UPDATE",
+                user,
             )
-            .bind(user)
             .fetch_optional(tx.conn())
             .await?;
             match row {
-                Some((sealed, key_id, last)) => {
-                    let step = matching_step(deps, &sealed, &key_id, code)?
+                Some(totp) => {
+                    let last = totp.last_used_step;
+                    let step = matching_step(deps, &totp.secret_sealed, &totp.key_id, code)?
                         .and_then(|s| i64::try_from(s).ok());
                     match step {
                         Some(step) if last.is_some_and(|last| step <= last) => {
@@ -157,11 +158,11 @@ pub async fn verify(deps: &Deps, user: Uuid, text: &str, origin: &Origin) -> Res
                             ));
                         }
                         Some(step) => {
-                            sqlx::query(
+                            sqlx::query!(
                                 "UPDATE user_totp SET last_used_step = $2 WHERE user_id = $1",
+                                user,
+                                step
                             )
-                            .bind(user)
-                            .bind(step)
                             .execute(tx.conn())
                             .await?;
                             true
@@ -173,12 +174,12 @@ pub async fn verify(deps: &Deps, user: Uuid, text: &str, origin: &Origin) -> Res
             }
         }
         SecondFactor::Recovery(code) => {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE recovery_codes SET used_at = now() \
              WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+                user,
+                tokens::hash_token(code)
             )
-            .bind(user)
-            .bind(tokens::hash_token(code))
             .execute(tx.conn())
             .await?
             .rows_affected()
@@ -208,13 +209,7 @@ pub async fn verify(deps: &Deps, user: Uuid, text: &str, origin: &Origin) -> Res
 pub async fn trust_browser(deps: &Deps, user: Uuid) -> Result<String, AppError> {
     let (token, hash) = tokens::new_token();
     let mut tx = deps.system("trust browser", &Origin::default()).await?;
-    sqlx::query(
-        "INSERT INTO trusted_browsers (id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(user)
-    .bind(hash)
-    .bind(deps.clock.now() + Duration::days(TRUSTED_BROWSER_DAYS))
+    sqlx::query!("INSERT INTO trusted_browsers (id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)", Uuid::now_v7(), user, hash, (deps.clock.now() + Duration::days(TRUSTED_BROWSER_DAYS)) as _)
     .execute(tx.conn())
     .await?;
     tx.commit().await?;

@@ -17,25 +17,26 @@ use crate::{
 pub async fn policy(deps: &Deps, staff: &Staff) -> Result<TwoFactorPolicyView, AppError> {
     require_owner(staff)?;
     let mut tx = deps.system("two-factor policy", &Origin::default()).await?;
-    let (required_since, grace_days): (Option<DateTime<Utc>>, i32) = sqlx::query_as(
-        "SELECT two_factor_required_at, two_factor_grace_days FROM tenants WHERE id = $1",
+    let tenant = sqlx::query!(
+        r#"SELECT two_factor_required_at AS "required_since: DateTime<Utc>", two_factor_grace_days
+           FROM tenants WHERE id = $1"#,
+        staff.tenant_id,
     )
-    .bind(staff.tenant_id)
     .fetch_one(tx.conn())
     .await?;
-    let members_without: Vec<String> = sqlx::query_scalar(
+    let members_without: Vec<String> = sqlx::query_scalar!(
         "SELECT u.name FROM memberships m JOIN users u ON u.id = m.user_id \
          WHERE m.tenant_id = $1 AND NOT EXISTS \
            (SELECT 1 FROM user_totp x WHERE x.user_id = u.id AND x.enabled_at IS NOT NULL) \
          ORDER BY lower(u.name)",
+        staff.tenant_id
     )
-    .bind(staff.tenant_id)
     .fetch_all(tx.conn())
     .await?;
     tx.commit().await?;
     Ok(TwoFactorPolicyView {
-        required_since,
-        grace_days,
+        required_since: tenant.required_since,
+        grace_days: tenant.two_factor_grace_days,
         members_without,
     })
 }
@@ -56,14 +57,14 @@ pub async fn set_policy(
         ));
     }
     let mut tx = deps.work(staff, Permission::ManageSettings, origin).await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE tenants SET two_factor_grace_days = $2, two_factor_required_at = CASE \
            WHEN NOT $3 THEN NULL ELSE coalesce(two_factor_required_at, $4) END WHERE id = $1",
+        staff.tenant_id,
+        grace_days,
+        required,
+        deps.clock.now() as _
     )
-    .bind(staff.tenant_id)
-    .bind(grace_days)
-    .bind(required)
-    .bind(deps.clock.now())
     .execute(tx.conn())
     .await?;
     tx.audit(Entry {
