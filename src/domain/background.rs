@@ -8,6 +8,11 @@ use uuid::Uuid;
 /// Where an appointment's reminder stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "server",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "snake_case")
+)]
 pub enum ReminderStatus {
     Scheduled,
     Retrying,
@@ -18,6 +23,14 @@ pub enum ReminderStatus {
 }
 
 impl ReminderStatus {
+    pub const ALL: [ReminderStatus; 5] = [
+        Self::Scheduled,
+        Self::Retrying,
+        Self::Sent,
+        Self::Failed,
+        Self::Superseded,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "scheduled" => Self::Scheduled,

@@ -31,6 +31,7 @@ mod series;
 mod shared_cache;
 mod shared_limits;
 mod storage_cli;
+mod stored_enums;
 mod tenant_isolation;
 mod tools;
 mod two_factor;
