@@ -37,6 +37,33 @@ impl Phone {
     }
 }
 
+/// A phone number as search compares it: its digits without leading zeros,
+/// so that an international prefix (`00`) and a national trunk prefix (`0`)
+/// drop away. The database keeps the same value in `clients.phone_digits`.
+pub fn phone_digits(text: &str) -> String {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').to_string()
+}
+
+/// The digits to look for when a search looks like a phone number (only
+/// phone characters, at least three digits); `None` for names and emails.
+pub fn phone_query(text: &str) -> Option<String> {
+    let text = text.trim();
+    let phone_like = text
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-./()".contains(c));
+    let digits = phone_digits(text);
+    (phone_like && digits.len() >= 3).then_some(digits)
+}
+
+/// Whether a stored number (as [`phone_digits`]) is the one searched for
+/// (as [`phone_query`]): the search is part of it, or, for a number stored
+/// without its country code, it ends the search. The client search runs the
+/// same test in SQL.
+pub fn phone_matches(stored: &str, query: &str) -> bool {
+    !stored.is_empty() && (stored.contains(query) || (stored.len() >= 6 && query.ends_with(stored)))
+}
+
 /// An amount of money in minor units (cents) of an ISO 4217 currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
@@ -170,6 +197,41 @@ mod tests {
             Phone::parse("12+345678").unwrap_err(),
             PhoneError::Characters
         );
+    }
+
+    #[test]
+    fn a_number_written_three_ways_finds_the_same_client() {
+        for stored in ["+49 30 3106454", "030 3106454", "0049 (30) 310-6454"] {
+            let stored = phone_digits(stored);
+            for typed in ["+49303106454", "030 3106454", "3106454", "0049303106454"] {
+                let query = phone_query(typed).expect("a phone search");
+                assert!(
+                    phone_matches(&stored, &query),
+                    "{typed} finds a client stored as {stored}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn phone_search_needs_digits_and_does_not_match_others() {
+        assert_eq!(phone_digits("+49 (30) 310-6454"), "49303106454");
+        assert_eq!(phone_query("Mia Novak"), None);
+        assert_eq!(phone_query("mia@example.com"), None);
+        assert_eq!(phone_query("0 1"), None);
+        assert_eq!(phone_query(" 645 "), Some("645".into()));
+        let stored = phone_digits("+49 30 3106454");
+        assert!(!phone_matches(
+            &stored,
+            &phone_query("030 3106455").unwrap()
+        ));
+        assert!(!phone_matches(
+            &stored,
+            &phone_query("+44 20 3106454").unwrap()
+        ));
+        // A short stored number is not found at the end of every long search.
+        assert!(!phone_matches("454", &phone_query("+49303106454").unwrap()));
+        assert!(!phone_matches("", "303"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::{
     domain::{
         account::{DisplayName, Email},
         form::FieldErrors,
-        records::{ClientSort, Phone},
+        records::{phone_query, ClientSort, Phone},
         roles::{Action, Permission, RecordKind},
         views::{ClientPage, ClientView, SavedClient},
     },
@@ -317,6 +317,8 @@ pub async fn list_sorted(
         }
     };
     let pattern = format!("%{}%", escape_like(&query.trim().to_lowercase()));
+    // A number finds its client however it was typed (see `phone_matches`).
+    let phone = phone_query(query);
     let tenant = who.tenant_id();
     let params = format!(
         "{sort:?}:{archived}:{}:{pattern}",
@@ -332,7 +334,9 @@ pub async fn list_sorted(
                     r#"SELECT id, name, email::text AS email, phone, notes, tags, email_reminders,
                   archived_at IS NOT NULL AS "archived!"
                        FROM clients WHERE tenant_id = $1 AND (archived_at IS NOT NULL) = $2
-                         AND ($3 = '%%' OR (lower(name) || ' ' || coalesce(lower(email::text), '') || ' ' || coalesce(phone, '')) LIKE $3)
+                         AND ($3 = '%%' OR (lower(name) || ' ' || coalesce(lower(email::text), '') || ' ' || coalesce(phone, '')) LIKE $3
+                              OR ($7::text IS NOT NULL AND (phone_digits LIKE '%' || $7 || '%'
+                                  OR (length(phone_digits) >= 6 AND $7 LIKE '%' || phone_digits))))
                          AND ($4::text IS NULL OR (lower(name), id) > ($4, $5))
                        ORDER BY lower(name), id LIMIT $6"#,
                     tenant,
@@ -341,6 +345,7 @@ pub async fn list_sorted(
                     after_name,
                     after_id,
                     PAGE + 1,
+                    phone.as_deref(),
                 )
                 .fetch_all(tx.conn())
                 .await?,
@@ -349,7 +354,9 @@ pub async fn list_sorted(
                     r#"SELECT id, name, email::text AS email, phone, notes, tags, email_reminders,
                   archived_at IS NOT NULL AS "archived!"
                        FROM clients WHERE tenant_id = $1 AND (archived_at IS NOT NULL) = $2
-                         AND ($3 = '%%' OR (lower(name) || ' ' || coalesce(lower(email::text), '') || ' ' || coalesce(phone, '')) LIKE $3)
+                         AND ($3 = '%%' OR (lower(name) || ' ' || coalesce(lower(email::text), '') || ' ' || coalesce(phone, '')) LIKE $3
+                              OR ($6::text IS NOT NULL AND (phone_digits LIKE '%' || $6 || '%'
+                                  OR (length(phone_digits) >= 6 AND $6 LIKE '%' || phone_digits))))
                          AND ($4::uuid IS NULL OR id < $4)
                        ORDER BY id DESC LIMIT $5"#,
                     tenant,
@@ -357,6 +364,7 @@ pub async fn list_sorted(
                     &pattern,
                     by_id,
                     PAGE + 1,
+                    phone.as_deref(),
                 )
                 .fetch_all(tx.conn())
                 .await?,

@@ -246,3 +246,55 @@ async fn newest_first_pages_by_creation_and_refuses_a_marker_of_the_other_order(
     .unwrap_err();
     assert!(matches!(err, AppError::Invalid(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_phone_number_finds_its_client_however_it_is_typed() {
+    let app = TestApp::spawn().await;
+    let owner = staff_of(&sign_up(&app, "North Clinic", "owner@north.example").await).await;
+    let (deps, origin) = (&app.deps, Origin::default());
+    let mia = input("Mia Novak", "", "+49 30 3106454");
+    let kai = input("Kai Berg", "", "030 3106999");
+    let other = input("Ola Nordmann", "", "+47 22 3106454");
+    for client in [&mia, &kai, &other] {
+        clients::create(deps, &owner, client, &origin)
+            .await
+            .unwrap();
+    }
+    let names = |page: frontdesk::domain::views::ClientPage| {
+        page.clients.into_iter().map(|c| c.name).collect::<Vec<_>>()
+    };
+
+    for typed in ["+49303106454", "030 3106454", "0049 30 310-6454"] {
+        let found = clients::list(deps, &owner, typed, None, false)
+            .await
+            .unwrap();
+        assert_eq!(names(found), ["Mia Novak"], "typed {typed}");
+    }
+    // The last digits alone find everyone whose number ends that way.
+    let found = clients::list(deps, &owner, "3106454", None, false)
+        .await
+        .unwrap();
+    assert_eq!(names(found), ["Mia Novak", "Ola Nordmann"]);
+    // Stored without the country code, found with it.
+    let found = clients::list(deps, &owner, "+49 30 3106999", None, false)
+        .await
+        .unwrap();
+    assert_eq!(names(found), ["Kai Berg"]);
+    // Newest first searches the same way.
+    let found = clients::list_sorted(
+        deps,
+        &owner,
+        "+49303106454",
+        None,
+        false,
+        ClientSort::Newest,
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(found), ["Mia Novak"]);
+    // Letters are a name search, not digits.
+    let found = clients::list(deps, &owner, "Kai", None, false)
+        .await
+        .unwrap();
+    assert_eq!(names(found), ["Kai Berg"]);
+}
