@@ -67,7 +67,7 @@ test("set up, book from the calendar, see the conflict, move, cancel, find it on
   await dialog.getByRole("button", { name: /Zoe Tester/ }).click();
   await expect(dialog.getByTestId("conflicts")).toContainText("Zoe Tester");
   await dialog.getByRole("button", { name: "Book", exact: true }).click();
-  await expect(dialog.getByRole("alert")).toContainText("taken by appointment");
+  await expect(dialog.getByRole("alert")).toContainText(/is (with|in use for) Zoe Tester 10:00–11:00/);
   await dialog.getByRole("button", { name: "Close" }).click();
   await expect(page.locator("button.cal-appt")).toHaveCount(1);
 

@@ -198,6 +198,46 @@ pub fn occurrences(
     Ok(starts)
 }
 
+/// The appointment in the way of a booking, as staff are told about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clash {
+    pub provider: String,
+    pub client: String,
+    /// The room or equipment both need, when the clash is over it rather
+    /// than over the provider.
+    pub resource: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl Clash {
+    /// "Kai is with Mia Novak 14:55–15:25", in the business's zone `tz`;
+    /// the day is named when it is not the day of `wanted` (the start asked for).
+    pub fn describe(&self, tz: Tz, wanted: DateTime<Utc>) -> String {
+        let (start, end) = (
+            self.starts_at.with_timezone(&tz),
+            self.ends_at.with_timezone(&tz),
+        );
+        let day = if start.date_naive() == wanted.with_timezone(&tz).date_naive() {
+            String::new()
+        } else {
+            format!("on {} ", start.format("%a %-d %b %Y"))
+        };
+        let when = format!(
+            "{day}{}\u{2013}{}",
+            start.format("%H:%M"),
+            end.format("%H:%M")
+        );
+        match &self.resource {
+            None => format!("{} is with {} {when}.", self.provider, self.client),
+            Some(resource) => format!(
+                "{resource} is in use for {} with {} {when}.",
+                self.client, self.provider
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,5 +476,39 @@ mod tests {
                 prop_assert_eq!(shown.date().weekday(), expected.date().weekday());
             }
         }
+    }
+
+    #[test]
+    fn a_clash_names_people_and_local_times() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        let clash = Clash {
+            provider: "Kai".into(),
+            client: "Mia Novak".into(),
+            resource: None,
+            starts_at: at("2026-07-01T12:55:00Z"),
+            ends_at: at("2026-07-01T13:25:00Z"),
+        };
+        // Summer time: UTC+2.
+        assert_eq!(
+            clash.describe(berlin, at("2026-07-01T13:00:00Z")),
+            "Kai is with Mia Novak 14:55\u{2013}15:25."
+        );
+        // Another day of a series: the day is named.
+        assert_eq!(
+            clash.describe(berlin, at("2026-06-24T13:00:00Z")),
+            "Kai is with Mia Novak on Wed 1 Jul 2026 14:55\u{2013}15:25."
+        );
+        let room = Clash {
+            resource: Some("Room A".into()),
+            starts_at: at("2026-12-01T13:55:00Z"),
+            ends_at: at("2026-12-01T14:25:00Z"),
+            ..clash
+        };
+        // Winter time: UTC+1.
+        assert_eq!(
+            room.describe(berlin, at("2026-12-01T14:00:00Z")),
+            "Room A is in use for Mia Novak with Kai 14:55\u{2013}15:25."
+        );
     }
 }

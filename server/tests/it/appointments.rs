@@ -145,7 +145,8 @@ async fn bookings_respect_hours_buffers_and_resources_and_name_their_conflicts()
     let AppError::Conflict(message) = &err else {
         panic!("{err:?}")
     };
-    assert!(message.contains(&first.id.to_string()), "{message}");
+    // Named as staff know it, in the business's time (Berlin), never by id.
+    assert_eq!(message, "Dana is with Ann 10:00\u{2013}10:50.");
     // Another provider, same room: the room is taken.
     let err = appointments::book(
         deps,
@@ -156,7 +157,7 @@ async fn bookings_respect_hours_buffers_and_resources_and_name_their_conflicts()
     .await
     .unwrap_err();
     assert!(
-        matches!(&err, AppError::Conflict(m) if m.contains(&first.id.to_string())),
+        matches!(&err, AppError::Conflict(m) if m == "Room 1 is in use for Ann with Dana 10:00\u{2013}10:50."),
         "{err:?}"
     );
     // 11:00 is free again.
@@ -225,7 +226,7 @@ async fn bookings_respect_hours_buffers_and_resources_and_name_their_conflicts()
     .await
     .unwrap_err();
     assert!(
-        matches!(&err, AppError::Conflict(m) if m.contains(&first.id.to_string())),
+        matches!(&err, AppError::Conflict(m) if m == "Dana is with Ann 10:00\u{2013}10:50."),
         "{err:?}"
     );
     appointments::cancel(deps, owner, first.id, "client is ill", &origin)
@@ -305,14 +306,17 @@ async fn of_simultaneous_bookings_through_the_service_one_wins_and_the_rest_are_
         async move { appointments::book(deps, owner, &request, &Origin::default()).await }
     });
     let results = join_all(attempts).await;
-    let winners: Vec<Uuid> = results
+    let winners: Vec<&str> = results
         .iter()
-        .filter_map(|r| r.as_ref().ok().map(|a| a.id))
+        .filter_map(|r| r.as_ref().ok().map(|a| a.provider_name.as_str()))
         .collect();
     assert_eq!(winners.len(), 1, "{results:?}");
+    // Each loser is told who holds the time (the provider, or the room for
+    // the other provider), in the business's time.
     for err in results.iter().filter_map(|r| r.as_ref().err()) {
         assert!(
-            matches!(err, AppError::Conflict(m) if m.contains(&winners[0].to_string())),
+            matches!(err, AppError::Conflict(m)
+                if m.contains(winners[0]) && m.contains("Ann") && m.contains("14:00\u{2013}14:50")),
             "{err:?}"
         );
     }

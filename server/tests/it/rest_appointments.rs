@@ -50,8 +50,9 @@ async fn appointments_over_rest() {
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert!(
-        conflict["error"]["message"].as_str().unwrap().contains(&id),
+    // Who holds the time, in the business's time; no ids or UTC.
+    assert_eq!(
+        conflict["error"]["message"], "Dana is with Ann 10:00\u{2013}10:50.",
         "{conflict}"
     );
     let (status, _) = rest(

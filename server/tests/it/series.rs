@@ -195,7 +195,7 @@ async fn one_taken_occurrence_refuses_the_whole_series_and_names_what_is_in_the_
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, AppError::Conflict(m) if m.contains(&taken.id.to_string())),
+        matches!(&err, AppError::Conflict(m) if m.contains(&format!("{} is with Pat", taken.provider_name)) && m.contains("16:30\u{2013}17:30")),
         "{err:?}"
     );
     let (listed, _) = appointments::list(

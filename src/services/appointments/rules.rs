@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::services::Deps;
 use crate::{
-    domain::scheduling::{weekday_from_number, working_spans, Span, WorkingSpan},
+    domain::scheduling::{weekday_from_number, working_spans, Clash, Span, WorkingSpan},
     error::AppError,
 };
 
@@ -127,15 +127,19 @@ pub(super) async fn conflict(
     except: Option<Uuid>,
 ) -> Result<AppError, AppError> {
     let mut tx = deps.in_business(tenant, "explain a conflict").await?;
-    let row = sqlx::query!(
-        r#"SELECT a.id, a.starts_at AS "starts_at: DateTime<Utc>", a.ends_at AS "ends_at: DateTime<Utc>",
-                  p.name AS provider_name
-           FROM appointments a JOIN providers p ON p.id = a.provider_id
+    let clash = sqlx::query!(
+        r#"SELECT a.starts_at AS "starts_at: DateTime<Utc>", a.ends_at AS "ends_at: DateTime<Utc>",
+                  p.name AS provider, c.name AS client,
+                  CASE WHEN a.provider_id = $2 THEN NULL
+                       ELSE (SELECT r.name FROM appointment_resources x JOIN resources r ON r.id = x.resource_id
+                             WHERE x.appointment_id = a.id AND x.resource_id = ANY($6) ORDER BY r.name LIMIT 1)
+                  END AS resource
+           FROM appointments a JOIN providers p ON p.id = a.provider_id JOIN clients c ON c.id = a.client_id
            WHERE a.tenant_id = $1 AND a.status <> 'cancelled' AND a.blocked && tstzrange($3, $4)
              AND ($5::uuid IS NULL OR a.id <> $5)
              AND (a.provider_id = $2 OR EXISTS (SELECT 1 FROM appointment_resources r
                   WHERE r.appointment_id = a.id AND r.resource_id = ANY($6)))
-           ORDER BY a.starts_at LIMIT 1"#,
+           ORDER BY a.provider_id = $2 DESC, a.starts_at LIMIT 1"#,
         tenant,
         provider,
         blocked.start as _,
@@ -145,18 +149,19 @@ pub(super) async fn conflict(
     )
     .fetch_optional(tx.conn())
     .await?
-    .map(|r| (r.id, r.starts_at, r.ends_at, r.provider_name));
+    .map(|r| Clash {
+        provider: r.provider,
+        client: r.client,
+        resource: r.resource,
+        starts_at: r.starts_at,
+        ends_at: r.ends_at,
+    });
+    let zone = crate::services::calendar::tenant_zone(tx.conn(), tenant).await?;
     tx.commit().await?;
-    Ok(match row {
-        Some((id, starts, ends, provider_name)) => AppError::Conflict(format!(
-            "The time is taken by appointment {id} ({provider_name}, {} to {} UTC).",
-            starts.format("%Y-%m-%d %H:%M"),
-            ends.format("%H:%M")
-        )),
-        None => AppError::Conflict(
-            "The time was just taken by another booking; choose another time.".into(),
-        ),
-    })
+    Ok(AppError::Conflict(match clash {
+        Some(clash) => clash.describe(zone, blocked.start),
+        None => "The time was just taken by another booking; choose another time.".into(),
+    }))
 }
 
 /// Takes the provider's and the resources' booking locks, always in the same
