@@ -5,6 +5,7 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::components::{Outlet, A};
 
 use crate::{
+    components::search::GlobalSearch,
     errors::UiError,
     fns::accounts::{whoami, SignOut, SwitchTenant},
 };
@@ -65,29 +66,53 @@ pub fn AppLayout() -> impl IntoView {
     // end-to-end tests that the page is live.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let nav_open = RwSignal::new(true);
+    // Wide screens show the navigation beside the page (it can be folded
+    // away); narrow ones keep it in a drawer that opens over the page.
+    let folded = RwSignal::new(false);
+    let drawer = RwSignal::new(false);
+    let narrow = RwSignal::new(false);
+    Effect::new(move |_| narrow.set(is_narrow()));
+    let expanded = move || {
+        if narrow.get() {
+            drawer.get()
+        } else {
+            !folded.get()
+        }
+    };
+    let toggle = move |_| {
+        narrow.set(is_narrow());
+        if narrow.get_untracked() {
+            drawer.update(|open| *open = !*open)
+        } else {
+            folded.update(|f| *f = !*f)
+        }
+    };
 
     view! {
-        <div class="app" class:nav-collapsed=move || !nav_open.get() data-hydrated=move || hydrated.get().then_some("true")>
+        <div class="app" class:nav-collapsed=move || folded.get() class:nav-drawer-open=move || drawer.get()
+            data-hydrated=move || hydrated.get().then_some("true")
+            on:keydown=move |ev| if ev.key() == "Escape" && drawer.get_untracked() { drawer.set(false) }>
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
                 <button
                     type="button"
                     class="nav-toggle"
                     aria-controls="primary-nav"
-                    aria-expanded=move || nav_open.get().to_string()
-                    on:click=move |_| nav_open.update(|open| *open = !*open)
+                    aria-expanded=move || expanded().to_string()
+                    on:click=toggle
                 >
                     <span class="visually-hidden">"Toggle navigation"</span>
                     <span aria-hidden="true">"☰"</span>
                 </button>
                 <a class="brand" href="/">"Frontdesk"</a>
+                <GlobalSearch />
                 <Suspense>
                     {move || Suspend::new(async move {
                         me.await.ok().flatten().map(|m| view! { <AccountBar me=m /> })
                     })}
                 </Suspense>
             </header>
-            <nav id="primary-nav" class="sidebar" aria-label="Primary">
+            <nav id="primary-nav" class="sidebar" aria-label="Primary" on:click=move |_| drawer.set(false)>
                 <ul>
                     {Section::ALL
                         .into_iter()
@@ -95,6 +120,7 @@ pub fn AppLayout() -> impl IntoView {
                         .collect_view()}
                 </ul>
             </nav>
+            <div class="drawer-backdrop" aria-hidden="true" on:click=move |_| drawer.set(false)></div>
             <main class="content" id="main">
                 <Suspense>
                     {move || Suspend::new(async move {
@@ -118,6 +144,21 @@ pub fn AppLayout() -> impl IntoView {
             </main>
         </div>
     }
+}
+
+/// Whether the screen is narrow enough for the navigation drawer (the
+/// stylesheet's breakpoint).
+fn is_narrow() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        window()
+            .match_media("(max-width: 720px)")
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.matches())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
 }
 
 /// The current business (with a switcher when there are several), the

@@ -9,6 +9,7 @@ pub mod fns;
 mod layout;
 mod pages;
 pub mod routes;
+mod url;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

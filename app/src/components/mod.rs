@@ -1,4 +1,5 @@
 pub mod files;
 pub mod forms;
 pub mod reminder;
+pub mod search;
 pub mod time;

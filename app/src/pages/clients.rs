@@ -23,6 +23,7 @@ use crate::{
         files::DeleteClientFile,
     },
     layout::use_me,
+    url::encode,
 };
 
 #[component]
@@ -89,18 +90,6 @@ pub fn ClientsPage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// Percent-encodes a query value for a link.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]
