@@ -1,6 +1,9 @@
 import { expect, test, type Page } from "@playwright/test";
 import { signUpQuickly, uniqueEmail } from "./support";
 
+// A desk whose computer is set to another zone than the business's (Berlin).
+test.use({ timezoneId: "America/New_York" });
+
 // The app's pages are for signed-in staff: each test works in a business of its own.
 test.beforeEach(async ({ page }) => {
   await signUpQuickly(page.request, `Shell Clinic ${uniqueEmail("shell")}`, uniqueEmail("shell"));
@@ -41,6 +44,17 @@ test("hydration makes the page interactive, without console errors", async ({ pa
   // The clock only ticks once the wasm runs.
   const clock = page.getByTestId("clock");
   await expect(clock).not.toHaveText("--:--");
+  // It shows the business's time (Europe/Berlin), not the browser's zone.
+  const withoutSeconds = (text: string) => text.replace(/:\d\d(?=\D*$)/, "");
+  await expect(async () => {
+    const berlin = await page.evaluate(() =>
+      new Date().toLocaleString("default", {
+        weekday: "long", day: "numeric", month: "long",
+        hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "Europe/Berlin",
+      }),
+    );
+    expect(withoutSeconds((await clock.textContent()) ?? "")).toBe(withoutSeconds(berlin));
+  }).toPass({ timeout: 5_000 });
 
   // The navigation toggle only works once the wasm runs.
   const toggle = page.getByRole("button", { name: "Toggle navigation" });

@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use crate::{
     components::time::{clock, zone},
     fns::scheduling::load_dashboard,
+    layout::use_me,
 };
 
 #[component]
@@ -112,15 +113,24 @@ fn Chart(d: DashboardView) -> AnyView {
     .into_any()
 }
 
-/// The date and time on the desk's own computer, ticking once the page is live.
-/// The server cannot know the viewer's clock, so it renders a placeholder.
+/// The date and time in the business's zone (the desk may be elsewhere, or
+/// set to another zone), in the browser's own 12/24-hour habit, ticking once
+/// the page is live. The server renders a placeholder.
 #[component]
 fn LocalClock() -> impl IntoView {
+    let me = use_me();
+    let zone = move || {
+        me.get()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|m| m.tenant.time_zone)
+    };
     let now = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        now.set(Some(local_time_text()));
+        let zone = zone();
+        now.set(Some(local_time_text(zone.as_deref())));
         let handle = set_interval_with_handle(
-            move || now.set(Some(local_time_text())),
+            move || now.set(Some(local_time_text(zone.as_deref()))),
             std::time::Duration::from_secs(1),
         );
         on_cleanup(move || {
@@ -137,7 +147,7 @@ fn LocalClock() -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-fn local_time_text() -> String {
+fn local_time_text(zone: Option<&str>) -> String {
     let date = js_sys::Date::new_0();
     let options = js_sys::Object::new();
     for (key, value) in [
@@ -150,10 +160,13 @@ fn local_time_text() -> String {
     ] {
         let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
     }
+    if let Some(zone) = zone {
+        let _ = js_sys::Reflect::set(&options, &"timeZone".into(), &zone.into());
+    }
     date.to_locale_string("default", &options).into()
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn local_time_text() -> String {
+fn local_time_text(_zone: Option<&str>) -> String {
     String::new()
 }
