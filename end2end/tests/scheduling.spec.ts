@@ -68,8 +68,23 @@ test("set up, book from the calendar, see the conflict, move, cancel, find it on
   await expect(dialog.getByTestId("conflicts")).toContainText("Zoe Tester");
   await dialog.getByRole("button", { name: "Book", exact: true }).click();
   await expect(dialog.getByRole("alert")).toContainText(/is (with|in use for) Zoe Tester 10:00–11:00/);
-  await dialog.getByRole("button", { name: "Close" }).click();
+  // A real modal: Esc closes it.
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("dialog")).toHaveCount(0);
   await expect(page.locator("button.cal-appt")).toHaveCount(1);
+
+  // From the keyboard: the dialog takes focus, the page behind is inert,
+  // and Esc gives focus back to the slot that opened it.
+  const slot = page.locator('button.cal-slot[aria-label$=" 11:00"]');
+  await slot.focus();
+  await page.keyboard.press("Enter");
+  await expect(dialog).toBeVisible();
+  expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  // `:modal` matches only a dialog opened with showModal (the rest of the page is inert).
+  expect(await page.evaluate(() => document.querySelectorAll("dialog:modal").length)).toBe(1);
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await expect(slot).toBeFocused();
 
   expect(await dayCount(page, day)).toBe("1");
 

@@ -1,5 +1,6 @@
 pub mod files;
 pub mod forms;
+pub mod modal;
 pub mod reminder;
 pub mod search;
 pub mod time;

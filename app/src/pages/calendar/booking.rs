@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{Desk, Slot};
 use crate::{
+    components::modal::Modal,
     components::time::{clock, zone},
     fns::{
         clients::{SaveClient, SearchClients},
@@ -201,8 +202,7 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
     };
 
     view! {
-        <div class="dialog-backdrop">
-        <dialog open class="dialog" aria-labelledby="booking-title">
+        <Modal labelled_by="booking-title" on_close=Callback::new(move |_| desk.booking.set(None))>
             <form class="stack" on:submit=submit novalidate>
                 <h2 id="booking-title">"New appointment"</h2>
                 <fieldset>
@@ -301,8 +301,7 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
                     <button type="button" on:click=move |_| desk.booking.set(None)>"Close"</button>
                 </div>
             </form>
-        </dialog>
-        </div>
+        </Modal>
     }
     .into_any()
 }

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 
 use super::Desk;
 use crate::{
+    components::modal::Modal,
     components::{
         reminder::ReminderPanel,
         time::{clock, date_time, zone},
@@ -131,8 +132,7 @@ pub fn Details(appointment: AppointmentView) -> AnyView {
     };
 
     view! {
-        <div class="dialog-backdrop">
-        <dialog open class="dialog" aria-labelledby="appointment-title">
+        <Modal labelled_by="appointment-title" on_close=Callback::new(move |_| desk.selected.set(None))>
             <h2 id="appointment-title">{a.with_value(|a| a.client_name.clone())}</h2>
             <p>
                 {move || a.with_value(|a| format!("{} – {}", date_time(a.starts_at, tz.get()), clock(a.ends_at, tz.get())))}
@@ -177,8 +177,7 @@ pub fn Details(appointment: AppointmentView) -> AnyView {
                 <p class="muted">{format!("Cancelled{}", a.cancel_reason.clone().filter(|r| !r.is_empty()).map(|r| format!(": {r}")).unwrap_or_default())}</p>
             }))}
             <button type="button" on:click=move |_| desk.selected.set(None)>"Close"</button>
-        </dialog>
-        </div>
+        </Modal>
     }
     .into_any()
 }
