@@ -234,6 +234,26 @@ pub async fn archive(
     id: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
+    set_archived(deps, who, id, true, origin).await
+}
+
+/// Brings an archived client back into search and booking.
+pub async fn restore(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    set_archived(deps, who, id, false, origin).await
+}
+
+async fn set_archived(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    archived: bool,
+    origin: &Origin,
+) -> Result<(), AppError> {
     let mut tx = deps
         .work(
             who,
@@ -241,15 +261,32 @@ pub async fn archive(
             origin,
         )
         .await?;
-    let done = sqlx::query!("UPDATE clients SET archived_at = now() WHERE id = $1 AND tenant_id = $2 AND archived_at IS NULL", id, who.tenant_id())
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+    let done = sqlx::query!(
+        "UPDATE clients SET archived_at = CASE WHEN $3 THEN now() END \
+         WHERE id = $1 AND tenant_id = $2 AND (archived_at IS NULL) = $3",
+        id,
+        who.tenant_id(),
+        archived,
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
     if done == 0 {
-        return Err(AppError::NotFound("no such active client".into()));
+        return Err(AppError::NotFound(
+            if archived {
+                "no such active client"
+            } else {
+                "no such archived client"
+            }
+            .into(),
+        ));
     }
     tx.audit(Entry {
-        action: "client.archived",
+        action: if archived {
+            "client.archived"
+        } else {
+            "client.restored"
+        },
         entity_type: "client",
         entity_id: Some(id),
         changes: Changes::new(),

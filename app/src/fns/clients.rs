@@ -99,6 +99,17 @@ pub async fn save_client(
     Ok(saved)
 }
 
+#[server(prefix = "/api", endpoint = "restore-client")]
+pub async fn restore_client(id: Uuid) -> Result<(), UiError> {
+    clients::restore(&deps()?, &writer().await?, id, &origin())
+        .await
+        .map_err(ui_error)?;
+    if is_plain_form_post() {
+        leptos_axum::redirect(&format!("/clients/{id}"));
+    }
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "archive-client")]
 pub async fn archive_client(id: Uuid) -> Result<(), UiError> {
     clients::archive(&deps()?, &writer().await?, id, &origin())

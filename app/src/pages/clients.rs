@@ -19,7 +19,7 @@ use crate::{
         time::{date_time, zone},
     },
     fns::{
-        clients::{load_client, search_clients, ArchiveClient, SaveClient},
+        clients::{load_client, search_clients, ArchiveClient, RestoreClient, SaveClient},
         files::DeleteClientFile,
     },
     layout::use_me,
@@ -35,11 +35,17 @@ pub fn ClientsPage() -> impl IntoView {
             Some("newest") => ClientSort::Newest,
             _ => ClientSort::Name,
         };
-        (q.get("q").unwrap_or_default(), q.get("after"), sort)
+        let archived = q.get("archived").as_deref() == Some("true");
+        (
+            q.get("q").unwrap_or_default(),
+            q.get("after"),
+            sort,
+            archived,
+        )
     });
     let page = Resource::new(
         move || params.get(),
-        |(q, after, sort)| search_clients(q, after, None, Some(sort)),
+        |(q, after, sort, archived)| search_clients(q, after, Some(archived), Some(sort)),
     );
     view! {
         <Title text="Clients" />
@@ -56,19 +62,28 @@ pub fn ClientsPage() -> impl IntoView {
                 <option value="name" selected=move || params.get().2 == ClientSort::Name>"By name"</option>
                 <option value="newest" selected=move || params.get().2 == ClientSort::Newest>"Newest first"</option>
             </select>
+            <label class="check">
+                <input type="checkbox" name="archived" value="true" checked=move || params.get().3 />
+                "Archived clients"
+            </label>
             <button type="submit">"Search"</button>
         </form>
         <Suspense fallback=|| view! { <p>"Loading clients…"</p> }>
             {move || Suspend::new(async move {
-                let (q, _, sort) = params.get_untracked();
+                let (q, _, sort, archived) = params.get_untracked();
                 match page.await {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     Ok(page) if page.clients.is_empty() => view! {
-                        <p class="muted">{if q.is_empty() { "No clients yet.".to_string() } else { format!("No client matches \u{201c}{q}\u{201d}.") }}</p>
+                        <p class="muted">{match (q.is_empty(), archived) {
+                            (true, false) => "No clients yet.".to_string(),
+                            (true, true) => "No archived clients.".to_string(),
+                            (false, _) => format!("No client matches \u{201c}{q}\u{201d}."),
+                        }}</p>
                     }.into_any(),
                     Ok(page) => {
                         let sort = if sort == ClientSort::Newest { "newest" } else { "name" };
-                        let next = page.next.clone().map(|n| format!("/clients?q={}&sort={sort}&after={n}", encode(&q)));
+                        let shown = if archived { "&archived=true" } else { "" };
+                        let next = page.next.clone().map(|n| format!("/clients?q={}&sort={sort}{shown}&after={n}", encode(&q)));
                         view! {
                             <table class="table" aria-label="Clients">
                                 <thead><tr><th>"Name"</th><th>"Email"</th><th>"Phone"</th><th>"Tags"</th></tr></thead>
@@ -164,13 +179,21 @@ pub fn ClientPage() -> impl IntoView {
     });
     let me = use_me();
     let archive = ServerAction::<ArchiveClient>::new();
+    let restore = ServerAction::<RestoreClient>::new();
     let delete_file = ServerAction::<DeleteClientFile>::new();
     let files_changed = RwSignal::new(0u32);
     let uploads = Uploads::new();
     let on_change = Callback::new(move |()| files_changed.update(|n| *n += 1));
     let client = Resource::new(
-        move || (id.get(), files_changed.get(), delete_file.version().get()),
-        |(id, _, _)| async move {
+        move || {
+            (
+                id.get(),
+                files_changed.get(),
+                delete_file.version().get(),
+                archive.version().get() + restore.version().get(),
+            )
+        },
+        |(id, _, _, _)| async move {
             match id {
                 Some(id) => load_client(id).await.map(Some),
                 None => Ok(None),
@@ -192,8 +215,22 @@ pub fn ClientPage() -> impl IntoView {
                         <Title text=c.name.clone() />
                         <div class="page-head">
                             <h1>{c.name.clone()}</h1>
-                            <a class="button primary" href=format!("/calendar?client={}", c.id)>"Book"</a>
+                            {(!c.archived).then(|| view! {
+                                <a class="button primary" href=format!("/calendar?client={}", c.id)>"Book"</a>
+                            })}
                         </div>
+                        {c.archived.then(|| view! {
+                            <div class="banner archived" role="status">
+                                <p><strong>"Archived."</strong>" This client is left out of search and cannot be booked; the history stays."</p>
+                                <ActionForm action=restore attr:class="inline">
+                                    <input type="hidden" name="id" value=c.id.to_string() />
+                                    <button type="submit">"Restore client"</button>
+                                </ActionForm>
+                            </div>
+                        })}
+                        {move || restore.value().get().and_then(Result::err).or_else(|| archive.value().get().and_then(Result::err)).map(|e| view! {
+                            <p class="form-error" role="alert">{e.message}</p>
+                        })}
                         <dl class="facts">
                             <dt>"Email"</dt><dd>{c.email.clone().unwrap_or_else(|| "—".into())}</dd>
                             <dt>"Phone"</dt><dd>{c.phone.clone().unwrap_or_else(|| "—".into())}</dd>

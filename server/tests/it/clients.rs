@@ -298,3 +298,66 @@ async fn a_phone_number_finds_its_client_however_it_is_typed() {
         .unwrap();
     assert_eq!(names(found), ["Kai Berg"]);
 }
+
+#[tokio::test]
+async fn an_archived_client_can_be_restored_by_those_who_may_archive() {
+    let app = TestApp::spawn().await;
+    let north = sign_up(&app, "North Clinic", "owner@north.example").await;
+    let owner = staff_of(&north).await;
+    let reader = staff_of(&add_member(&app, &north, "reader@north.example", "reader").await).await;
+    let south = staff_of(&sign_up(&app, "South Salon", "owner@south.example").await).await;
+    let (deps, origin) = (&app.deps, Origin::default());
+    let ann = clients::create(deps, &owner, &input("Ann Lee", "", ""), &origin)
+        .await
+        .unwrap()
+        .client;
+    let listed = |archived| async move {
+        clients::list(deps, &owner, "Lee", None, archived)
+            .await
+            .unwrap()
+            .clients
+            .into_iter()
+            .map(|c| (c.name, c.archived))
+            .collect::<Vec<_>>()
+    };
+
+    let not_archived = clients::restore(deps, &owner, ann.id, &origin)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&not_archived, AppError::NotFound(m) if m == "no such archived client"),
+        "{not_archived:?}"
+    );
+    clients::archive(deps, &owner, ann.id, &origin)
+        .await
+        .unwrap();
+    assert_eq!(listed(false).await, []);
+    assert_eq!(listed(true).await, [("Ann Lee".to_string(), true)]);
+
+    // Readers may not, other businesses cannot see it.
+    assert!(matches!(
+        clients::restore(deps, &reader, ann.id, &origin).await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(matches!(
+        clients::restore(deps, &south, ann.id, &origin).await,
+        Err(AppError::NotFound(_))
+    ));
+    assert!(clients::get(deps, &owner, ann.id).await.unwrap().archived);
+
+    clients::restore(deps, &owner, ann.id, &origin)
+        .await
+        .unwrap();
+    assert_eq!(listed(false).await, [("Ann Lee".to_string(), false)]);
+    assert_eq!(listed(true).await, []);
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE entity_id = $1 ORDER BY id")
+            .bind(ann.id)
+            .fetch_all(&deps.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        actions,
+        ["client.created", "client.archived", "client.restored"]
+    );
+}

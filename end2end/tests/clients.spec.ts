@@ -1,0 +1,36 @@
+import { expect, test } from "@playwright/test";
+import { signUpQuickly, uniqueEmail, waitForHydration } from "./support";
+
+test("archive a client, find them among the archived, restore them", async ({ page }) => {
+  await signUpQuickly(page.request, `Archive Clinic ${Date.now()}`, uniqueEmail("archive"));
+  const saved = await page.request.post("/api/save-client", {
+    headers: { Accept: "application/json" },
+    form: { name: "Amir Dubois", email: "", phone: "", notes: "", tags: "" },
+    maxRedirects: 0,
+  });
+  expect(saved.status(), await saved.text()).toBeLessThan(400);
+  const id: string = saved.status() >= 300 ? saved.headers()["location"].split("/").at(-1)! : (await saved.json()).client.id;
+
+  await page.goto(`/clients/${id}`);
+  await waitForHydration(page);
+  await expect(page.getByRole("link", { name: "Book" })).toBeVisible();
+  await page.getByRole("button", { name: "Archive client" }).click();
+  const banner = page.getByRole("status").filter({ hasText: "Archived." });
+  await expect(banner).toBeVisible();
+  await expect(page.getByRole("link", { name: "Book" })).toHaveCount(0);
+
+  // Gone from the list, there when archived clients are asked for.
+  await page.goto("/clients");
+  await expect(page.getByText("No clients yet.")).toBeVisible();
+  await page.getByLabel("Archived clients").check();
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(/archived=true/);
+  await page.getByRole("table", { name: "Clients" }).getByRole("link", { name: "Amir Dubois" }).click();
+
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Restore client" }).click();
+  await expect(banner).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Book" })).toBeVisible();
+  await page.goto("/clients");
+  await expect(page.getByRole("table", { name: "Clients" }).getByRole("link")).toHaveText(["Amir Dubois"]);
+});
