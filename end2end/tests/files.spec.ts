@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
-import { signUpQuickly, uniqueEmail, waitForHydration } from "./support";
+import { addClient, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
 
 // A 1×1 PNG and a minimal PDF.
 const PNG = Buffer.from(
@@ -16,14 +16,7 @@ test("upload two files to a client with progress, preview the image, download th
   page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
   await signUpQuickly(page.request, `Files Clinic ${Date.now()}`, uniqueEmail("files"));
 
-  const saved = await page.request.post("/api/save-client", {
-    headers: { Accept: "application/json" },
-    form: { name: "Gail Files", email: "", phone: "", notes: "", tags: "" },
-    maxRedirects: 0,
-  });
-  expect(saved.status(), await saved.text()).toBeLessThan(400);
-  const clientId: string =
-    saved.status() >= 300 ? saved.headers()["location"].split("/").at(-1)! : (await saved.json()).client.id;
+  const clientId = await addClient(page.request, { name: "Gail Files" });
 
   await page.goto(`/clients/${clientId}`);
   await waitForHydration(page);

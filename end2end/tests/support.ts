@@ -49,3 +49,17 @@ export async function latestLink(path: string, to: string): Promise<string> {
 export async function waitForHydration(page: Page): Promise<void> {
   await expect(page.locator("[data-hydrated=true]")).toHaveCount(1);
 }
+
+/** Adds a client through the app's own form endpoint; returns their id. */
+export async function addClient(
+  request: APIRequestContext,
+  client: { name: string; email?: string; phone?: string },
+): Promise<string> {
+  const saved = await request.post("/api/save-client", {
+    headers: { Accept: "application/json" },
+    form: { name: client.name, email: client.email ?? "", phone: client.phone ?? "", notes: "", tags: "" },
+    maxRedirects: 0,
+  });
+  expect(saved.status(), await saved.text()).toBeLessThan(400);
+  return saved.status() >= 300 ? saved.headers()["location"].split("/").at(-1)! : (await saved.json()).client.id;
+}
