@@ -5,7 +5,7 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::components::{Outlet, A};
 
 use crate::{
-    components::search::GlobalSearch,
+    components::{search::GlobalSearch, shortcuts::Shortcuts},
     errors::UiError,
     fns::accounts::{whoami, SignOut, SwitchTenant},
 };
@@ -93,6 +93,7 @@ pub fn AppLayout() -> impl IntoView {
             data-hydrated=move || hydrated.get().then_some("true")
             on:keydown=move |ev| if ev.key() == "Escape" && drawer.get_untracked() { drawer.set(false) }>
             <a class="skip-link" href="#main">"Skip to content"</a>
+            <Shortcuts />
             <header class="topbar">
                 <button
                     type="button"

@@ -3,4 +3,5 @@ pub mod forms;
 pub mod modal;
 pub mod reminder;
 pub mod search;
+pub mod shortcuts;
 pub mod time;

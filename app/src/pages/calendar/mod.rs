@@ -240,9 +240,11 @@ fn Toolbar(q: Query, date: NaiveDate, view: CalendarView) -> AnyView {
     view! {
         <div class="cal-toolbar">
             <nav class="cal-nav" aria-label="Dates">
-                <a class="button" href=q.href(mode, mode.step(date, false)) aria-label="Earlier">"‹"</a>
-                <a class="button" href=q.href(mode, today)>"Today"</a>
-                <a class="button" href=q.href(mode, mode.step(date, true)) aria-label="Later">"›"</a>
+                <a class="button" href=q.href(mode, mode.step(date, false)) aria-label="Earlier"
+                    data-shortcut="p" aria-keyshortcuts="p">"‹"</a>
+                <a class="button" href=q.href(mode, today) data-shortcut="t" aria-keyshortcuts="t">"Today"</a>
+                <a class="button" href=q.href(mode, mode.step(date, true)) aria-label="Later"
+                    data-shortcut="n" aria-keyshortcuts="n">"›"</a>
                 <strong class="cal-title" data-testid="calendar-title">{title}</strong>
             </nav>
             <nav class="cal-modes" aria-label="View">
