@@ -112,7 +112,12 @@ fn focus_on_slash(input: NodeRef<leptos::html::Input>) {
     #[cfg(feature = "hydrate")]
     {
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.key() != "/" || ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing() {
+            if ev.key() != "/"
+                || ev.ctrl_key()
+                || ev.meta_key()
+                || ev.alt_key()
+                || super::shortcuts::typing()
+            {
                 return;
             }
             if let Some(field) = input.get_untracked() {
@@ -124,13 +129,4 @@ fn focus_on_slash(input: NodeRef<leptos::html::Input>) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = input;
-}
-
-/// Whether the focused element takes text (then `/` is a character).
-#[cfg(feature = "hydrate")]
-fn typing() -> bool {
-    document().active_element().is_some_and(|el| {
-        matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-            || el.get_attribute("contenteditable").is_some()
-    })
 }

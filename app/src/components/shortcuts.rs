@@ -70,10 +70,19 @@ fn listen(help: RwSignal<bool>) {
 /// dialog is open.
 #[cfg(feature = "hydrate")]
 fn busy() -> bool {
-    let doc = document();
-    let typing = doc.active_element().is_some_and(|el| {
+    typing()
+        || document()
+            .query_selector("dialog:modal")
+            .ok()
+            .flatten()
+            .is_some()
+}
+
+/// Whether the focused element takes text (then a key is a character).
+#[cfg(feature = "hydrate")]
+pub(crate) fn typing() -> bool {
+    document().active_element().is_some_and(|el| {
         matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
             || el.get_attribute("contenteditable").is_some()
-    });
-    typing || doc.query_selector("dialog:modal").ok().flatten().is_some()
+    })
 }
