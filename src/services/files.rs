@@ -366,19 +366,7 @@ pub async fn list(
     if exists.is_none() {
         return Err(AppError::NotFound("no such client".into()));
     }
-    let rows = sqlx::query_as!(
-        FileRow,
-        r#"SELECT f.id, f.client_id, f.storage_key, f.original_name, f.content_type, f.size_bytes,
-                  f.sha256, coalesce(u.name, 'API key ' || k.name) AS uploaded_by,
-                  f.created_at AS "created_at: DateTime<Utc>"
-           FROM client_files f LEFT JOIN users u ON u.id = f.uploaded_by
-           LEFT JOIN api_keys k ON k.id = f.uploaded_by_key
-           WHERE f.tenant_id = $1 AND f.client_id = $2 ORDER BY f.created_at DESC, f.id DESC LIMIT 500"#,
-        tenant,
-        client_id,
-    )
-    .fetch_all(tx.conn())
-    .await?;
+    let rows = rows(tx.conn(), tenant, Some(client_id), None).await?;
     tx.commit().await?;
     let mut files = Vec::with_capacity(rows.len());
     for row in rows {
@@ -387,25 +375,38 @@ pub async fn list(
     Ok(files)
 }
 
-/// One file, with fresh links.
-pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<ClientFileView, AppError> {
-    let tenant = who.tenant_id();
-    let mut tx = deps
-        .read(who, Permission::Record(RecordKind::File, Action::Read))
-        .await?;
-    let row = sqlx::query_as!(
+/// A client's files (newest first, at most 500) or one file by id.
+async fn rows(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    client: Option<Uuid>,
+    id: Option<Uuid>,
+) -> Result<Vec<FileRow>, sqlx::Error> {
+    sqlx::query_as!(
         FileRow,
         r#"SELECT f.id, f.client_id, f.storage_key, f.original_name, f.content_type, f.size_bytes,
                   f.sha256, coalesce(u.name, 'API key ' || k.name) AS uploaded_by,
                   f.created_at AS "created_at: DateTime<Utc>"
            FROM client_files f LEFT JOIN users u ON u.id = f.uploaded_by
            LEFT JOIN api_keys k ON k.id = f.uploaded_by_key
-           WHERE f.id = $1 AND f.tenant_id = $2"#,
-        id,
+           WHERE f.tenant_id = $1 AND ($2::uuid IS NULL OR f.client_id = $2)
+             AND ($3::uuid IS NULL OR f.id = $3)
+           ORDER BY f.created_at DESC, f.id DESC LIMIT 500"#,
         tenant,
+        client,
+        id,
     )
-    .fetch_optional(tx.conn())
-    .await?;
+    .fetch_all(&mut *conn)
+    .await
+}
+
+/// One file, with fresh links.
+pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<ClientFileView, AppError> {
+    let tenant = who.tenant_id();
+    let mut tx = deps
+        .read(who, Permission::Record(RecordKind::File, Action::Read))
+        .await?;
+    let row = rows(tx.conn(), tenant, None, Some(id)).await?.pop();
     tx.commit().await?;
     let row = row.ok_or_else(|| AppError::NotFound("no such file".into()))?;
     view(deps, tenant, row).await
