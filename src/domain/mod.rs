@@ -7,6 +7,7 @@ pub mod background;
 pub mod files;
 pub mod form;
 pub mod form_values;
+pub mod free_time;
 pub mod password;
 pub mod records;
 pub mod roles;

@@ -258,13 +258,24 @@ impl DashboardView {
 }
 
 /// What the calendar shows for a range: everything needed to draw it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CalendarView {
     pub time_zone: String,
+    /// The minutes a click on the grid snaps to (the business's booking step).
+    pub step_minutes: u32,
     pub providers: Vec<ProviderView>,
     pub resources: Vec<ResourceView>,
     pub services: Vec<ServiceView>,
     pub appointments: Vec<AppointmentView>,
+}
+
+/// The first free time the finder found: when, and with whom.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct FreeSlotView {
+    pub provider_id: Uuid,
+    pub provider_name: String,
+    pub starts_at: DateTime<Utc>,
 }
 
 /// A file on a client's record. The links work until `links_expire_at`.

@@ -103,6 +103,7 @@ async fn read_range(
 ) -> Result<CalendarView, AppError> {
     let tenant = tx.tenant();
     let zone = tenant_zone(tx.conn(), tenant).await?;
+    let step_minutes = super::tenants::step_of(tx.conn(), tenant).await?;
     let start = instant(zone, range.from.and_time(NaiveTime::MIN));
     let end = instant(
         zone,
@@ -120,6 +121,7 @@ async fn read_range(
     tx.commit().await?;
     Ok(CalendarView {
         time_zone: zone.name().to_string(),
+        step_minutes,
         providers,
         resources,
         services,

@@ -11,7 +11,8 @@ use crate::{
     domain::{
         account::{DisplayName, TimeZoneName},
         form::FieldErrors,
-        roles::{Permission, Role},
+        free_time::parse_step,
+        roles::{Action, Permission, RecordKind, Role},
         views::{SessionView, TenantChoice},
     },
     error::AppError,
@@ -136,4 +137,60 @@ pub async fn update_settings(
     tx.changed_everything();
     tx.commit().await?;
     Ok(())
+}
+
+/// The minutes a click on the calendar snaps to and free slots are offered on.
+pub async fn booking_step(deps: &Deps, who: &impl Principal) -> Result<u32, AppError> {
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Read),
+        )
+        .await?;
+    let step = step_of(tx.conn(), who.tenant_id()).await?;
+    tx.commit().await?;
+    Ok(step)
+}
+
+pub(crate) async fn step_of(conn: &mut PgConnection, tenant: Uuid) -> Result<u32, AppError> {
+    let step: i16 = sqlx::query_scalar!(
+        "SELECT booking_step_minutes FROM tenants WHERE id = $1",
+        tenant
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(u32::try_from(step).unwrap_or(15))
+}
+
+/// Sets the booking step (owners and admins); `minutes` as the form sends it.
+pub async fn set_booking_step(
+    deps: &Deps,
+    staff: &Staff,
+    minutes: &str,
+    origin: &Origin,
+) -> Result<u32, AppError> {
+    staff.require(Permission::ManageSettings)?;
+    let step = parse_step(minutes).map_err(|e| AppError::field("booking_step", e))?;
+    let mut tx = deps.work(staff, Permission::ManageSettings, origin).await?;
+    let old = step_of(tx.conn(), staff.tenant_id).await?;
+    if old == step {
+        return Ok(step);
+    }
+    sqlx::query!(
+        "UPDATE tenants SET booking_step_minutes = $2 WHERE id = $1",
+        staff.tenant_id,
+        step as i16,
+    )
+    .execute(tx.conn())
+    .await?;
+    tx.audit(Entry {
+        action: "tenant.updated",
+        entity_type: "tenant",
+        entity_id: Some(staff.tenant_id),
+        changes: Changes::new().field("booking_step_minutes", Some(old), Some(step)),
+    })
+    .await?;
+    tx.changed_everything();
+    tx.commit().await?;
+    Ok(step)
 }

@@ -392,6 +392,204 @@ fn local_times(slots: &[DateTime<Utc>]) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn one_edit_changes_provider_service_rooms_time_and_notes_or_nothing() {
+    use appointments::Edit;
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let (deps, origin, owner) = (&app.deps, Origin::default(), &desk.owner);
+    let room2 = catalog::create_resource(deps, owner, "Room 2", "room", &origin)
+        .await
+        .unwrap()
+        .id;
+    // Ann with Dana on Monday at 10:00 Berlin in Room 1; Eli has her at 13:00 in Room 2.
+    let first = appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-07T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    let mut later = booking(&desk, 1, "2026-12-07T12:00:00Z");
+    later.resource_ids = vec![room2];
+    appointments::book(deps, owner, &later, &origin)
+        .await
+        .unwrap();
+
+    let to_eli = |starts: &str| Edit {
+        provider_id: desk.providers[1],
+        service_id: desk.service,
+        resource_ids: vec![room2],
+        starts_at: Some(at(starts)),
+        notes: " Prefers the window ".into(),
+        override_reason: None,
+    };
+    let edited = appointments::edit(
+        deps,
+        owner,
+        first.id,
+        &to_eli("2026-12-07T10:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            edited.provider_name.as_str(),
+            edited.resource_ids.as_slice(),
+            edited.starts_at,
+            edited.notes.as_str()
+        ),
+        (
+            "Eli",
+            [room2].as_slice(),
+            at("2026-12-07T10:00:00Z"),
+            "Prefers the window"
+        )
+    );
+    // Room 1 and Dana are free again at 10:00.
+    appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-07T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+
+    // Onto Eli's 13:00: refused, naming the appointment in the way; nothing changed.
+    let err = appointments::edit(
+        deps,
+        owner,
+        first.id,
+        &to_eli("2026-12-07T12:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    match &err {
+        AppError::Conflict(message) => assert_eq!(message, "Eli is with Ann 13:00\u{2013}13:50."),
+        other => panic!("{other:?}"),
+    }
+    let still = appointments::get(deps, owner, first.id).await.unwrap();
+    assert_eq!(
+        (still.provider_id, still.starts_at),
+        (desk.providers[1], at("2026-12-07T10:00:00Z"))
+    );
+
+    // Outside working hours without a reason: named in the business's terms, no UTC.
+    let err = appointments::edit(
+        deps,
+        owner,
+        first.id,
+        &to_eli("2026-12-07T18:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("starts_at"), "{err:?}");
+    assert!(!format!("{err:?}").contains("UTC"), "{err:?}");
+    // A room of the wrong kind, or none, is refused.
+    let mut roomless = to_eli("2026-12-07T10:00:00Z");
+    roomless.resource_ids.clear();
+    let err = appointments::edit(deps, owner, first.id, &roomless, &origin)
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("resource_ids"), "{err:?}");
+
+    // One audit entry for the change, with what changed.
+    let changes: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT changes FROM audit_log WHERE entity_id = $1 AND action = 'appointment.changed'",
+    )
+    .bind(first.id)
+    .fetch_all(&deps.pool)
+    .await
+    .unwrap();
+    assert_eq!(changes.len(), 1);
+    for field in ["provider_id", "resource_ids", "starts_at", "notes"] {
+        assert!(changes[0].get(field).is_some(), "{field} in {}", changes[0]);
+    }
+    assert!(
+        changes[0].get("service_id").is_none(),
+        "unchanged fields are left out"
+    );
+}
+
+#[tokio::test]
+async fn the_next_free_time_with_one_provider_or_any_on_the_business_step() {
+    use frontdesk::services::{availability, tenants};
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let (deps, origin, owner) = (&app.deps, Origin::default(), &desk.owner);
+    catalog::create_resource(deps, owner, "Room 2", "room", &origin)
+        .await
+        .unwrap();
+    // Dana: Monday 7 December 09:00-09:50 Berlin, 10 minutes kept after.
+    appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-07T08:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    let find = |provider: Option<usize>, after: &str| {
+        availability::next_free(
+            deps,
+            owner,
+            desk.service,
+            provider.map(|i| desk.providers[i]),
+            at(after),
+        )
+    };
+    let dana = find(Some(0), "2026-12-07T08:00:00Z")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (dana.provider_name.as_str(), dana.starts_at),
+        ("Dana", at("2026-12-07T09:00:00Z"))
+    );
+    // Any provider: Eli is free at 09:00 with the second room.
+    let any = find(None, "2026-12-07T08:00:00Z").await.unwrap().unwrap();
+    assert_eq!(
+        (any.provider_id, any.starts_at),
+        (desk.providers[1], at("2026-12-07T08:00:00Z"))
+    );
+    // Friday 16:45 Berlin: the weekend has no hours, so Monday 09:00.
+    let monday = find(Some(0), "2026-12-11T15:45:00Z")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(monday.starts_at, at("2026-12-14T08:00:00Z"));
+
+    // Offers follow the business's step: 20 minutes from 09:00 puts 10:05 on 10:20.
+    let err = tenants::set_booking_step(deps, owner, "7", &origin)
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("booking_step"), "{err:?}");
+    assert_eq!(
+        tenants::set_booking_step(deps, owner, "20", &origin)
+            .await
+            .unwrap(),
+        20
+    );
+    assert_eq!(tenants::booking_step(deps, owner).await.unwrap(), 20);
+    let stepped = find(Some(0), "2026-12-07T09:05:00Z")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stepped.starts_at, at("2026-12-07T09:20:00Z"));
+
+    // Another business sees neither the service nor the providers.
+    let south = staff_of(&sign_up(&app, "South Salon", "owner@south.example").await).await;
+    let err = availability::next_free(deps, &south, desk.service, None, at("2026-12-07T08:00:00Z"))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("service_id"), "{err:?}");
+}
+
+#[tokio::test]
 async fn availability_leaves_out_booked_time_buffers_busy_rooms_and_follows_the_clock_change() {
     use frontdesk::services::availability;
     let app = TestApp::spawn().await;

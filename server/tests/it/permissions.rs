@@ -95,7 +95,7 @@ async fn setup(app: &TestApp, role: Role) -> Setup {
     }
 }
 
-const OPERATIONS: [(&str, Option<Permission>); 10] = [
+const OPERATIONS: [(&str, Option<Permission>); 11] = [
     ("team", None),
     ("invite", Some(Permission::ManageTeam)),
     ("change-role", Some(Permission::ManageTeam)),
@@ -106,6 +106,7 @@ const OPERATIONS: [(&str, Option<Permission>); 10] = [
     ("create-api-key", Some(Permission::ManageApiKeys)),
     ("revoke-api-key", Some(Permission::ManageApiKeys)),
     ("update-settings", Some(Permission::ManageSettings)),
+    ("save-booking-step", Some(Permission::ManageSettings)),
 ];
 
 async fn through_service(app: &TestApp, s: &Setup, operation: &str) -> Result<(), AppError> {
@@ -129,6 +130,9 @@ async fn through_service(app: &TestApp, s: &Setup, operation: &str) -> Result<()
             .map(drop),
         "revoke-api-key" => api_keys::revoke(deps, staff, s.api_key, &origin).await,
         "update-settings" => tenants::update_settings(deps, staff, "Renamed", "UTC", &origin).await,
+        "save-booking-step" => tenants::set_booking_step(deps, staff, "10", &origin)
+            .await
+            .map(drop),
         other => panic!("unknown operation {other}"),
     }
 }
@@ -148,6 +152,7 @@ async fn through_http(s: &Setup, operation: &str) -> StatusCode {
         "create-api-key" => vec![("name", "Key"), ("scopes[0]", "clients:read")],
         "revoke-api-key" => vec![("key", &key)],
         "update-settings" => vec![("name", "Renamed"), ("time_zone", "UTC")],
+        "save-booking-step" => vec![("booking_step", "10")],
         _ => vec![],
     };
     let endpoint = if operation == "team" {

@@ -94,25 +94,7 @@ pub(super) async fn insert_bookings(
     if !client_ok {
         return Err(AppError::field("client_id", "there is no such client"));
     }
-    let kinds: Vec<String> = sqlx::query_scalar!(
-        "SELECT kind FROM resources WHERE id = ANY($1) AND tenant_id = $2 AND archived_at IS NULL",
-        &resources,
-        tenant
-    )
-    .fetch_all(tx.conn())
-    .await?;
-    if kinds.len() != resources.len() {
-        return Err(AppError::field(
-            "resource_ids",
-            "one of the resources does not exist",
-        ));
-    }
-    if let Some(missing) = rule.kinds.iter().find(|k| !kinds.contains(k)) {
-        return Err(AppError::field(
-            "resource_ids",
-            format!("this service needs a {missing}"),
-        ));
-    }
+    check_resources(tx.conn(), tenant, &resources, &rule).await?;
     if !rule.performs {
         return Err(AppError::field(
             "provider_id",
@@ -127,7 +109,7 @@ pub(super) async fn insert_bookings(
                 end: start + rule.duration,
             };
             if !within_hours(tx.conn(), tenant, input.provider_id, &week, appointment).await? {
-                return Err(outside_hours(starts.len(), start));
+                return Err(outside_hours(starts.len(), start, week.0));
             }
         }
     }

@@ -186,7 +186,7 @@ pub async fn reschedule_scoped(
         if reason.is_none()
             && !within_hours(tx.conn(), tenant, provider, &week, appointment).await?
         {
-            return Err(outside_hours(count, *to));
+            return Err(outside_hours(count, *to, week.0));
         }
         let blocked = Span {
             start: *to - rule.before,

@@ -5,6 +5,7 @@
 
 mod book;
 mod change;
+mod edit;
 mod read;
 mod rules;
 
@@ -13,6 +14,7 @@ use uuid::Uuid;
 
 pub use book::{book, book_series};
 pub use change::{cancel, cancel_scoped, reschedule, reschedule_scoped, set_status};
+pub use edit::{edit, Edit};
 pub(crate) use read::load_many;
 pub use read::{for_client, get, list, Listing, MAX_RANGE_DAYS, PAGE};
 pub(crate) use rules::{provider_week, provider_zone};

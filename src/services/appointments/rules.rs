@@ -49,6 +49,35 @@ pub(super) async fn service_rule(
     })
 }
 
+/// Every resource exists in the business, and there is one of every kind the service needs.
+pub(super) async fn check_resources(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    resources: &[Uuid],
+    rule: &ServiceRule,
+) -> Result<(), AppError> {
+    let kinds: Vec<String> = sqlx::query_scalar!(
+        "SELECT kind FROM resources WHERE id = ANY($1) AND tenant_id = $2 AND archived_at IS NULL",
+        resources,
+        tenant
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if kinds.len() != resources.len() {
+        return Err(AppError::field(
+            "resource_ids",
+            "one of the resources does not exist",
+        ));
+    }
+    if let Some(missing) = rule.kinds.iter().find(|k| !kinds.contains(k)) {
+        return Err(AppError::field(
+            "resource_ids",
+            format!("this service needs a {missing}"),
+        ));
+    }
+    Ok(())
+}
+
 /// The time zone of an active provider; `None` when there is no such provider.
 pub(crate) async fn provider_zone(
     conn: &mut PgConnection,
@@ -187,9 +216,14 @@ pub(super) fn is_double_booking(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01"))
 }
 
-pub(super) fn outside_hours(count: usize, start: DateTime<Utc>) -> AppError {
+/// Refuses a time outside working hours; a series names the occurrence, in
+/// the provider's zone.
+pub(super) fn outside_hours(count: usize, start: DateTime<Utc>, zone: Tz) -> AppError {
     let which = if count > 1 {
-        format!("the appointment of {} UTC", start.format("%Y-%m-%d %H:%M"))
+        format!(
+            "the appointment of {}",
+            start.with_timezone(&zone).format("%a %-d %b %Y, %H:%M")
+        )
     } else {
         "this".to_string()
     };
