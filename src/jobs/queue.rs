@@ -160,6 +160,25 @@ pub(crate) async fn discard_dead(
     .await
 }
 
+/// Takes back a job of `tenant` that has not started: marked discarded,
+/// its payload emptied. Returns whether there was one (a job that already
+/// ran or is running stays as it is).
+pub(crate) async fn withdraw(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    dedupe_key: &str,
+) -> Result<bool, sqlx::Error> {
+    let withdrawn = sqlx::query!(
+        "UPDATE jobs SET status = 'discarded', payload = '{}', finished_at = now(), updated_at = now() \
+         WHERE dedupe_key = $1 AND tenant_id = $2 AND status = 'pending'",
+        dedupe_key,
+        tenant,
+    )
+    .execute(conn)
+    .await?;
+    Ok(withdrawn.rows_affected() > 0)
+}
+
 /// A job a worker holds the lease of.
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {

@@ -88,7 +88,22 @@ pub(crate) async fn enqueue(
         message_id,
         now,
     );
-    work.enqueue(NewJob::new(SendEmail(email)).priority(20))
-        .await?;
+    let job = NewJob::new(SendEmail(email)).priority(20);
+    let job = match mail {
+        // Held back while the cancellation can still be undone.
+        AppointmentMail::Cancellation { .. } => job
+            .run_at(now + UNDO_WINDOW)
+            .dedupe(cancellation_key(appointment)),
+        _ => job,
+    };
+    work.enqueue(job).await?;
     Ok(true)
+}
+
+/// How long a cancellation's email waits, so that undoing it sends nothing.
+pub const UNDO_WINDOW: chrono::Duration = chrono::Duration::seconds(30);
+
+/// The key of an appointment's pending cancellation email.
+pub(crate) fn cancellation_key(appointment: Uuid) -> String {
+    format!("mail:cancellation:{}", appointment.simple())
 }

@@ -516,6 +516,101 @@ async fn one_edit_changes_provider_service_rooms_time_and_notes_or_nothing() {
 }
 
 #[tokio::test]
+async fn a_cancellation_is_undone_while_its_email_waits_unless_the_time_was_taken() {
+    let app = TestApp::spawn().await;
+    let desk = desk(&app).await;
+    let (deps, origin, owner) = (&app.deps, Origin::default(), &desk.owner);
+    clients::update(
+        deps,
+        owner,
+        desk.client,
+        &ClientInput {
+            name: "Ann".into(),
+            email: "ann@example.com".into(),
+            email_reminders: true,
+            ..Default::default()
+        },
+        &origin,
+    )
+    .await
+    .unwrap();
+    app.deps.clock.travel_to(at("2026-12-01T08:00:00Z"));
+    let booked = appointments::book(
+        deps,
+        owner,
+        &booking(&desk, 0, "2026-12-07T09:00:00Z"),
+        &origin,
+    )
+    .await
+    .unwrap();
+    appointments::cancel(deps, owner, booked.id, "by mistake", &origin)
+        .await
+        .unwrap();
+    let mail_jobs = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT status FROM jobs WHERE dedupe_key = $1 ORDER BY created_at",
+        )
+        .bind(format!("mail:cancellation:{}", booked.id.simple()))
+        .fetch_all(&deps.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(mail_jobs().await, ["pending"], "the email waits");
+
+    let back =
+        appointments::undo_cancel(deps, owner, booked.id, AppointmentStatus::Booked, &origin)
+            .await
+            .unwrap();
+    assert_eq!(
+        (back.status, back.cancel_reason),
+        (AppointmentStatus::Booked, None)
+    );
+    assert_eq!(mail_jobs().await, ["discarded"], "nothing goes out");
+
+    // Cancelled again, and the time given to someone else: undo is refused, naming them.
+    appointments::cancel(deps, owner, booked.id, "for real", &origin)
+        .await
+        .unwrap();
+    let other = clients::create(
+        deps,
+        owner,
+        &ClientInput {
+            name: "Ben".into(),
+            ..Default::default()
+        },
+        &origin,
+    )
+    .await
+    .unwrap();
+    let mut theirs = booking(&desk, 0, "2026-12-07T09:00:00Z");
+    theirs.client_id = other.client.id;
+    appointments::book(deps, owner, &theirs, &origin)
+        .await
+        .unwrap();
+    let err = appointments::undo_cancel(deps, owner, booked.id, AppointmentStatus::Booked, &origin)
+        .await
+        .unwrap_err();
+    match &err {
+        AppError::Conflict(message) => {
+            assert!(message.contains("Dana is with Ben 10:00"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let still = appointments::get(deps, owner, booked.id).await.unwrap();
+    assert_eq!(still.status, AppointmentStatus::Cancelled);
+    let err = appointments::undo_cancel(
+        deps,
+        owner,
+        booked.id,
+        AppointmentStatus::Cancelled,
+        &origin,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(&err).as_deref(), Some("status"));
+}
+
+#[tokio::test]
 async fn the_next_free_time_with_one_provider_or_any_on_the_business_step() {
     use frontdesk::services::{availability, tenants};
     let app = TestApp::spawn().await;

@@ -103,6 +103,82 @@ pub async fn cancel_scoped(
     Ok(views)
 }
 
+/// Takes back a cancellation: the appointment is `back_to` again (its status
+/// before), if its time is still free. The cancellation email is withdrawn
+/// while it waits; when it already went out, a confirmation follows it.
+pub async fn undo_cancel(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    back_to: AppointmentStatus,
+    origin: &Origin,
+) -> Result<AppointmentView, AppError> {
+    if back_to == AppointmentStatus::Cancelled {
+        return Err(AppError::field("status", "choose the status to go back to"));
+    }
+    let tenant = who.tenant_id();
+    let mut tx = deps
+        .work(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Update),
+            origin,
+        )
+        .await?;
+    let current = load(tx.conn(), tenant, id).await?;
+    if current.status != AppointmentStatus::Cancelled {
+        return Ok(current);
+    }
+    lock_calendars(tx.conn(), current.provider_id, &current.resource_ids).await?;
+    let restored = sqlx::query!(
+        "UPDATE appointments SET status = $3, cancel_reason = NULL, updated_at = now() \
+         WHERE id = $1 AND tenant_id = $2",
+        id,
+        tenant,
+        back_to as AppointmentStatus
+    )
+    .execute(tx.conn())
+    .await;
+    if let Err(err) = restored {
+        tx.rollback().await?;
+        let blocked = Span {
+            start: current.starts_at,
+            end: current.ends_at,
+        };
+        return Err(if is_double_booking(&err) {
+            conflict(
+                deps,
+                tenant,
+                current.provider_id,
+                &current.resource_ids,
+                blocked,
+                Some(id),
+            )
+            .await?
+        } else {
+            err.into()
+        });
+    }
+    tx.audit(Entry {
+        action: "appointment.restored",
+        entity_type: "appointment",
+        entity_id: Some(id),
+        changes: Changes::new()
+            .field("status", Some("cancelled"), Some(back_to.as_str()))
+            .field("cancel_reason", current.cancel_reason.as_deref(), None),
+    })
+    .await?;
+    let withdrawn =
+        crate::jobs::queue::withdraw(tx.conn(), tenant, &appointment_mail::cancellation_key(id))
+            .await?;
+    if !withdrawn {
+        appointment_mail::enqueue(&mut tx, deps, id, AppointmentMail::Confirmation).await?;
+    }
+    let view = load(tx.conn(), tenant, id).await?;
+    tx.changed(Entity::Appointments);
+    tx.commit().await?;
+    Ok(view)
+}
+
 /// Moves an appointment to a new start (same service, provider, resources).
 pub async fn reschedule(
     deps: &Deps,

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use book::{book, book_series};
-pub use change::{cancel, cancel_scoped, reschedule, reschedule_scoped, set_status};
+pub use change::{cancel, cancel_scoped, reschedule, reschedule_scoped, set_status, undo_cancel};
 pub use edit::{edit, Edit};
 pub(crate) use read::load_many;
 pub use read::{for_client, get, list, Listing, MAX_RANGE_DAYS, PAGE};
