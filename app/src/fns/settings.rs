@@ -1,4 +1,4 @@
-//! Settings: the audit log and API keys.
+//! Settings: the booking step, the audit log and API keys.
 
 use frontdesk::domain::views::{ApiKeyView, AuditPage, CreatedApiKey};
 use leptos::prelude::*;
@@ -12,9 +12,23 @@ use {
     crate::errors::ssr::{is_plain_form_post, ui_error},
     frontdesk::{
         error::AppError,
-        services::{api_keys, audit_log},
+        services::{api_keys, audit_log, tenants},
     },
 };
+
+#[server(prefix = "/api", endpoint = "booking-step")]
+pub async fn booking_step() -> Result<u32, UiError> {
+    tenants::booking_step(&deps()?, &reader().await?)
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "save-booking-step")]
+pub async fn save_booking_step(booking_step: String) -> Result<u32, UiError> {
+    tenants::set_booking_step(&deps()?, &writer().await?, &booking_step, &origin())
+        .await
+        .map_err(ui_error)
+}
 
 #[server(prefix = "/api", endpoint = "audit-log")]
 pub async fn load_audit_log(

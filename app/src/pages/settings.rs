@@ -1,6 +1,8 @@
 //! Settings: the overview, the audit log and API keys.
 
-use frontdesk::domain::{account::TimeZoneName, api_scopes::ApiScope, roles::Permission};
+use frontdesk::domain::{
+    account::TimeZoneName, api_scopes::ApiScope, free_time::BOOKING_STEPS, roles::Permission,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -11,7 +13,10 @@ use crate::{
     fns::{
         accounts::{two_factor_policy, SaveTwoFactorPolicy, UpdateSettings},
         background::{reminder_windows, SaveReminderWindows},
-        settings::{load_api_keys, load_audit_log, take_new_api_key, CreateApiKey, RevokeApiKey},
+        settings::{
+            booking_step, load_api_keys, load_audit_log, take_new_api_key, CreateApiKey,
+            RevokeApiKey, SaveBookingStep,
+        },
     },
     layout::use_me,
 };
@@ -45,6 +50,7 @@ pub fn SettingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 me.await.ok().flatten().filter(|m| m.role().allows(Permission::ManageSettings)).map(|m| view! {
                     <BusinessForm name=m.tenant.name.clone() time_zone=m.tenant.time_zone.clone() />
+                    <StepForm />
                     <ReminderForm />
                     {(m.role() == frontdesk::domain::roles::Role::Owner).then(|| view! { <TwoFactorPolicyForm /> })}
                 })
@@ -77,6 +83,40 @@ fn BusinessForm(name: String, time_zone: String) -> impl IntoView {
                 <p class="notice" role="status">"Saved."</p>
             })}
         </ActionForm>
+    }
+}
+
+/// The minutes a click on the calendar snaps to and free times are offered on.
+#[component]
+fn StepForm() -> impl IntoView {
+    let save = ServerAction::<SaveBookingStep>::new();
+    let current = Resource::new(|| (), |_| booking_step());
+    let error = error_of(save.value());
+    view! {
+        <h2>"Calendar"</h2>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let step = current.await.unwrap_or(15);
+                view! {
+                    <ActionForm action=save attr:class="stack narrow" attr:novalidate="">
+                        <FormError error />
+                        <label for="booking-step">"Booking step"</label>
+                        <select id="booking-step" name="booking_step" aria-invalid=invalid(error, "booking_step")
+                            aria-describedby="booking-step-help">
+                            {BOOKING_STEPS.map(|m| view! {
+                                <option value=m.to_string() selected=m == step>{format!("{m} minutes")}</option>
+                            }).collect_view()}
+                        </select>
+                        <FieldError error field="booking_step" />
+                        <p class="muted" id="booking-step-help">"A click on the calendar starts on these marks, and free times are offered on them."</p>
+                        <button type="submit" class="primary">"Save step"</button>
+                        {move || save.value().get().and_then(|r| r.ok()).map(|_| view! {
+                            <p class="notice" role="status">"Saved."</p>
+                        })}
+                    </ActionForm>
+                }
+            })}
+        </Suspense>
     }
 }
 
