@@ -17,6 +17,31 @@ impl UiError {
     pub fn field(&self, name: &str) -> Option<String> {
         self.fields.get(name).map(str::to_string)
     }
+
+    /// What went wrong as sentences for a person: each field's problem
+    /// ("This service needs a room."), or the message when no field has one.
+    pub fn sentences(&self) -> Vec<String> {
+        if self.fields.is_empty() {
+            return vec![self.message.clone()];
+        }
+        let mut out: Vec<String> = self
+            .fields
+            .iter()
+            .map(|(_, problem)| {
+                let mut chars = problem.trim().chars();
+                let mut text: String = chars
+                    .next()
+                    .map(|c| c.to_uppercase().chain(chars).collect())
+                    .unwrap_or_default();
+                if !text.ends_with(['.', '!', '?']) {
+                    text.push('.');
+                }
+                text
+            })
+            .collect();
+        out.dedup();
+        out
+    }
 }
 
 impl std::fmt::Display for UiError {
@@ -102,5 +127,28 @@ pub(crate) mod ssr {
             message: body.error.message,
             fields: body.error.fields.unwrap_or_default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_problems_read_as_sentences_without_field_names() {
+        let mut fields = FieldErrors::new();
+        fields.add("resource_ids", "this service needs a room");
+        let e = UiError {
+            code: "invalid".into(),
+            message: "Check the highlighted fields.".into(),
+            fields,
+        };
+        assert_eq!(e.sentences(), ["This service needs a room."]);
+        let plain = UiError {
+            code: "conflict".into(),
+            message: "Kai is with Mia Novak 14:55–15:25.".into(),
+            fields: FieldErrors::new(),
+        };
+        assert_eq!(plain.sentences(), ["Kai is with Mia Novak 14:55–15:25."]);
     }
 }

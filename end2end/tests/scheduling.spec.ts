@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { signUpQuickly, uniqueEmail, waitForHydration } from "./support";
+import { addProvider, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
 
 /** A date `days` from now as YYYY-MM-DD in Berlin, the business's zone. */
 function berlinDate(days: number): string {
@@ -66,6 +66,9 @@ test("set up, book from the calendar, see the conflict, move, cancel, find it on
   await dialog.getByLabel("Find a client").fill("Zoe");
   await dialog.getByRole("button", { name: /Zoe Tester/ }).click();
   await expect(dialog.getByTestId("conflicts")).toContainText("Zoe Tester");
+  // The only room is taken: none is preselected, and the dialog says so.
+  await expect(dialog.getByText("No room is free at this time.")).toBeVisible();
+  await dialog.getByLabel("Room A (room)").check();
   await dialog.getByRole("button", { name: "Book", exact: true }).click();
   await expect(dialog.getByRole("alert")).toContainText(/is (with|in use for) Zoe Tester 10:00–11:00/);
   // A real modal: Esc closes it.
@@ -93,7 +96,7 @@ test("set up, book from the calendar, see the conflict, move, cancel, find it on
   await waitForHydration(page);
   await booked.click();
   await dialog.getByLabel("Time").fill("14:00");
-  await dialog.getByRole("button", { name: "Move appointment" }).click();
+  await dialog.getByRole("button", { name: "Save changes" }).click();
   await expect(page.getByRole("dialog")).toHaveCount(0);
   await expect(booked).toContainText("14:00");
 
@@ -104,9 +107,9 @@ test("set up, book from the calendar, see the conflict, move, cancel, find it on
   await expect(page.getByRole("dialog")).toHaveCount(0);
   await expect(booked).toHaveClass(/status-cancelled/);
 
-  // The providers view has a column per provider; the month view has the day.
-  await page.goto(`/calendar?view=providers&date=${day}`);
-  await expect(page.getByRole("columnheader", { name: "Dana" })).toBeVisible();
+  // The day view has a column per provider; the month view has the day.
+  await page.goto(`/calendar?view=day&date=${day}`);
+  await expect(page.locator(".cal-colhead", { hasText: "Dana" })).toBeVisible();
   await expect(page.locator("button.cal-appt")).toContainText("Zoe Tester");
   await page.goto(`/calendar?view=month&date=${day}`);
   await expect(page.locator(`.month-cell[data-date="${day}"]`)).toBeVisible();
@@ -125,15 +128,31 @@ test("set up, book from the calendar, see the conflict, move, cancel, find it on
   expect(errors).toEqual(["Failed to load resource: the server responded with a status of 409 (Conflict)"]);
 });
 
-test("the week view draws today's current-time line and opens on the business's week", async ({ page }) => {
+test("the calendar opens on the day by provider, remembers the last view, and draws today's current-time line", async ({ page }) => {
   await signUpQuickly(page.request, `Week Studio ${Date.now()}`, uniqueEmail("week"));
   await page.goto("/calendar");
   await waitForHydration(page);
+  await expect(page.getByTestId("calendar-title")).toHaveText(
+    new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", weekday: "long", day: "numeric", month: "long", year: "numeric" })
+      .format(new Date())
+      .replace(",", ""),
+  );
+  await expect(page.getByRole("link", { name: "service" })).toBeVisible();
+
+  // With a provider, the week is theirs: seven days, today marked.
+  await addProvider(page.request, "Kai");
+  await page.reload();
+  await waitForHydration(page);
+  await page.getByRole("link", { name: "Week", exact: true }).click();
   await expect(page.getByTestId("calendar-title")).toContainText("Week of");
   await expect(page.locator(".cal-col")).toHaveCount(7);
   await expect(page.locator(`.cal-col[data-date="${berlinDate(0)}"]`)).toHaveCount(1);
+  await expect(page.locator('.cal-colhead[aria-current="date"]')).toHaveCount(1);
   // The grid covers 08:00 to 19:00 by default; the line shows while the clock is inside it.
   const hour = Number(new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", hour: "2-digit", hour12: false }).format(new Date()));
   await expect(page.getByTestId("now-line")).toHaveCount(hour >= 8 && hour < 19 ? 1 : 0);
-  await expect(page.getByRole("link", { name: "service" })).toBeVisible();
+
+  // Back on /calendar, the week is remembered for this person.
+  await page.goto("/calendar");
+  await expect(page.getByTestId("calendar-title")).toContainText("Week of");
 });

@@ -63,3 +63,25 @@ export async function addClient(
   expect(saved.status(), await saved.text()).toBeLessThan(400);
   return saved.status() >= 300 ? saved.headers()["location"].split("/").at(-1)! : (await saved.json()).client.id;
 }
+
+/** Adds a provider working `hours` (like "09:00-17:00") every day; returns their id. */
+export async function addProvider(request: APIRequestContext, name: string, hours = "09:00-17:00"): Promise<string> {
+  const form: Record<string, string> = { name, time_zone: "Europe/Berlin", colour: "#3366cc" };
+  for (let day = 0; day < 7; day++) form[`hours[${day}]`] = hours;
+  const saved = await request.post("/api/save-provider", { headers: { Accept: "application/json" }, form });
+  expect(saved.status(), await saved.text()).toBe(200);
+  return (await saved.json()).id;
+}
+
+/** Adds a service anyone performs; `kinds` are the resource kinds it needs. */
+export async function addService(request: APIRequestContext, name: string, minutes: number, kinds = ""): Promise<string> {
+  const saved = await request.post("/api/save-service", {
+    headers: { Accept: "application/json" },
+    form: {
+      name, duration_minutes: String(minutes), price: "45.00", currency: "EUR",
+      buffer_before_minutes: "0", buffer_after_minutes: "0", colour: "#2f855a", resource_kinds: kinds,
+    },
+  });
+  expect(saved.status(), await saved.text()).toBe(200);
+  return (await saved.json()).id;
+}

@@ -33,6 +33,16 @@ pub fn FormError(error: Signal<Option<UiError>>) -> impl IntoView {
     }
 }
 
+/// Every problem of a failed request, as sentences (for dialogs without per-field messages).
+#[component]
+pub fn Problems(error: UiError) -> impl IntoView {
+    view! {
+        <div class="form-error" role="alert">
+            {error.sentences().into_iter().map(|s| view! { <p>{s}</p> }).collect_view()}
+        </div>
+    }
+}
+
 /// `aria-invalid` for an input whose field has a problem.
 pub fn invalid(
     error: Signal<Option<UiError>>,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use frontdesk::domain::{
     records::{AppointmentStatus, Scope},
-    views::{AppointmentView, CalendarView, DashboardView},
+    views::{AppointmentView, CalendarView, DashboardView, FreeSlotView},
 };
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -17,9 +17,10 @@ use {
     frontdesk::{
         domain::scheduling::Recurrence,
         services::{
-            appointments::{self, Booking},
+            appointments::{self, Booking, Edit},
+            availability,
             calendar::{self, Range},
-            dashboard,
+            clients, dashboard,
         },
     },
 };
@@ -40,6 +41,55 @@ pub async fn load_calendar(
     calendar::range(&deps()?, &reader().await?, range)
         .await
         .map_err(ui_error)
+}
+
+/// The first free time for a service from `after` (never before now),
+/// with one provider or any.
+#[server(prefix = "/api", endpoint = "next-free")]
+pub async fn next_free(
+    service: Uuid,
+    provider: Option<Uuid>,
+    after: Option<DateTime<Utc>>,
+) -> Result<Option<FreeSlotView>, UiError> {
+    let deps = deps()?;
+    let now = deps.clock.now();
+    let after = after.map_or(now, |a| a.max(now));
+    availability::next_free(&deps, &reader().await?, service, provider, after)
+        .await
+        .map_err(ui_error)
+}
+
+/// The client a booking is for: their name and the service they had last.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClientForBooking {
+    pub id: Uuid,
+    pub name: String,
+    pub last_service: Option<Uuid>,
+}
+
+#[server(prefix = "/api", endpoint = "booking-client")]
+pub async fn booking_client(id: Uuid) -> Result<ClientForBooking, UiError> {
+    let (deps, who) = (deps()?, reader().await?);
+    let client = clients::get(&deps, &who, id).await.map_err(ui_error)?;
+    let timeline = appointments::for_client(&deps, &who, id)
+        .await
+        .map_err(ui_error)?;
+    let now = deps.clock.now();
+    let kept = || {
+        timeline
+            .iter()
+            .filter(|a| a.status != AppointmentStatus::Cancelled)
+    };
+    // The latest one that has begun; else the next one booked.
+    let last = kept()
+        .filter(|a| a.starts_at <= now)
+        .max_by_key(|a| a.starts_at)
+        .or_else(|| kept().min_by_key(|a| a.starts_at));
+    Ok(ClientForBooking {
+        id: client.id,
+        name: client.name,
+        last_service: last.map(|a| a.service_id),
+    })
 }
 
 #[server(prefix = "/api", endpoint = "dashboard")]
@@ -115,6 +165,33 @@ pub async fn reschedule(
     .map_err(ui_error)
 }
 
+/// What the edit form (and a drop on another provider) sends.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EditForm {
+    pub service_id: Uuid,
+    pub provider_id: Uuid,
+    #[serde(default)]
+    pub resource_ids: Vec<Uuid>,
+    pub starts_at: DateTime<Utc>,
+    pub notes: String,
+    pub override_reason: Option<String>,
+}
+
+#[server(prefix = "/api", endpoint = "edit-appointment")]
+pub async fn edit_appointment(id: Uuid, form: EditForm) -> Result<AppointmentView, UiError> {
+    let edit = Edit {
+        provider_id: form.provider_id,
+        service_id: form.service_id,
+        resource_ids: form.resource_ids,
+        starts_at: Some(form.starts_at),
+        notes: form.notes,
+        override_reason: form.override_reason,
+    };
+    appointments::edit(&deps()?, &writer().await?, id, &edit, &origin())
+        .await
+        .map_err(ui_error)
+}
+
 #[server(prefix = "/api", endpoint = "cancel")]
 pub async fn cancel(
     id: Uuid,
@@ -122,6 +199,14 @@ pub async fn cancel(
     scope: Scope,
 ) -> Result<Vec<AppointmentView>, UiError> {
     appointments::cancel_scoped(&deps()?, &writer().await?, id, &reason, scope, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+/// Takes back a cancellation: the appointment is `back_to` again.
+#[server(prefix = "/api", endpoint = "undo-cancel")]
+pub async fn undo_cancel(id: Uuid, back_to: AppointmentStatus) -> Result<AppointmentView, UiError> {
+    appointments::undo_cancel(&deps()?, &writer().await?, id, back_to, &origin())
         .await
         .map_err(ui_error)
 }

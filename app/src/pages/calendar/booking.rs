@@ -1,9 +1,12 @@
 //! The booking dialog: find or add the client, choose service, provider and
-//! resources, see conflicts and working hours before submitting, and
-//! optionally repeat weekly.
+//! the resources the service needs, see the end time, price, conflicts and
+//! working hours before submitting; repeating weekly and booking outside
+//! working hours wait behind a disclosure. Book stays in view in a sticky
+//! footer.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
 use frontdesk::domain::{
+    form_values::format_price,
     records::AppointmentStatus,
     scheduling::{instant, Span},
     views::{CalendarView, ServiceView},
@@ -13,11 +16,12 @@ use uuid::Uuid;
 
 use super::{Desk, Slot};
 use crate::{
+    components::forms::Problems,
     components::modal::Modal,
     components::time::{clock, zone},
     fns::{
         clients::{SaveClient, SearchClients},
-        scheduling::{Book, BookingForm},
+        scheduling::{booking_client, Book, BookingForm},
     },
 };
 
@@ -43,8 +47,18 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
     let view = StoredValue::new(view);
     let opened_at = desk.book.version().get_untracked();
 
-    let chosen_client =
-        RwSignal::new(client.map(|id| (id, "the client you came from".to_string())));
+    let chosen_client = RwSignal::new(None::<(Uuid, String)>);
+    // The client the calendar was opened for, by name, and the service they had last.
+    let lookup = RwSignal::new(client);
+    let came_from = Resource::new(
+        move || lookup.get(),
+        |id| async move {
+            match id {
+                Some(id) => booking_client(id).await.ok(),
+                None => None,
+            }
+        },
+    );
     let search = ServerAction::<SearchClients>::new();
     let add_client = ServerAction::<SaveClient>::new();
     let typed = RwSignal::new(String::new());
@@ -55,30 +69,28 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
     });
 
     let typed_enough = move || typed.get().trim().chars().count() > 1;
-    let first_service = view.with_value(|v| v.services.first().map(|s| s.id));
-    let service = RwSignal::new(first_service);
+    // A service only when it is known: offered by the finder, the client's
+    // last, or the business's only one.
+    let only = view.with_value(|v| (v.services.len() == 1).then(|| v.services[0].id));
+    let service = RwSignal::new(start.service.or(only));
+    Effect::new(move |_| {
+        if let Some(Some(found)) = came_from.get() {
+            if chosen_client
+                .get_untracked()
+                .is_none_or(|(id, _)| id == found.id)
+            {
+                chosen_client.set(Some((found.id, found.name.clone())));
+            }
+            if start.service.is_none() && found.last_service.is_some() {
+                service.set(found.last_service);
+            }
+        }
+    });
     let provider = RwSignal::new(
         start
             .provider
             .or_else(|| view.with_value(|v| v.providers.first().map(|p| p.id))),
     );
-    // Preselect one resource of each kind the service needs.
-    let resources = RwSignal::new(Vec::<Uuid>::new());
-    Effect::new(move |_| {
-        let needed = view.with_value(|v| {
-            let kinds = v
-                .services
-                .iter()
-                .find(|s| Some(s.id) == service.get())
-                .map(|s| s.resource_kinds.clone())
-                .unwrap_or_default();
-            kinds
-                .iter()
-                .filter_map(|k| v.resources.iter().find(|r| &r.kind == k).map(|r| r.id))
-                .collect::<Vec<_>>()
-        });
-        resources.set(needed);
-    });
     let date = RwSignal::new(start.at.date().to_string());
     let time = RwSignal::new(start.at.time().format("%H:%M").to_string());
     let notes = RwSignal::new(String::new());
@@ -99,6 +111,48 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
                 .cloned()
         })
     };
+    let resources = RwSignal::new(Vec::<Uuid>::new());
+    // Kinds the service needs with none free at the chosen time.
+    let taken_kinds = RwSignal::new(Vec::<String>::new());
+    // One free resource of each kind the service needs, when there is one.
+    Effect::new(move |_| {
+        let (Some(local), Some(s)) = (start_at.get(), service_view()) else {
+            resources.set(Vec::new());
+            taken_kinds.set(Vec::new());
+            return;
+        };
+        let at = instant(tz, local);
+        let mine = blocked(
+            Some(&s),
+            at,
+            at + Duration::minutes(s.duration_minutes.into()),
+        );
+        let picked = view.with_value(|v| {
+            let busy = |id: Uuid| {
+                v.appointments.iter().any(|a| {
+                    a.status != AppointmentStatus::Cancelled
+                        && a.resource_ids.contains(&id)
+                        && blocked(
+                            v.services.iter().find(|x| x.id == a.service_id),
+                            a.starts_at,
+                            a.ends_at,
+                        )
+                        .overlaps(&mine)
+                })
+            };
+            let mut picked = Vec::new();
+            let mut none_free = Vec::new();
+            for kind in &s.resource_kinds {
+                match v.resources.iter().find(|r| &r.kind == kind && !busy(r.id)) {
+                    Some(r) => picked.push(r.id),
+                    None => none_free.push(kind.clone()),
+                }
+            }
+            (picked, none_free)
+        });
+        resources.set(picked.0);
+        taken_kinds.set(picked.1);
+    });
     let conflicts = Memo::new(move |_| {
         let (Some(local), Some(s), Some(p)) = (start_at.get(), service_view(), provider.get())
         else {
@@ -189,6 +243,21 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
             .then(|| desk.book.value().get().and_then(|r| r.err()))
             .flatten()
     };
+    // "10:00–10:30 · 30 min · 45.00 EUR"
+    let summary = move || {
+        let (Some(local), Some(s)) = (start_at.get(), service_view()) else {
+            return String::new();
+        };
+        let end = local + Duration::minutes(s.duration_minutes.into());
+        format!(
+            "{}–{} · {} min · {} {}",
+            local.format("%H:%M"),
+            end.format("%H:%M"),
+            s.duration_minutes,
+            format_price(s.price_minor),
+            s.currency
+        )
+    };
     let missing = move || {
         if chosen_client.get().is_none() {
             Some("Choose a client.")
@@ -225,7 +294,10 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
                         <ul class="choices" aria-label="Matching clients">
                             {move || search.value().get().and_then(|r| r.ok()).map(|page| page.clients.into_iter().take(8).map(|c| {
                                 let pick = (c.id, c.name.clone());
-                                view! { <li><button type="button" on:click=move |_| chosen_client.set(Some(pick.clone()))>
+                                view! { <li><button type="button" on:click=move |_| {
+                                    lookup.set(Some(pick.0));
+                                    chosen_client.set(Some(pick.clone()));
+                                }>
                                     {c.name.clone()}{c.email.clone().map(|e| format!(" · {e}"))}
                                 </button></li> }
                             }).collect_view())}
@@ -240,8 +312,12 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
                 </fieldset>
                 <label for="booking-service">"Service"</label>
                 <select id="booking-service" on:change=move |ev| service.set(event_target_value(&ev).parse().ok())>
-                    {view.with_value(|v| v.services.iter().map(|s| view! {
-                        <option value=s.id.to_string() selected=Some(s.id) == first_service>{format!("{} ({} min)", s.name, s.duration_minutes)}</option>
+                    <option value="" selected=move || service.get().is_none()>"Choose a service"</option>
+                    {view.with_value(|v| v.services.iter().map(|s| {
+                        let id = s.id;
+                        view! {
+                            <option value=id.to_string() selected=move || service.get() == Some(id)>{format!("{} ({} min)", s.name, s.duration_minutes)}</option>
+                        }
                     }).collect_view())}
                 </select>
                 <label for="booking-provider">"Provider"</label>
@@ -250,30 +326,33 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
                         <option value=p.id.to_string() selected=Some(p.id) == provider.get_untracked()>{p.name.clone()}</option>
                     }).collect_view())}
                 </select>
-                {view.with_value(|v| (!v.resources.is_empty()).then(|| view! {
-                    <fieldset>
-                        <legend>"Resources"</legend>
-                        {v.resources.iter().map(|r| {
-                            let id = r.id;
-                            view! { <label class="check">
-                                <input type="checkbox" prop:checked=move || resources.get().contains(&id)
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        resources.update(|list| { list.retain(|x| *x != id); if on { list.push(id); } });
-                                    } />
-                                {format!("{} ({})", r.name, r.kind)}
-                            </label> }
-                        }).collect_view()}
-                    </fieldset>
-                }))}
+                {move || {
+                    let kinds = service_view().map(|s| s.resource_kinds).unwrap_or_default();
+                    (!kinds.is_empty()).then(|| view! {
+                        <fieldset>
+                            <legend>"Resources this service needs"</legend>
+                            {move || taken_kinds.get().into_iter().map(|k| view! {
+                                <p class="warning" role="status">{format!("No {k} is free at this time.")}</p>
+                            }).collect_view()}
+                            {view.with_value(|v| v.resources.iter().filter(|r| kinds.contains(&r.kind)).map(|r| {
+                                let id = r.id;
+                                view! { <label class="check">
+                                    <input type="checkbox" prop:checked=move || resources.get().contains(&id)
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            resources.update(|list| { list.retain(|x| *x != id); if on { list.push(id); } });
+                                        } />
+                                    {format!("{} ({})", r.name, r.kind)}
+                                </label> }
+                            }).collect_view())}
+                        </fieldset>
+                    })
+                }}
                 <div class="row">
                     <label>"Date"<input type="date" prop:value=move || date.get() on:input=move |ev| date.set(event_target_value(&ev)) /></label>
                     <label>"Time"<input type="time" step="300" prop:value=move || time.get() on:input=move |ev| time.set(event_target_value(&ev)) /></label>
                 </div>
-                <div class="row">
-                    <label>"Repeat every (weeks, empty: no)"<input inputmode="numeric" name="repeat_weeks" prop:value=move || repeat_weeks.get() on:input=move |ev| repeat_weeks.set(event_target_value(&ev)) /></label>
-                    <label>"Times"<input inputmode="numeric" name="repeat_count" prop:value=move || repeat_count.get() on:input=move |ev| repeat_count.set(event_target_value(&ev)) /></label>
-                </div>
+                <p class="muted" data-testid="booking-summary">{summary}</p>
                 <label for="booking-notes">"Notes"</label>
                 <textarea id="booking-notes" rows="2" on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
                 {move || {
@@ -286,17 +365,20 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
                     })
                 }}
                 {move || outside_hours.get().then(|| view! {
-                    <p class="warning" role="status">"This is outside the provider's working hours; give a reason to book anyway."</p>
+                    <p class="warning" role="status">"This is outside the provider's working hours; give a reason under "<q>"More options"</q>" to book anyway."</p>
                 })}
-                <label for="booking-reason">"Reason to book outside working hours"</label>
-                <input id="booking-reason" on:input=move |ev| reason.set(event_target_value(&ev)) />
-                {move || error().map(|e| {
-                    let fields: Vec<String> = e.fields.iter().map(|(f, m)| format!("{f}: {m}")).collect();
-                    view! { <div class="form-error" role="alert"><p>{e.message.clone()}</p>
-                        <ul>{fields.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}</ul></div> }
-                })}
+                <details class="more-options" prop:open=move || outside_hours.get()>
+                    <summary>"More options: repeat, outside working hours"</summary>
+                    <div class="row">
+                        <label>"Repeat every (weeks, empty: no)"<input inputmode="numeric" name="repeat_weeks" prop:value=move || repeat_weeks.get() on:input=move |ev| repeat_weeks.set(event_target_value(&ev)) /></label>
+                        <label>"Times"<input inputmode="numeric" name="repeat_count" prop:value=move || repeat_count.get() on:input=move |ev| repeat_count.set(event_target_value(&ev)) /></label>
+                    </div>
+                    <label for="booking-reason">"Reason to book outside working hours"</label>
+                    <input id="booking-reason" on:input=move |ev| reason.set(event_target_value(&ev)) />
+                </details>
+                {move || error().map(|e| view! { <Problems error=e /> })}
                 {move || missing().map(|m| view! { <p class="muted">{m}</p> })}
-                <div class="row">
+                <div class="row dialog-footer">
                     <button type="submit" class="primary" disabled=move || missing().is_some() || desk.book.pending().get()>"Book"</button>
                     <button type="button" on:click=move |_| desk.booking.set(None)>"Close"</button>
                 </div>

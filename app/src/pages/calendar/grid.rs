@@ -1,29 +1,39 @@
-//! The time grid: one column per day, or per provider for one day. Empty
-//! half-hours are buttons that open the booking dialog (and drop targets
-//! for dragging an appointment); appointments sit on top in their colours.
+//! The time grid: one column per provider for a day, or per day for one
+//! provider's week. Every booking step is a button that opens the booking
+//! dialog (and a drop target for dragging an appointment); hours outside the
+//! provider's working spans and their time off are shaded; appointments sit
+//! on top, with a card on hover or focus.
 
-use chrono::{Duration, NaiveDate, NaiveTime, Timelike};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 use frontdesk::domain::{
-    scheduling::instant,
-    views::{AppointmentView, CalendarView},
+    free_time::{gaps, snap},
+    scheduling::{instant, working_spans, Span},
+    views::{AppointmentView, CalendarView, ProviderView},
 };
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::{Desk, Slot};
-use crate::{
-    components::time::{clock, now, zone},
-    fns::scheduling::Reschedule,
+use super::{
+    cards::{Block, More},
+    keys::grid_keys,
+    lanes::{place, Placed},
+    Desk, Slot,
 };
-use frontdesk::domain::records::Scope;
+use crate::components::time::{clock, now, zone};
 
-/// Minutes per slot button.
-const SLOT: u32 = 30;
+/// What the columns are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Columns {
+    /// Providers side by side for one day (one of them, when chosen).
+    Providers(Option<Uuid>),
+    /// One provider's days.
+    Days(Uuid),
+}
 
 struct Column {
     date: NaiveDate,
-    provider: Option<(Uuid, String)>,
+    provider: ProviderView,
     appointments: Vec<AppointmentView>,
 }
 
@@ -47,79 +57,109 @@ fn hours(view: &CalendarView, tz: Tz) -> (u32, u32) {
     (first, last.min(24))
 }
 
-/// Side-by-side lanes for overlapping appointments: (lane, lanes) for each.
-fn lanes(appointments: &[AppointmentView]) -> Vec<(usize, usize)> {
-    let mut ends: Vec<chrono::DateTime<chrono::Utc>> = Vec::new();
-    let lane_of: Vec<usize> = appointments
-        .iter()
-        .map(|a| match ends.iter().position(|e| *e <= a.starts_at) {
-            Some(i) => {
-                ends[i] = a.ends_at;
-                i
-            }
-            None => {
-                ends.push(a.ends_at);
-                ends.len() - 1
-            }
-        })
-        .collect();
-    let total = ends.len().max(1);
-    lane_of.into_iter().map(|l| (l, total)).collect()
+/// The grid's vertical scale: one pixel per minute from `first` o'clock.
+#[derive(Clone, Copy)]
+struct Scale {
+    tz: Tz,
+    date: NaiveDate,
+    first: u32,
+    last: u32,
+}
+
+impl Scale {
+    /// Minutes from the top of the grid to `t`, clamped to the grid.
+    fn offset(&self, t: DateTime<Utc>) -> u32 {
+        let local = t.with_timezone(&self.tz);
+        let minute = match local.date_naive().cmp(&self.date) {
+            std::cmp::Ordering::Less => 0,
+            std::cmp::Ordering::Greater => self.last * 60,
+            std::cmp::Ordering::Equal => local.hour() * 60 + local.minute(),
+        };
+        minute.clamp(self.first * 60, self.last * 60) - self.first * 60
+    }
+
+    /// The instants the grid covers on its day.
+    fn span(&self) -> Option<Span> {
+        let at = |h: u32| {
+            let time = NaiveTime::from_hms_opt(h, 0, 0).unwrap_or(NaiveTime::MIN);
+            let day = if h == 24 {
+                self.date + Duration::days(1)
+            } else {
+                self.date
+            };
+            instant(
+                self.tz,
+                day.and_time(if h == 24 { NaiveTime::MIN } else { time }),
+            )
+        };
+        Span::new(at(self.first), at(self.last))
+    }
 }
 
 #[component]
-pub fn Grid(
-    from: NaiveDate,
-    days: i64,
-    view: CalendarView,
-    by_provider: bool,
-    /// The provider the calendar is filtered to, if any.
-    only: Option<Uuid>,
-) -> AnyView {
+pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, layout: Columns) -> AnyView {
     let tz = zone(&view.time_zone);
     let (first, last) = hours(&view, tz);
     let height = (last - first) * 60;
-    let mut columns: Vec<Column> = if by_provider {
-        view.providers
+    let step = view.step_minutes.clamp(5, 60);
+    let mut columns: Vec<Column> = match layout {
+        Columns::Providers(only) => view
+            .providers
             .iter()
             .filter(|p| only.is_none_or(|id| id == p.id))
             .map(|p| Column {
                 date: from,
-                provider: Some((p.id, p.name.clone())),
+                provider: p.clone(),
                 appointments: Vec::new(),
             })
-            .collect()
-    } else {
-        (0..days)
-            .map(|d| Column {
-                date: from + Duration::days(d),
-                provider: None,
-                appointments: Vec::new(),
+            .collect(),
+        Columns::Days(id) => view
+            .providers
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| {
+                (0..days)
+                    .map(|d| Column {
+                        date: from + Duration::days(d),
+                        provider: p.clone(),
+                        appointments: Vec::new(),
+                    })
+                    .collect()
             })
-            .collect()
+            .unwrap_or_default(),
     };
     for a in &view.appointments {
         let date = a.starts_at.with_timezone(&tz).date_naive();
-        if let Some(column) = columns.iter_mut().find(|c| {
-            c.date == date
-                && c.provider
-                    .as_ref()
-                    .is_none_or(|(id, _)| *id == a.provider_id)
-        }) {
+        if let Some(column) = columns
+            .iter_mut()
+            .find(|c| c.date == date && c.provider.id == a.provider_id)
+        {
             column.appointments.push(a.clone());
         }
     }
+    let by_day = matches!(layout, Columns::Days(_));
+    let agenda = agenda(&columns, tz, by_day);
+    let today = now().with_timezone(&tz).date_naive();
     let count = columns.len().max(1);
     view! {
-        <div class="cal-grid" style=format!("--columns:{count}") role="grid" aria-label="Calendar">
-            <div class="cal-head" role="row">
+        <div class="cal-grid" style=format!("--columns:{count}") role="region" aria-label="Calendar"
+            aria-describedby="cal-grid-help" on:keydown=grid_keys>
+            <p id="cal-grid-help" class="visually-hidden">
+                "Each button books a time. Arrow keys move between times and columns; Enter opens the booking."
+            </p>
+            <div class="cal-head">
                 <div class="cal-corner"></div>
                 {columns.iter().map(|c| {
-                    let label = match &c.provider {
-                        Some((_, name)) => name.clone(),
-                        None => c.date.format("%a %-d %b").to_string(),
+                    let label = if by_day {
+                        c.date.format("%a %-d %b").to_string()
+                    } else {
+                        c.provider.name.clone()
                     };
-                    view! { <div class="cal-colhead" role="columnheader">{label}</div> }
+                    let is_today = by_day && c.date == today;
+                    view! {
+                        <div class="cal-colhead" class:today=is_today
+                            aria-current=is_today.then_some("date")>{label}</div>
+                    }
                 }).collect_view()}
             </div>
             <div class="cal-body" style=format!("height:{height}px")>
@@ -128,87 +168,176 @@ pub fn Grid(
                         <div class="cal-hour" style=format!("top:{}px", (h - first) * 60)>{format!("{h:02}:00")}</div>
                     }).collect_view()}
                 </div>
-                {columns.into_iter().map(|c| view! { <DayColumn column=c tz first last /> }).collect_view()}
+                {columns.into_iter().enumerate().map(|(index, c)| {
+                    let scale = Scale { tz, date: c.date, first, last };
+                    view! { <DayColumn column=c index scale step /> }
+                }).collect_view()}
             </div>
         </div>
+        {agenda}
     }
     .into_any()
 }
 
+/// On a phone the grid gives way to this list: per provider (or day), the
+/// appointments in order, each opening its details, and a button to book.
+fn agenda(columns: &[Column], tz: Tz, by_day: bool) -> AnyView {
+    let desk = expect_context::<Desk>();
+    let groups = columns
+        .iter()
+        .map(|c| {
+            let title = if by_day {
+                c.date.format("%A %-d %B").to_string()
+            } else {
+                c.provider.name.clone()
+            };
+            let mut list = c.appointments.clone();
+            list.sort_by_key(|a| a.starts_at);
+            let first_hour = c
+                .provider
+                .hours
+                .iter()
+                .filter(|h| h.weekday == c.date.weekday())
+                .map(|h| h.starts)
+                .min()
+                .unwrap_or(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN));
+            let slot = Slot {
+                at: c.date.and_time(first_hour),
+                provider: Some(c.provider.id),
+                service: None,
+            };
+            let book_label = format!("Book with {}", c.provider.name);
+            view! {
+                <section class="agenda-group" aria-label=title.clone()>
+                    <h2>{title.clone()}</h2>
+                    {list.is_empty().then(|| view! { <p class="muted">"Nothing booked."</p> })}
+                    <ul>
+                        {list.into_iter().map(|a| {
+                            let open = a.clone();
+                            view! {
+                                <li><button type="button" class=format!("agenda-item status-{}", a.status.as_str())
+                                    style=format!("--colour:{}", a.colour)
+                                    on:click=move |_| desk.selected.set(Some(open.clone()))>
+                                    <span class="cal-time">{format!("{}–{}", clock(a.starts_at, tz), clock(a.ends_at, tz))}</span>
+                                    <strong>{a.client_name.clone()}</strong>
+                                    <span>{format!("{} · {}", a.service_name, a.status.label())}</span>
+                                </button></li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    <button type="button" on:click=move |_| desk.booking.set(Some(slot))>{book_label}</button>
+                </section>
+            }
+        })
+        .collect_view();
+    view! { <div class="cal-agenda" data-testid="agenda">{groups}</div> }.into_any()
+}
+
+/// Shaded spans of one column: outside working hours, and time off with its reason.
+fn shading(provider: &ProviderView, scale: Scale) -> Vec<AnyView> {
+    let Some(day) = scale.span() else {
+        return Vec::new();
+    };
+    let provider_zone = zone(&provider.time_zone);
+    let around = (
+        scale.date - Duration::days(1),
+        scale.date + Duration::days(1),
+    );
+    let working = working_spans(&provider.hours, provider_zone, around.0, around.1);
+    let off = gaps(&working, day).into_iter().map(|g| {
+        let (top, bottom) = (scale.offset(g.start), scale.offset(g.end));
+        view! {
+            <div class="cal-off" aria-hidden="true"
+                style=format!("top:{top}px;height:{}px", bottom.saturating_sub(top))></div>
+        }
+        .into_any()
+    });
+    let away = provider
+        .time_off
+        .iter()
+        .filter_map(|t| Span::new(t.starts_at, t.ends_at))
+        .zip(provider.time_off.iter().map(|t| t.reason.clone()))
+        .filter(|(span, _)| span.overlaps(&day))
+        .map(|(span, reason)| {
+            let (top, bottom) = (scale.offset(span.start), scale.offset(span.end));
+            let text = if reason.trim().is_empty() {
+                "Time off".to_string()
+            } else {
+                format!("Time off: {reason}")
+            };
+            view! {
+                <div class="cal-away" style=format!("top:{top}px;height:{}px", bottom.saturating_sub(top))>
+                    <span>{text}</span>
+                </div>
+            }
+            .into_any()
+        });
+    off.chain(away).collect()
+}
+
 #[component]
-fn DayColumn(column: Column, tz: Tz, first: u32, last: u32) -> AnyView {
+fn DayColumn(column: Column, index: usize, scale: Scale, step: u32) -> AnyView {
     let desk = expect_context::<Desk>();
     let Column {
         date,
         provider,
         appointments,
     } = column;
-    let provider_id = provider.as_ref().map(|(id, _)| *id);
-    let who = provider
-        .as_ref()
-        .map(|(_, n)| format!(" with {n}"))
-        .unwrap_or_default();
-    let slots = (first * 60..last * 60).step_by(SLOT as usize).map(move |minute| {
-        let time = NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap_or(NaiveTime::MIN);
-        let at = date.and_time(time);
-        let slot = Slot {
-            at,
-            provider: provider_id,
-        };
-        let label = format!("Book {} {}{who}", date.format("%a %-d %b"), time.format("%H:%M"));
-        view! {
-            <button type="button" class="cal-slot" style=format!("top:{}px;height:{SLOT}px", minute - first * 60)
-                aria-label=label
-                on:click=move |_| desk.booking.set(Some(slot))
-                on:dragover=move |ev| ev.prevent_default()
-                on:drop=move |ev| {
-                    ev.prevent_default();
-                    if let Some(id) = desk.dragging.get_untracked() {
-                        desk.dragging.set(None);
-                        desk.reschedule.dispatch(Reschedule {
-                            id,
-                            starts_at: instant(tz, at),
-                            override_reason: None,
-                            scope: Scope::This,
-                        });
-                    }
-                }
-            ></button>
-        }
-    }).collect_view();
-    let placed = lanes(&appointments);
-    let blocks = appointments.into_iter().zip(placed).map(|(a, (lane, lanes))| {
-        let start = a.starts_at.with_timezone(&tz);
-        let top = (start.hour() * 60 + start.minute()).saturating_sub(first * 60);
-        let minutes = (a.ends_at - a.starts_at).num_minutes().max(15) as u32;
-        let width = 100.0 / lanes as f64;
-        let style = format!(
-            "top:{top}px;height:{minutes}px;left:{}%;width:calc({width}% - 4px);--colour:{}",
-            width * lane as f64,
-            a.colour
-        );
-        let id = a.id;
-        let label = format!(
-            "{}–{} {} · {} · {}",
-            clock(a.starts_at, tz),
-            clock(a.ends_at, tz),
-            a.client_name,
-            a.service_name,
-            a.status.label()
-        );
-        let open = a.clone();
-        view! {
-            <button type="button" class=format!("cal-appt status-{}", a.status.as_str()) style=style
-                draggable="true" data-appointment=id.to_string() aria-label=label.clone() title=label
-                on:dragstart=move |_| desk.dragging.set(Some(id))
-                on:click=move |_| desk.selected.set(Some(open.clone()))
-            >
-                <span class="cal-time">{clock(a.starts_at, tz)}</span>
-                <span class="cal-client">{a.client_name.clone()}</span>
-                <span class="cal-service">{a.service_name.clone()}" · "{a.provider_name.clone()}</span>
-            </button>
-        }
-    }).collect_view();
+    let Scale {
+        tz, first, last, ..
+    } = scale;
+    let provider_id = provider.id;
+    let who = provider.name.clone();
+    let shades = shading(&provider, scale);
+    let rows = (last - first) * 60 / step;
+    let slots = (first * 60..last * 60)
+        .step_by(step as usize)
+        .enumerate()
+        .map(move |(row, minute)| {
+            let time =
+                NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap_or(NaiveTime::MIN);
+            let at = date.and_time(time);
+            let slot = Slot {
+                at,
+                provider: Some(provider_id),
+                service: None,
+            };
+            let label = format!("Book with {who}, {} {}", date.format("%a %-d %b"), time.format("%H:%M"));
+            // One button of the grid is in the tab order; arrow keys move from it.
+            let tab = if index == 0 && row == 0 { "0" } else { "-1" };
+            view! {
+                <button type="button" class="cal-slot" class:hour=minute % 60 == 0
+                    style=format!("top:{}px;height:{step}px", minute - first * 60)
+                    aria-label=label tabindex=tab data-col=index.to_string() data-row=row.to_string()
+                    data-last=(row + 1 == rows as usize).then_some("")
+                    on:click=move |_| desk.booking.set(Some(slot))
+                ></button>
+            }
+        })
+        .collect_view();
+    let (placed, more) = place(&appointments);
+    let markers = more
+        .into_iter()
+        .map(|m| {
+            let hidden: Vec<AppointmentView> =
+                m.hidden.iter().map(|&i| appointments[i].clone()).collect();
+            let top = scale.offset(m.starts_at);
+            view! { <More hidden top lane=m.lane lanes=m.lanes tz /> }
+        })
+        .collect_view();
+    let blocks = appointments
+        .into_iter()
+        .zip(placed)
+        .filter_map(|(a, placed)| match placed {
+            Placed::Shown { lane, lanes } => Some((a, lane, lanes)),
+            Placed::Hidden => None,
+        })
+        .map(|(a, lane, lanes)| {
+            let top = scale.offset(a.starts_at);
+            let minutes = (a.ends_at - a.starts_at).num_minutes().max(15) as u32;
+            view! { <Block a top minutes lane lanes tz /> }
+        })
+        .collect_view();
     // The current-time line, on today's column only; it moves every minute once the page is live.
     let clock_now = RwSignal::new(now());
     Effect::new(move |_| {
@@ -230,11 +359,42 @@ fn DayColumn(column: Column, tz: Tz, first: u32, last: u32) -> AnyView {
         })
     };
     view! {
-        <div class="cal-col" role="gridcell" data-date=date.to_string()>
+        // A drop lands on the step under the pointer, over a free time or an appointment alike.
+        <div class="cal-col" data-date=date.to_string() data-provider=provider_id.to_string()
+            on:dragover=move |ev| ev.prevent_default()
+            on:drop=move |ev| {
+                ev.prevent_default();
+                let (Some(id), Some(y)) = (desk.dragging.get_untracked(), drop_offset(&ev)) else {
+                    return;
+                };
+                desk.dragging.set(None);
+                let minute = (first * 60 + snap(y, step)).min(last * 60 - step);
+                let time = NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap_or(NaiveTime::MIN);
+                desk.drop_at(id, instant(tz, date.and_time(time)), provider_id);
+            }>
+            {shades}
             {slots}
             {blocks}
+            {markers}
             {now_line}
         </div>
     }
     .into_any()
+}
+
+/// How far below the top of its column a drop happened, in pixels (minutes).
+fn drop_offset(ev: &leptos::ev::DragEvent) -> Option<u32> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let column = ev.current_target()?.dyn_into::<web_sys::Element>().ok()?;
+        let top = column.get_bounding_client_rect().top();
+        let y = f64::from(ev.client_y()) - top;
+        (y >= 0.0).then_some(y as u32)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        None
+    }
 }

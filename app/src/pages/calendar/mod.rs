@@ -1,14 +1,24 @@
-//! The calendar: day, week, providers side by side for a day, and a month
-//! overview, in the business's zone. Click an empty slot to book, drag an
-//! appointment or open it to move, cancel or change its status.
+//! The calendar: providers side by side for a day (the default), one
+//! provider's week, and a month overview, in the business's zone. Click a
+//! free time to book, drag an appointment to another time or provider, or
+//! open it to change, cancel or mark it. The last view used is remembered
+//! per person.
 
 mod booking;
+mod cards;
 mod details;
+mod finder;
 mod grid;
+mod keys;
+mod lanes;
 mod month;
+mod remember;
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
-use frontdesk::domain::views::{AppointmentView, CalendarView};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
+use frontdesk::domain::{
+    records::{AppointmentStatus, Scope},
+    views::{AppointmentView, CalendarView},
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -16,28 +26,33 @@ use uuid::Uuid;
 
 use crate::{
     components::time::{now, zone},
-    fns::scheduling::{load_calendar, Book, Cancel, Reschedule, SetStatus},
+    fns::scheduling::{
+        load_calendar, Book, Cancel, EditAppointment, EditForm, Reschedule, SetStatus, UndoCancel,
+    },
     layout::use_me,
 };
 
 /// The ways of looking at the calendar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mode {
+    /// Providers side by side for one day.
     Day,
+    /// One provider's week.
     Week,
-    Providers,
     Month,
 }
 
 impl Mode {
-    const ALL: [Mode; 4] = [Mode::Day, Mode::Week, Mode::Providers, Mode::Month];
+    const ALL: [Mode; 3] = [Mode::Day, Mode::Week, Mode::Month];
 
-    fn parse(text: Option<&str>) -> Mode {
+    /// The view an address or a remembered choice names ("providers" is
+    /// the old name of the day view).
+    fn parse(text: &str) -> Option<Mode> {
         match text {
-            Some("day") => Mode::Day,
-            Some("providers") => Mode::Providers,
-            Some("month") => Mode::Month,
-            _ => Mode::Week,
+            "day" | "providers" => Some(Mode::Day),
+            "week" => Some(Mode::Week),
+            "month" => Some(Mode::Month),
+            _ => None,
         }
     }
 
@@ -45,7 +60,6 @@ impl Mode {
         match self {
             Mode::Day => "day",
             Mode::Week => "week",
-            Mode::Providers => "providers",
             Mode::Month => "month",
         }
     }
@@ -54,7 +68,6 @@ impl Mode {
         match self {
             Mode::Day => "Day",
             Mode::Week => "Week",
-            Mode::Providers => "Providers",
             Mode::Month => "Month",
         }
     }
@@ -63,7 +76,7 @@ impl Mode {
     fn range(self, date: NaiveDate) -> (NaiveDate, i64) {
         let monday = |d: NaiveDate| d - Duration::days(d.weekday().num_days_from_monday().into());
         match self {
-            Mode::Day | Mode::Providers => (date, 1),
+            Mode::Day => (date, 1),
             Mode::Week => (monday(date), 7),
             Mode::Month => (monday(date.with_day(1).unwrap_or(date)), 42),
         }
@@ -73,7 +86,7 @@ impl Mode {
     fn step(self, date: NaiveDate, forward: bool) -> NaiveDate {
         let sign = if forward { 1 } else { -1 };
         match self {
-            Mode::Day | Mode::Providers => date + Duration::days(sign),
+            Mode::Day => date + Duration::days(sign),
             Mode::Week => date + Duration::days(7 * sign),
             Mode::Month => {
                 let first = date.with_day(1).unwrap_or(date);
@@ -92,7 +105,8 @@ impl Mode {
 /// What the address says the calendar shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
-    pub mode: Mode,
+    /// The view the address names; none: the remembered one, or the day.
+    pub view: Option<Mode>,
     pub date: Option<NaiveDate>,
     pub provider: Option<Uuid>,
     pub resource: Option<Uuid>,
@@ -115,11 +129,13 @@ impl Query {
     }
 }
 
-/// The slot a booking starts from: a local date and time, and maybe a provider.
+/// The slot a booking starts from: a local date and time, and maybe a
+/// provider and a service (when the free-time finder offered it).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Slot {
     pub at: NaiveDateTime,
     pub provider: Option<Uuid>,
+    pub service: Option<Uuid>,
 }
 
 /// What the calendar's parts share.
@@ -131,8 +147,76 @@ pub struct Desk {
     pub reschedule: ServerAction<Reschedule>,
     pub cancel: ServerAction<Cancel>,
     pub set_status: ServerAction<SetStatus>,
+    pub edit: ServerAction<EditAppointment>,
     /// The appointment being dragged.
     pub dragging: RwSignal<Option<Uuid>>,
+    /// What the calendar has to say about the last drop (a refusal's reason).
+    pub notice: RwSignal<Option<String>>,
+    /// The appointments on screen, for drops.
+    pub shown: RwSignal<Vec<AppointmentView>>,
+    /// The last cancellation or no-show, while it can be taken back.
+    pub undo: RwSignal<Option<Undo>>,
+    pub undo_cancel: ServerAction<UndoCancel>,
+}
+
+/// What "Undo" takes back: a cancellation, or a status change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Undo {
+    pub text: String,
+    pub id: Uuid,
+    pub back_to: AppointmentStatus,
+    pub cancelled: bool,
+}
+
+/// How long "Undo" is offered (the cancellation email waits longer).
+const UNDO_SECONDS: u64 = 10;
+
+impl Desk {
+    /// Moves a dropped appointment: to a new time with its provider, or to
+    /// another provider's column (then with the same service and rooms).
+    pub fn drop_at(&self, id: Uuid, starts_at: DateTime<Utc>, provider: Uuid) {
+        let Some(a) = self
+            .shown
+            .with_untracked(|all| all.iter().find(|a| a.id == id).cloned())
+        else {
+            return;
+        };
+        self.notice.set(None);
+        if a.provider_id == provider {
+            if a.starts_at != starts_at {
+                self.reschedule.dispatch(Reschedule {
+                    id,
+                    starts_at,
+                    override_reason: None,
+                    scope: Scope::This,
+                });
+            }
+        } else {
+            self.edit.dispatch(EditAppointment {
+                id,
+                form: EditForm {
+                    service_id: a.service_id,
+                    provider_id: provider,
+                    resource_ids: a.resource_ids.clone(),
+                    starts_at,
+                    notes: a.notes.clone(),
+                    override_reason: None,
+                },
+            });
+        }
+    }
+}
+
+/// What one load of the calendar shows.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct Shown {
+    mode: Mode,
+    date: NaiveDate,
+    from: NaiveDate,
+    days: i64,
+    view: CalendarView,
+    /// The provider whose week is shown.
+    week_of: Option<Uuid>,
 }
 
 #[component]
@@ -142,7 +226,7 @@ pub fn CalendarPage() -> impl IntoView {
         let q = query_map.read();
         let id = |key: &str| q.get(key).and_then(|v| v.parse::<Uuid>().ok());
         Query {
-            mode: Mode::parse(q.get("view").as_deref()),
+            view: q.get("view").as_deref().and_then(Mode::parse),
             date: q.get("date").and_then(|d| d.parse().ok()),
             provider: id("provider"),
             resource: id("resource"),
@@ -157,9 +241,16 @@ pub fn CalendarPage() -> impl IntoView {
         reschedule: ServerAction::new(),
         cancel: ServerAction::new(),
         set_status: ServerAction::new(),
+        edit: ServerAction::new(),
         dragging: RwSignal::new(None),
+        notice: RwSignal::new(None),
+        shown: RwSignal::new(Vec::new()),
+        undo: RwSignal::new(None),
+        undo_cancel: ServerAction::new(),
     };
     provide_context(desk);
+    // On the server, the request's cookies; the browser reads its own when it loads.
+    let request_cookies = remember::cookies();
     let calendar = Resource::new(
         move || {
             (
@@ -168,25 +259,70 @@ pub fn CalendarPage() -> impl IntoView {
                 desk.reschedule.version().get(),
                 desk.cancel.version().get(),
                 desk.set_status.version().get(),
+                desk.edit.version().get(),
+                desk.undo_cancel.version().get(),
             )
         },
-        move |(q, ..)| async move {
-            let tz = zone(
-                &me.await
-                    .ok()
-                    .flatten()
-                    .map(|m| m.tenant.time_zone)
-                    .unwrap_or_default(),
-            );
-            let date = q
-                .date
-                .unwrap_or_else(|| now().with_timezone(&tz).date_naive());
-            let (from, days) = q.mode.range(date);
-            load_calendar(from, days, q.provider, q.resource)
-                .await
-                .map(|view| (date, from, days, view))
+        move |(q, ..)| {
+            let cookies = if cfg!(feature = "hydrate") {
+                remember::cookies()
+            } else {
+                request_cookies.clone()
+            };
+            async move {
+                let who = me.await.ok().flatten();
+                let tz = zone(
+                    &who.as_ref()
+                        .map(|m| m.tenant.time_zone.clone())
+                        .unwrap_or_default(),
+                );
+                let user = who.as_ref().map(|m| m.user_id);
+                let mode = q
+                    .view
+                    .or_else(|| user.and_then(|u| remember::remembered(&cookies, u)))
+                    .unwrap_or(Mode::Day);
+                let date = q
+                    .date
+                    .unwrap_or_else(|| now().with_timezone(&tz).date_naive());
+                let (from, days) = mode.range(date);
+                let view = load_calendar(from, days, q.provider, q.resource).await?;
+                let week_of = (mode == Mode::Week)
+                    .then(|| {
+                        q.provider
+                            .or_else(|| {
+                                view.providers
+                                    .iter()
+                                    .find(|p| p.user_id.is_some() && p.user_id == user)
+                                    .map(|p| p.id)
+                            })
+                            .or_else(|| view.providers.first().map(|p| p.id))
+                    })
+                    .flatten();
+                Ok::<_, crate::errors::UiError>(Shown {
+                    mode,
+                    date,
+                    from,
+                    days,
+                    view,
+                    week_of,
+                })
+            }
         },
     );
+    // A refused drop says why; the block stays where it was.
+    Effect::new(move |_| {
+        let refused = desk
+            .edit
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| desk.reschedule.value().get().and_then(|r| r.err()));
+        if let Some(e) = refused {
+            if desk.selected.get_untracked().is_none() {
+                desk.notice.set(Some(format!("Not moved. {}", e.message)));
+            }
+        }
+    });
     // The dialogs live outside the reloading part: a failed booking keeps
     // its dialog, its choices and its error while the calendar refreshes.
     let latest = RwSignal::new(None::<CalendarView>);
@@ -197,25 +333,37 @@ pub fn CalendarPage() -> impl IntoView {
                 view! { <booking::BookingDialog start=slot view client /> }
             })
         });
-        let details = desk
-            .selected
-            .get()
-            .map(|a| view! { <details::Details appointment=a /> });
+        let details = desk.selected.get().map(|a| {
+            let view = latest.get_untracked().unwrap_or_default();
+            view! { <details::Details appointment=a view /> }
+        });
         (booking, details)
     };
     view! {
         <Title text="Calendar" />
         <h1>"Calendar"</h1>
+        {move || desk.notice.get().map(|text| view! {
+            <div class="form-error banner" role="alert" data-testid="calendar-notice">
+                <p>{text}</p>
+                <button type="button" class="link" on:click=move |_| desk.notice.set(None)>"Dismiss"</button>
+            </div>
+        })}
+        <UndoToast />
         <Suspense fallback=|| view! { <p>"Loading the calendar…"</p> }>
             {move || Suspend::new(async move {
                 let q = query.get_untracked();
                 match calendar.await {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
-                    Ok((date, from, days, view)) => {
-                        latest.set(Some(view.clone()));
+                    Ok(shown) => {
+                        latest.set(Some(shown.view.clone()));
+                        desk.shown.set(shown.view.appointments.clone());
+                        if let (Some(mode), Some(user)) = (q.view, me.get_untracked().and_then(|r| r.ok()).flatten().map(|m| m.user_id)) {
+                            remember::remember(user, mode);
+                        }
                         view! {
-                            <Toolbar q=q.clone() date view=view.clone() />
-                            <Body q=q.clone() date from days view />
+                            <Toolbar q=q.clone() shown=shown.clone() />
+                            <finder::Finder view=shown.view.clone() from=shown.date />
+                            <Body q shown />
                         }.into_any()
                     }
                 }
@@ -225,17 +373,75 @@ pub fn CalendarPage() -> impl IntoView {
     }
 }
 
+/// "Cancelled Ann at 10:00. Undo", for a few seconds.
 #[component]
-fn Toolbar(q: Query, date: NaiveDate, view: CalendarView) -> AnyView {
-    let mode = q.mode;
+fn UndoToast() -> impl IntoView {
+    let desk = expect_context::<Desk>();
+    Effect::new(move |_| {
+        if let Some(shown) = desk.undo.get() {
+            set_timeout(
+                move || {
+                    if desk.undo.get_untracked().as_ref() == Some(&shown) {
+                        desk.undo.set(None);
+                    }
+                },
+                std::time::Duration::from_secs(UNDO_SECONDS),
+            );
+        }
+    });
+    let take_back = move |_| {
+        if let Some(u) = desk.undo.get_untracked() {
+            if u.cancelled {
+                desk.undo_cancel.dispatch(UndoCancel {
+                    id: u.id,
+                    back_to: u.back_to,
+                });
+            } else {
+                desk.set_status.dispatch(SetStatus {
+                    id: u.id,
+                    status: u.back_to,
+                });
+            }
+            desk.undo.set(None);
+        }
+    };
+    view! {
+        <div class="toast-region" role="status" aria-live="polite">
+            {move || desk.undo.get().map(|u| view! {
+                <div class="toast" data-testid="undo">
+                    <span>{u.text}</span>
+                    <button type="button" on:click=take_back>"Undo"</button>
+                </div>
+            })}
+            {move || desk.undo_cancel.value().get().and_then(|r| r.err()).map(|e| view! {
+                <div class="toast form-error">{format!("Not restored. {}", e.message)}</div>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn Toolbar(q: Query, shown: Shown) -> AnyView {
+    let Shown {
+        mode,
+        date,
+        view,
+        week_of,
+        ..
+    } = shown;
     let today = now().with_timezone(&zone(&view.time_zone)).date_naive();
     let title = match mode {
-        Mode::Day | Mode::Providers => date.format("%A %-d %B %Y").to_string(),
+        Mode::Day => date.format("%A %-d %B %Y").to_string(),
         Mode::Week => {
             let (from, _) = mode.range(date);
             format!("Week of {}", from.format("%-d %B %Y"))
         }
         Mode::Month => date.format("%B %Y").to_string(),
+    };
+    let chosen = if mode == Mode::Week {
+        week_of
+    } else {
+        q.provider
     };
     view! {
         <div class="cal-toolbar">
@@ -257,9 +463,9 @@ fn Toolbar(q: Query, date: NaiveDate, view: CalendarView) -> AnyView {
                 <input type="hidden" name="date" value=date.to_string() />
                 <label for="cal-provider">"Provider"</label>
                 <select id="cal-provider" name="provider">
-                    <option value="">"All"</option>
+                    {(mode != Mode::Week).then(|| view! { <option value="">"All providers"</option> })}
                     {view.providers.iter().map(|p| view! {
-                        <option value=p.id.to_string() selected=q.provider == Some(p.id)>{p.name.clone()}</option>
+                        <option value=p.id.to_string() selected=chosen == Some(p.id)>{p.name.clone()}</option>
                     }).collect_view()}
                 </select>
                 <label for="cal-resource">"Resource"</label>
@@ -269,7 +475,7 @@ fn Toolbar(q: Query, date: NaiveDate, view: CalendarView) -> AnyView {
                         <option value=r.id.to_string() selected=q.resource == Some(r.id)>{r.name.clone()}</option>
                     }).collect_view()}
                 </select>
-                <button type="submit">"Filter"</button>
+                <button type="submit">"Show"</button>
             </form>
         </div>
     }
@@ -277,17 +483,26 @@ fn Toolbar(q: Query, date: NaiveDate, view: CalendarView) -> AnyView {
 }
 
 #[component]
-fn Body(q: Query, date: NaiveDate, from: NaiveDate, days: i64, view: CalendarView) -> AnyView {
+fn Body(q: Query, shown: Shown) -> AnyView {
+    let Shown {
+        mode,
+        date,
+        from,
+        days,
+        view,
+        week_of,
+    } = shown;
     let empty = view.providers.is_empty() || view.services.is_empty();
     view! {
         {empty.then(|| view! {
             <p class="notice">"Add a "<a href="/settings/services">"service"</a>" and a "
             <a href="/settings/providers">"provider"</a>" to start booking."</p>
         })}
-        {match q.mode {
-            Mode::Month => view! { <month::Month q=q.clone() date from view /> }.into_any(),
-            Mode::Providers => view! { <grid::Grid from days view by_provider=true only=q.provider /> }.into_any(),
-            Mode::Day | Mode::Week => view! { <grid::Grid from days view by_provider=false only=q.provider /> }.into_any(),
+        {match (mode, week_of) {
+            (Mode::Month, _) => view! { <month::Month q=q.clone() date from view /> }.into_any(),
+            (Mode::Week, Some(provider)) => view! { <grid::Grid from days view layout=grid::Columns::Days(provider) /> }.into_any(),
+            (Mode::Week, None) => ().into_any(),
+            (Mode::Day, _) => view! { <grid::Grid from days view layout=grid::Columns::Providers(q.provider) /> }.into_any(),
         }}
     }
     .into_any()

@@ -6,11 +6,12 @@ use frontdesk::domain::{records::AppointmentStatus, views::CalendarView};
 use leptos::prelude::*;
 
 use super::{Mode, Query};
-use crate::components::time::{clock, zone};
+use crate::components::time::{clock, now, zone};
 
 #[component]
 pub fn Month(q: Query, date: NaiveDate, from: NaiveDate, view: CalendarView) -> impl IntoView {
     let tz = zone(&view.time_zone);
+    let today = now().with_timezone(&tz).date_naive();
     let cells = (0..42).map(|d| {
         let day = from + Duration::days(d);
         let on_day: Vec<_> = view
@@ -26,7 +27,8 @@ pub fn Month(q: Query, date: NaiveDate, from: NaiveDate, view: CalendarView) -> 
             .map(|a| format!("{} {}", clock(a.starts_at, tz), a.client_name))
             .collect();
         view! {
-            <a class="month-cell" class:other-month=day.month() != date.month()
+            <a class="month-cell" class:other-month=day.month() != date.month() class:today=day == today
+                aria-current=(day == today).then_some("date")
                 href=q.href(Mode::Day, day) data-date=day.to_string()>
                 <span class="month-day">{day.day()}</span>
                 {(count > 0).then(|| view! { <span class="month-count">{format!("{count} booked")}</span> })}
