@@ -9,7 +9,7 @@ test("an owner renames the business, and creates and revokes an API key shown on
   await waitForHydration(page);
   await page.getByLabel("Business name").fill(`${business} Renamed`);
   await page.getByLabel("Time zone").selectOption("America/New_York");
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByRole("status")).toHaveText("Saved.");
   await page.reload();
   await expect(page.locator(".account")).toContainText(`${business} Renamed`);

@@ -253,7 +253,7 @@ async fn one_taken_occurrence_refuses_the_whole_series_and_names_what_is_in_the_
     .await
     .unwrap_err();
     assert!(
-        matches!(&err, AppError::Invalid(f) if f.iter().any(|(k, m)| k == "starts_at" && m.contains("2026-10-25"))),
+        matches!(&err, AppError::Invalid(f) if f.iter().any(|(k, m)| k == "starts_at" && m.contains("Sun 25 Oct 2026, 17:30"))),
         "{err:?}"
     );
 }
