@@ -120,15 +120,18 @@ pub struct ColourError;
 pub enum AppointmentStatus {
     Booked,
     Confirmed,
+    /// The client is here (checked in at the desk).
+    Arrived,
     Completed,
     Cancelled,
     NoShow,
 }
 
 impl AppointmentStatus {
-    pub const ALL: [AppointmentStatus; 5] = [
+    pub const ALL: [AppointmentStatus; 6] = [
         AppointmentStatus::Booked,
         AppointmentStatus::Confirmed,
+        AppointmentStatus::Arrived,
         AppointmentStatus::Completed,
         AppointmentStatus::Cancelled,
         AppointmentStatus::NoShow,
@@ -138,6 +141,7 @@ impl AppointmentStatus {
         match self {
             AppointmentStatus::Booked => "booked",
             AppointmentStatus::Confirmed => "confirmed",
+            AppointmentStatus::Arrived => "arrived",
             AppointmentStatus::Completed => "completed",
             AppointmentStatus::Cancelled => "cancelled",
             AppointmentStatus::NoShow => "no_show",
@@ -153,6 +157,7 @@ impl AppointmentStatus {
         match self {
             AppointmentStatus::Booked => "Booked",
             AppointmentStatus::Confirmed => "Confirmed",
+            AppointmentStatus::Arrived => "Arrived",
             AppointmentStatus::Completed => "Completed",
             AppointmentStatus::Cancelled => "Cancelled",
             AppointmentStatus::NoShow => "No-show",

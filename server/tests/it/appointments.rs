@@ -823,6 +823,23 @@ async fn statuses_move_forward_and_a_cancelled_appointment_stays_cancelled() {
     )
     .await
     .unwrap();
+    // Checked in at the desk: stored as "arrived" and audited.
+    let here =
+        appointments::set_status(deps, owner, booked.id, AppointmentStatus::Arrived, &origin)
+            .await
+            .unwrap();
+    assert_eq!(here.status, AppointmentStatus::Arrived);
+    let arrived: serde_json::Value = sqlx::query_scalar(
+        "SELECT changes FROM audit_log WHERE entity_id = $1 AND action = 'appointment.status_changed'",
+    )
+    .bind(booked.id)
+    .fetch_one(&deps.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        arrived["status"],
+        serde_json::json!({ "old": "booked", "new": "arrived" })
+    );
     let done = appointments::set_status(
         deps,
         owner,
@@ -860,6 +877,7 @@ async fn statuses_move_forward_and_a_cancelled_appointment_stays_cancelled() {
         actions,
         [
             "appointment.booked",
+            "appointment.status_changed",
             "appointment.status_changed",
             "appointment.cancelled"
         ]
