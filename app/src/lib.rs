@@ -29,6 +29,7 @@ use crate::{
         catalog::{ProvidersPage, ResourcesPage, ServicesPage},
         clients::{ClientPage, ClientsPage, NewClientPage},
         dashboard::DashboardPage,
+        day_sheet::DaySheetPage,
         jobs::{JobsPage, OutboxPage},
         not_found::NotFoundPage,
         profile::ProfilePage,
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("calendar") view=CalendarPage />
+                    <Route path=path!("day-sheet") view=DaySheetPage />
                     <Route path=path!("inbox") view=|| view! { <SectionPage section=layout::Section::Inbox /> } />
                     <Route path=path!("clients") view=ClientsPage />
                     <Route path=path!("clients/new") view=NewClientPage />

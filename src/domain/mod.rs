@@ -13,5 +13,6 @@ pub mod records;
 pub mod roles;
 pub mod scheduling;
 pub mod text;
+pub mod today;
 pub mod two_factor;
 pub mod views;

@@ -232,6 +232,9 @@ pub struct DayCount {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DashboardView {
     pub today: chrono::NaiveDate,
+    /// The moment the dashboard was read, by the app's clock (for late and in progress).
+    #[serde(default)]
+    pub now: DateTime<Utc>,
     pub time_zone: String,
     /// The 7 days before today, today and the 7 days after, in order.
     pub days: Vec<DayCount>,

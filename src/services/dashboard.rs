@@ -39,14 +39,20 @@ pub async fn overview(
     who.require(read)?;
     let today = match today {
         Some(day) => day,
-        None => Utc::now()
+        None => deps
+            .clock
+            .now()
             .with_timezone(&cached_zone(deps, who).await?)
             .date_naive(),
     };
-    deps.read_cached(who, read, Namespace::Dashboard, &today.to_string(), |tx| {
-        compute(tx, today)
-    })
-    .await
+    let mut view = deps
+        .read_cached(who, read, Namespace::Dashboard, &today.to_string(), |tx| {
+            compute(tx, today)
+        })
+        .await?;
+    // The cached figures are the day's; the moment is this request's.
+    view.now = deps.clock.now();
+    Ok(view)
 }
 
 async fn compute(mut tx: Read, today: NaiveDate) -> Result<DashboardView, AppError> {
@@ -123,6 +129,7 @@ async fn compute(mut tx: Read, today: NaiveDate) -> Result<DashboardView, AppErr
     tx.commit().await?;
     Ok(DashboardView {
         today,
+        now: Utc::now(),
         time_zone: zone.name().to_string(),
         days,
         past_total,

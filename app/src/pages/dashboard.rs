@@ -1,20 +1,23 @@
-//! The dashboard: the first screen staff see in the morning. Appointments
-//! per day for the week behind and ahead, how last week went, new clients,
-//! the busiest providers and today's agenda.
+//! The dashboard: the first screen staff see in the morning. Today per
+//! provider first (who is next, late, here), then how last week went,
+//! appointments per day for the week behind and ahead, new clients and the
+//! busiest providers.
 
 use frontdesk::domain::views::DashboardView;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    components::time::{clock, zone},
-    fns::scheduling::load_dashboard,
+    components::time::zone,
+    fns::scheduling::{load_dashboard, SetStatus},
     layout::use_me,
+    pages::today::TodayBoard,
 };
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let dashboard = Resource::new(|| (), |_| load_dashboard());
+    let set_status = ServerAction::<SetStatus>::new();
+    let dashboard = Resource::new(move || set_status.version().get(), |_| load_dashboard());
     view! {
         <Title text="Dashboard" />
         <h1>"Dashboard"</h1>
@@ -28,7 +31,7 @@ pub fn DashboardPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match dashboard.await {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
-                    Ok(d) => view! { <Overview d /> }.into_any(),
+                    Ok(d) => view! { <Overview d set_status /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -36,10 +39,14 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(d: DashboardView) -> AnyView {
+fn Overview(d: DashboardView, set_status: ServerAction<SetStatus>) -> AnyView {
     let tz = zone(&d.time_zone);
     let rate = |part: i64| format!("{}%", d.rate(part));
     view! {
+        {move || set_status.value().get().and_then(|r| r.err()).map(|e| view! {
+            <p class="form-error" role="alert">{e.message}</p>
+        })}
+        <TodayBoard d=d.clone() tz set_status />
         <section class="cards" aria-label="Last 7 days">
             <article class="card"><h2>"Last 7 days"</h2>
                 <p class="figure" data-testid="past-total">{d.past_total}</p><p class="muted">"appointments"</p></article>
@@ -55,24 +62,6 @@ fn Overview(d: DashboardView) -> AnyView {
         <h2>"Appointments per day"</h2>
         <Chart d=d.clone() />
         <div class="columns">
-            <section aria-labelledby="agenda-title">
-                <h2 id="agenda-title">{format!("Today, {}", d.today.format("%A %-d %B"))}</h2>
-                {if d.agenda.is_empty() {
-                    view! { <p class="muted">"Nothing booked today."</p> }.into_any()
-                } else {
-                    view! {
-                        <ol class="agenda" data-testid="agenda">
-                            {d.agenda.iter().map(|a| view! {
-                                <li class=format!("status-{}", a.status.as_str())>
-                                    <time datetime=a.starts_at.to_rfc3339()>{clock(a.starts_at, tz)}</time>" "
-                                    <a href=format!("/clients/{}", a.client_id)>{a.client_name.clone()}</a>
-                                    {format!(" · {} with {} · {}", a.service_name, a.provider_name, a.status.label())}
-                                </li>
-                            }).collect_view()}
-                        </ol>
-                    }.into_any()
-                }}
-            </section>
             <section aria-labelledby="busiest-title">
                 <h2 id="busiest-title">"Busiest providers"</h2>
                 <ol class="busiest">
@@ -92,7 +81,8 @@ fn Chart(d: DashboardView) -> AnyView {
     let max = d.days.iter().map(|x| x.active).max().unwrap_or(0).max(1);
     let width = W * d.days.len() as i64;
     view! {
-        <svg class="chart" viewBox=format!("0 0 {width} {}", H + 36) role="img" aria-label="Appointments per day"
+        // 20 units above the tallest bar hold its number.
+        <svg class="chart" viewBox=format!("0 -20 {width} {}", H + 56) role="img" aria-label="Appointments per day"
             data-testid="chart">
             {d.days.iter().enumerate().map(|(i, day)| {
                 let h = day.active * H / max;
