@@ -92,7 +92,11 @@ pub fn AppLayout() -> impl IntoView {
         <div class="app" class:nav-collapsed=move || folded.get() class:nav-drawer-open=move || drawer.get()
             data-hydrated=move || hydrated.get().then_some("true")
             on:keydown=move |ev| if ev.key() == "Escape" && drawer.get_untracked() { drawer.set(false) }>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            // The router would treat "#main" as a navigation: move focus ourselves.
+            <a class="skip-link" href="#main" on:click=move |ev| {
+                ev.prevent_default();
+                focus_main();
+            }>"Skip to content"</a>
             <Shortcuts />
             <header class="topbar">
                 <button
@@ -122,7 +126,7 @@ pub fn AppLayout() -> impl IntoView {
                 </ul>
             </nav>
             <div class="drawer-backdrop" aria-hidden="true" on:click=move |_| drawer.set(false)></div>
-            <main class="content" id="main">
+            <main class="content" id="main" tabindex="-1">
                 <Suspense>
                     {move || Suspend::new(async move {
                         me.await.ok().flatten().map(|m| view! {
@@ -192,5 +196,19 @@ fn AccountBar(me: SessionView) -> impl IntoView {
                 <button type="submit" class="link">"Sign out"</button>
             </form>
         </div>
+    }
+}
+
+/// Puts focus at the start of the page's content (the skip link's target).
+fn focus_main() {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(main) = document()
+            .get_element_by_id("main")
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = main.focus();
+        }
     }
 }

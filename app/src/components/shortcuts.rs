@@ -1,5 +1,6 @@
 //! Single-key shortcuts: `?` lists them; a key given to an element with
-//! `data-shortcut` clicks it (the calendar's Earlier, Today and Later). They
+//! `data-shortcut` clicks it (the calendar's New appointment, Earlier,
+//! Today and Later). They
 //! never fire while one types in a field or a modal dialog is open.
 
 use leptos::prelude::*;
@@ -7,8 +8,9 @@ use leptos::prelude::*;
 use super::modal::Modal;
 
 /// The keys, as the help lists them.
-const KEYS: [(&str, &str); 6] = [
+const KEYS: [(&str, &str); 7] = [
     ("/", "Find a client"),
+    ("b", "Calendar: new appointment"),
     ("t", "Calendar: today"),
     ("p", "Calendar: earlier (previous day, week or month)"),
     ("n", "Calendar: later (next day, week or month)"),

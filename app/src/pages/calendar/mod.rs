@@ -14,7 +14,7 @@ mod lanes;
 mod month;
 mod remember;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use frontdesk::domain::{
     records::{AppointmentStatus, Scope},
     views::{AppointmentView, CalendarView},
@@ -443,8 +443,29 @@ fn Toolbar(q: Query, shown: Shown) -> AnyView {
     } else {
         q.provider
     };
+    let desk = expect_context::<Desk>();
+    let step = i64::from(view.step_minutes.clamp(5, 60));
+    let tz = zone(&view.time_zone);
+    // A new appointment starts at the next step from now today, else at nine.
+    let new_slot = move || {
+        let local = now().with_timezone(&tz).naive_local();
+        let at = if local.date() == date {
+            let minutes = i64::from(local.hour() * 60 + local.minute());
+            let next = ((minutes / step + 1) * step).min(23 * 60 + 45);
+            date.and_time(NaiveTime::MIN) + Duration::minutes(next)
+        } else {
+            date.and_hms_opt(9, 0, 0).unwrap_or(local)
+        };
+        Slot {
+            at,
+            provider: chosen,
+            service: None,
+        }
+    };
     view! {
         <div class="cal-toolbar">
+            <button type="button" class="primary" data-shortcut="b" aria-keyshortcuts="b"
+                on:click=move |_| desk.booking.set(Some(new_slot()))>"New appointment"</button>
             <nav class="cal-nav" aria-label="Dates">
                 <a class="button" href=q.href(mode, mode.step(date, false)) aria-label="Earlier"
                     data-shortcut="p" aria-keyshortcuts="p">"‹"</a>
