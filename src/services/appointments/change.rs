@@ -223,12 +223,13 @@ pub async fn reschedule_scoped(
             origin,
         )
         .await?;
-    let current = load(tx.conn(), tenant, id).await?;
-    if current.status == AppointmentStatus::Cancelled {
-        return Err(AppError::Conflict(
-            "A cancelled appointment cannot be moved; book a new one.".into(),
-        ));
-    }
+    let current = load_active(
+        tx.conn(),
+        tenant,
+        id,
+        "A cancelled appointment cannot be moved; book a new one.",
+    )
+    .await?;
     // A series shares its service, provider and resources: read the rules once.
     let provider = current.provider_id;
     let rule = service_rule(tx.conn(), tenant, current.service_id, provider).await?;
@@ -333,12 +334,13 @@ pub async fn set_status(
             origin,
         )
         .await?;
-    let current = load(tx.conn(), who.tenant_id(), id).await?;
-    if current.status == AppointmentStatus::Cancelled {
-        return Err(AppError::Conflict(
-            "This appointment was cancelled; book a new one.".into(),
-        ));
-    }
+    let current = load_active(
+        tx.conn(),
+        who.tenant_id(),
+        id,
+        "This appointment was cancelled; book a new one.",
+    )
+    .await?;
     if current.status == status {
         return Ok(current);
     }

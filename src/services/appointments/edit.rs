@@ -11,7 +11,6 @@ use crate::{
     auth::Principal,
     cache::Entity,
     domain::{
-        records::AppointmentStatus,
         roles::{Action, Permission, RecordKind},
         scheduling::Span,
         views::AppointmentView,
@@ -60,12 +59,13 @@ pub async fn edit(
             origin,
         )
         .await?;
-    let current = load(tx.conn(), tenant, id).await?;
-    if current.status == AppointmentStatus::Cancelled {
-        return Err(AppError::Conflict(
-            "A cancelled appointment cannot be changed; book a new one.".into(),
-        ));
-    }
+    let current = load_active(
+        tx.conn(),
+        tenant,
+        id,
+        "A cancelled appointment cannot be changed; book a new one.",
+    )
+    .await?;
     let rule = service_rule(tx.conn(), tenant, edit.service_id, edit.provider_id).await?;
     check_resources(tx.conn(), tenant, &resources, &rule).await?;
     if !rule.performs {

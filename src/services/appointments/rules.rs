@@ -9,7 +9,11 @@ use uuid::Uuid;
 
 use crate::services::Deps;
 use crate::{
-    domain::scheduling::{weekday_from_number, working_spans, Clash, Span, WorkingSpan},
+    domain::{
+        records::AppointmentStatus,
+        scheduling::{weekday_from_number, working_spans, Clash, Span, WorkingSpan},
+        views::AppointmentView,
+    },
     error::AppError,
 };
 
@@ -47,6 +51,20 @@ pub(super) async fn service_rule(
         kinds: row.resource_kinds,
         performs: row.performs,
     })
+}
+
+/// The appointment, refused as a conflict with `refusal` when it was cancelled.
+pub(super) async fn load_active(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+    refusal: &str,
+) -> Result<AppointmentView, AppError> {
+    let current = super::read::load(conn, tenant, id).await?;
+    if current.status == AppointmentStatus::Cancelled {
+        return Err(AppError::Conflict(refusal.into()));
+    }
+    Ok(current)
 }
 
 /// Every resource exists in the business, and there is one of every kind the service needs.
