@@ -152,8 +152,8 @@ pub struct Desk {
     pub dragging: RwSignal<Option<Uuid>>,
     /// What the calendar has to say about the last drop (a refusal's reason).
     pub notice: RwSignal<Option<String>>,
-    /// The appointments on screen, for drops.
-    pub shown: RwSignal<Vec<AppointmentView>>,
+    /// The calendar last loaded: what dialogs book with and drops move.
+    pub latest: RwSignal<Option<CalendarView>>,
     /// The last cancellation or no-show, while it can be taken back.
     pub undo: RwSignal<Option<Undo>>,
     pub undo_cancel: ServerAction<UndoCancel>,
@@ -175,10 +175,10 @@ impl Desk {
     /// Moves a dropped appointment: to a new time with its provider, or to
     /// another provider's column (then with the same service and rooms).
     pub fn drop_at(&self, id: Uuid, starts_at: DateTime<Utc>, provider: Uuid) {
-        let Some(a) = self
-            .shown
-            .with_untracked(|all| all.iter().find(|a| a.id == id).cloned())
-        else {
+        let Some(a) = self.latest.with_untracked(|view| {
+            view.as_ref()
+                .and_then(|v| v.appointments.iter().find(|a| a.id == id).cloned())
+        }) else {
             return;
         };
         self.notice.set(None);
@@ -244,7 +244,7 @@ pub fn CalendarPage() -> impl IntoView {
         edit: ServerAction::new(),
         dragging: RwSignal::new(None),
         notice: RwSignal::new(None),
-        shown: RwSignal::new(Vec::new()),
+        latest: RwSignal::new(None),
         undo: RwSignal::new(None),
         undo_cancel: ServerAction::new(),
     };
@@ -325,7 +325,7 @@ pub fn CalendarPage() -> impl IntoView {
     });
     // The dialogs live outside the reloading part: a failed booking keeps
     // its dialog, its choices and its error while the calendar refreshes.
-    let latest = RwSignal::new(None::<CalendarView>);
+    let latest = desk.latest;
     let dialogs = move || {
         let booking = desk.booking.get().and_then(|slot| {
             latest.get_untracked().map(|view| {
@@ -356,7 +356,6 @@ pub fn CalendarPage() -> impl IntoView {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     Ok(shown) => {
                         latest.set(Some(shown.view.clone()));
-                        desk.shown.set(shown.view.appointments.clone());
                         if let (Some(mode), Some(user)) = (q.view, me.get_untracked().and_then(|r| r.ok()).flatten().map(|m| m.user_id)) {
                             remember::remember(user, mode);
                         }
