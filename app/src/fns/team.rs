@@ -35,10 +35,18 @@ pub async fn revoke_invitation(invitation: Uuid) -> Result<(), UiError> {
 }
 
 #[server(prefix = "/api", endpoint = "change-role")]
-pub async fn change_role(user: Uuid, role: String) -> Result<(), UiError> {
-    team::change_role(&deps()?, &writer().await?, user, &role, &origin())
-        .await
-        .map_err(ui_error)
+pub async fn change_role(user: Uuid, role: String, confirm: Option<String>) -> Result<(), UiError> {
+    let confirmed = confirm.is_some_and(|c| !c.is_empty());
+    team::change_role(
+        &deps()?,
+        &writer().await?,
+        user,
+        &role,
+        confirmed,
+        &origin(),
+    )
+    .await
+    .map_err(ui_error)
 }
 
 #[server(prefix = "/api", endpoint = "remove-member")]

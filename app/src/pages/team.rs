@@ -50,7 +50,9 @@ pub fn TeamPage() -> impl IntoView {
         <h1>"Team"</h1>
         <Suspense fallback=|| view! { <p>"Loading the team…"</p> }>
             {move || Suspend::new(async move {
-                let my_role = me.await.ok().flatten().map(|m| m.role());
+                let me = me.await.ok().flatten();
+                let my_role = me.as_ref().map(|m| m.role());
+                let my_id = me.map(|m| m.user_id);
                 let manages = my_role.is_some_and(|r| r.allows(Permission::ManageTeam));
                 let is_owner = my_role == Some(Role::Owner);
                 match team.await {
@@ -60,27 +62,37 @@ pub fn TeamPage() -> impl IntoView {
                         <table class="table" aria-label="Members">
                             <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th>{manages.then(|| view! { <th>"Actions"</th> })}</tr></thead>
                             <tbody>
-                                {team.members.into_iter().map(|m| view! {
+                                {team.members.into_iter().map(|m| {
+                                    let mine = my_id == Some(m.user_id);
+                                    let remove_label = format!("Remove {}", m.name);
+                                    view! {
                                     <tr data-member=m.email.clone()>
-                                        <td>{m.name.clone()}</td>
+                                        <td>{m.name.clone()}{mine.then(|| view! { <span class="muted">" (you)"</span> })}</td>
                                         <td>{m.email.clone()}</td>
                                         <td class="role">{m.role.as_str()}</td>
                                         {manages.then(|| view! {
                                             <td class="row-actions">
                                                 <ActionForm action=change attr:class="inline">
                                                     <input type="hidden" name="user" value=m.user_id.to_string() />
-                                                    <label class="visually-hidden" for=format!("role-{}", m.user_id)>"Role"</label>
+                                                    <label class="visually-hidden" for=format!("role-{}", m.user_id)>{format!("Role of {}", m.name)}</label>
                                                     <select id=format!("role-{}", m.user_id) name="role">{role_options(m.role, is_owner)}</select>
+                                                    // One's own role is the one change that can lock one out: it asks first.
+                                                    {mine.then(|| view! {
+                                                        <label class="check"><input type="checkbox" name="confirm" value="yes" aria-invalid=invalid(change_error, "confirm") />" I give up my current rights"</label>
+                                                        <FieldError error=change_error field="confirm" />
+                                                    })}
                                                     <button type="submit">"Change role"</button>
                                                 </ActionForm>
-                                                <ActionForm action=remove attr:class="inline">
-                                                    <input type="hidden" name="user" value=m.user_id.to_string() />
-                                                    <button type="submit" class="danger">"Remove"</button>
-                                                </ActionForm>
+                                                {(!mine).then(|| view! {
+                                                    <ActionForm action=remove attr:class="inline">
+                                                        <input type="hidden" name="user" value=m.user_id.to_string() />
+                                                        <button type="submit" class="danger" aria-label=remove_label.clone()>"Remove"</button>
+                                                    </ActionForm>
+                                                })}
                                             </td>
                                         })}
                                     </tr>
-                                }).collect_view()}
+                                }}).collect_view()}
                             </tbody>
                         </table>
                         {manages.then(|| view! {

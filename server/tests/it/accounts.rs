@@ -546,27 +546,41 @@ async fn a_form_post_without_javascript_returns_to_the_form_with_its_errors() {
 }
 
 #[tokio::test]
-async fn the_last_owner_stays() {
+async fn an_owner_does_not_lock_themselves_out() {
     let app = TestApp::spawn().await;
     let owner = sign_up(&app, "North Clinic", "owner@north.example").await;
     let me = owner.whoami().await;
     let my_id = me["user_id"].as_str().unwrap().to_string();
+    // A change of one's own role needs a confirmation...
     let (status, body) = error_of(
         owner
             .call("change-role", &[("user", &my_id), ("role", "admin")])
             .await,
     )
     .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("your own role"), "{body}");
+    // ...and even confirmed, the last owner stays.
+    let confirmed = [
+        ("user", my_id.as_str()),
+        ("role", "admin"),
+        ("confirm", "yes"),
+    ];
+    let (status, body) = error_of(owner.call("change-role", &confirmed).await).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let (status, _) = error_of(owner.call("remove-member", &[("user", &my_id)]).await).await;
+    // Nobody removes themselves, owner or not.
+    let (status, body) = error_of(owner.call("remove-member", &[("user", &my_id)]).await).await;
     assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        body.to_string().contains("cannot remove yourself"),
+        "{body}"
+    );
 
-    // With a second owner, the first may step down.
+    // With a second owner, the first may step down, once confirmed.
     let second = add_member(&app, &owner, "second@north.example", "owner").await;
     assert_eq!(second.whoami().await["tenant"]["role"], "owner");
-    owner
-        .call_ok("change-role", &[("user", &my_id), ("role", "admin")])
-        .await;
+    assert_eq!(owner.whoami().await["tenant"]["role"], "owner");
+    owner.call_ok("change-role", &confirmed).await;
     assert_eq!(owner.whoami().await["tenant"]["role"], "admin");
 }
 

@@ -257,11 +257,11 @@ async fn services_refuse_another_tenants_rows_even_with_their_ids() {
         assert!(matches!(r, Err(AppError::NotFound(_))), "{what}: {r:?}");
     };
     not_found(
-        team::change_role(deps, staff, b.member, "admin", &origin).await,
+        team::change_role(deps, staff, b.member, "admin", false, &origin).await,
         "change B's member",
     );
     not_found(
-        team::change_role(deps, staff, b.staff.user_id, "reader", &origin).await,
+        team::change_role(deps, staff, b.staff.user_id, "reader", false, &origin).await,
         "demote B's owner",
     );
     not_found(

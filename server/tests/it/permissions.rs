@@ -118,7 +118,9 @@ async fn through_service(app: &TestApp, s: &Setup, operation: &str) -> Result<()
         "invite" => team::invite(deps, staff, "new@example.com", "reader", &origin)
             .await
             .map(drop),
-        "change-role" => team::change_role(deps, staff, s.target_role, "staff", &origin).await,
+        "change-role" => {
+            team::change_role(deps, staff, s.target_role, "staff", false, &origin).await
+        }
         "remove-member" => team::remove_member(deps, staff, s.target_remove, &origin).await,
         "revoke-invitation" => team::revoke_invitation(deps, staff, s.invitation, &origin).await,
         "audit-log" => audit_log::list(deps, staff, &Default::default())

@@ -46,17 +46,30 @@ async fn ensure_another_owner(
     Ok(())
 }
 
+/// Changes a member's role. Changing one's own role takes away one's own
+/// rights, so it needs `confirmed_own` as well: a slip of the role menu must
+/// not lock the owner out.
 pub async fn change_role(
     deps: &Deps,
     staff: &Staff,
     user: Uuid,
     role: &str,
+    confirmed_own: bool,
     origin: &Origin,
 ) -> Result<(), AppError> {
     staff.require(Permission::ManageTeam)?;
     let role: Role = role
         .parse()
         .map_err(|e: crate::domain::roles::UnknownRole| AppError::field("role", e.to_string()))?;
+    if user == staff.user_id && role != staff.role && !confirmed_own {
+        return Err(AppError::field(
+            "confirm",
+            format!(
+                "This is your own role: as {} you lose rights you have now. Tick the confirmation to change it.",
+                role.as_str()
+            ),
+        ));
+    }
     let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
     let old = lock_member(tx.conn(), staff, user).await?;
     check_may_assign(staff, old)?;
@@ -92,6 +105,11 @@ pub async fn remove_member(
     user: Uuid,
     origin: &Origin,
 ) -> Result<(), AppError> {
+    if user == staff.user_id {
+        return Err(AppError::Conflict(
+            "You cannot remove yourself from the business: another owner or admin can.".into(),
+        ));
+    }
     let mut tx = deps.work(staff, Permission::ManageTeam, origin).await?;
     let old = lock_member(tx.conn(), staff, user).await?;
     check_may_assign(staff, old)?;
