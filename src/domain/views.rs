@@ -87,6 +87,8 @@ pub struct AuditEntryView {
     pub request_id: Option<String>,
     /// `{"field": {"old": .., "new": ..}}` as JSON text.
     pub changes: String,
+    /// The entry told with names and the business's time.
+    pub sentence: String,
 }
 
 /// One page of the audit log, newest first; `next` continues after the last entry.
@@ -97,6 +99,8 @@ pub struct AuditPage {
     /// The entity types and actors the filters offer.
     pub entity_types: Vec<String>,
     pub actors: Vec<(Uuid, String)>,
+    /// The business's zone, which the entries' times are shown in.
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

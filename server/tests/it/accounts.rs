@@ -696,6 +696,10 @@ async fn changes_leave_audit_entries_the_owner_can_filter_and_page() {
     assert_eq!(invitation["entries"].as_array().unwrap().len(), 2);
     let created = &invitation["entries"][1];
     assert_eq!(created["actor_name"], "Owner of North Clinic");
+    assert_eq!(
+        created["sentence"],
+        "Owner of North Clinic invited colleague@north.example as staff"
+    );
     assert!(created["changes"]
         .as_str()
         .unwrap()

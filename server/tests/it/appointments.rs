@@ -12,6 +12,7 @@ use frontdesk::{
     error::AppError,
     services::{
         appointments::{self, Booking},
+        audit_log,
         catalog::{self, ProviderInput, ServiceInput},
         clients::{self, ClientInput},
     },
@@ -513,6 +514,24 @@ async fn one_edit_changes_provider_service_rooms_time_and_notes_or_nothing() {
         changes[0].get("service_id").is_none(),
         "unchanged fields are left out"
     );
+    // The audit log tells it with names and the business's time, no ids.
+    let filter = audit_log::AuditFilter {
+        entity_type: Some("appointment".into()),
+        ..Default::default()
+    };
+    let log = audit_log::list(deps, owner, &filter).await.unwrap();
+    let told = &log
+        .entries
+        .iter()
+        .find(|e| e.action == "appointment.changed")
+        .unwrap()
+        .sentence;
+    assert!(told.contains("changed Ann's appointment: from "), "{told}");
+    assert!(
+        told.contains("to 11:00 on Mon 7 Dec") && told.contains("→ Eli"),
+        "{told}"
+    );
+    assert!(!told.contains(&desk.providers[1].to_string()), "{told}");
 }
 
 #[tokio::test]
