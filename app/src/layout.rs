@@ -2,7 +2,7 @@
 
 use frontdesk::domain::views::SessionView;
 use leptos::{prelude::*, server_fn::ServerFn};
-use leptos_router::components::{Outlet, A};
+use leptos_router::{components::Outlet, hooks::use_location};
 
 use crate::{
     components::{search::GlobalSearch, shortcuts::Shortcuts},
@@ -47,6 +47,20 @@ impl Section {
         }
     }
 
+    /// The area a page belongs to, so the navigation stays lit on nested
+    /// pages (a client's page, the team under settings).
+    pub fn of(path: &str) -> Option<Section> {
+        let first = path.trim_start_matches('/').split(['/', '?']).next()?;
+        Some(match first {
+            "" => Section::Dashboard,
+            "calendar" | "day-sheet" => Section::Calendar,
+            "inbox" => Section::Inbox,
+            "clients" => Section::Clients,
+            "settings" | "team" | "profile" | "dev" => Section::Settings,
+            _ => return None,
+        })
+    }
+
     pub fn href(self) -> &'static str {
         match self {
             Section::Dashboard => "/",
@@ -62,6 +76,8 @@ impl Section {
 pub fn AppLayout() -> impl IntoView {
     let me: Me = Resource::new(|| (), |_| whoami());
     provide_context(me);
+    let pathname = use_location().pathname;
+    let current = move |s: Section| (Section::of(&pathname.read()) == Some(s)).then_some("page");
     // Effects run only in the browser: the attribute tells users' tools and the
     // end-to-end tests that the page is live.
     let hydrated = RwSignal::new(false);
@@ -121,7 +137,7 @@ pub fn AppLayout() -> impl IntoView {
                 <ul>
                     {Section::ALL
                         .into_iter()
-                        .map(|s| view! { <li><A href=s.href() exact=true>{s.title()}</A></li> })
+                        .map(|s| view! { <li><a href=s.href() aria-current=move || current(s)>{s.title()}</a></li> })
                         .collect_view()}
                 </ul>
             </nav>
@@ -201,14 +217,20 @@ fn AccountBar(me: SessionView) -> impl IntoView {
 
 /// Puts focus at the start of the page's content (the skip link's target).
 fn focus_main() {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        if let Some(main) = document()
-            .get_element_by_id("main")
-            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = main.focus();
-        }
+    crate::components::focus::focus_id("main");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_pages_light_their_section() {
+        assert_eq!(Section::of("/"), Some(Section::Dashboard));
+        assert_eq!(Section::of("/clients/0190"), Some(Section::Clients));
+        assert_eq!(Section::of("/settings/audit-log"), Some(Section::Settings));
+        assert_eq!(Section::of("/team"), Some(Section::Settings));
+        assert_eq!(Section::of("/day-sheet"), Some(Section::Calendar));
+        assert_eq!(Section::of("/nowhere"), None);
     }
 }

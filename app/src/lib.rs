@@ -34,7 +34,7 @@ use crate::{
         not_found::NotFoundPage,
         profile::ProfilePage,
         section::SectionPage,
-        settings::{ApiKeysPage, AuditLogPage, SettingsPage},
+        settings::{ApiKeysPage, AuditLogPage, SettingsFrame, SettingsPage},
         team::TeamPage,
     },
 };
@@ -85,16 +85,23 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("clients") view=ClientsPage />
                     <Route path=path!("clients/new") view=NewClientPage />
                     <Route path=path!("clients/:id") view=ClientPage />
-                    <Route path=path!("team") view=TeamPage />
-                    <Route path=path!("profile") view=ProfilePage />
-                    <Route path=path!("settings") view=SettingsPage />
-                    <Route path=path!("settings/audit-log") view=AuditLogPage />
-                    <Route path=path!("settings/api-keys") view=ApiKeysPage />
-                    <Route path=path!("settings/jobs") view=JobsPage />
                     <Route path=path!("dev/outbox") view=OutboxPage />
-                    <Route path=path!("settings/services") view=ServicesPage />
-                    <Route path=path!("settings/providers") view=ProvidersPage />
-                    <Route path=path!("settings/resources") view=ResourcesPage />
+                    <ParentRoute path=path!("settings") view=SettingsFrame>
+                        <Route path=path!("") view=SettingsPage />
+                        <Route path=path!("audit-log") view=AuditLogPage />
+                        <Route path=path!("api-keys") view=ApiKeysPage />
+                        <Route path=path!("jobs") view=JobsPage />
+                        <Route path=path!("services") view=ServicesPage />
+                        <Route path=path!("providers") view=ProvidersPage />
+                        <Route path=path!("resources") view=ResourcesPage />
+                    </ParentRoute>
+                    // Team and profile keep their short addresses inside the settings frame.
+                    <ParentRoute path=path!("team") view=SettingsFrame>
+                        <Route path=path!("") view=TeamPage />
+                    </ParentRoute>
+                    <ParentRoute path=path!("profile") view=SettingsFrame>
+                        <Route path=path!("") view=ProfilePage />
+                    </ParentRoute>
                 </ParentRoute>
             </Routes>
         </Router>

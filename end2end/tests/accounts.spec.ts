@@ -84,13 +84,23 @@ test("sign up, sign out, sign in, invite a colleague who joins, and see it all i
   await page.goto("/settings");
   await page.getByRole("link", { name: "Audit log" }).click();
   await expect(page).toHaveURL(/\/settings\/audit-log$/);
-  const actions = page.locator("table.audit tbody tr");
+  const actions = page.locator(".audit-entries > li");
   await expect(actions.first()).toHaveAttribute("data-action", "member.added");
   for (const action of ["tenant.created", "invitation.created", "invitation.accepted", "member.added"]) {
-    await expect(page.locator(`tr[data-action="${action}"]`).first()).toBeVisible();
+    await expect(page.locator(`li[data-action="${action}"]`).first()).toBeVisible();
   }
-  await expect(page.locator('tr[data-action="invitation.created"]')).toContainText("Olivia Owner");
-  await expect(page.locator('tr[data-action="invitation.created"]')).toContainText(colleague);
+  // Entries read as sentences with names; the raw change is one click away.
+  const invited = page.locator('li[data-action="invitation.created"]');
+  await expect(invited.locator(".audit-sentence")).toHaveText(`Olivia Owner invited ${colleague} as staff`);
+  await expect(page.locator('li[data-action="member.added"] .audit-sentence').first()).toHaveText(
+    "Carl Colleague joined the team as staff",
+  );
+  await expect(invited.locator("code")).toBeHidden();
+  await invited.getByText("Details").click();
+  await expect(invited.locator("code")).toContainText(colleague);
+  // The settings navigation marks where we are, and the top navigation stays on Settings.
+  await expect(page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Audit log" })).toHaveAttribute("aria-current", "page");
+  await expect(page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Settings" })).toHaveAttribute("aria-current", "page");
 
   // Filter by record kind.
   await page.getByLabel("Record").selectOption("invitation");

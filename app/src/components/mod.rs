@@ -1,4 +1,5 @@
 pub mod files;
+pub mod focus;
 pub mod forms;
 pub mod modal;
 pub mod reminder;
