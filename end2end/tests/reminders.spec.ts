@@ -21,7 +21,8 @@ test("an appointment 23 hours ahead: the reminder schedule sends its reminder, t
   await page.locator("#provider-new-name").fill("Rosa");
   await page.locator("#provider-new-zone").selectOption("Europe/Berlin");
   for (let day = 1; day <= 7; day++) {
-    await page.locator(`#provider-new-hours_${day}`).fill("00:00-23:59");
+    await page.locator(`#provider-new-start_${day}`).fill("00:00");
+    await page.locator(`#provider-new-end_${day}`).fill("23:59");
   }
   await page.getByRole("button", { name: "Add provider" }).click();
   await expect(page.getByRole("table", { name: "Providers" })).toContainText("Rosa");

@@ -29,11 +29,16 @@ test("set up, book from the calendar, see the conflict, move, cancel, find it on
   await waitForHydration(page);
   await page.locator("#provider-new-name").fill("Dana");
   await page.locator("#provider-new-zone").selectOption("Europe/Berlin");
+  // The week as a grid: start, end and the lunch break, every day.
   for (let day = 1; day <= 7; day++) {
-    await page.locator(`#provider-new-hours_${day}`).fill("08:00-12:30, 13:30-20:00");
+    await page.locator(`#provider-new-start_${day}`).fill("08:00");
+    await page.locator(`#provider-new-end_${day}`).fill("20:00");
+    await page.locator(`#provider-new-breaks_${day}`).fill("12:30-13:30");
   }
   await page.getByRole("button", { name: "Add provider" }).click();
-  await expect(page.getByRole("table", { name: "Providers" })).toContainText("Mon 08:00-12:30, 13:30-20:00");
+  const dana = page.getByRole("table", { name: "Providers" }).getByRole("row", { name: /Dana/ });
+  await expect(dana.locator(".week-bars li").first()).toHaveText(/Mon\s*08:00-12:30, 13:30-20:00/);
+  await expect(dana.locator(".week-bars li").first().locator(".week-span")).toHaveCount(2);
 
   await page.goto("/settings/services");
   await waitForHydration(page);

@@ -73,9 +73,124 @@ pub fn format_day_hours(hours: &[WorkingSpan], weekday: Weekday) -> String {
         .join(", ")
 }
 
+/// One day of the weekly grid: from `starts` to `ends`, less the breaks
+/// (`12:30-13:30`, several separated by commas). Both times empty: a day off.
+pub fn parse_day_grid(
+    weekday: Weekday,
+    starts: &str,
+    ends: &str,
+    breaks: &str,
+) -> Result<Vec<WorkingSpan>, String> {
+    let (starts, ends) = (starts.trim(), ends.trim());
+    if starts.is_empty() && ends.is_empty() {
+        return match breaks.trim() {
+            "" => Ok(Vec::new()),
+            _ => Err("a day off has no breaks: give the start and end, or clear the breaks".into()),
+        };
+    }
+    let time = |t: &str, what: &str| {
+        // Browsers send `09:00`, or `09:00:00` when seconds were set.
+        NaiveTime::parse_from_str(t, "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
+            .map_err(|_| format!("give the {what} as a time like 09:00"))
+    };
+    let (starts, ends) = (time(starts, "start")?, time(ends, "end")?);
+    if starts >= ends {
+        return Err("the day ends before it starts".into());
+    }
+    let mut gaps = parse_day_hours(weekday, breaks).map_err(|e| e.replace("hours", "breaks"))?;
+    gaps.sort_by_key(|g| g.starts);
+    let mut spans = Vec::new();
+    let mut from = starts;
+    for gap in gaps {
+        if gap.starts <= from || gap.ends >= ends {
+            return Err(format!(
+                "the break {}-{} must lie inside the working day, apart from other breaks",
+                gap.starts.format("%H:%M"),
+                gap.ends.format("%H:%M")
+            ));
+        }
+        spans.push(WorkingSpan {
+            weekday,
+            starts: from,
+            ends: gap.starts,
+        });
+        from = gap.ends;
+    }
+    spans.push(WorkingSpan {
+        weekday,
+        starts: from,
+        ends,
+    });
+    Ok(spans)
+}
+
+/// A day's spans as the grid shows them: start, end and the breaks between.
+pub fn day_grid(hours: &[WorkingSpan], weekday: Weekday) -> (String, String, String) {
+    let mut day: Vec<_> = hours.iter().filter(|h| h.weekday == weekday).collect();
+    day.sort_by_key(|h| h.starts);
+    let (Some(first), Some(last)) = (day.first(), day.last()) else {
+        return Default::default();
+    };
+    let breaks = day
+        .windows(2)
+        .map(|w| {
+            format!(
+                "{}-{}",
+                w[0].ends.format("%H:%M"),
+                w[1].starts.format("%H:%M")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    (
+        first.starts.format("%H:%M").to_string(),
+        last.ends.format("%H:%M").to_string(),
+        breaks,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_grid_turns_breaks_into_spans_and_back() {
+        let spans = parse_day_grid(
+            Weekday::Thu,
+            "08:00",
+            "18:00:00",
+            "12:30-13:30, 15:00-15:15",
+        )
+        .unwrap();
+        assert_eq!(
+            format_day_hours(&spans, Weekday::Thu),
+            "08:00-12:30, 13:30-15:00, 15:15-18:00"
+        );
+        assert_eq!(
+            day_grid(&spans, Weekday::Thu),
+            (
+                "08:00".into(),
+                "18:00".into(),
+                "12:30-13:30, 15:00-15:15".into()
+            )
+        );
+        assert_eq!(day_grid(&spans, Weekday::Fri), Default::default());
+        assert!(parse_day_grid(Weekday::Sun, " ", "", "")
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn the_grid_names_what_is_wrong() {
+        let err = |s, e, b| parse_day_grid(Weekday::Mon, s, e, b).unwrap_err();
+        assert!(err("09:00", "", "").contains("end"));
+        assert!(err("18:00", "09:00", "").contains("ends before"));
+        assert!(err("09:00", "17:00", "08:00-09:30").contains("08:00-09:30"));
+        assert!(err("09:00", "17:00", "12:00-13:00, 12:30-14:00").contains("12:30-14:00"));
+        assert!(err("09:00", "17:00", "lunch").contains("breaks like"));
+        assert!(err("", "", "12:00-13:00").contains("day off"));
+    }
 
     #[test]
     fn prices() {

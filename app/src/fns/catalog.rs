@@ -16,7 +16,7 @@ use {
     frontdesk::{
         domain::{
             form::FieldErrors,
-            form_values::{parse_day_hours, parse_minutes, parse_price},
+            form_values::{parse_day_grid, parse_day_hours, parse_minutes, parse_price},
             scheduling::weekday_from_number,
         },
         error::AppError,
@@ -93,24 +93,38 @@ fn or_zero(text: &str) -> &str {
     }
 }
 
-/// `hours` holds one text per weekday, Monday first, like `09:00-12:00, 13:00-17:00`.
+/// The week, Monday first, either as the settings grid sends it (`start`,
+/// `end` and `breaks` per day) or as one text per day in `hours`, like
+/// `09:00-12:00, 13:00-17:00` (the form the API and scripts use).
 #[server(prefix = "/api", endpoint = "save-provider")]
 pub async fn save_provider(
     id: Option<Uuid>,
     name: String,
     time_zone: String,
     colour: String,
-    hours: Vec<String>,
+    hours: Option<Vec<String>>,
+    start: Option<Vec<String>>,
+    end: Option<Vec<String>>,
+    breaks: Option<Vec<String>>,
 ) -> Result<ProviderView, UiError> {
     let mut errors = FieldErrors::new();
     let mut spans = Vec::new();
-    for (day, text) in hours.iter().enumerate().take(7) {
+    let at = |list: &Option<Vec<String>>, day: usize| {
+        list.as_ref()
+            .and_then(|l| l.get(day))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let grid = start.is_some() || end.is_some();
+    for day in 0..7 {
         let weekday = weekday_from_number(day as i16 + 1)
             .ok_or_else(|| ui_error(AppError::internal("weekday out of range")))?;
-        if let Some(mut parsed) = errors.check(
-            &format!("hours_{}", day + 1),
-            parse_day_hours(weekday, text),
-        ) {
+        let parsed = if grid {
+            parse_day_grid(weekday, &at(&start, day), &at(&end, day), &at(&breaks, day))
+        } else {
+            parse_day_hours(weekday, &at(&hours, day))
+        };
+        if let Some(mut parsed) = errors.check(&format!("hours_{}", day + 1), parsed) {
             spans.append(&mut parsed);
         }
     }
