@@ -99,7 +99,7 @@ test("the booking task: from the dashboard, a client found by a number typed wit
     await step();
   };
   const started = Date.now();
-  const results = page.getByRole("region", { name: "Matching clients" });
+  const results = page.getByRole("region", { name: "Search results" });
   await act(() => page.getByRole("searchbox", { name: "Find a client" }).fill("303106454"));
   await act(() => results.getByRole("link", { name: /Mia Novak/ }).click());
   await act(() => page.getByRole("link", { name: "Book", exact: true }).click());

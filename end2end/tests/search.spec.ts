@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { addClient, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
+import { addClient, addProvider, addService, book, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
 
 test("the top bar finds a client by a number typed without spaces, from any page", async ({ page }) => {
   await signUpQuickly(page.request, `Search Clinic ${Date.now()}`, uniqueEmail("search"));
@@ -13,7 +13,7 @@ test("the top bar finds a client by a number typed without spaces, from any page
   const search = page.getByRole("searchbox", { name: "Find a client" });
   await expect(search).toBeFocused();
   await search.pressSequentially("030 3106454");
-  const results = page.getByRole("region", { name: "Matching clients" });
+  const results = page.getByRole("region", { name: "Search results" });
   await expect(results.getByRole("link")).toHaveText([/Mia Novak/]);
 
   // The same person, typed the international way.
@@ -48,4 +48,32 @@ test("without JavaScript the search lists the matches on the clients page", asyn
   await expect(page).toHaveURL(/\/clients\?q=0303106454/);
   await expect(page.getByRole("table", { name: "Clients" }).getByRole("link")).toHaveText(["Mia Novak"]);
   await context.close();
+});
+
+test("the top bar also finds a client's next appointments, and pages by name", async ({ page }) => {
+  await signUpQuickly(page.request, `Search Studio ${Date.now()}`, uniqueEmail("search"));
+  const dana = await addProvider(page.request, "Dana", "00:00-23:59");
+  const service = await addService(page.request, "Check-up", 30);
+  const ada = await addClient(page.request, { name: "Ada Lovelace" });
+  // Tomorrow at a whole hour, in the app's own time.
+  const at = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + 24 * 3_600_000);
+  await book(page.request, { client: ada, service, provider: dana }, at);
+
+  await page.goto("/");
+  await waitForHydration(page);
+  const search = page.getByRole("searchbox", { name: "Find a client" });
+  await search.fill("ada");
+  const results = page.getByRole("region", { name: "Search results" });
+  const next = results.getByRole("list", { name: "Next appointments" });
+  await expect(next.getByRole("link")).toHaveText([/Ada Lovelace.*Check-up with Dana/]);
+  await next.getByRole("link").click();
+  await expect(page).toHaveURL(/\/calendar\?view=day&date=\d{4}-\d{2}-\d{2}$/);
+  await expect(page.locator("button.cal-appt", { hasText: "Ada Lovelace" })).toBeVisible();
+
+  // Pages by their name or another word for them.
+  await search.fill("rooms");
+  await results.getByRole("list", { name: "Pages" }).getByRole("link", { name: "Resources" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Resources");
+  await search.fill("zzzz");
+  await expect(results).toContainText("Nothing matches “zzzz”.");
 });

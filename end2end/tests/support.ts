@@ -85,3 +85,19 @@ export async function addService(request: APIRequestContext, name: string, minut
   expect(saved.status(), await saved.text()).toBe(200);
   return (await saved.json()).id;
 }
+
+/** Books through the app's own endpoint; `at` is an instant. */
+export async function book(
+  request: APIRequestContext,
+  ids: { client: string; service: string; provider: string },
+  at: Date,
+): Promise<void> {
+  const booked = await request.post("/api/book", {
+    headers: { Accept: "application/json" },
+    form: {
+      "form[client_id]": ids.client, "form[service_id]": ids.service, "form[provider_id]": ids.provider,
+      "form[starts_at]": at.toISOString(), "form[notes]": "",
+    },
+  });
+  expect(booked.status(), await booked.text()).toBe(200);
+}

@@ -1,17 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { addClient, addProvider, addService, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
-
-/** Books through the app's own endpoint; `at` is an instant. */
-async function book(request: import("@playwright/test").APIRequestContext, ids: { client: string; service: string; provider: string }, at: Date) {
-  const booked = await request.post("/api/book", {
-    headers: { Accept: "application/json" },
-    form: {
-      "form[client_id]": ids.client, "form[service_id]": ids.service, "form[provider_id]": ids.provider,
-      "form[starts_at]": at.toISOString(), "form[notes]": "",
-    },
-  });
-  expect(booked.status(), await booked.text()).toBe(200);
-}
+import { addClient, addProvider, addService, book, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
 
 test("today per provider: next up, one-click Arrived and Completed, and day sheets that print one provider per page", async ({ page }) => {
   await signUpQuickly(page.request, `Today Clinic ${Date.now()}`, uniqueEmail("today"));

@@ -39,6 +39,27 @@ pub async fn search_clients(
     .map_err(ui_error)
 }
 
+/// How many clients the top bar's search shows; the clients page lists them all.
+pub const QUICK_CLIENTS: usize = 6;
+
+/// What the top bar's search finds: the first clients (one more than shown,
+/// to tell whether there are more), and the next appointments of those shown.
+#[server(prefix = "/api", endpoint = "quick-search")]
+pub async fn quick_search(
+    query: String,
+) -> Result<(Vec<ClientView>, Vec<AppointmentView>), UiError> {
+    let (deps, who) = (deps()?, reader().await?);
+    let page = clients::list_sorted(&deps, &who, &query, None, false, ClientSort::default())
+        .await
+        .map_err(ui_error)?;
+    let found: Vec<ClientView> = page.clients.into_iter().take(QUICK_CLIENTS + 1).collect();
+    let shown: Vec<Uuid> = found.iter().take(QUICK_CLIENTS).map(|c| c.id).collect();
+    let upcoming = appointments::upcoming_for_clients(&deps, &who, &shown, 4)
+        .await
+        .map_err(ui_error)?;
+    Ok((found, upcoming))
+}
+
 /// A client's page: the record, their appointments and their files.
 /// A client, their appointments with each one's reminder state, and their files.
 pub type ClientDetails = (

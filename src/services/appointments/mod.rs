@@ -16,7 +16,7 @@ pub use book::{book, book_series};
 pub use change::{cancel, cancel_scoped, reschedule, reschedule_scoped, set_status, undo_cancel};
 pub use edit::{edit, Edit};
 pub(crate) use read::load_many;
-pub use read::{for_client, get, list, Listing, MAX_RANGE_DAYS, PAGE};
+pub use read::{for_client, get, list, upcoming_for_clients, Listing, MAX_RANGE_DAYS, PAGE};
 pub(crate) use rules::{provider_week, provider_zone};
 
 #[derive(Debug, Clone, Default)]

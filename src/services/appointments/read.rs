@@ -156,3 +156,36 @@ pub async fn for_client(
     views.reverse();
     Ok(views)
 }
+
+/// The next appointments of these clients that have not ended, soonest
+/// first: what the search offers beside the clients it found.
+pub async fn upcoming_for_clients(
+    deps: &Deps,
+    who: &impl Principal,
+    clients: &[Uuid],
+    limit: usize,
+) -> Result<Vec<AppointmentView>, AppError> {
+    let tenant = who.tenant_id();
+    if clients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = deps
+        .read(
+            who,
+            Permission::Record(RecordKind::Appointment, Action::Read),
+        )
+        .await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT id FROM appointments WHERE tenant_id = $1 AND client_id = ANY($2) \
+         AND ends_at > $3 AND status <> 'cancelled' ORDER BY starts_at, id LIMIT $4",
+        tenant,
+        clients,
+        deps.clock.now() as _,
+        limit as i64,
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    let views = load_many(tx.conn(), tenant, &ids).await?;
+    tx.commit().await?;
+    Ok(views)
+}
