@@ -43,6 +43,7 @@ use crate::{
         },
         security_headers::{security_headers, SecurityPolicy},
         session_outage::{session_outage, OutageAwareStore},
+        static_cache::static_cache,
         text_input::refuse_control_characters,
     },
     AppState,
@@ -135,6 +136,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
                 ),
         )
         .layer(from_fn_with_state(policy, security_headers))
+        .layer(from_fn_with_state(
+            Arc::<str>::from(format!("/{}/", config.site.pkg_dir.trim_matches('/'))),
+            static_cache,
+        ))
         .layer(from_fn(scope_request_id))
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuidV7))

@@ -98,5 +98,15 @@ fn leptos_options(config: &Config) -> LeptosOptions {
         })
         .site_addr(config.http.addr)
         .reload_port(site.reload_port.unwrap_or(3001))
+        .hash_files(site.hash_files && hash_list_present())
         .build()
+}
+
+/// Whether cargo-leptos left the list of hashed file names beside the binary:
+/// Leptos reads it from there, and without it the plain names are served.
+fn hash_list_present() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
+        .is_some_and(|list| list.is_file())
 }

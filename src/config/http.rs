@@ -58,6 +58,10 @@ pub struct SiteConfig {
     pub leptos_env: String,
     /// Set by `cargo leptos watch`: the page then loads the live-reload script.
     pub reload_port: Option<u32>,
+    /// `LEPTOS_HASH_FILES`: whether the wasm, JS and CSS carry content hashes
+    /// in their names, as listed in `hash.txt` beside the binary. On by
+    /// default; used only when that file is there.
+    pub hash_files: bool,
 }
 
 impl SiteConfig {
@@ -85,6 +89,7 @@ impl SiteConfig {
                 }
                 _ => None,
             },
+            hash_files: env.flag("LEPTOS_HASH_FILES", true)?,
         })
     }
 }

@@ -11,4 +11,5 @@ pub mod rate_limit;
 pub mod request_id;
 pub mod security_headers;
 pub mod session_outage;
+pub mod static_cache;
 pub mod text_input;

@@ -152,6 +152,44 @@ async fn api_static_files_and_404s_carry_the_same_headers() {
 }
 
 #[tokio::test]
+async fn hashed_site_files_are_kept_a_year_and_pages_are_not_cached() {
+    // A site root of its own: the public files and one content-hashed script.
+    let root = std::env::temp_dir().join(format!("frontdesk-site-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    std::fs::copy(
+        support::public_dir().join("favicon.svg"),
+        root.join("favicon.svg"),
+    )
+    .unwrap();
+    std::fs::write(root.join("pkg/frontdesk.Ab3_x-9.js"), "export {};").unwrap();
+    std::fs::write(root.join("pkg/frontdesk.js"), "export {};").unwrap();
+    let site = root.display().to_string();
+    let app = TestApp::spawn_with(move |c| c.site.site_root = site, Router::new()).await;
+    let cache = |res: &reqwest::Response| {
+        res.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+
+    let hashed = app.get("/pkg/frontdesk.Ab3_x-9.js").await;
+    assert_eq!(hashed.status(), StatusCode::OK);
+    assert_eq!(
+        cache(&hashed).as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    let plain = app.get("/pkg/frontdesk.js").await;
+    assert_eq!(cache(&plain).as_deref(), Some("no-cache"));
+    let icon = app.get("/favicon.svg").await;
+    assert_eq!(cache(&icon).as_deref(), Some("public, max-age=86400"));
+    let missing = app.get("/pkg/frontdesk.Zz9.js").await;
+    assert_ne!(missing.status(), StatusCode::OK);
+    assert_eq!(cache(&missing), None, "an error is never kept");
+    let page = app.get("/signin").await;
+    assert!(!cache(&page).unwrap_or_default().contains("max-age"));
+    std::fs::remove_dir_all(root).ok();
+}
+
+#[tokio::test]
 async fn health_reports_the_database_with_its_latency() {
     let app = TestApp::spawn().await;
     let res = app.get("/api/health").await;
