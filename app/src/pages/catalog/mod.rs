@@ -41,15 +41,16 @@ fn failure(e: UiError) -> AnyView {
     view! { <p class="form-error" role="alert">{e.message}</p> }.into_any()
 }
 
-/// Goes to an address inside the app.
-type Go = std::rc::Rc<dyn Fn(&str)>;
+/// Goes to an address inside the app. Shared across threads: the server
+/// renders on several, and a page's values may be dropped on another.
+type Go = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 /// The row being edited on the page at `path`, from `?edit=<id>`.
 #[derive(Clone, Copy)]
 struct Editing {
     path: &'static str,
     row: Memo<Option<Uuid>>,
-    go: StoredValue<Go, LocalStorage>,
+    go: StoredValue<Go>,
 }
 
 impl Editing {
@@ -58,11 +59,11 @@ impl Editing {
         let query = use_query_map();
         let row = Memo::new(move |_| query.read().get("edit").and_then(|e| e.parse().ok()));
         let navigate = use_navigate();
-        let go: Go = std::rc::Rc::new(move |to: &str| navigate(to, NavigateOptions::default()));
+        let go: Go = std::sync::Arc::new(move |to: &str| navigate(to, NavigateOptions::default()));
         let editing = Editing {
             path,
             row,
-            go: StoredValue::new_local(go),
+            go: StoredValue::new(go),
         };
         Effect::new(move |before: Option<usize>| {
             let now = saved.get();
