@@ -32,11 +32,10 @@ test("on a phone no page is wider than the screen", async ({ page }) => {
   for (const path of [...PAGES, `/clients/${client}`]) {
     await page.goto(path);
     await waitForHydration(page);
-    const { scroll, width } = await page.evaluate(() => ({
-      scroll: document.documentElement.scrollWidth,
-      width: document.documentElement.clientWidth,
-    }));
-    expect(scroll, `${path} scrolls sideways`).toBeLessThanOrEqual(width);
+    // Against the phone's own width: a mobile browser widens its layout
+    // viewport to fit wide content, so the page's client width would hide it.
+    const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(scroll, `${path} scrolls sideways`).toBeLessThanOrEqual(page.viewportSize()!.width);
     // The page's own heading is in view, not pushed down by the menu.
     await expect(page.getByRole("heading", { level: 1 }), path).toBeInViewport();
   }

@@ -230,7 +230,7 @@ fn results(
                     let href = format!("/calendar?view=day&date={}", start.format("%Y-%m-%d"));
                     view! {
                         <li>
-                            <a href=href>
+                            <a href=href class="stacked">
                                 <span class="name">{a.client_name}</span>
                                 <span class="muted">{format!("{} · {} with {}", start.format("%a %-d %b %H:%M"), a.service_name, a.provider_name)}</span>
                             </a>

@@ -106,7 +106,7 @@ pub fn HoursGrid(
                                     aria-label=format!("{day} start") aria-invalid=invalid(error, field) /></td>
                                 <td><input type="time" id=id("end", i) name=format!("end[{i}]") value=end
                                     aria-label=format!("{day} end") aria-invalid=invalid(error, field) /></td>
-                                <td><input id=id("breaks", i) name=format!("breaks[{i}]") value=breaks placeholder="12:30-13:30"
+                                <td><input id=id("breaks", i) name=format!("breaks[{i}]") value=breaks placeholder="e.g. 12:30-13:30"
                                     aria-label=format!("{day} breaks") aria-invalid=invalid(error, field) />
                                     <FieldError error field /></td>
                             </tr>
