@@ -5,7 +5,7 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
-    PgPool,
+    PgPool, Postgres, Transaction,
 };
 
 mod config;
@@ -29,6 +29,33 @@ pub enum DbError {
     Unreachable(sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Begins a transaction with `statement` (a `BEGIN` and the settings that
+/// travel with it) in a task of its own, so that it always finishes.
+///
+/// A request cancelled while sqlx waits for the answer to its `BEGIN` would
+/// otherwise hand the connection back to the pool inside that transaction,
+/// role and tenant still set, for the next request to stumble on. Run to the
+/// end in its own task, the transaction exists and is rolled back when the
+/// caller has gone.
+pub(crate) async fn begin(
+    pool: &PgPool,
+    statement: String,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(statement).await })
+        .await
+        .map_err(|join| sqlx::Error::Io(std::io::Error::other(join)))?
+}
+
+/// `begin`, open to the tests of cancellation.
+#[cfg(feature = "testing")]
+pub async fn begin_for_test(
+    pool: &PgPool,
+    statement: &str,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin(pool, statement.to_owned()).await
 }
 
 /// Builds the pool without connecting: the server starts (and reports 503 on

@@ -14,6 +14,9 @@ pub(crate) async fn begin_system(
     reason: &'static str,
 ) -> Result<SystemTx, sqlx::Error> {
     tracing::debug!(target: "frontdesk::system_path", reason, "system transaction");
-    pool.begin_with("BEGIN; SELECT set_config('app.system', 'on', true)")
-        .await
+    super::begin(
+        pool,
+        "BEGIN; SELECT set_config('app.system', 'on', true)".to_owned(),
+    )
+    .await
 }

@@ -330,7 +330,7 @@ async fn begin_tenant(pool: &PgPool, tenant: Uuid) -> Result<Tx, sqlx::Error> {
     // The settings travel with BEGIN, in one round trip. `role` set this way
     // is the same as SET LOCAL ROLE; the tenant is a UUID formatted here, and
     // the role a constant, so nothing from outside reaches the statement.
-    pool.begin_with(format!(
+    crate::db::begin(pool, format!(
         "BEGIN; SELECT set_config('role', '{APP_ROLE}', true), set_config('app.tenant_id', '{tenant}', true)"
     ))
     .await

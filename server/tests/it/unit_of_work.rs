@@ -227,3 +227,39 @@ async fn a_service_called_without_the_permission_never_opens_a_transaction() {
         "{failed:?}"
     );
 }
+
+/// A request cancelled while its transaction is beginning (the client went
+/// away, a timeout fired) must not hand the connection back to the pool
+/// inside that transaction, its role and tenant still set for the next user.
+#[tokio::test]
+async fn a_transaction_cancelled_while_beginning_leaves_its_connection_clean() {
+    let db = support::TestDb::create().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .unwrap();
+    // The sleep holds the answer to BEGIN back long enough to cancel the wait.
+    let slow_begin = "BEGIN; SELECT set_config('app.probe', 'left over', true), pg_sleep(0.3)";
+    let waited = tokio::time::timeout(
+        Duration::from_millis(100),
+        frontdesk::db::begin_for_test(&pool, slow_begin),
+    )
+    .await;
+    assert!(
+        waited.is_err(),
+        "the begin was expected to be cancelled midway"
+    );
+
+    // The only connection comes back once the abandoned begin has ended.
+    let mut conn = pool.acquire().await.unwrap();
+    let probe: Option<String> = sqlx::query_scalar("SELECT current_setting('app.probe', true)")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        probe.unwrap_or_default(),
+        "",
+        "the connection is still in the transaction"
+    );
+}
