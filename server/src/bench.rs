@@ -39,6 +39,7 @@ pub async fn auth(mut config: Config) -> Outcome {
             business_name: "Bench Clinic".into(),
             slug: format!("bench-{}", Uuid::now_v7().simple()),
             time_zone: "Europe/Berlin".into(),
+            time_format: Default::default(),
             name: "Bench".into(),
             email: email.clone(),
             password: "correct horse battery".into(),

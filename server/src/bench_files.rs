@@ -97,6 +97,7 @@ async fn measure(name: &str, mut config: Config) -> Outcome {
             business_name: "Bench Files".into(),
             slug: format!("bench-files-{}", Uuid::now_v7().simple()),
             time_zone: "Europe/Berlin".into(),
+            time_format: Default::default(),
             name: "Bench".into(),
             email: format!("bench-files-{}@example.com", Uuid::now_v7().simple()),
             password: "correct horse battery".into(),

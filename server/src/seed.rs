@@ -100,6 +100,7 @@ async fn business(
             business_name: name.into(),
             slug: slug.into(),
             time_zone: ZONE.into(),
+            time_format: Default::default(),
             name: "Owner".into(),
             email: email.into(),
             password: password.into(),

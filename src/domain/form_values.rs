@@ -3,7 +3,7 @@
 
 use chrono::{NaiveTime, Weekday};
 
-use super::scheduling::WorkingSpan;
+use super::{scheduling::WorkingSpan, time_format::TimeFormat};
 
 /// A price in minor units from `60`, `60.5` or `60.50` (two decimals at most).
 pub fn parse_price(text: &str) -> Result<i64, &'static str> {
@@ -63,12 +63,13 @@ pub fn parse_day_hours(weekday: Weekday, text: &str) -> Result<Vec<WorkingSpan>,
         .collect()
 }
 
-/// One day's spans written back as `09:00-12:30, 13:30-18:00`.
-pub fn format_day_hours(hours: &[WorkingSpan], weekday: Weekday) -> String {
+/// One day's spans written back as `09:00-12:30, 13:30-18:00` (or in the
+/// 12-hour `format`).
+pub fn format_day_hours(hours: &[WorkingSpan], weekday: Weekday, format: TimeFormat) -> String {
     hours
         .iter()
         .filter(|h| h.weekday == weekday)
-        .map(|h| format!("{}-{}", h.starts.format("%H:%M"), h.ends.format("%H:%M")))
+        .map(|h| format!("{}-{}", format.time(h.starts), format.time(h.ends)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -164,7 +165,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            format_day_hours(&spans, Weekday::Thu),
+            format_day_hours(&spans, Weekday::Thu, TimeFormat::H24),
             "08:00-12:30, 13:30-15:00, 15:15-18:00"
         );
         assert_eq!(
@@ -210,10 +211,14 @@ mod tests {
         let spans = parse_day_hours(Weekday::Tue, "09:00-12:30, 13:30-18:00").unwrap();
         assert_eq!(spans.len(), 2);
         assert_eq!(
-            format_day_hours(&spans, Weekday::Tue),
+            format_day_hours(&spans, Weekday::Tue, TimeFormat::H24),
             "09:00-12:30, 13:30-18:00"
         );
-        assert_eq!(format_day_hours(&spans, Weekday::Wed), "");
+        assert_eq!(format_day_hours(&spans, Weekday::Wed, TimeFormat::H24), "");
+        assert_eq!(
+            format_day_hours(&spans, Weekday::Tue, TimeFormat::H12),
+            "9:00 AM-12:30 PM, 1:30 PM-6:00 PM"
+        );
         assert!(parse_day_hours(Weekday::Mon, "").unwrap().is_empty());
         assert!(parse_day_hours(Weekday::Mon, "9-5")
             .unwrap_err()

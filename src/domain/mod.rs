@@ -13,6 +13,7 @@ pub mod records;
 pub mod roles;
 pub mod scheduling;
 pub mod text;
+pub mod time_format;
 pub mod today;
 pub mod two_factor;
 pub mod views;

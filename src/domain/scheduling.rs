@@ -10,6 +10,8 @@ use chrono::{
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use super::time_format::Clock;
+
 /// A half-open span of time `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Span {
@@ -211,23 +213,16 @@ pub struct Clash {
 }
 
 impl Clash {
-    /// "Kai is with Mia Novak 14:55–15:25", in the business's zone `tz`;
+    /// "Kai is with Mia Novak 14:55–15:25", on the business's `clock`;
     /// the day is named when it is not the day of `wanted` (the start asked for).
-    pub fn describe(&self, tz: Tz, wanted: DateTime<Utc>) -> String {
-        let (start, end) = (
-            self.starts_at.with_timezone(&tz),
-            self.ends_at.with_timezone(&tz),
-        );
-        let day = if start.date_naive() == wanted.with_timezone(&tz).date_naive() {
+    pub fn describe(&self, clock: Clock, wanted: DateTime<Utc>) -> String {
+        let start = clock.local(self.starts_at);
+        let day = if start.date_naive() == clock.local(wanted).date_naive() {
             String::new()
         } else {
             format!("on {} ", start.format("%a %-d %b %Y"))
         };
-        let when = format!(
-            "{day}{}\u{2013}{}",
-            start.format("%H:%M"),
-            end.format("%H:%M")
-        );
+        let when = format!("{day}{}", clock.span(self.starts_at, self.ends_at));
         match &self.resource {
             None => format!("{} is with {} {when}.", self.provider, self.client),
             Some(resource) => format!(
@@ -480,7 +475,8 @@ mod tests {
 
     #[test]
     fn a_clash_names_people_and_local_times() {
-        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        use crate::domain::time_format::TimeFormat;
+        let berlin = Clock::new(chrono_tz::Europe::Berlin, TimeFormat::H24);
         let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
         let clash = Clash {
             provider: "Kai".into(),
@@ -509,6 +505,11 @@ mod tests {
         assert_eq!(
             room.describe(berlin, at("2026-12-01T14:00:00Z")),
             "Room A is in use for Mia Novak with Kai 14:55\u{2013}15:25."
+        );
+        let twelve = Clock::new(chrono_tz::Europe::Berlin, TimeFormat::H12);
+        assert_eq!(
+            room.describe(twelve, at("2026-12-01T14:00:00Z")),
+            "Room A is in use for Mia Novak with Kai 2:55\u{2013}3:25 PM."
         );
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{api_scopes::ApiScope, roles::Role};
+use super::{api_scopes::ApiScope, roles::Role, time_format::TimeFormat};
 
 /// The signed-in staff member, the tenant they work in, and where else they may switch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +35,8 @@ pub struct TenantChoice {
     pub name: String,
     pub slug: String,
     pub time_zone: String,
+    #[serde(default)]
+    pub time_format: TimeFormat,
     pub role: Role,
 }
 
@@ -101,6 +103,8 @@ pub struct AuditPage {
     pub actors: Vec<(Uuid, String)>,
     /// The business's zone, which the entries' times are shown in.
     pub time_zone: String,
+    #[serde(default)]
+    pub time_format: TimeFormat,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,6 +244,8 @@ pub struct DashboardView {
     #[serde(default)]
     pub now: DateTime<Utc>,
     pub time_zone: String,
+    #[serde(default)]
+    pub time_format: TimeFormat,
     /// The 7 days before today, today and the 7 days after, in order.
     pub days: Vec<DayCount>,
     /// Totals over the 7 days before today (cancelled ones included).
@@ -268,6 +274,8 @@ impl DashboardView {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CalendarView {
     pub time_zone: String,
+    #[serde(default)]
+    pub time_format: TimeFormat,
     /// The minutes a click on the grid snaps to (the business's booking step).
     pub step_minutes: u32,
     pub providers: Vec<ProviderView>,

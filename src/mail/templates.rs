@@ -3,7 +3,8 @@
 //! staff invitations and password resets.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
+
+use crate::domain::time_format::Clock;
 use html_escape::encode_text;
 
 use super::{ics, OutgoingEmail};
@@ -13,8 +14,8 @@ use super::{ics, OutgoingEmail};
 pub struct AppointmentDetails {
     pub appointment_id: uuid::Uuid,
     pub business: String,
-    /// The business's zone: times are written as its clock shows them.
-    pub time_zone: Tz,
+    /// The business's clock: times are written as it shows them.
+    pub clock: Clock,
     pub client_name: String,
     pub client_email: String,
     pub service: String,
@@ -47,10 +48,14 @@ impl AppointmentMail {
 }
 
 /// "Sunday, 28 March 2027 at 10:30 CEST" on the business's clock.
-pub fn local_time(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone)
-        .format("%A, %-d %B %Y at %H:%M %Z")
-        .to_string()
+pub fn local_time(at: DateTime<Utc>, clock: Clock) -> String {
+    let local = clock.local(at);
+    format!(
+        "{} at {} {}",
+        local.format("%A, %-d %B %Y"),
+        clock.format.time(local),
+        local.format("%Z")
+    )
 }
 
 pub fn appointment(
@@ -60,7 +65,7 @@ pub fn appointment(
     message_id: String,
     now: DateTime<Utc>,
 ) -> OutgoingEmail {
-    let when = local_time(details.starts_at, details.time_zone);
+    let when = local_time(details.starts_at, details.clock);
     let what = format!("{} with {}", details.service, details.provider);
     let (subject, lead, closing) = match mail {
         AppointmentMail::Confirmation => (
@@ -72,7 +77,7 @@ pub fn appointment(
             format!("Your appointment at {} has moved", details.business),
             format!(
                 "your appointment has moved from {} to {when}.",
-                local_time(*previous_start, details.time_zone)
+                local_time(*previous_start, details.clock)
             ),
             "The attached calendar entry replaces the earlier one.".to_string(),
         ),
@@ -268,11 +273,7 @@ fn layout(heading: &str, body: &str) -> String {
 }
 
 fn short_time(details: &AppointmentDetails) -> String {
-    details
-        .starts_at
-        .with_timezone(&details.time_zone)
-        .format("%-d %b at %H:%M")
-        .to_string()
+    details.clock.day_time(details.starts_at, "%-d %b at")
 }
 
 fn upper_first(s: &str) -> String {
@@ -286,13 +287,14 @@ fn upper_first(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::time_format::TimeFormat;
     use chrono::TimeZone;
 
     fn details() -> AppointmentDetails {
         AppointmentDetails {
             appointment_id: uuid::Uuid::now_v7(),
             business: "Studio <Nord>".into(),
-            time_zone: chrono_tz::Europe::Berlin,
+            clock: Clock::new(chrono_tz::Europe::Berlin, TimeFormat::H24),
             client_name: "Ann & Bo".into(),
             client_email: "ann@example.com".into(),
             service: "Cut".into(),
@@ -336,6 +338,32 @@ mod tests {
             .content
             .contains("DTSTART:20270328T083000Z"));
         assert_eq!(email.message_id.as_deref(), Some("reminder-x"));
+    }
+
+    #[test]
+    fn a_twelve_hour_business_writes_its_times_that_way() {
+        let details = AppointmentDetails {
+            clock: Clock::new(chrono_tz::Europe::Berlin, TimeFormat::H12),
+            ..details()
+        };
+        let email = appointment(
+            &AppointmentMail::Reminder,
+            &details,
+            "example.com",
+            "reminder-x".into(),
+            Utc::now(),
+        );
+        assert_eq!(
+            email.subject,
+            "Reminder: your appointment at Studio <Nord> on 28 Mar at 10:30 AM"
+        );
+        assert!(
+            email
+                .text
+                .contains("Sunday, 28 March 2027 at 10:30 AM CEST"),
+            "{}",
+            email.text
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::{
         form::FieldErrors,
         password::NewPassword,
         roles::Role,
+        time_format::TimeFormat,
     },
     error::AppError,
     jobs::NewJob,
@@ -36,6 +37,8 @@ pub struct SignUp {
     pub business_name: String,
     pub slug: String,
     pub time_zone: String,
+    /// Taken from the browser's language at sign-up; changed in settings.
+    pub time_format: TimeFormat,
     pub name: String,
     pub email: String,
     pub password: String,
@@ -94,11 +97,12 @@ pub async fn sign_up(deps: &Deps, input: SignUp, origin: &Origin) -> Result<Sess
         }
     })?;
     sqlx::query!(
-        "INSERT INTO tenants (id, name, slug, time_zone) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO tenants (id, name, slug, time_zone, time_format) VALUES ($1, $2, $3, $4, $5)",
         tenant_id,
         business.as_str(),
         slug.as_str(),
         time_zone.as_str(),
+        input.time_format.as_str(),
     )
     .execute(tx.conn())
     .await
@@ -129,7 +133,8 @@ pub async fn sign_up(deps: &Deps, input: SignUp, origin: &Origin) -> Result<Sess
         changes: Changes::new()
             .field("name", None, Some(business.as_str()))
             .field("slug", None, Some(slug.as_str()))
-            .field("time_zone", None, Some(time_zone.as_str())),
+            .field("time_zone", None, Some(time_zone.as_str()))
+            .field("time_format", None, Some(input.time_format.as_str())),
     })
     .await?;
     tx.audit(Entry {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::{jobs::SendEmail, work::Work, Deps};
 use crate::{
+    domain::time_format::{Clock, TimeFormat},
     error::AppError,
     jobs::NewJob,
     mail::templates::{self, AppointmentDetails, AppointmentMail},
@@ -26,7 +27,7 @@ pub(crate) async fn details(
     appointment: Uuid,
 ) -> Result<Option<Recipient>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT t.name AS business, t.time_zone, c.name AS client, c.email::text AS email,
+        r#"SELECT t.name AS business, t.time_zone, t.time_format AS "time_format: TimeFormat", c.name AS client, c.email::text AS email,
                   c.email_reminders AND c.archived_at IS NULL AS "consents!",
                   s.name AS service, p.name AS provider,
                   coalesce((SELECT string_agg(r.name, ', ' ORDER BY r.name) FROM appointment_resources ar
@@ -47,7 +48,7 @@ pub(crate) async fn details(
         details: AppointmentDetails {
             appointment_id: appointment,
             business: r.business,
-            time_zone: r.time_zone.parse().unwrap_or(chrono_tz::UTC),
+            clock: Clock::new(r.time_zone.parse().unwrap_or(chrono_tz::UTC), r.time_format),
             client_name: r.client,
             client_email: r.email.unwrap_or_default(),
             service: r.service,

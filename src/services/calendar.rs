@@ -14,6 +14,7 @@ use crate::{
     domain::{
         roles::{Action, Permission, RecordKind},
         scheduling::instant,
+        time_format::{Clock, TimeFormat},
         views::CalendarView,
     },
     error::AppError,
@@ -32,13 +33,24 @@ pub struct Range {
     pub resource_id: Option<Uuid>,
 }
 
+/// The business's clock: its time zone and the way it writes times.
+pub(crate) async fn tenant_clock(conn: &mut PgConnection, tenant: Uuid) -> Result<Clock, AppError> {
+    let row = sqlx::query!(
+        r#"SELECT time_zone, time_format AS "time_format: TimeFormat" FROM tenants WHERE id = $1"#,
+        tenant
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let zone = row
+        .time_zone
+        .parse()
+        .map_err(|_| AppError::internal("the business's stored time zone does not parse"))?;
+    Ok(Clock::new(zone, row.time_format))
+}
+
 /// The business's time zone.
 pub(super) async fn tenant_zone(conn: &mut PgConnection, tenant: Uuid) -> Result<Tz, AppError> {
-    let zone: String = sqlx::query_scalar!("SELECT time_zone FROM tenants WHERE id = $1", tenant)
-        .fetch_one(&mut *conn)
-        .await?;
-    zone.parse()
-        .map_err(|_| AppError::internal("the business's stored time zone does not parse"))
+    Ok(tenant_clock(conn, tenant).await?.zone)
 }
 
 /// Reading the calendar is reading appointments.
@@ -102,7 +114,8 @@ async fn read_range(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<CalendarView, AppError> {
     let tenant = tx.tenant();
-    let zone = tenant_zone(tx.conn(), tenant).await?;
+    let clock = tenant_clock(tx.conn(), tenant).await?;
+    let zone = clock.zone;
     let step_minutes = super::tenants::step_of(tx.conn(), tenant).await?;
     let start = instant(zone, range.from.and_time(NaiveTime::MIN));
     let end = instant(
@@ -121,6 +134,7 @@ async fn read_range(
     tx.commit().await?;
     Ok(CalendarView {
         time_zone: zone.name().to_string(),
+        time_format: clock.format,
         step_minutes,
         providers,
         resources,

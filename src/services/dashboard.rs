@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     appointments::load_many,
-    calendar::{cached_zone, tenant_zone},
+    calendar::{cached_zone, tenant_clock},
     work::Read,
     Deps,
 };
@@ -57,7 +57,8 @@ pub async fn overview(
 
 async fn compute(mut tx: Read, today: NaiveDate) -> Result<DashboardView, AppError> {
     let tenant = tx.tenant();
-    let zone = tenant_zone(tx.conn(), tenant).await?;
+    let clock = tenant_clock(tx.conn(), tenant).await?;
+    let zone = clock.zone;
     let midnight = |day: NaiveDate| instant(zone, day.and_time(NaiveTime::MIN));
     let (first, last) = (
         today - Duration::days(SPAN_DAYS),
@@ -131,6 +132,7 @@ async fn compute(mut tx: Read, today: NaiveDate) -> Result<DashboardView, AppErr
         today,
         now: Utc::now(),
         time_zone: zone.name().to_string(),
+        time_format: clock.format,
         days,
         past_total,
         past_completed,

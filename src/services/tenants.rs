@@ -13,6 +13,7 @@ use crate::{
         form::FieldErrors,
         free_time::parse_step,
         roles::{Action, Permission, RecordKind, Role},
+        time_format::TimeFormat,
         views::{SessionView, TenantChoice},
     },
     error::AppError,
@@ -58,7 +59,8 @@ async fn memberships(
 ) -> Result<Vec<TenantChoice>, AppError> {
     Ok(sqlx::query_as!(
         TenantChoice,
-        r#"SELECT t.id, t.name, t.slug, t.time_zone, m.role AS "role: Role"
+        r#"SELECT t.id, t.name, t.slug, t.time_zone, t.time_format AS "time_format: TimeFormat",
+                  m.role AS "role: Role"
            FROM memberships m JOIN tenants t ON t.id = m.tenant_id
            WHERE m.user_id = $1 ORDER BY t.name, t.id"#,
         user_id,
@@ -87,24 +89,33 @@ pub async fn switch(deps: &Deps, staff: &Staff, tenant: Uuid) -> Result<SessionA
     })
 }
 
-/// Renames the business or changes its time zone (owners and admins).
+/// The business's name, time zone and time format as a form sends them.
+#[derive(Debug, Clone, Default)]
+pub struct BusinessSettings {
+    pub name: String,
+    pub time_zone: String,
+    pub time_format: String,
+}
+
+/// Renames the business or changes how it tells time (owners and admins).
 pub async fn update_settings(
     deps: &Deps,
     staff: &Staff,
-    name: &str,
-    time_zone: &str,
+    input: &BusinessSettings,
     origin: &Origin,
 ) -> Result<(), AppError> {
     staff.require(Permission::ManageSettings)?;
     let mut errors = FieldErrors::new();
-    let name = errors.check("name", DisplayName::parse(name));
-    let time_zone = errors.check("time_zone", TimeZoneName::parse(time_zone));
-    let (Some(name), Some(time_zone)) = (name, time_zone) else {
+    let name = errors.check("name", DisplayName::parse(&input.name));
+    let time_zone = errors.check("time_zone", TimeZoneName::parse(&input.time_zone));
+    let time_format = errors.check("time_format", TimeFormat::parse(&input.time_format));
+    let (Some(name), Some(time_zone), Some(time_format)) = (name, time_zone, time_format) else {
         return Err(AppError::Invalid(errors));
     };
     let mut tx = deps.work(staff, Permission::ManageSettings, origin).await?;
     let old = sqlx::query!(
-        "SELECT name, time_zone FROM tenants WHERE id = $1 FOR UPDATE",
+        r#"SELECT name, time_zone, time_format AS "time_format: TimeFormat"
+           FROM tenants WHERE id = $1 FOR UPDATE"#,
         staff.tenant_id,
     )
     .fetch_one(tx.conn())
@@ -115,15 +126,21 @@ pub async fn update_settings(
             "time_zone",
             Some(old.time_zone.as_str()),
             Some(time_zone.as_str()),
+        )
+        .field(
+            "time_format",
+            Some(old.time_format.as_str()),
+            Some(time_format.as_str()),
         );
     if changes.is_empty() {
         return Ok(());
     }
     sqlx::query!(
-        "UPDATE tenants SET name = $2, time_zone = $3 WHERE id = $1",
+        "UPDATE tenants SET name = $2, time_zone = $3, time_format = $4 WHERE id = $1",
         staff.tenant_id,
         name.as_str(),
         time_zone.as_str(),
+        time_format.as_str(),
     )
     .execute(tx.conn())
     .await?;

@@ -1,12 +1,11 @@
 //! A client's files: drop or choose files to upload (each with its progress
 //! bar), the list with preview, download and delete.
 
-use chrono_tz::Tz;
-use frontdesk::domain::{files::human_size, views::ClientFileView};
+use frontdesk::domain::{files::human_size, time_format::Clock, views::ClientFileView};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::{components::time::date_time, fns::files::DeleteClientFile};
+use crate::fns::files::DeleteClientFile;
 
 /// One upload in progress or finished, shown above the list.
 #[derive(Clone, PartialEq)]
@@ -90,7 +89,7 @@ impl Default for Uploads {
 pub fn ClientFiles(
     client_id: Uuid,
     files: Vec<ClientFileView>,
-    tz: Tz,
+    clock: Clock,
     can_upload: bool,
     can_delete: bool,
     uploads: Uploads,
@@ -160,7 +159,7 @@ pub fn ClientFiles(
                     <table class="file-list">
                         <thead><tr><th>"Name"</th><th>"Size"</th><th>"Type"</th><th>"Uploaded by"</th><th>"Date"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                         <tbody>
-                            {files.into_iter().map(|f| file_row(f, tz, can_delete, preview, delete)).collect_view()}
+                            {files.into_iter().map(|f| file_row(f, clock, can_delete, preview, delete)).collect_view()}
                         </tbody>
                     </table>
                 }.into_any()
@@ -171,7 +170,7 @@ pub fn ClientFiles(
 
 fn file_row(
     f: ClientFileView,
-    tz: Tz,
+    clock: Clock,
     can_delete: bool,
     preview: RwSignal<Option<Uuid>>,
     delete: ServerAction<DeleteClientFile>,
@@ -192,7 +191,7 @@ fn file_row(
             <td>{human_size(f.size_bytes)}</td>
             <td>{type_label}</td>
             <td>{f.uploaded_by.clone().unwrap_or_else(|| "—".into())}</td>
-            <td><time datetime=f.uploaded_at.to_rfc3339()>{date_time(f.uploaded_at, tz)}</time></td>
+            <td><time datetime=f.uploaded_at.to_rfc3339()>{clock.date_time(f.uploaded_at)}</time></td>
             <td class="actions">
                 {match (&f.preview_url, is_image) {
                     (Some(_), true) => view! {

@@ -1,18 +1,14 @@
 //! An appointment's reminder: scheduled for, sent at, retrying or failed
 //! (with the reason), and a button to send it (again).
 
-use chrono_tz::Tz;
-use frontdesk::domain::background::ReminderStatus;
+use frontdesk::domain::{background::ReminderStatus, time_format::Clock};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::{
-    components::time::date_time,
-    fns::background::{appointment_reminders, ResendReminder},
-};
+use crate::fns::background::{appointment_reminders, ResendReminder};
 
 #[component]
-pub fn ReminderPanel(appointment_id: Uuid, tz: Signal<Tz>, can_send: bool) -> impl IntoView {
+pub fn ReminderPanel(appointment_id: Uuid, clock: Clock, can_send: bool) -> impl IntoView {
     let resend = ServerAction::<ResendReminder>::new();
     let state = Resource::new(
         move || resend.version().get(),
@@ -30,7 +26,7 @@ pub fn ReminderPanel(appointment_id: Uuid, tz: Signal<Tz>, can_send: bool) -> im
                                 let status = r.status;
                                 view! {
                                     <p class=format!("reminder reminder-{}", status.as_str()) data-testid="reminder" data-status=status.as_str()>
-                                        {r.describe(|t| date_time(t, tz.get_untracked()))}
+                                        {r.describe(|t| clock.date_time(t))}
                                     </p>
                                     {(status == ReminderStatus::Failed).then(|| view! { <p class="muted">"Check the client's address, then send it again."</p> })}
                                 }.into_any()

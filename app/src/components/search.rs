@@ -2,15 +2,15 @@
 //! by name, email or phone, the next appointments of those clients, and the
 //! app's pages by name. Without JavaScript it submits to the clients list.
 
-use chrono_tz::Tz;
 use frontdesk::domain::{
     roles::{Permission, Role},
+    time_format::Clock,
     views::{AppointmentView, ClientView},
 };
 use leptos::prelude::*;
 
 use crate::{
-    components::time::zone,
+    components::time::session_clock,
     fns::clients::{quick_search, QUICK_CLIENTS},
     layout::use_me,
     url::encode,
@@ -178,14 +178,14 @@ pub fn GlobalSearch() -> impl IntoView {
                         {move || Suspend::new(async move {
                             let q = query.get_untracked();
                             let me = me.await.ok().flatten();
-                            let tz = zone(me.as_ref().map_or("UTC", |m| m.tenant.time_zone.as_str()));
+                            let clock = session_clock(me.as_ref());
                             let pages = pages_matching(&q, me.map(|m| m.role()));
                             match matches.await {
                                 Err(e) => view! { <p class="form-error">{e.message}</p> }.into_any(),
                                 Ok((clients, _)) if clients.is_empty() && pages.is_empty() => view! {
                                     <p class="muted">{format!("Nothing matches \u{201c}{}\u{201d}.", q.trim())}</p>
                                 }.into_any(),
-                                Ok((clients, upcoming)) => results(clients, upcoming, pages, &q, tz).into_any(),
+                                Ok((clients, upcoming)) => results(clients, upcoming, pages, &q, clock).into_any(),
                             }
                         })}
                     </Suspense>
@@ -200,7 +200,7 @@ fn results(
     upcoming: Vec<AppointmentView>,
     pages: Vec<&'static Page>,
     query: &str,
-    tz: Tz,
+    clock: Clock,
 ) -> impl IntoView {
     let more = clients.len() > QUICK_CLIENTS;
     let all = format!("/clients?q={}", encode(query.trim()));
@@ -226,13 +226,13 @@ fn results(
             <h2 class="search-heading" id="search-appointments">"Next appointments"</h2>
             <ul aria-labelledby="search-appointments">
                 {upcoming.into_iter().map(|a| {
-                    let start = a.starts_at.with_timezone(&tz);
+                    let start = clock.local(a.starts_at);
                     let href = format!("/calendar?view=day&date={}", start.format("%Y-%m-%d"));
                     view! {
                         <li>
                             <a href=href class="stacked">
                                 <span class="name">{a.client_name}</span>
-                                <span class="muted">{format!("{} · {} with {}", start.format("%a %-d %b %H:%M"), a.service_name, a.provider_name)}</span>
+                                <span class="muted">{format!("{} · {} with {}", clock.day_time(a.starts_at, "%a %-d %b"), a.service_name, a.provider_name)}</span>
                             </a>
                         </li>
                     }

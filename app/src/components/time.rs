@@ -2,22 +2,26 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use frontdesk::domain::{
+    time_format::{Clock, TimeFormat},
+    views::SessionView,
+};
 
 /// The zone named by an IANA name; UTC if the name is unknown.
 pub fn zone(name: &str) -> Tz {
     name.parse().unwrap_or(Tz::UTC)
 }
 
-/// `Mon 7 Dec 2026, 10:00`.
-pub fn date_time(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz)
-        .format("%a %-d %b %Y, %H:%M")
-        .to_string()
+/// The business's clock, from its zone's name and its time format.
+pub fn clock_of(zone_name: &str, format: TimeFormat) -> Clock {
+    Clock::new(zone(zone_name), format)
 }
 
-/// `10:00`.
-pub fn clock(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%H:%M").to_string()
+/// The clock of the business the person works in now; UTC before sign-in.
+pub fn session_clock(me: Option<&SessionView>) -> Clock {
+    me.map_or(Clock::new(Tz::UTC, TimeFormat::H24), |m| {
+        clock_of(&m.tenant.time_zone, m.tenant.time_format)
+    })
 }
 
 /// The current instant, from the browser's clock or the server's.

@@ -11,7 +11,10 @@ use crate::errors::UiError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::ctx::{anonymous, deps, origin, reader, session, sign_in_attempt, signed_in, writer},
+    super::ctx::{
+        anonymous, browser_time_format, deps, origin, reader, session, sign_in_attempt, signed_in,
+        writer,
+    },
     crate::errors::ssr::ui_error,
     crate::routes::safe_next,
     frontdesk::{
@@ -35,6 +38,7 @@ pub async fn sign_up(
         business_name,
         slug,
         time_zone,
+        time_format: browser_time_format(),
         name,
         email,
         password,
@@ -276,8 +280,17 @@ pub async fn switch_tenant(tenant: Uuid) -> Result<(), UiError> {
 }
 
 #[server(prefix = "/api", endpoint = "update-settings")]
-pub async fn update_settings(name: String, time_zone: String) -> Result<(), UiError> {
-    tenants::update_settings(&deps()?, &writer().await?, &name, &time_zone, &origin())
+pub async fn update_settings(
+    name: String,
+    time_zone: String,
+    time_format: String,
+) -> Result<(), UiError> {
+    let input = tenants::BusinessSettings {
+        name,
+        time_zone,
+        time_format,
+    };
+    tenants::update_settings(&deps()?, &writer().await?, &input, &origin())
         .await
         .map_err(ui_error)
 }

@@ -119,6 +119,17 @@ pub(crate) mod ctx {
             .unwrap_or_default()
     }
 
+    /// The time format of the language the browser asks for first.
+    pub fn browser_time_format() -> frontdesk::domain::time_format::TimeFormat {
+        use_context::<Parts>()
+            .and_then(|parts| {
+                let header = parts.headers.get(http::header::ACCEPT_LANGUAGE)?;
+                header.to_str().ok().map(str::to_owned)
+            })
+            .map(|value| frontdesk::domain::time_format::TimeFormat::of_locale(&value))
+            .unwrap_or_default()
+    }
+
     /// The value of the request's cookie `name`.
     pub fn cookie(name: &str) -> Option<String> {
         let parts = use_context::<Parts>()?;

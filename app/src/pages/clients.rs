@@ -5,6 +5,7 @@ use frontdesk::domain::{
     files::human_size,
     records::ClientSort,
     roles::{Action, Permission, RecordKind},
+    time_format::Clock,
     views::{AppointmentView, ClientFileView, ClientView},
 };
 use leptos::prelude::*;
@@ -16,7 +17,7 @@ use crate::{
     components::{
         files::{ClientFiles, Uploads},
         forms::{error_of, invalid, FieldError, FormError},
-        time::{date_time, zone},
+        time::session_clock,
     },
     fns::{
         clients::{load_client, search_clients, ArchiveClient, RestoreClient, SaveClient},
@@ -205,7 +206,7 @@ pub fn ClientPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading the client…"</p> }>
             {move || Suspend::new(async move {
                 let session = me.await.ok().flatten();
-                let tz = zone(&session.as_ref().map(|m| m.tenant.time_zone.clone()).unwrap_or_default());
+                let clock = session_clock(session.as_ref());
                 let may = |action| session.as_ref().is_some_and(|m| m.role().allows(Permission::Record(RecordKind::File, action)));
                 let (can_upload, can_delete) = (may(Action::Create), may(Action::Delete));
                 match client.await {
@@ -238,13 +239,13 @@ pub fn ClientPage() -> impl IntoView {
                             <dt>"Reminders"</dt><dd>{if c.email_reminders { "by email" } else { "none" }}</dd>
                             <dt>"Notes"</dt><dd class="notes">{c.notes.clone()}</dd>
                         </dl>
-                        <ClientFiles client_id=c.id files=files.clone() tz can_upload=can_upload && !c.archived
+                        <ClientFiles client_id=c.id files=files.clone() clock can_upload=can_upload && !c.archived
                             can_delete uploads on_change delete=delete_file />
                         {move || delete_file.value().get().and_then(Result::err).map(|e| view! {
                             <p class="form-error" role="alert">{e.message}</p>
                         })}
                         <h2>"Timeline"</h2>
-                        <Timeline timeline files reminders tz />
+                        <Timeline timeline files reminders clock />
                         <details class="edit">
                             <summary>"Edit details"</summary>
                             <ClientForm client=Some(c.clone()) />
@@ -268,7 +269,7 @@ fn Timeline(
     timeline: Vec<AppointmentView>,
     files: Vec<ClientFileView>,
     reminders: Vec<frontdesk::domain::background::ReminderView>,
-    tz: chrono_tz::Tz,
+    clock: Clock,
 ) -> impl IntoView {
     if timeline.is_empty() && files.is_empty() {
         return view! { <p class="muted">"No appointments or files yet."</p> }.into_any();
@@ -288,20 +289,20 @@ fn Timeline(
             {items.into_iter().map(|(_, item)| match item {
                 Item::Visit(a) => view! {
                     <li class=format!("status-{}", a.status.as_str()) data-appointment=a.id.to_string()>
-                        <time datetime=a.starts_at.to_rfc3339()>{date_time(a.starts_at, tz)}</time>
+                        <time datetime=a.starts_at.to_rfc3339()>{clock.date_time(a.starts_at)}</time>
                         " · "{a.service_name.clone()}" with "{a.provider_name.clone()}
                         " · "<span class="status">{a.status.label()}</span>
                         {a.cancel_reason.clone().filter(|r| !r.is_empty()).map(|r| view! { <span class="muted">{format!(" ({r})")}</span> })}
                         {reminders.iter().find(|r| r.appointment_id == a.id).map(|r| view! {
                             <span class=format!("reminder reminder-{}", r.status.as_str()) data-testid="reminder">
-                                " · "{r.describe(|t| date_time(t, tz))}
+                                " · "{r.describe(|t| clock.date_time(t))}
                             </span>
                         })}
                     </li>
                 }.into_any(),
                 Item::File(f) => view! {
                     <li class="file-added" data-file=f.id.to_string()>
-                        <time datetime=f.uploaded_at.to_rfc3339()>{date_time(f.uploaded_at, tz)}</time>
+                        <time datetime=f.uploaded_at.to_rfc3339()>{clock.date_time(f.uploaded_at)}</time>
                         " · File added: "{f.name.clone()}" ("{human_size(f.size_bytes)}")"
                         {f.uploaded_by.clone().map(|by| format!(" by {by}"))}
                     </li>

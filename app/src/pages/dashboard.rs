@@ -3,12 +3,12 @@
 //! appointments per day for the week behind and ahead, new clients and the
 //! busiest providers.
 
-use frontdesk::domain::views::DashboardView;
+use frontdesk::domain::{time_format::TimeFormat, views::DashboardView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    components::time::zone,
+    components::time::clock_of,
     fns::scheduling::{load_dashboard, SetStatus},
     layout::use_me,
     pages::today::TodayBoard,
@@ -40,13 +40,13 @@ pub fn DashboardPage() -> impl IntoView {
 
 #[component]
 fn Overview(d: DashboardView, set_status: ServerAction<SetStatus>) -> AnyView {
-    let tz = zone(&d.time_zone);
+    let clock = clock_of(&d.time_zone, d.time_format);
     let rate = |part: i64| format!("{}%", d.rate(part));
     view! {
         {move || set_status.value().get().and_then(|r| r.err()).map(|e| view! {
             <p class="form-error" role="alert">{e.message}</p>
         })}
-        <TodayBoard d=d.clone() tz set_status />
+        <TodayBoard d=d.clone() clock set_status />
         <section class="cards" aria-label="Last 7 days">
             <article class="card"><h2>"Last 7 days"</h2>
                 <p class="figure" data-testid="past-total">{d.past_total}</p><p class="muted">"appointments"</p></article>
@@ -104,8 +104,8 @@ fn Chart(d: DashboardView) -> AnyView {
 }
 
 /// The date and time in the business's zone (the desk may be elsewhere, or
-/// set to another zone), in the browser's own 12/24-hour habit, ticking once
-/// the page is live. The server renders a placeholder.
+/// set to another zone) and its time format, in the browser's language,
+/// ticking once the page is live. The server renders a placeholder.
 #[component]
 fn LocalClock() -> impl IntoView {
     let me = use_me();
@@ -113,14 +113,14 @@ fn LocalClock() -> impl IntoView {
         me.get()
             .and_then(Result::ok)
             .flatten()
-            .map(|m| m.tenant.time_zone)
+            .map(|m| (m.tenant.time_zone, m.tenant.time_format))
     };
     let now = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         let zone = zone();
-        now.set(Some(local_time_text(zone.as_deref())));
+        now.set(Some(local_time_text(zone.as_ref())));
         let handle = set_interval_with_handle(
-            move || now.set(Some(local_time_text(zone.as_deref()))),
+            move || now.set(Some(local_time_text(zone.as_ref()))),
             std::time::Duration::from_secs(1),
         );
         on_cleanup(move || {
@@ -137,7 +137,7 @@ fn LocalClock() -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-fn local_time_text(zone: Option<&str>) -> String {
+fn local_time_text(zone: Option<&(String, TimeFormat)>) -> String {
     let date = js_sys::Date::new_0();
     let options = js_sys::Object::new();
     for (key, value) in [
@@ -150,13 +150,15 @@ fn local_time_text(zone: Option<&str>) -> String {
     ] {
         let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
     }
-    if let Some(zone) = zone {
+    if let Some((zone, format)) = zone {
         let _ = js_sys::Reflect::set(&options, &"timeZone".into(), &zone.into());
+        let twelve = *format == TimeFormat::H12;
+        let _ = js_sys::Reflect::set(&options, &"hour12".into(), &twelve.into());
     }
     date.to_locale_string("default", &options).into()
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn local_time_text(_zone: Option<&str>) -> String {
+fn local_time_text(_zone: Option<&(String, TimeFormat)>) -> String {
     String::new()
 }

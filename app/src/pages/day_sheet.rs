@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    components::time::{clock, now, zone},
+    components::time::{clock_of, now, zone},
     fns::scheduling::load_calendar,
     layout::use_me,
 };
@@ -43,7 +43,7 @@ pub fn DaySheetPage() -> impl IntoView {
                 match sheet.await {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     Ok((date, view)) => {
-                        let tz = zone(&view.time_zone);
+                        let clock = clock_of(&view.time_zone, view.time_format);
                         let day = date.format("%A %-d %B %Y").to_string();
                         view! {
                             <div class="day-sheet-tools">
@@ -67,7 +67,7 @@ pub fn DaySheetPage() -> impl IntoView {
                                                     <tbody>
                                                         {list.into_iter().map(|a| view! {
                                                             <tr>
-                                                                <td>{format!("{}–{}", clock(a.starts_at, tz), clock(a.ends_at, tz))}</td>
+                                                                <td>{clock.span(a.starts_at, a.ends_at)}</td>
                                                                 <td>{a.client_name.clone()}</td>
                                                                 <td>{a.service_name.clone()}</td>
                                                                 <td>{a.notes.clone()}</td>

@@ -2,12 +2,15 @@
 //! status and kind, failures, dead jobs to retry or discard, and the
 //! schedules. And the development outbox.
 
-use frontdesk::domain::background::{JobView, ScheduleView};
+use frontdesk::domain::{
+    background::{JobView, ScheduleView},
+    time_format::Clock,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    components::time::{date_time, zone},
+    components::time::session_clock,
     fns::background::{dev_outbox, load_jobs, DiscardJob, RetryJob},
     layout::use_me,
 };
@@ -29,7 +32,7 @@ pub fn JobsPage() -> impl IntoView {
         })}
         <Transition fallback=|| view! { <p>"Loading the jobs…"</p> }>
             {move || Suspend::new(async move {
-                let tz = zone(&me.await.ok().flatten().map(|m| m.tenant.time_zone).unwrap_or_default());
+                let clock = session_clock(me.await.ok().flatten().as_ref());
                 match overview.await {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     Ok(o) => {
@@ -41,7 +44,7 @@ pub fn JobsPage() -> impl IntoView {
                                 </p>
                             })}
                             <h2>"Schedules"</h2>
-                            <Schedules schedules=o.schedules.clone() tz />
+                            <Schedules schedules=o.schedules.clone() clock />
                             <h2>"Jobs by kind"</h2>
                             {if o.counts.is_empty() {
                                 view! { <p class="muted">"No jobs yet."</p> }.into_any()
@@ -58,10 +61,10 @@ pub fn JobsPage() -> impl IntoView {
                                 }.into_any()
                             }}
                             <h2>"Retrying"</h2>
-                            <Jobs jobs=o.failing.clone() tz actions=None />
+                            <Jobs jobs=o.failing.clone() clock actions=None />
                             <h2>"Dead"</h2>
                             <p class="muted">"Jobs that failed on every attempt. Retry them once the cause is fixed, or discard them."</p>
-                            <Jobs jobs=o.dead.clone() tz actions=Some((retry, discard)) />
+                            <Jobs jobs=o.dead.clone() clock actions=Some((retry, discard)) />
                         }.into_any()
                     }
                 }
@@ -71,7 +74,7 @@ pub fn JobsPage() -> impl IntoView {
 }
 
 #[component]
-fn Schedules(schedules: Vec<ScheduleView>, tz: chrono_tz::Tz) -> impl IntoView {
+fn Schedules(schedules: Vec<ScheduleView>, clock: Clock) -> impl IntoView {
     view! {
         <table class="table" aria-label="Schedules">
             <thead><tr><th>"Schedule"</th><th>"When"</th><th>"Last run"</th><th>"Next run"</th></tr></thead>
@@ -79,8 +82,8 @@ fn Schedules(schedules: Vec<ScheduleView>, tz: chrono_tz::Tz) -> impl IntoView {
                 <tr data-schedule=s.name.clone() class:overdue=s.overdue>
                     <td>{s.name.clone()}</td>
                     <td><code>{s.cron.clone()}</code></td>
-                    <td>{s.last_run.map(|t| date_time(t, tz)).unwrap_or_else(|| "never".into())}</td>
-                    <td>{s.next_run.map(|t| date_time(t, tz)).unwrap_or_default()}</td>
+                    <td>{s.last_run.map(|t| clock.date_time(t)).unwrap_or_else(|| "never".into())}</td>
+                    <td>{s.next_run.map(|t| clock.date_time(t)).unwrap_or_default()}</td>
                 </tr>
             }).collect_view()}</tbody>
         </table>
@@ -90,7 +93,7 @@ fn Schedules(schedules: Vec<ScheduleView>, tz: chrono_tz::Tz) -> impl IntoView {
 type Actions = Option<(ServerAction<RetryJob>, ServerAction<DiscardJob>)>;
 
 #[component]
-fn Jobs(jobs: Vec<JobView>, tz: chrono_tz::Tz, actions: Actions) -> impl IntoView {
+fn Jobs(jobs: Vec<JobView>, clock: Clock, actions: Actions) -> impl IntoView {
     if jobs.is_empty() {
         return view! { <p class="muted">"None."</p> }.into_any();
     }
@@ -104,7 +107,7 @@ fn Jobs(jobs: Vec<JobView>, tz: chrono_tz::Tz, actions: Actions) -> impl IntoVie
                         <td>{j.kind.clone()}</td>
                         <td>{format!("{} of {}", j.attempts, j.max_attempts)}</td>
                         <td class="error-text">{j.last_error.clone().unwrap_or_default()}</td>
-                        <td>{date_time(j.updated_at, tz)}</td>
+                        <td>{clock.date_time(j.updated_at)}</td>
                         <td>{actions.map(|(retry, discard)| view! {
                             <button type="button" on:click=move |_| { retry.dispatch(RetryJob { id }); }>"Retry"</button>
                             <button type="button" class="danger" on:click=move |_| { discard.dispatch(DiscardJob { id }); }>"Discard"</button>

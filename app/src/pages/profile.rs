@@ -6,6 +6,7 @@ use leptos_meta::Title;
 
 use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
+    components::time::session_clock,
     fns::accounts::{
         list_sessions, two_factor_status, ChangeEmail, ChangePassword, EndSession,
         ResendVerification, SignOutEverywhere, TwoFactorBegin, TwoFactorDisable, TwoFactorEnable,
@@ -178,19 +179,14 @@ fn SessionList() -> impl IntoView {
         <FormError error />
         <Suspense>
             {move || Suspend::new(async move {
-                let zone: chrono_tz::Tz = me
-                    .await
-                    .ok()
-                    .flatten()
-                    .and_then(|m| m.tenant.time_zone.parse().ok())
-                    .unwrap_or(chrono_tz::UTC);
+                let clock = session_clock(me.await.ok().flatten().as_ref());
                 let sessions = list.await.unwrap_or_default();
                 view! {
                     <table class="table sessions" aria-label="Your sessions">
                         <thead><tr><th>"Browser"</th><th>"Address"</th><th>"Last seen"</th><th></th></tr></thead>
                         <tbody>
                             {sessions.into_iter().map(|s| {
-                                let seen = s.last_seen_at.with_timezone(&zone).format("%-d %b %Y, %H:%M").to_string();
+                                let seen = clock.date_time(s.last_seen_at);
                                 let action = if s.current {
                                     view! { <span class="muted">"This browser"</span> }.into_any()
                                 } else {

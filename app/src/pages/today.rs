@@ -2,15 +2,15 @@
 //! where they stand (next up, late, arrived, in progress) and one-click
 //! Arrived, Completed and No-show; each provider's day sheet prints.
 
-use chrono_tz::Tz;
 use frontdesk::domain::{
     records::AppointmentStatus,
+    time_format::Clock,
     today::{next_up, standing, Standing},
     views::{AppointmentView, DashboardView},
 };
 use leptos::prelude::*;
 
-use crate::{components::time::clock, fns::scheduling::SetStatus};
+use crate::fns::scheduling::SetStatus;
 
 /// Today's appointments grouped by provider, in the order of their first one.
 fn by_provider(agenda: &[AppointmentView]) -> Vec<(String, Vec<AppointmentView>)> {
@@ -28,7 +28,7 @@ fn by_provider(agenda: &[AppointmentView]) -> Vec<(String, Vec<AppointmentView>)
 }
 
 #[component]
-pub fn TodayBoard(d: DashboardView, tz: Tz, set_status: ServerAction<SetStatus>) -> AnyView {
+pub fn TodayBoard(d: DashboardView, clock: Clock, set_status: ServerAction<SetStatus>) -> AnyView {
     let groups = by_provider(&d.agenda);
     let now = d.now;
     let sheet = format!("/day-sheet?date={}", d.today);
@@ -48,7 +48,7 @@ pub fn TodayBoard(d: DashboardView, tz: Tz, set_status: ServerAction<SetStatus>)
                             <ol class="today-list">
                                 {list.into_iter().enumerate().map(|(i, a)| {
                                     let stands = if Some(i) == next { None } else { Some(standing(&a, now)) };
-                                    view! { <TodayItem a stands tz set_status /> }
+                                    view! { <TodayItem a stands clock set_status /> }
                                 }).collect_view()}
                             </ol>
                         </article>
@@ -65,7 +65,7 @@ pub fn TodayBoard(d: DashboardView, tz: Tz, set_status: ServerAction<SetStatus>)
 fn TodayItem(
     a: AppointmentView,
     stands: Option<Standing>,
-    tz: Tz,
+    clock: Clock,
     set_status: ServerAction<SetStatus>,
 ) -> impl IntoView {
     let (key, label) = match stands {
@@ -88,7 +88,7 @@ fn TodayItem(
     let name = a.client_name.clone();
     view! {
         <li class=format!("today-item stands-{key}")>
-            <time datetime=a.starts_at.to_rfc3339()>{format!("{}–{}", clock(a.starts_at, tz), clock(a.ends_at, tz))}</time>
+            <time datetime=a.starts_at.to_rfc3339()>{clock.span(a.starts_at, a.ends_at)}</time>
             <span class="who"><a href=format!("/clients/{}", a.client_id)>{a.client_name.clone()}</a>
                 <span class="muted">{format!(" · {}", a.service_name)}</span></span>
             <span class=format!("badge stands-{key}")>{label}</span>

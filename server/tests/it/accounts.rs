@@ -764,32 +764,41 @@ async fn an_expired_session_is_signed_out() {
 }
 
 #[tokio::test]
-async fn owners_rename_the_business_and_change_its_time_zone() {
+async fn owners_rename_the_business_and_change_how_it_tells_time() {
     let app = TestApp::spawn().await;
     let owner = sign_up(&app, "North Clinic", "owner@north.example").await;
     let (status, body) = error_of(
         owner
             .call(
                 "update-settings",
-                &[("name", " "), ("time_zone", "Mars/Olympus")],
+                &[
+                    ("name", " "),
+                    ("time_zone", "Mars/Olympus"),
+                    ("time_format", "13h"),
+                ],
             )
             .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        body["fields"]["name"].is_string() && body["fields"]["time_zone"].is_string(),
-        "{body}"
-    );
+    for field in ["name", "time_zone", "time_format"] {
+        assert!(body["fields"][field].is_string(), "{field}: {body}");
+    }
+    assert_eq!(owner.whoami().await["tenant"]["name"], "North Clinic");
     owner
         .call_ok(
             "update-settings",
-            &[("name", "North Physio"), ("time_zone", "America/New_York")],
+            &[
+                ("name", "North Physio"),
+                ("time_zone", "America/New_York"),
+                ("time_format", "12h"),
+            ],
         )
         .await;
     let me = owner.whoami().await;
     assert_eq!(me["tenant"]["name"], "North Physio");
     assert_eq!(me["tenant"]["time_zone"], "America/New_York");
+    assert_eq!(me["tenant"]["time_format"], "12h");
     let log = owner
         .call_ok("audit-log", &[("entity_type", "tenant")])
         .await;
@@ -805,6 +814,48 @@ async fn owners_rename_the_business_and_change_its_time_zone() {
         changes["time_zone"],
         serde_json::json!({"old": "Europe/Berlin", "new": "America/New_York"})
     );
+    assert_eq!(
+        changes["time_format"],
+        serde_json::json!({"old": "24h", "new": "12h"})
+    );
+}
+
+/// A new business writes times as the browser's language does; sign-up
+/// without the header keeps the 24-hour clock.
+#[tokio::test]
+async fn a_new_business_tells_time_as_its_owners_browser_does() {
+    let app = TestApp::spawn().await;
+    for (n, (language, format)) in [
+        (Some("en-US,en;q=0.9"), "12h"),
+        (Some("de-DE,de;q=0.9"), "24h"),
+        (None, "24h"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let browser = Browser::new(&app);
+        let (business, email) = (format!("Studio {n}"), format!("owner{n}@example.com"));
+        let mut request = browser
+            .client
+            .post(app.url("/api/sign-up"))
+            .header("origin", app.url(""))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[
+                ("business_name", business.as_str()),
+                ("slug", ""),
+                ("time_zone", "Europe/Berlin"),
+                ("name", "Owner"),
+                ("email", email.as_str()),
+                ("password", PASSWORD),
+            ]);
+        if let Some(language) = language {
+            request = request.header("accept-language", language);
+        }
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_redirection() || response.status().is_success());
+        let me = browser.whoami().await;
+        assert_eq!(me["tenant"]["time_format"], format, "{language:?}");
+    }
 }
 
 #[tokio::test]

@@ -131,7 +131,14 @@ async fn through_service(app: &TestApp, s: &Setup, operation: &str) -> Result<()
             .await
             .map(drop),
         "revoke-api-key" => api_keys::revoke(deps, staff, s.api_key, &origin).await,
-        "update-settings" => tenants::update_settings(deps, staff, "Renamed", "UTC", &origin).await,
+        "update-settings" => {
+            let input = tenants::BusinessSettings {
+                name: "Renamed".into(),
+                time_zone: "UTC".into(),
+                time_format: "12h".into(),
+            };
+            tenants::update_settings(deps, staff, &input, &origin).await
+        }
         "save-booking-step" => tenants::set_booking_step(deps, staff, "10", &origin)
             .await
             .map(drop),
@@ -153,7 +160,11 @@ async fn through_http(s: &Setup, operation: &str) -> StatusCode {
         "revoke-invitation" => vec![("invitation", &invitation)],
         "create-api-key" => vec![("name", "Key"), ("scopes[0]", "clients:read")],
         "revoke-api-key" => vec![("key", &key)],
-        "update-settings" => vec![("name", "Renamed"), ("time_zone", "UTC")],
+        "update-settings" => vec![
+            ("name", "Renamed"),
+            ("time_zone", "UTC"),
+            ("time_format", "12h"),
+        ],
         "save-booking-step" => vec![("booking_step", "10")],
         _ => vec![],
     };

@@ -3,7 +3,9 @@
 
 use crate::support::TestDb;
 
-use frontdesk::domain::{background::ReminderStatus, records::AppointmentStatus, roles::Role};
+use frontdesk::domain::{
+    background::ReminderStatus, records::AppointmentStatus, roles::Role, time_format::TimeFormat,
+};
 use sqlx::{Connection, PgConnection};
 
 /// The words a column's CHECK constraint allows, in the order it lists them.
@@ -84,6 +86,15 @@ async fn roles_and_statuses_are_stored_as_the_words_the_schema_allows() {
         assert_eq!(
             round_trip(&mut conn, status).await,
             (status.as_str().into(), status)
+        );
+    }
+
+    let formats: Vec<&str> = TimeFormat::ALL.iter().map(|f| f.as_str()).collect();
+    assert_eq!(allowed(&mut conn, "tenants", "time_format").await, formats);
+    for format in TimeFormat::ALL {
+        assert_eq!(
+            round_trip(&mut conn, format).await,
+            (format.as_str().into(), format)
         );
     }
 

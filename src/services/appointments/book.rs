@@ -109,7 +109,7 @@ pub(super) async fn insert_bookings(
                 end: start + rule.duration,
             };
             if !within_hours(tx.conn(), tenant, input.provider_id, &week, appointment).await? {
-                return Err(outside_hours(starts.len(), start, week.0));
+                return Err(outside_hours(tx.conn(), tenant, starts.len(), start, week.0).await);
             }
         }
     }

@@ -263,7 +263,7 @@ pub async fn reschedule_scoped(
         if reason.is_none()
             && !within_hours(tx.conn(), tenant, provider, &week, appointment).await?
         {
-            return Err(outside_hours(count, *to, week.0));
+            return Err(outside_hours(tx.conn(), tenant, count, *to, week.0).await);
         }
         let blocked = Span {
             start: *to - rule.before,

@@ -83,7 +83,7 @@ pub async fn edit(
     if kept_reason.is_none()
         && !within_hours(tx.conn(), tenant, edit.provider_id, &week, appointment).await?
     {
-        return Err(outside_hours(1, starts_at, week.0));
+        return Err(outside_hours(tx.conn(), tenant, 1, starts_at, week.0).await);
     }
     let blocked = Span {
         start: starts_at - rule.before,

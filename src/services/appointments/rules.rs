@@ -12,6 +12,7 @@ use crate::{
     domain::{
         records::AppointmentStatus,
         scheduling::{weekday_from_number, working_spans, Clash, Span, WorkingSpan},
+        time_format::Clock,
         views::AppointmentView,
     },
     error::AppError,
@@ -203,10 +204,10 @@ pub(super) async fn conflict(
         starts_at: r.starts_at,
         ends_at: r.ends_at,
     });
-    let zone = crate::services::calendar::tenant_zone(tx.conn(), tenant).await?;
+    let clock = crate::services::calendar::tenant_clock(tx.conn(), tenant).await?;
     tx.commit().await?;
     Ok(AppError::Conflict(match clash {
-        Some(clash) => clash.describe(zone, blocked.start),
+        Some(clash) => clash.describe(clock, blocked.start),
         None => "The time was just taken by another booking; choose another time.".into(),
     }))
 }
@@ -235,12 +236,22 @@ pub(super) fn is_double_booking(err: &sqlx::Error) -> bool {
 }
 
 /// Refuses a time outside working hours; a series names the occurrence, in
-/// the provider's zone.
-pub(super) fn outside_hours(count: usize, start: DateTime<Utc>, zone: Tz) -> AppError {
+/// the provider's zone and the business's time format.
+pub(super) async fn outside_hours(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    count: usize,
+    start: DateTime<Utc>,
+    zone: Tz,
+) -> AppError {
     let which = if count > 1 {
+        let format = match crate::services::calendar::tenant_clock(conn, tenant).await {
+            Ok(clock) => clock.format,
+            Err(e) => return e,
+        };
         format!(
             "the appointment of {}",
-            start.with_timezone(&zone).format("%a %-d %b %Y, %H:%M")
+            Clock::new(zone, format).date_time(start)
         )
     } else {
         "this".to_string()

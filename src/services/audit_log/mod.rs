@@ -79,12 +79,7 @@ pub async fn list(deps: &Deps, staff: &Staff, filter: &AuditFilter) -> Result<Au
     .into_iter()
     .map(|a| (a.id, a.name))
     .collect();
-    let zone: String = sqlx::query_scalar!(
-        "SELECT time_zone FROM tenants WHERE id = $1",
-        staff.tenant_id
-    )
-    .fetch_one(tx.conn())
-    .await?;
+    let clock = crate::services::calendar::tenant_clock(tx.conn(), staff.tenant_id).await?;
     let names: sentence::Names = sqlx::query!(
         r#"SELECT id AS "id!", name AS "name!" FROM providers WHERE tenant_id = $1
            UNION ALL SELECT id, name FROM services WHERE tenant_id = $1
@@ -97,7 +92,6 @@ pub async fn list(deps: &Deps, staff: &Staff, filter: &AuditFilter) -> Result<Au
     .map(|r| (r.id, r.name))
     .collect();
     tx.commit().await?;
-    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
 
     let more = rows.len() > limit as usize;
     let entries: Vec<AuditEntryView> = rows
@@ -118,7 +112,7 @@ pub async fn list(deps: &Deps, staff: &Staff, filter: &AuditFilter) -> Result<Au
                 subject: r.subject.as_deref(),
                 changes: &r.changes,
             };
-            let sentence = sentence::describe(&facts, &names, tz);
+            let sentence = sentence::describe(&facts, &names, clock);
             AuditEntryView {
                 id: r.id,
                 at: r.at,
@@ -142,6 +136,7 @@ pub async fn list(deps: &Deps, staff: &Staff, filter: &AuditFilter) -> Result<Au
         next,
         entity_types,
         actors,
-        time_zone: zone,
+        time_zone: clock.zone.name().to_string(),
+        time_format: clock.format,
     })
 }

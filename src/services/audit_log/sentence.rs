@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::domain::records::AppointmentStatus;
+use crate::domain::{records::AppointmentStatus, time_format::Clock};
 
 /// What a sentence is made from: one entry, with the names it refers to.
 pub struct Facts<'a> {
@@ -24,7 +23,7 @@ pub struct Facts<'a> {
 /// Names of the business's providers, services and resources, by id.
 pub type Names = HashMap<Uuid, String>;
 
-pub fn describe(facts: &Facts<'_>, names: &Names, zone: Tz) -> String {
+pub fn describe(facts: &Facts<'_>, names: &Names, clock: Clock) -> String {
     let who = facts.actor;
     let what = |fallback: &str| facts.subject.unwrap_or(fallback).to_string();
     let field = |name: &str| Change::of(facts.changes, name);
@@ -33,7 +32,7 @@ pub fn describe(facts: &Facts<'_>, names: &Names, zone: Tz) -> String {
         ("appointment", "booked") => {
             let mut s = format!("{who} booked {}", what("a client"));
             if let Some(at) = field("starts_at").new_time() {
-                s.push_str(&format!(" for {}", day_and_time(at, zone)));
+                s.push_str(&format!(" for {}", clock.day_time(at, "%a %-d %b")));
             }
             if let Some(name) = field("provider_id").new_id().and_then(|id| names.get(&id)) {
                 s.push_str(&format!(" with {name}"));
@@ -41,12 +40,12 @@ pub fn describe(facts: &Facts<'_>, names: &Names, zone: Tz) -> String {
             s
         }
         ("appointment", "rescheduled") => {
-            let moved = field("starts_at").moved(zone).unwrap_or_default();
+            let moved = field("starts_at").moved(clock).unwrap_or_default();
             format!("{who} moved {}{moved}", what("an appointment"))
         }
         ("appointment", "changed") => {
             let mut parts = Vec::new();
-            if let Some(moved) = field("starts_at").moved(zone) {
+            if let Some(moved) = field("starts_at").moved(clock) {
                 parts.push(moved.trim_start().to_string());
             }
             for (key, label) in [("provider_id", "provider"), ("service_id", "service")] {
@@ -107,8 +106,8 @@ pub fn describe(facts: &Facts<'_>, names: &Names, zone: Tz) -> String {
             what("a client")
         ),
         ("provider", "time_off_added") => {
-            let from = field("from").new_time().map(|t| day(t, zone));
-            let until = field("until").new_time().map(|t| day(t, zone));
+            let from = field("from").new_time().map(|t| day(t, clock));
+            let until = field("until").new_time().map(|t| day(t, clock));
             let span = match (from, until) {
                 (Some(f), Some(u)) if f == u => format!(" on {f}"),
                 (Some(f), Some(u)) => format!(" from {f} to {u}"),
@@ -208,34 +207,29 @@ impl<'a> Change<'a> {
 
     /// " from 14:00 to 14:30 on Tue 8 Dec", or with both days when it moved
     /// to another day.
-    fn moved(&self, zone: Tz) -> Option<String> {
+    fn moved(&self, clock: Clock) -> Option<String> {
         let (old, new) = (self.old_time()?, self.new_time()?);
-        let (old, new) = (old.with_timezone(&zone), new.with_timezone(&zone));
-        Some(if old.date_naive() == new.date_naive() {
-            format!(
-                " from {} to {} on {}",
-                old.format("%H:%M"),
-                new.format("%H:%M"),
-                new.format("%a %-d %b")
-            )
-        } else {
-            format!(
-                " from {} to {}",
-                old.format("%a %-d %b %H:%M"),
-                new.format("%a %-d %b %H:%M")
-            )
-        })
+        Some(
+            if clock.local(old).date_naive() == clock.local(new).date_naive() {
+                format!(
+                    " from {} to {} on {}",
+                    clock.time(old),
+                    clock.time(new),
+                    day(new, clock)
+                )
+            } else {
+                format!(
+                    " from {} to {}",
+                    clock.day_time(old, "%a %-d %b"),
+                    clock.day_time(new, "%a %-d %b")
+                )
+            },
+        )
     }
 }
 
-fn day_and_time(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone)
-        .format("%a %-d %b %H:%M")
-        .to_string()
-}
-
-fn day(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone).format("%a %-d %b").to_string()
+fn day(at: DateTime<Utc>, clock: Clock) -> String {
+    clock.local(at).format("%a %-d %b").to_string()
 }
 
 /// The changed fields, in words.
@@ -252,6 +246,7 @@ fn field_name(key: &str) -> String {
         "price_minor" => "price".into(),
         "email_reminders" => "reminder consent".into(),
         "booking_step_minutes" => "booking step".into(),
+        "time_format" => "time format".into(),
         "hours" => "working hours".into(),
         other => other.trim_end_matches("_id").replace('_', " "),
     }
@@ -280,9 +275,13 @@ fn article(role: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::time_format::TimeFormat;
     use serde_json::json;
 
-    const BERLIN: Tz = chrono_tz::Europe::Berlin;
+    const BERLIN: Clock = Clock {
+        zone: chrono_tz::Europe::Berlin,
+        format: TimeFormat::H24,
+    };
 
     fn say(action: &str, subject: Option<&str>, changes: Value, names: &Names) -> String {
         let facts = Facts {
@@ -306,6 +305,23 @@ mod tests {
                 &Names::new()
             ),
             "Ana moved Amir Dubois from 14:00 to 14:30 on Tue 8 Dec"
+        );
+    }
+
+    #[test]
+    fn a_twelve_hour_business_reads_its_own_habit() {
+        let changes =
+            json!({"starts_at": {"old": "2026-12-08T13:00:00Z", "new": "2026-12-09T08:30:00Z"}});
+        let facts = Facts {
+            actor: "Ana",
+            action: "appointment.rescheduled",
+            subject: Some("Amir Dubois"),
+            changes: &changes,
+        };
+        let clock = Clock::new(chrono_tz::America::Chicago, TimeFormat::H12);
+        assert_eq!(
+            describe(&facts, &Names::new(), clock),
+            "Ana moved Amir Dubois from Tue 8 Dec 7:00 AM to Wed 9 Dec 2:30 AM"
         );
     }
 

@@ -18,7 +18,7 @@ use super::{Desk, Slot};
 use crate::{
     components::forms::Problems,
     components::modal::Modal,
-    components::time::{clock, zone},
+    components::time::clock_of,
     fns::{
         clients::{SaveClient, SearchClients},
         scheduling::{booking_client, Book, BookingForm},
@@ -43,7 +43,8 @@ fn blocked(
 #[component]
 pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> AnyView {
     let desk = expect_context::<Desk>();
-    let tz = zone(&view.time_zone);
+    let clock = clock_of(&view.time_zone, view.time_format);
+    let tz = clock.zone;
     let view = StoredValue::new(view);
     let opened_at = desk.book.version().get_untracked();
 
@@ -176,9 +177,8 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
                 })
                 .map(|a| {
                     format!(
-                        "{}–{} {} ({}, {})",
-                        clock(a.starts_at, tz),
-                        clock(a.ends_at, tz),
+                        "{} {} ({}, {})",
+                        clock.span(a.starts_at, a.ends_at),
                         a.client_name,
                         a.service_name,
                         a.provider_name
@@ -250,9 +250,8 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
         };
         let end = local + Duration::minutes(s.duration_minutes.into());
         format!(
-            "{}–{} · {} min · {} {}",
-            local.format("%H:%M"),
-            end.format("%H:%M"),
+            "{} · {} min · {} {}",
+            clock.format.span(local, end),
             s.duration_minutes,
             format_price(s.price_minor),
             s.currency

@@ -2,12 +2,11 @@
 //! on hover or focus, and the "+N" marker for appointments that do not fit
 //! side by side.
 
-use chrono_tz::Tz;
-use frontdesk::domain::views::AppointmentView;
+use frontdesk::domain::{time_format::Clock, views::AppointmentView};
 use leptos::prelude::*;
 
 use super::Desk;
-use crate::components::{modal::Modal, time::clock};
+use crate::components::modal::Modal;
 
 /// Lane geometry: `left` and `width` in percent of the column.
 fn across(lane: usize, lanes: usize) -> String {
@@ -15,8 +14,8 @@ fn across(lane: usize, lanes: usize) -> String {
     format!("left:{}%;width:calc({width}% - 4px)", width * lane as f64)
 }
 
-fn times(a: &AppointmentView, tz: Tz) -> String {
-    format!("{}–{}", clock(a.starts_at, tz), clock(a.ends_at, tz))
+fn times(a: &AppointmentView, clock: Clock) -> String {
+    clock.span(a.starts_at, a.ends_at)
 }
 
 #[component]
@@ -27,7 +26,7 @@ pub fn Block(
     minutes: u32,
     lane: usize,
     lanes: usize,
-    tz: Tz,
+    clock: Clock,
 ) -> impl IntoView {
     let desk = expect_context::<Desk>();
     let id = a.id;
@@ -37,7 +36,7 @@ pub fn Block(
         across(lane, lanes),
         a.colour
     );
-    let label = format!("{} {}, {}", times(&a, tz), a.client_name, a.service_name);
+    let label = format!("{} {}, {}", times(&a, clock), a.client_name, a.service_name);
     let card_style = format!("top:{}px;{}", top + minutes, across(lane, lanes.min(2)));
     let notes = (!a.notes.trim().is_empty()).then(|| a.notes.clone());
     let open = a.clone();
@@ -48,13 +47,13 @@ pub fn Block(
             on:dragend=move |_| desk.dragging.set(None)
             on:click=move |_| desk.selected.set(Some(open.clone()))
         >
-            <span class="cal-time">{clock(a.starts_at, tz)}</span>
+            <span class="cal-time">{clock.time(a.starts_at)}</span>
             <span class="cal-client">{a.client_name.clone()}</span>
             <span class="cal-service">{a.service_name.clone()}</span>
         </button>
         <div class="cal-card" id=card_id role="tooltip" style=card_style>
             <strong>{a.client_name.clone()}</strong>
-            <span>{times(&a, tz)}</span>
+            <span>{times(&a, clock)}</span>
             <span>{format!("{} with {}", a.service_name, a.provider_name)}</span>
             <span class=format!("badge status-{}", a.status.as_str())>{a.status.label()}</span>
             {notes.map(|n| view! { <span class="muted">{n}</span> })}
@@ -69,14 +68,14 @@ pub fn More(
     top: u32,
     lane: usize,
     lanes: usize,
-    tz: Tz,
+    clock: Clock,
 ) -> impl IntoView {
     let desk = expect_context::<Desk>();
     let open = RwSignal::new(false);
     let count = hidden.len();
     let from = hidden
         .first()
-        .map(|a| clock(a.starts_at, tz))
+        .map(|a| clock.time(a.starts_at))
         .unwrap_or_default();
     let hidden = StoredValue::new(hidden);
     let title = format!("{count} more from {from}");
@@ -90,7 +89,7 @@ pub fn More(
                 <ul class="choices">
                     {hidden.get_value().into_iter().map(|a| {
                         let a = StoredValue::new(a);
-                        let text = a.with_value(|a| format!("{} {} · {} with {}", times(a, tz), a.client_name, a.service_name, a.provider_name));
+                        let text = a.with_value(|a| format!("{} {} · {} with {}", times(a, clock), a.client_name, a.service_name, a.provider_name));
                         view! { <li><button type="button" on:click=move |_| {
                             open.set(false);
                             desk.selected.set(Some(a.get_value()));

@@ -16,10 +16,7 @@ use super::{Desk, Undo};
 use crate::{
     components::forms::Problems,
     components::modal::Modal,
-    components::{
-        reminder::ReminderPanel,
-        time::{clock, date_time, zone},
-    },
+    components::{reminder::ReminderPanel, time::clock_of},
     errors::UiError,
     fns::scheduling::{Cancel, EditAppointment, EditForm, Reschedule, SetStatus},
     layout::use_me,
@@ -29,15 +26,7 @@ use crate::{
 pub fn Details(appointment: AppointmentView, view: CalendarView) -> AnyView {
     let desk = expect_context::<Desk>();
     let me = use_me();
-    let tz = Signal::derive(move || {
-        zone(
-            &me.get()
-                .and_then(|r| r.ok())
-                .flatten()
-                .map(|m| m.tenant.time_zone)
-                .unwrap_or_default(),
-        )
-    });
+    let clock = clock_of(&view.time_zone, view.time_format);
     let a = StoredValue::new(appointment.clone());
     let id = appointment.id;
     let versions = move || {
@@ -66,7 +55,7 @@ pub fn Details(appointment: AppointmentView, view: CalendarView) -> AnyView {
     let who_when = format!(
         "{} at {}",
         appointment.client_name,
-        clock(appointment.starts_at, tz.get_untracked())
+        clock.time(appointment.starts_at)
     );
     Effect::new(move |_| {
         let now = versions();
@@ -120,7 +109,7 @@ pub fn Details(appointment: AppointmentView, view: CalendarView) -> AnyView {
         })
     };
 
-    let local = appointment.starts_at.with_timezone(&tz.get_untracked());
+    let local = clock.local(appointment.starts_at);
     let date = RwSignal::new(local.date_naive().to_string());
     let time = RwSignal::new(local.time().format("%H:%M").to_string());
     let reason = RwSignal::new(String::new());
@@ -154,7 +143,7 @@ pub fn Details(appointment: AppointmentView, view: CalendarView) -> AnyView {
             return;
         };
         let why = reason.get_untracked();
-        let starts_at = instant(tz.get_untracked(), d.and_time(t));
+        let starts_at = instant(clock.zone, d.and_time(t));
         let override_reason = (!why.trim().is_empty()).then_some(why);
         // The rest of a series moves by time only.
         if scope.get_untracked() == Scope::Following {
@@ -201,14 +190,14 @@ pub fn Details(appointment: AppointmentView, view: CalendarView) -> AnyView {
         <Modal labelled_by="appointment-title" on_close=Callback::new(move |_| desk.selected.set(None))>
             <h2 id="appointment-title">{a.with_value(|a| a.client_name.clone())}</h2>
             <p>
-                {move || a.with_value(|a| format!("{} – {}", date_time(a.starts_at, tz.get()), clock(a.ends_at, tz.get())))}
+                {move || a.with_value(|a| format!("{} – {}", clock.date_time(a.starts_at), clock.time(a.ends_at)))}
                 <br />{a.with_value(|a| format!("{} with {}", a.service_name, a.provider_name))}
                 <br /><span class=a.with_value(|a| format!("badge status-{}", a.status.as_str())) data-testid="status">{a.with_value(|a| a.status.label())}</span>
                 {a.with_value(|a| a.series_id.map(|_| view! { " · part of a weekly series" }))}
             </p>
             {a.with_value(|a| (!a.notes.is_empty()).then(|| view! { <p class="notes">{a.notes.clone()}</p> }))}
             <p><a href=a.with_value(|a| format!("/clients/{}", a.client_id))>"Open the client"</a></p>
-            {active.then(|| view! { <ReminderPanel appointment_id=id tz can_send /> })}
+            {active.then(|| view! { <ReminderPanel appointment_id=id clock can_send /> })}
             {move || error().map(|e| view! { <Problems error=e /> })}
             {active.then(|| view! {
                 <div class="row" role="group" aria-label="Status">

@@ -7,15 +7,13 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::{Desk, Slot};
-use crate::{
-    components::time::{date_time, zone},
-    fns::scheduling::NextFree,
-};
+use crate::{components::time::clock_of, fns::scheduling::NextFree};
 
 #[component]
 pub fn Finder(view: CalendarView, from: chrono::NaiveDate) -> impl IntoView {
     let desk = expect_context::<Desk>();
-    let tz = zone(&view.time_zone);
+    let clock = clock_of(&view.time_zone, view.time_format);
+    let tz = clock.zone;
     let find = ServerAction::<NextFree>::new();
     let service = RwSignal::new(view.services.first().map(|s| s.id));
     let provider = RwSignal::new(None::<Uuid>);
@@ -42,7 +40,7 @@ pub fn Finder(view: CalendarView, from: chrono::NaiveDate) -> impl IntoView {
                 };
                 view! {
                     <p role="status" data-testid="next-free">
-                        {format!("Next free: {} with {}", date_time(found.starts_at, tz), found.provider_name)}" "
+                        {format!("Next free: {} with {}", clock.date_time(found.starts_at), found.provider_name)}" "
                         <button type="button" class="primary" on:click=move |_| desk.booking.set(Some(slot))>"Book this time"</button>
                     </p>
                 }

@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use frontdesk::domain::{
     free_time::{gaps, snap},
     scheduling::{instant, working_spans, Span},
+    time_format::Clock,
     views::{AppointmentView, CalendarView, ProviderView},
 };
 use leptos::prelude::*;
@@ -20,7 +21,7 @@ use super::{
     lanes::{place, Placed},
     Desk, Slot,
 };
-use crate::components::time::{clock, now, zone};
+use crate::components::time::{clock_of, now, zone};
 
 /// What the columns are.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,7 +61,7 @@ fn hours(view: &CalendarView, tz: Tz) -> (u32, u32) {
 /// The grid's vertical scale: one pixel per minute from `first` o'clock.
 #[derive(Clone, Copy)]
 struct Scale {
-    tz: Tz,
+    clock: Clock,
     date: NaiveDate,
     first: u32,
     last: u32,
@@ -69,7 +70,7 @@ struct Scale {
 impl Scale {
     /// Minutes from the top of the grid to `t`, clamped to the grid.
     fn offset(&self, t: DateTime<Utc>) -> u32 {
-        let local = t.with_timezone(&self.tz);
+        let local = self.clock.local(t);
         let minute = match local.date_naive().cmp(&self.date) {
             std::cmp::Ordering::Less => 0,
             std::cmp::Ordering::Greater => self.last * 60,
@@ -88,7 +89,7 @@ impl Scale {
                 self.date
             };
             instant(
-                self.tz,
+                self.clock.zone,
                 day.and_time(if h == 24 { NaiveTime::MIN } else { time }),
             )
         };
@@ -98,7 +99,8 @@ impl Scale {
 
 #[component]
 pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, layout: Columns) -> AnyView {
-    let tz = zone(&view.time_zone);
+    let clock = clock_of(&view.time_zone, view.time_format);
+    let tz = clock.zone;
     let (first, last) = hours(&view, tz);
     let height = (last - first) * 60;
     let step = view.step_minutes.clamp(5, 60);
@@ -138,7 +140,7 @@ pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, layout: Columns) -> 
         }
     }
     let by_day = matches!(layout, Columns::Days(_));
-    let agenda = agenda(&columns, tz, by_day);
+    let agenda = agenda(&columns, clock, by_day);
     let today = now().with_timezone(&tz).date_naive();
     let count = columns.len().max(1);
     view! {
@@ -165,11 +167,11 @@ pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, layout: Columns) -> 
             <div class="cal-body" style=format!("height:{height}px")>
                 <div class="cal-hours" aria-hidden="true">
                     {(first..last).map(|h| view! {
-                        <div class="cal-hour" style=format!("top:{}px", (h - first) * 60)>{format!("{h:02}:00")}</div>
+                        <div class="cal-hour" style=format!("top:{}px", (h - first) * 60)>{clock.format.hour(h)}</div>
                     }).collect_view()}
                 </div>
                 {columns.into_iter().enumerate().map(|(index, c)| {
-                    let scale = Scale { tz, date: c.date, first, last };
+                    let scale = Scale { clock, date: c.date, first, last };
                     view! { <DayColumn column=c index scale step /> }
                 }).collect_view()}
             </div>
@@ -181,7 +183,7 @@ pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, layout: Columns) -> 
 
 /// On a phone the grid gives way to this list: per provider (or day), the
 /// appointments in order, each opening its details, and a button to book.
-fn agenda(columns: &[Column], tz: Tz, by_day: bool) -> AnyView {
+fn agenda(columns: &[Column], clock: Clock, by_day: bool) -> AnyView {
     let desk = expect_context::<Desk>();
     let groups = columns
         .iter()
@@ -218,7 +220,7 @@ fn agenda(columns: &[Column], tz: Tz, by_day: bool) -> AnyView {
                                 <li><button type="button" class=format!("agenda-item status-{}", a.status.as_str())
                                     style=format!("--colour:{}", a.colour)
                                     on:click=move |_| desk.selected.set(Some(open.clone()))>
-                                    <span class="cal-time">{format!("{}–{}", clock(a.starts_at, tz), clock(a.ends_at, tz))}</span>
+                                    <span class="cal-time">{clock.span(a.starts_at, a.ends_at)}</span>
                                     <strong>{a.client_name.clone()}</strong>
                                     <span>{format!("{} · {}", a.service_name, a.status.label())}</span>
                                 </button></li>
@@ -284,8 +286,9 @@ fn DayColumn(column: Column, index: usize, scale: Scale, step: u32) -> AnyView {
         appointments,
     } = column;
     let Scale {
-        tz, first, last, ..
+        clock, first, last, ..
     } = scale;
+    let tz = clock.zone;
     let provider_id = provider.id;
     let who = provider.name.clone();
     let shades = shading(&provider, scale);
@@ -302,7 +305,7 @@ fn DayColumn(column: Column, index: usize, scale: Scale, step: u32) -> AnyView {
                 provider: Some(provider_id),
                 service: None,
             };
-            let label = format!("Book with {who}, {} {}", date.format("%a %-d %b"), time.format("%H:%M"));
+            let label = format!("Book with {who}, {} {}", date.format("%a %-d %b"), clock.format.time(time));
             // One button of the grid is in the tab order; arrow keys move from it.
             let tab = if index == 0 && row == 0 { "0" } else { "-1" };
             view! {
@@ -322,7 +325,7 @@ fn DayColumn(column: Column, index: usize, scale: Scale, step: u32) -> AnyView {
             let hidden: Vec<AppointmentView> =
                 m.hidden.iter().map(|&i| appointments[i].clone()).collect();
             let top = scale.offset(m.starts_at);
-            view! { <More hidden top lane=m.lane lanes=m.lanes tz /> }
+            view! { <More hidden top lane=m.lane lanes=m.lanes clock /> }
         })
         .collect_view();
     let blocks = appointments
@@ -335,7 +338,7 @@ fn DayColumn(column: Column, index: usize, scale: Scale, step: u32) -> AnyView {
         .map(|(a, lane, lanes)| {
             let top = scale.offset(a.starts_at);
             let minutes = (a.ends_at - a.starts_at).num_minutes().max(15) as u32;
-            view! { <Block a top minutes lane lanes tz /> }
+            view! { <Block a top minutes lane lanes clock /> }
         })
         .collect_view();
     // The current-time line, on today's column only; it moves every minute once the page is live.

@@ -6,11 +6,12 @@ use frontdesk::domain::{records::AppointmentStatus, views::CalendarView};
 use leptos::prelude::*;
 
 use super::{Mode, Query};
-use crate::components::time::{clock, now, zone};
+use crate::components::time::{clock_of, now};
 
 #[component]
 pub fn Month(q: Query, date: NaiveDate, from: NaiveDate, view: CalendarView) -> impl IntoView {
-    let tz = zone(&view.time_zone);
+    let clock = clock_of(&view.time_zone, view.time_format);
+    let tz = clock.zone;
     let today = now().with_timezone(&tz).date_naive();
     let cells = (0..42).map(|d| {
         let day = from + Duration::days(d);
@@ -24,7 +25,7 @@ pub fn Month(q: Query, date: NaiveDate, from: NaiveDate, view: CalendarView) -> 
         let first: Vec<String> = on_day
             .iter()
             .take(3)
-            .map(|a| format!("{} {}", clock(a.starts_at, tz), a.client_name))
+            .map(|a| format!("{} {}", clock.time(a.starts_at), a.client_name))
             .collect();
         view! {
             <a class="month-cell" class:other-month=day.month() != date.month() class:today=day == today

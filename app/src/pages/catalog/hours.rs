@@ -5,6 +5,7 @@ use chrono::{NaiveTime, Timelike, Weekday};
 use frontdesk::domain::{
     form_values::{day_grid, format_day_hours},
     scheduling::{weekday_from_number, WorkingSpan},
+    time_format::TimeFormat,
 };
 use leptos::prelude::*;
 
@@ -38,7 +39,7 @@ fn minutes(t: NaiveTime) -> u32 {
 
 /// The week at a glance: one bar per day over the hours anyone works.
 #[component]
-pub fn WeekBars(hours: Vec<WorkingSpan>) -> impl IntoView {
+pub fn WeekBars(hours: Vec<WorkingSpan>, format: TimeFormat) -> impl IntoView {
     // The scale covers the provider's earliest start to latest end, so bars
     // of different providers read alike without wasting the night.
     let first = hours
@@ -56,7 +57,7 @@ pub fn WeekBars(hours: Vec<WorkingSpan>) -> impl IntoView {
     view! {
         <ul class="week-bars">
             {DAY_NAMES.iter().enumerate().map(|(i, day)| {
-                let text = format_day_hours(&hours, weekday(i));
+                let text = format_day_hours(&hours, weekday(i), format);
                 let spans: Vec<_> = hours.iter().filter(|h| h.weekday == weekday(i)).cloned().collect();
                 let said = if text.is_empty() { "off".to_string() } else { text };
                 view! {

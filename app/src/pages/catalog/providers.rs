@@ -1,6 +1,6 @@
 //! Providers: who takes appointments, their working week and time off.
 
-use frontdesk::domain::{account::TimeZoneName, views::ProviderView};
+use frontdesk::domain::{account::TimeZoneName, time_format::TimeFormat, views::ProviderView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -11,8 +11,9 @@ use super::{
 };
 use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
-    components::time::{date_time, zone},
+    components::time::clock_of,
     fns::catalog::{load_catalog, AddDaysOff, ArchiveItem, RemoveTimeOff, SaveProvider},
+    layout::use_me,
 };
 
 const PATH: &str = "/settings/providers";
@@ -38,6 +39,7 @@ pub fn ProvidersPage() -> impl IntoView {
         },
         |_| load_catalog(),
     );
+    let me = use_me();
     let editing = Editing::new(PATH, updated);
     editing.focus_first_field(|id| format!("provider-{}-name", id.simple()));
     view! {
@@ -45,6 +47,7 @@ pub fn ProvidersPage() -> impl IntoView {
         <h1>"Providers"</h1>
         <Suspense fallback=|| view! { <p>"Loading providers…"</p> }>
             {move || Suspend::new(async move {
+                let format = me.await.ok().flatten().map(|m| m.tenant.time_format).unwrap_or_default();
                 match catalog.await {
                     Err(e) => failure(e),
                     Ok((_, providers, _)) => view! {
@@ -62,7 +65,7 @@ pub fn ProvidersPage() -> impl IntoView {
                                         <tr>
                                             <td><span class="swatch" style=format!("background:{}", p.colour)></span>{p.name.clone()}</td>
                                             <td>{p.time_zone.clone()}</td>
-                                            <td><WeekBars hours=p.hours.clone() /></td>
+                                            <td><WeekBars hours=p.hours.clone() format /></td>
                                             <td class="row-actions">
                                                 {edit_link(editing, p.id, &p.name)}
                                                 {archive_button(archive, "provider", p.id, &p.name)}
@@ -74,7 +77,7 @@ pub fn ProvidersPage() -> impl IntoView {
                         </table>
                         <h2>"New provider"</h2>
                         <ProviderForm save provider=None editing=None />
-                        <TimeOff providers=providers.clone() add=days_off remove=remove_off />
+                        <TimeOff providers=providers.clone() add=days_off remove=remove_off format />
                     }.into_any(),
                 }
             })}
@@ -143,6 +146,8 @@ fn TimeOff(
     providers: Vec<ProviderView>,
     add: ServerAction<AddDaysOff>,
     remove: ServerAction<RemoveTimeOff>,
+    /// The business's time format; each provider's times are in their own zone.
+    format: TimeFormat,
 ) -> AnyView {
     let error = error_of(add.value());
     let upcoming: Vec<_> = providers
@@ -150,7 +155,7 @@ fn TimeOff(
         .flat_map(|p| {
             p.time_off
                 .iter()
-                .map(move |t| (p.name.clone(), zone(&p.time_zone), t.clone()))
+                .map(move |t| (p.name.clone(), clock_of(&p.time_zone, format), t.clone()))
         })
         .collect();
     view! {
@@ -162,11 +167,11 @@ fn TimeOff(
                 <table class="table" aria-label="Time off">
                     <thead><tr><th>"Provider"</th><th>"From"</th><th>"Until"</th><th>"Reason"</th><th></th></tr></thead>
                     <tbody>
-                        {upcoming.into_iter().map(|(name, tz, t)| view! {
+                        {upcoming.into_iter().map(|(name, clock, t)| view! {
                             <tr>
                                 <td>{name}</td>
-                                <td>{date_time(t.starts_at, tz)}</td>
-                                <td>{date_time(t.ends_at, tz)}</td>
+                                <td>{clock.date_time(t.starts_at)}</td>
+                                <td>{clock.date_time(t.ends_at)}</td>
                                 <td>{t.reason.clone()}</td>
                                 <td>
                                     <ActionForm action=remove attr:class="inline">

@@ -6,11 +6,14 @@ use leptos_meta::Title;
 
 use crate::{
     components::forms::{error_of, invalid, FieldError, FormError},
+    components::time::session_clock,
     fns::settings::{load_api_keys, take_new_api_key, CreateApiKey, RevokeApiKey},
+    layout::use_me,
 };
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
+    let me = use_me();
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     let keys = Resource::new(
@@ -57,6 +60,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         <h2>"Keys"</h2>
         <Suspense fallback=|| view! { <p>"Loading keys…"</p> }>
             {move || Suspend::new(async move {
+                let clock = session_clock(me.await.ok().flatten().as_ref());
                 match keys.await {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     Ok(keys) if keys.is_empty() => view! { <p class="muted">"No API keys yet."</p> }.into_any(),
@@ -69,9 +73,9 @@ pub fn ApiKeysPage() -> impl IntoView {
                                         <td>{k.name}</td>
                                         <td><code>{format!("{}…", k.prefix)}</code></td>
                                         <td>{k.scopes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")}</td>
-                                        <td>{k.last_used_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())}</td>
+                                        <td>{k.last_used_at.map(|t| clock.date_time(t)).unwrap_or_else(|| "never".into())}</td>
                                         <td>{match k.revoked_at {
-                                            Some(at) => view! { <span class="muted">{format!("revoked {}", at.format("%Y-%m-%d"))}</span> }.into_any(),
+                                            Some(at) => view! { <span class="muted">{format!("revoked {}", clock.local(at).format("%-d %b %Y"))}</span> }.into_any(),
                                             None => view! {
                                                 <ActionForm action=revoke attr:class="inline">
                                                     <input type="hidden" name="key" value=k.id.to_string() />

@@ -5,10 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
-use crate::{
-    components::time::{date_time, zone},
-    fns::settings::load_audit_log,
-};
+use crate::{components::time::clock_of, fns::settings::load_audit_log};
 
 #[component]
 pub fn AuditLogPage() -> impl IntoView {
@@ -34,7 +31,7 @@ pub fn AuditLogPage() -> impl IntoView {
                 match page.await {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     Ok(page) => {
-                        let tz = zone(&page.time_zone);
+                        let clock = clock_of(&page.time_zone, page.time_format);
                         let next_href = page.next.clone().map(|next| {
                             let mut href = format!("/settings/audit-log?after={next}");
                             if let Some(e) = &entity { href.push_str(&format!("&entity_type={e}")); }
@@ -62,7 +59,7 @@ pub fn AuditLogPage() -> impl IntoView {
                             <ol class="audit-entries" aria-label="Audit entries">
                                 {page.entries.into_iter().map(|e| view! {
                                     <li data-action=e.action.clone()>
-                                        <time datetime=e.at.to_rfc3339()>{date_time(e.at, tz)}</time>
+                                        <time datetime=e.at.to_rfc3339()>{clock.date_time(e.at)}</time>
                                         <span class="audit-sentence">{e.sentence.clone()}</span>
                                         <details>
                                             <summary>"Details"</summary>

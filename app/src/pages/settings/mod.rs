@@ -9,7 +9,9 @@ pub use api_keys::ApiKeysPage;
 pub use audit::AuditLogPage;
 pub use frame::SettingsFrame;
 
-use frontdesk::domain::{account::TimeZoneName, free_time::BOOKING_STEPS, roles::Permission};
+use frontdesk::domain::{
+    account::TimeZoneName, free_time::BOOKING_STEPS, roles::Permission, time_format::TimeFormat,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -26,6 +28,15 @@ use crate::{
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let me = use_me();
+    // Made here, not in the form: the form is drawn again once the session
+    // is read anew after a save, and the outcome stays on show.
+    let update = ServerAction::<UpdateSettings>::new();
+    Effect::new(move |_| {
+        if matches!(update.value().get(), Some(Ok(()))) {
+            // The name in the top bar and the times on every page follow.
+            me.refetch();
+        }
+    });
     view! {
         <Title text="Settings" />
         <h1>"Business settings"</h1>
@@ -33,7 +44,7 @@ pub fn SettingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match me.await.ok().flatten() {
                     Some(m) if m.role().allows(Permission::ManageSettings) => view! {
-                        <BusinessForm name=m.tenant.name.clone() time_zone=m.tenant.time_zone.clone() />
+                        <BusinessForm name=m.tenant.name.clone() time_zone=m.tenant.time_zone.clone() time_format=m.tenant.time_format update />
                         <StepForm />
                         <ReminderForm />
                         {(m.role() == frontdesk::domain::roles::Role::Owner).then(|| view! { <TwoFactorPolicyForm /> })}
@@ -47,10 +58,14 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// The business's name and time zone, for those who manage settings.
+/// The business's name, time zone and time format, for those who manage settings.
 #[component]
-fn BusinessForm(name: String, time_zone: String) -> impl IntoView {
-    let update = ServerAction::<UpdateSettings>::new();
+fn BusinessForm(
+    name: String,
+    time_zone: String,
+    time_format: TimeFormat,
+    update: ServerAction<UpdateSettings>,
+) -> impl IntoView {
     let error = error_of(update.value());
     view! {
         <h2>"Business"</h2>
@@ -66,6 +81,15 @@ fn BusinessForm(name: String, time_zone: String) -> impl IntoView {
                     .collect_view()}
             </select>
             <FieldError error field="time_zone" />
+            <label for="business-time-format">"Time format"</label>
+            <select id="business-time-format" name="time_format" aria-invalid=invalid(error, "time_format")
+                aria-describedby="time-format-help">
+                {TimeFormat::ALL
+                    .map(|f| view! { <option value=f.as_str() selected=f == time_format>{f.label()}</option> })
+                    .collect_view()}
+            </select>
+            <FieldError error field="time_format" />
+            <p class="muted" id="time-format-help">"How times read on every page, in refusals, the audit log and the emails clients get."</p>
             <button type="submit" class="primary">"Save"</button>
             {move || update.value().get().and_then(|r| r.ok()).map(|_| view! {
                 <p class="notice" role="status">"Saved."</p>
