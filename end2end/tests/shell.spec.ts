@@ -44,13 +44,14 @@ test("hydration makes the page interactive, without console errors", async ({ pa
   // The clock only ticks once the wasm runs.
   const clock = page.getByTestId("clock");
   await expect(clock).not.toHaveText("--:--");
-  // It shows the business's time (Europe/Berlin), not the browser's zone.
+  // It shows the business's time (Europe/Berlin) in its format (24-hour,
+  // signed up without a browser language), not the browser's zone or habit.
   const withoutSeconds = (text: string) => text.replace(/:\d\d(?=\D*$)/, "");
   await expect(async () => {
     const berlin = await page.evaluate(() =>
       new Date().toLocaleString("default", {
         weekday: "long", day: "numeric", month: "long",
-        hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "Europe/Berlin",
+        hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "Europe/Berlin", hour12: false,
       }),
     );
     expect(withoutSeconds((await clock.textContent()) ?? "")).toBe(withoutSeconds(berlin));
