@@ -77,4 +77,15 @@ if $want_test; then
       || python3 -m pip install --quiet --user --break-system-packages aiosmtpd \
       || die "could not install aiosmtpd with pip (python3 -m pip install --user aiosmtpd)"
   fi
+  # The error-tracking tests report to a real Sentry-compatible server:
+  # Bugsink, from PyPI, in a virtual environment of its own.
+  bugsink="$HOME/.cache/frontdesk/bugsink"
+  if [ ! -x "$bugsink/bin/bugsink-manage" ]; then
+    say "installing Bugsink (the Sentry-compatible server of the error-tracking tests) from PyPI"
+    python3 -m venv "$bugsink" 2>/dev/null || {
+      apt_install python3-venv && python3 -m venv "$bugsink"
+    } || die "could not create a Python virtual environment for Bugsink (apt-get install python3-venv)"
+    "$bugsink/bin/pip" install --quiet --only-binary=:all: bugsink \
+      || die "could not install Bugsink with pip ($bugsink/bin/pip install bugsink)"
+  fi
 fi

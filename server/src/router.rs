@@ -12,7 +12,7 @@ use axum::{
     routing::get,
     Router,
 };
-use frontdesk::error::AppError;
+use frontdesk::{error::AppError, telemetry};
 use leptos::{nonce::Nonce, prelude::*};
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 use tower_http::{
@@ -21,7 +21,7 @@ use tower_http::{
     limit::RequestBodyLimitLayer,
     request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
-    trace::{DefaultOnResponse, TraceLayer},
+    trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer},
     LatencyUnit,
 };
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
@@ -35,6 +35,7 @@ use crate::{
         csrf::{reject_cross_site, TrustedOrigin},
         dev_outbox::guard_dev_outbox,
         error_bodies::{json_error_bodies, BodyLimit},
+        error_tracking,
         principal::load_principal,
         rate_limit::rate_limit,
         request_id::{
@@ -133,13 +134,18 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
                     DefaultOnResponse::new()
                         .level(Level::INFO)
                         .latency_unit(LatencyUnit::Millis),
-                ),
+                )
+                // Where the failure happened logged it as an error already.
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
         .layer(from_fn_with_state(policy, security_headers))
         .layer(from_fn_with_state(
             Arc::<str>::from(format!("/{}/", config.site.pkg_dir.trim_matches('/'))),
             static_cache,
         ))
+        .layer(from_fn(error_tracking::name_by_route))
+        .layer(error_tracking::http_layer())
+        .layer(error_tracking::hub_layer(state.deps.errors.clone()))
         .layer(from_fn(scope_request_id))
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuidV7))
@@ -161,15 +167,17 @@ async fn api_not_found() -> AppError {
     AppError::NotFound("there is no such API endpoint".into())
 }
 
-/// A panic becomes a plain 500; what it said goes to the log only.
+/// A panic becomes a plain 500; what it said goes to the log (error
+/// tracking has it from the panic hook already).
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     let detail = panic
         .downcast_ref::<String>()
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("non-string panic payload");
-    tracing::error!(panic = %detail, "handler panicked");
-    AppError::Internal("handler panicked".into()).into_response()
+    tracing::error!(target: telemetry::REPORTED, panic = %detail, "handler panicked");
+    let err = AppError::Internal("handler panicked".into());
+    (err.status(), axum::Json(err.body())).into_response()
 }
 
 /// Sessions in PostgreSQL, behind an HttpOnly, SameSite=Lax cookie that is

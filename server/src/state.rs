@@ -59,6 +59,7 @@ impl AppState {
                 redis,
                 storage,
                 clock: frontdesk::clock::Clock::default(),
+                errors: frontdesk::telemetry::error_tracking::hub(&config.errors),
             },
             config,
             pool,

@@ -22,7 +22,7 @@ use crate::{
     ratelimit::RateLimitConfig,
     redis::RedisConfig,
     storage::{StorageConfig, UploadConfig},
-    telemetry::LogConfig,
+    telemetry::{error_tracking::ErrorTrackingConfig, LogConfig},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +37,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub database: DatabaseConfig,
     pub log: LogConfig,
+    pub errors: ErrorTrackingConfig,
     pub site: SiteConfig,
     pub auth: AuthConfig,
     pub mail: MailConfig,
@@ -94,6 +95,7 @@ impl Config {
             http: HttpConfig::from_env(&env)?,
             database: DatabaseConfig::from_env(&env)?,
             log: LogConfig::from_env(&env)?,
+            errors: ErrorTrackingConfig::from_env(&env)?,
             site: SiteConfig::from_env(&env)?,
             auth: AuthConfig::from_env(&env)?,
             mail: MailConfig::from_env(&env)?,

@@ -53,6 +53,8 @@ pub struct Deps {
     pub storage: Storage,
     /// The time schedules, reminders and job due times go by.
     pub clock: Clock,
+    /// Where errors are reported (Sentry, when configured).
+    pub errors: std::sync::Arc<sentry::Hub>,
 }
 
 impl Deps {

@@ -1,13 +1,17 @@
 //! Logging: tracing with JSON lines in production and readable lines in
-//! development, every line scrubbed of personal data and secrets.
+//! development, every line scrubbed of personal data and secrets. Errors
+//! also go to Sentry (see `error_tracking`), warnings and information as
+//! the breadcrumbs before them.
 
 mod config;
+pub mod error_tracking;
 mod log_hash;
 pub mod scrub;
 
 use secrecy::ExposeSecret;
 use std::io::{self, Write};
 
+use sentry::integrations::tracing::EventFilter;
 use tracing::Subscriber;
 use tracing_subscriber::{fmt::MakeWriter, layer::SubscriberExt, EnvFilter, Layer};
 
@@ -21,6 +25,11 @@ pub enum TelemetryError {
     #[error("a global logger is already installed")]
     AlreadyInstalled,
 }
+
+/// The target of error logs that record what error tracking already has
+/// (a panic its hook reported): they stay breadcrumbs, so one failure is
+/// one event.
+pub const REPORTED: &str = "frontdesk::reported";
 
 /// Installs the process-wide subscriber writing to stdout.
 pub fn init(config: &LogConfig) -> Result<(), TelemetryError> {
@@ -55,7 +64,18 @@ where
             .with_writer(writer)
             .boxed(),
     };
-    Ok(tracing_subscriber::registry().with(filter).with(fmt))
+    // Sends to the hub bound where the event happens: a request's or a
+    // task's, or none (nothing is sent) without a DSN.
+    let sentry = sentry::integrations::tracing::layer().event_filter(|meta| match *meta.level() {
+        tracing::Level::ERROR if meta.target() != REPORTED => EventFilter::Event,
+        tracing::Level::ERROR => EventFilter::Breadcrumb,
+        tracing::Level::WARN | tracing::Level::INFO => EventFilter::Breadcrumb,
+        _ => EventFilter::Ignore,
+    });
+    Ok(tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(sentry))
 }
 
 /// Scrubs each formatted line before it reaches the underlying writer.

@@ -5,6 +5,7 @@ pub mod client;
 pub mod csrf;
 pub mod dev_outbox;
 pub mod error_bodies;
+pub mod error_tracking;
 pub mod paths;
 pub mod principal;
 pub mod rate_limit;

@@ -11,7 +11,12 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use frontdesk::secrecy::ExposeSecret;
-use frontdesk::{audit::Origin, auth::session, error::AppError, telemetry::hash_for_log};
+use frontdesk::{
+    audit::Origin,
+    auth::session,
+    error::AppError,
+    telemetry::{hash_for_log, hash_user_id},
+};
 use tower_sessions::Session;
 
 use crate::{
@@ -74,6 +79,10 @@ pub async fn load_principal(
             if overdue && is_server_fn(&path) && !OPEN_WHILE_OVERDUE.contains(&&path[5..]) {
                 return AppError::TwoFactorRequired.into_response();
             }
+            sentry::configure_scope(|scope| {
+                scope.set_tag("business", staff.tenant_id);
+                scope.set_tag("user", hash_user_id(staff.user_id));
+            });
             request.extensions_mut().insert(staff);
         }
         None if is_page && !is_public_page(&path) => {

@@ -16,6 +16,7 @@ mod cross_tenant;
 mod dashboard;
 mod double_booking;
 mod email_verification;
+mod error_tracking;
 mod hardening;
 mod http;
 mod job_queue;

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod bugsink;
 pub mod redis;
 pub mod s3;
 pub mod smtp;

@@ -1,0 +1,130 @@
+//! Errors and panics reach a real Sentry-compatible server (Bugsink): named
+//! by the route that matched, with the release, environment, request id,
+//! business and a hashed user, and without the personal data, password or
+//! cookie the request carried.
+
+use crate::support::{self, bugsink::Bugsink, sign_up, TestApp};
+
+use std::time::Duration;
+
+use axum::{routing::post, Router};
+use frontdesk::{error::AppError, telemetry};
+use reqwest::StatusCode;
+
+async fn broken_handler() -> &'static str {
+    panic!("the handler broke while saving ann@example.com")
+}
+
+async fn failing_handler() -> Result<(), AppError> {
+    Err(AppError::internal(
+        "the statement failed for ann@example.com, +49 30 3106454",
+    ))
+}
+
+/// Error logs become events through the process's subscriber, as in `serve`.
+fn install_logging() {
+    let config = frontdesk::config::Config::from_map(&Default::default()).unwrap();
+    if let Ok(subscriber) = telemetry::subscriber(&config.log, std::io::sink) {
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    }
+}
+
+#[tokio::test]
+async fn errors_and_panics_reach_sentry_by_route_without_personal_data() {
+    install_logging();
+    let bugsink = Bugsink::start().await;
+    let (project, dsn) = bugsink.project("frontdesk").await;
+    let extra = Router::new()
+        .route("/broken/{id}", post(broken_handler))
+        .route("/failing/{id}", post(failing_handler));
+    let app = TestApp::spawn_with(
+        |config| {
+            config.errors.dsn = support::secret(&dsn);
+            config.errors.environment = "ci".into();
+        },
+        extra,
+    )
+    .await;
+    let owner = sign_up(&app, "North Clinic", "owner@north.example").await;
+    let tenant = owner.whoami().await["tenant"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for path in ["/broken/4711", "/failing/4711"] {
+        let response = owner
+            .client
+            .post(app.url(path))
+            .header("origin", app.url(""))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("email", "ann@example.com"), ("password", "hunter2-secret")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{path}"
+        );
+    }
+    let client = app.deps.errors.client().expect("a DSN makes a client");
+    assert!(client.flush(Some(Duration::from_secs(10))));
+
+    let events = bugsink.wait_for(project, 2).await;
+    // One event per failure: the panic, and the internal error.
+    let summary: Vec<String> = events
+        .iter()
+        .map(|e| format!("{} {} {}", e["transaction"], e["message"], e["exception"]))
+        .collect();
+    assert_eq!(events.len(), 2, "{summary:#?}");
+    let mut routes: Vec<&str> = events
+        .iter()
+        .map(|e| e["transaction"].as_str().unwrap_or_default())
+        .collect();
+    routes.sort();
+    assert_eq!(routes, ["/broken/{id}", "/failing/{id}"]);
+    for event in &events {
+        assert_eq!(event["release"], telemetry::error_tracking::RELEASE);
+        assert_eq!(event["environment"], "ci");
+        let tags = &event["tags"];
+        assert_eq!(tags["business"], tenant.as_str(), "{tags}");
+        assert!(
+            tags["user"].as_str().is_some_and(|u| u.starts_with("u_")),
+            "{tags}"
+        );
+        assert!(
+            tags["request_id"].as_str().is_some_and(|id| !id.is_empty()),
+            "{tags}"
+        );
+        assert_eq!(event["request"], serde_json::json!({"method": "POST"}));
+        // Stack frames name the app's own functions and addresses only.
+        let mut text_of = event.clone();
+        for exception in text_of["exception"]["values"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            exception["stacktrace"].take();
+        }
+        let sent = text_of.to_string();
+        for private in [
+            "ann@example.com",
+            "3106454",
+            "hunter2",
+            "owner@north.example",
+            "4711",
+        ] {
+            assert!(!sent.contains(private), "{private} reached Sentry: {sent}");
+        }
+        assert!(!sent.to_lowercase().contains("cookie"), "{sent}");
+    }
+    let panic = events
+        .iter()
+        .find(|e| e["transaction"] == "/broken/{id}")
+        .unwrap();
+    assert!(
+        panic
+            .to_string()
+            .contains("the handler broke while saving [email]"),
+        "{panic}"
+    );
+}
