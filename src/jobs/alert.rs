@@ -20,7 +20,10 @@ struct DeadJob<'a> {
 }
 
 pub fn job_dead(env: &QueueEnv, id: Uuid, kind: &str, error: &str) {
-    tracing::error!(job = %id, kind, error, "job is dead after its last attempt; retry or discard it under Settings > Background jobs");
+    sentry::with_scope(
+        |scope| scope.set_tag("job_kind", kind),
+        || tracing::error!(job = %id, kind, error, "job is dead after its last attempt; retry or discard it under Settings > Background jobs"),
+    );
     let Some(url) = env.config.alert_webhook.clone() else {
         return;
     };

@@ -27,6 +27,8 @@ pub struct QueueEnv {
     pub pool: sqlx::PgPool,
     pub clock: Clock,
     pub config: Arc<JobsConfig>,
+    /// Where failures are reported: workers and the scheduler run under it.
+    pub errors: Arc<sentry::Hub>,
 }
 
 /// Workers and the scheduler of one process.
@@ -57,12 +59,10 @@ impl Background {
         let schedules = schedules::from_config(&env.config, registry.scheduled());
         let workers = worker::spawn(env.clone(), ctx, registry, options);
         let (scheduler_stop, stopped) = tokio::sync::watch::channel(false);
-        let scheduler = tokio::spawn(schedules::run(
-            env,
-            schedules,
-            tick,
-            workers.owner.clone(),
-            stopped,
+        let hub = Arc::new(sentry::Hub::new_from_top(&env.errors));
+        let scheduler = tokio::spawn(sentry::SentryFutureExt::bind_hub(
+            schedules::run(env, schedules, tick, workers.owner.clone(), stopped),
+            hub,
         ));
         Background {
             workers,

@@ -10,6 +10,7 @@ use std::{
     time::Duration,
 };
 
+use sentry::SentryFutureExt;
 use tokio::{sync::watch, task::JoinSet};
 use uuid::Uuid;
 
@@ -71,6 +72,20 @@ pub fn worker_name() -> String {
     )
 }
 
+/// A hub of the job's own, so that what it reports names its kind and business.
+fn job_hub(env: &QueueEnv, job: &ClaimedJob) -> Arc<sentry::Hub> {
+    let hub = Arc::new(sentry::Hub::new_from_top(&env.errors));
+    hub.configure_scope(|scope| {
+        scope.set_transaction(Some(&job.kind));
+        scope.set_tag("job_kind", &job.kind);
+        scope.set_tag("job_id", job.id);
+        if let Some(tenant) = job.tenant_id {
+            scope.set_tag("business", tenant);
+        }
+    });
+    hub
+}
+
 /// Starts a worker pool for the kinds in `registry`, whose handlers get `ctx`.
 pub fn spawn<C: Clone + Send + Sync + 'static>(
     env: QueueEnv,
@@ -80,14 +95,18 @@ pub fn spawn<C: Clone + Send + Sync + 'static>(
 ) -> WorkerHandle {
     let owner = worker_name();
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(run(
-        env,
-        ctx,
-        Arc::new(registry),
-        options,
-        owner.clone(),
-        stopped,
-    ));
+    let hub = Arc::new(sentry::Hub::new_from_top(&env.errors));
+    let task = tokio::spawn(
+        run(
+            env,
+            ctx,
+            Arc::new(registry),
+            options,
+            owner.clone(),
+            stopped,
+        )
+        .bind_hub(hub),
+    );
     WorkerHandle { owner, stop, task }
 }
 
@@ -153,15 +172,19 @@ async fn run<C: Clone + Send + Sync + 'static>(
                             continue;
                         };
                         held.lock().unwrap().insert(job.id);
-                        running.spawn(run_one(
-                            env.clone(),
-                            ctx.clone(),
-                            handler,
-                            job,
-                            owner.clone(),
-                            options.clone(),
-                            held.clone(),
-                        ));
+                        let hub = job_hub(&env, &job);
+                        running.spawn(
+                            run_one(
+                                env.clone(),
+                                ctx.clone(),
+                                handler,
+                                job,
+                                owner.clone(),
+                                options.clone(),
+                                held.clone(),
+                            )
+                            .bind_hub(hub),
+                        );
                     }
                 }
                 Err(err) => {

@@ -5,13 +5,14 @@
 //! exponential backoff. After a failure, callers skip Redis for
 //! [`PROBE_INTERVAL`] and then let one request probe it again, so an outage
 //! costs one timeout per interval rather than one per request. An outage is
-//! logged once when it starts and once when it ends.
+//! reported once when it starts and logged once when it ends.
 
 use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
+use crate::telemetry::outage::Outage;
 use fred::prelude::{Builder, ClientLike, Config as FredConfig, Pool, ReconnectPolicy, TcpConfig};
 
 mod config;
@@ -24,7 +25,9 @@ pub const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 #[derive(Clone)]
 pub struct Redis {
     pool: Pool,
-    outage: Arc<Mutex<Outage>>,
+    /// When callers may try Redis again during an outage.
+    next_probe: Arc<Mutex<Option<Instant>>>,
+    outage: Outage,
 }
 
 impl std::fmt::Debug for Redis {
@@ -33,12 +36,6 @@ impl std::fmt::Debug for Redis {
             .field("connections", &self.pool.size())
             .finish()
     }
-}
-
-#[derive(Debug, Default)]
-struct Outage {
-    since: Option<Instant>,
-    next_probe: Option<Instant>,
 }
 
 impl Redis {
@@ -67,7 +64,11 @@ impl Redis {
         pool.connect();
         Ok(Redis {
             pool,
-            outage: Arc::default(),
+            next_probe: Arc::default(),
+            outage: Outage::new(
+                "redis",
+                "cache bypassed and rate limits decided in-process until it is back",
+            ),
         })
     }
 
@@ -86,12 +87,12 @@ impl Redis {
     /// Whether to try Redis now: always while it works; during an outage,
     /// once per [`PROBE_INTERVAL`].
     pub fn usable(&self) -> bool {
-        let mut outage = self.outage.lock().unwrap_or_else(|e| e.into_inner());
-        match outage.next_probe {
+        let mut next_probe = self.next_probe.lock().unwrap_or_else(|e| e.into_inner());
+        match *next_probe {
             None => true,
             Some(at) if Instant::now() >= at => {
                 // This caller probes; the others stay away for another interval.
-                outage.next_probe = Some(Instant::now() + PROBE_INTERVAL);
+                *next_probe = Some(Instant::now() + PROBE_INTERVAL);
                 true
             }
             Some(_) => false,
@@ -100,11 +101,12 @@ impl Redis {
 
     /// Whether an outage is in progress.
     pub fn is_down(&self) -> bool {
-        self.outage
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .since
-            .is_some()
+        self.outage.is_down()
+    }
+
+    /// The outage state, with the count of failures for the metrics.
+    pub fn outage(&self) -> &Outage {
+        &self.outage
     }
 
     /// Runs one command within `timeout`, noting that Redis works or that an
@@ -131,26 +133,17 @@ impl Redis {
         }
     }
 
-    /// A command failed or timed out: starts (and logs) an outage.
+    /// A command failed or timed out: starts (and reports) an outage.
     pub fn failed(&self, during: &'static str, error: &dyn std::fmt::Display) {
-        let mut outage = self.outage.lock().unwrap_or_else(|e| e.into_inner());
-        if outage.since.is_none() {
-            outage.since = Some(Instant::now());
-            tracing::warn!(%error, during, "Redis unavailable: cache bypassed and rate limits decided in-process until it is back");
-        }
-        outage.next_probe = Some(Instant::now() + PROBE_INTERVAL);
+        self.outage.failed(during, error);
+        *self.next_probe.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Instant::now() + PROBE_INTERVAL);
     }
 
     /// A command worked: ends (and logs) an outage.
     pub fn succeeded(&self) {
-        let mut outage = self.outage.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(since) = outage.since.take() {
-            tracing::info!(
-                outage_ms = since.elapsed().as_millis() as u64,
-                "Redis is back: shared cache and rate limits resumed"
-            );
-        }
-        outage.next_probe = None;
+        self.outage.succeeded();
+        *self.next_probe.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// PING round trip, for the health check.

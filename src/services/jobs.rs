@@ -38,6 +38,7 @@ impl Deps {
             pool: self.pool.clone(),
             clock: self.clock.clone(),
             config: Arc::new(self.config.jobs.clone()),
+            errors: self.errors.clone(),
         }
     }
 }

@@ -17,7 +17,7 @@ use futures_util::Stream;
 use opendal::{services, ErrorKind, Operator};
 use uuid::Uuid;
 
-use crate::{domain::files::FileName, error::AppError};
+use crate::{domain::files::FileName, error::AppError, telemetry::outage::Outage};
 pub use config::{S3Config, StorageConfig, UploadConfig};
 pub use signing::{Disposition, Grant, UrlSigner};
 
@@ -84,6 +84,10 @@ fn backend_error(err: opendal::Error) -> StorageError {
     }
 }
 
+fn storage_outage() -> Outage {
+    Outage::new("storage", "client files cannot be read or saved")
+}
+
 /// A link to a stored file and when it stops working.
 #[derive(Debug, Clone)]
 pub struct SignedUrl {
@@ -98,6 +102,7 @@ pub struct Storage {
     backend: Backend,
     signer: UrlSigner,
     link_ttl: Duration,
+    outage: Outage,
 }
 
 impl Storage {
@@ -146,6 +151,7 @@ impl Storage {
             backend: config.backend,
             signer: UrlSigner::new(config.url_secret.expose_secret()),
             link_ttl: config.url_ttl,
+            outage: storage_outage(),
         })
     }
 
@@ -156,6 +162,31 @@ impl Storage {
             backend: Backend::Memory,
             signer: UrlSigner::new(secret),
             link_ttl: Duration::from_secs(3600),
+            outage: storage_outage(),
+        }
+    }
+
+    /// The outage state, with the count of failures for the metrics.
+    pub fn outage(&self) -> &Outage {
+        &self.outage
+    }
+
+    /// Notes whether the backend worked (a missing object is an answer,
+    /// not a failure) and maps its error.
+    fn track<T>(
+        &self,
+        during: &'static str,
+        result: Result<T, opendal::Error>,
+    ) -> Result<T, StorageError> {
+        match result {
+            Err(err) if err.kind() != ErrorKind::NotFound => {
+                self.outage.failed(during, &err.kind());
+                Err(backend_error(err))
+            }
+            result => {
+                self.outage.succeeded();
+                result.map_err(backend_error)
+            }
         }
     }
 
@@ -177,18 +208,19 @@ impl Storage {
         key: &str,
         content_type: &str,
     ) -> Result<opendal::Writer, StorageError> {
-        self.op
+        let writer = self
+            .op
             .writer_with(key)
             .content_type(content_type)
             // Multipart parts of 8 MiB on S3: memory per upload stays bounded.
             .chunk(8 * 1024 * 1024)
-            .await
-            .map_err(backend_error)
+            .await;
+        self.track("write", writer)
     }
 
     /// The whole object (small files, tools and tests).
     pub async fn read(&self, key: &str) -> Result<Bytes, StorageError> {
-        let buffer = self.op.read(key).await.map_err(backend_error)?;
+        let buffer = self.track("read", self.op.read(key).await)?;
         Ok(buffer.to_bytes())
     }
 
@@ -204,10 +236,7 @@ impl Storage {
         StorageError,
     > {
         let size = self
-            .op
-            .stat(key)
-            .await
-            .map_err(backend_error)?
+            .track("read", self.op.stat(key).await)?
             .content_length();
         let reader = self
             .op
@@ -221,11 +250,11 @@ impl Storage {
 
     /// Removes the object; removing one that is gone is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
-        self.op.delete(key).await.map_err(StorageError::Backend)
+        self.track("delete", self.op.delete(key).await)
     }
 
     pub async fn exists(&self, key: &str) -> Result<bool, StorageError> {
-        self.op.exists(key).await.map_err(StorageError::Backend)
+        self.track("read", self.op.exists(key).await)
     }
 
     /// Every key under `prefix` (for `storage verify`).

@@ -128,3 +128,79 @@ async fn errors_and_panics_reach_sentry_by_route_without_personal_data() {
         "{panic}"
     );
 }
+
+#[tokio::test]
+async fn a_dead_job_and_a_schedule_that_cannot_fire_reach_sentry_once_each() {
+    install_logging();
+    let bugsink = Bugsink::start().await;
+    let (project, dsn) = bugsink.project("frontdesk-jobs").await;
+    let app = TestApp::spawn_with(
+        |config| {
+            config.errors.dsn = support::secret(&dsn);
+            config.errors.environment = "ci".into();
+            // Fires every second; a locked table makes it fail fast.
+            support::schedules(config, &[("storage", "* * * * * *")]);
+            config.database.statement_timeout = Duration::from_millis(300);
+        },
+        Router::new(),
+    )
+    .await;
+    let pool = sqlx::PgPool::connect(&app.database_url()).await.unwrap();
+
+    // The schedule cannot write its runs for three seconds: three ticks fail,
+    // one report.
+    let mut lock = pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE schedule_runs IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    lock.commit().await.unwrap();
+
+    // A job whose payload its kind cannot read dies at its only attempt.
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, max_attempts) \
+         VALUES (gen_random_uuid(), 'queue.probe', '{\"hold_ms\": \"soon\"}', 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("NOTIFY frontdesk_jobs")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while support::count(&pool, "SELECT count(*) FROM jobs WHERE status = 'dead'").await == 0 {
+        assert!(std::time::Instant::now() < deadline, "the job did not die");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The schedule fires again once the table is free.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let client = app.deps.errors.client().expect("a DSN makes a client");
+    assert!(client.flush(Some(Duration::from_secs(10))));
+
+    bugsink.wait_for(project, 2).await;
+    // Time for a second report of the same episode, were there one.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let events = bugsink.events(project).await;
+    let summary: Vec<String> = events
+        .iter()
+        .map(|e| format!("{} {}", e["tags"], e["logentry"]))
+        .collect();
+    let schedule: Vec<_> = events
+        .iter()
+        .filter(|e| e["tags"]["schedule"] == "storage")
+        .collect();
+    assert_eq!(schedule.len(), 1, "one report per episode: {summary:#?}");
+    let dead: Vec<_> = events
+        .iter()
+        .filter(|e| e["tags"]["job_kind"] == "queue.probe")
+        .collect();
+    assert_eq!(dead.len(), 1, "{summary:#?}");
+    for event in schedule.iter().chain(&dead) {
+        assert_eq!(event["release"], telemetry::error_tracking::RELEASE);
+        assert_eq!(event["environment"], "ci");
+    }
+    assert!(dead[0].to_string().contains("job is dead"), "{}", dead[0]);
+    assert_eq!(events.len(), 2, "{summary:#?}");
+}
