@@ -40,6 +40,7 @@ step "tests: app (browser build)" cargo test -p app --features hydrate --no-fail
 step "tests: frontend" cargo test -p frontend --no-fail-fast
 step "clippy: server target" cargo clippy -p frontdesk -p server --features frontdesk/server --all-targets -- -D warnings
 step "clippy: wasm target" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+step "alert rules: promtool" promtool test rules deploy/prometheus/alerts.test.yml
 step "end-to-end: Playwright in Chromium" "$ROOT/scripts/e2e.sh"
 
 # Totals from the runners' own summaries.

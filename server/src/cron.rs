@@ -4,15 +4,17 @@
 
 use axum::{
     extract::{Path, State},
-    http::{header, HeaderMap, StatusCode},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
 use frontdesk::error::AppError;
 use frontdesk::secrecy::ExposeSecret;
-use subtle::ConstantTimeEq;
 
-use crate::{middleware::bearer::bearer, AppState};
+use crate::{
+    middleware::bearer::{challenge, presents},
+    AppState,
+};
 
 pub async fn trigger(
     State(state): State<AppState>,
@@ -30,16 +32,10 @@ pub async fn trigger(
             "cron triggers are off on this server (CRON_SECRET is not set)".into(),
         ));
     };
-    let presented = bearer(&headers).unwrap_or("");
-    if !bool::from(presented.as_bytes().ct_eq(secret.as_bytes())) {
-        let mut response = AppError::InvalidCredentials(
-            "a cron trigger needs the header Authorization: Bearer <CRON_SECRET>".into(),
-        )
-        .into_response();
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, "Bearer".parse().unwrap());
-        return Ok(response);
+    if !presents(&headers, secret) {
+        return Ok(challenge(
+            "a cron trigger needs the header Authorization: Bearer <CRON_SECRET>",
+        ));
     }
     let fired = frontdesk::services::jobs::fire_now(&state.deps, &schedule).await?;
     let job = fired.job;

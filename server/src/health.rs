@@ -1,5 +1,6 @@
-//! `GET /api/health` (readiness, with each dependency and its latency) and
-//! `GET /api/health/live` (liveness: the process answers).
+//! `GET /api/health` (each dependency and its latency),
+//! `GET /api/health/ready` (readiness: that, and 503 from the moment
+//! shutdown begins) and `GET /api/health/live` (liveness: the process answers).
 
 use std::time::Duration;
 
@@ -10,6 +11,9 @@ use crate::AppState;
 
 /// How long a dependency may take before it counts as down.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long the oldest due job may wait before the queue counts as lagging.
+const QUEUE_LAG_LIMIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Serialize)]
 pub struct Health {
@@ -27,6 +31,12 @@ pub struct Checks {
     pub redis: Option<Check>,
     /// Client files. Not required: everything but files works without it.
     pub storage: Check,
+    /// Present when mail goes to an SMTP server. Not required: mail waits
+    /// in the job queue until it is back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<Check>,
+    /// How long the oldest due job has waited. Not required.
+    pub queue: Check,
 }
 
 #[derive(Debug, Serialize)]
@@ -43,6 +53,9 @@ pub struct Check {
     /// Which implementation answered (`fs`, `s3`, `memory` for storage).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backend: Option<&'static str>,
+    /// The queue's lag: how long the oldest due job has waited, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_seconds: Option<f64>,
 }
 
 impl Check {
@@ -55,6 +68,7 @@ impl Check {
             schema_version: None,
             error: None,
             backend,
+            lag_seconds: None,
         }
     }
 
@@ -67,6 +81,7 @@ impl Check {
             schema_version: None,
             error: Some(error),
             backend,
+            lag_seconds: None,
         }
     }
 }
@@ -88,6 +103,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             schema_version,
             error: None,
             backend: None,
+            lag_seconds: None,
         },
         Err(err) => {
             tracing::warn!(error = %err, "health: database check failed");
@@ -98,6 +114,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
                 schema_version: None,
                 error: Some("database unreachable or not migrated"),
                 backend: None,
+                lag_seconds: None,
             }
         }
     };
@@ -116,6 +133,15 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             Check::down("file storage unreachable", backend)
         }
     };
+    let smtp = if state.deps.mailer.is_smtp() {
+        Some(match state.deps.mailer.check(CHECK_TIMEOUT).await {
+            Ok(latency) => Check::up(latency, None),
+            Err(problem) => Check::down(problem, None),
+        })
+    } else {
+        None
+    };
+    let queue = queue_check(&state).await;
     let healthy = !(database.required && database.status != "ok");
     let status = if healthy {
         StatusCode::OK
@@ -129,6 +155,8 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             database,
             redis,
             storage,
+            smtp,
+            queue,
         },
     };
     let mut response = (
@@ -144,6 +172,56 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             .insert(axum::http::header::RETRY_AFTER, wait.into());
     }
     response
+}
+
+/// The queue's lag, read from the database (the same for every instance).
+async fn queue_check(state: &AppState) -> Check {
+    let started = std::time::Instant::now();
+    let now = state.deps.clock.now();
+    let stats = tokio::time::timeout(
+        CHECK_TIMEOUT,
+        frontdesk::jobs::queue::stats(&state.pool, now),
+    )
+    .await;
+    match stats {
+        Ok(Ok(stats)) => {
+            let lagging = stats.oldest_ready_seconds > QUEUE_LAG_LIMIT.as_secs_f64();
+            Check {
+                status: if lagging { "lagging" } else { "ok" },
+                error: lagging.then_some("jobs wait longer than a minute to start"),
+                lag_seconds: Some(stats.oldest_ready_seconds),
+                ..Check::up(started.elapsed(), None)
+            }
+        }
+        _ => Check::down("the job queue could not be read", None),
+    }
+}
+
+/// Readiness, cheap enough for a load balancer's every probe: 503 from the
+/// moment shutdown begins (so no new requests come to an instance about
+/// to go) or while the database, the one required part, does not answer.
+pub async fn ready(State(state): State<AppState>) -> axum::response::Response {
+    let status = if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        "shutting down"
+    } else if frontdesk::db::check(&state.pool, CHECK_TIMEOUT)
+        .await
+        .is_err()
+    {
+        "database unavailable"
+    } else {
+        "ready"
+    };
+    let code = if status == "ready" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(serde_json::json!({ "status": status })),
+    )
+        .into_response()
 }
 
 pub async fn live() -> impl IntoResponse {

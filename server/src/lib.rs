@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cron;
 pub mod files;
 pub mod health;
+pub mod metrics;
 pub mod middleware;
 pub mod router;
 pub mod seed;

@@ -77,9 +77,16 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         move || shell(options.clone())
     };
 
+    // On the app's port only behind its token; see `metrics`.
+    let extra = if config.metrics.token.is_some() {
+        extra.route(crate::metrics::PATH, get(crate::metrics::metrics))
+    } else {
+        extra
+    };
     extra
         .route("/api/health", get(health::health))
         .route("/api/health/live", get(health::live))
+        .route("/api/health/ready", get(health::ready))
         .merge(api.routes)
         .route("/files/signed/{*key}", get(files::signed))
         .route(
@@ -144,6 +151,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             static_cache,
         ))
         .layer(from_fn(error_tracking::name_by_route))
+        .layer(from_fn_with_state(
+            state.deps.metrics.clone(),
+            crate::middleware::metrics::measure,
+        ))
         .layer(error_tracking::http_layer())
         .layer(error_tracking::hub_layer(state.deps.errors.clone()))
         .layer(from_fn(scope_request_id))

@@ -30,6 +30,8 @@ pub async fn serve_router(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     let grace = state.config.http.shutdown_timeout;
+    let drain = state.config.http.shutdown_drain;
+    let draining = state.draining.clone();
     let pool = state.pool.clone();
     if let Some(redis) = &state.deps.redis {
         // Starting on the in-process stand-ins is fine, but a moment's wait
@@ -56,6 +58,17 @@ pub async fn serve_router(
         }
     });
 
+    // The metrics' own listener, for a network the public cannot reach.
+    let metrics_server = match state.config.metrics.addr {
+        Some(metrics_addr) => {
+            let listener = TcpListener::bind(metrics_addr).await?;
+            tracing::info!(url = %format!("http://{}{}", listener.local_addr()?, crate::metrics::PATH), "metrics are served");
+            Some(tokio::spawn(
+                axum::serve(listener, crate::metrics::router(state.clone())).into_future(),
+            ))
+        }
+        None => None,
+    };
     let app = router_with(state, extra);
 
     let (started_tx, started_rx) = oneshot::channel::<()>();
@@ -65,6 +78,14 @@ pub async fn serve_router(
     )
     .with_graceful_shutdown(async move {
         shutdown.await;
+        draining.store(true, std::sync::atomic::Ordering::SeqCst);
+        if !drain.is_zero() {
+            tracing::info!(
+                ?drain,
+                "shutting down: not ready, still serving while traffic moves away"
+            );
+            tokio::time::sleep(drain).await;
+        }
         tracing::info!("shutting down: finishing in-flight requests");
         let _ = started_tx.send(());
     });
@@ -82,6 +103,9 @@ pub async fn serve_router(
         () = deadline => tracing::warn!(?grace, "in-flight requests did not finish in time; stopping anyway"),
     }
     cache_log.abort();
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     if let Some(background) = background {
         background.shutdown().await;
     }

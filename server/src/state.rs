@@ -23,6 +23,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// What the services need; also handed to server functions.
     pub deps: Deps,
+    /// Set when shutdown begins: readiness fails from then on.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -42,7 +44,9 @@ impl AppState {
         };
         let storage = Storage::from_config(&config.storage)?;
         let cache = Cache::new(&config.cache, redis.clone());
-        let limiter = Limiter::from_config(&config.rate_limit, redis.clone());
+        let metrics = frontdesk::telemetry::metrics::Metrics::new();
+        let limiter =
+            Limiter::from_config(&config.rate_limit, redis.clone()).observed_by(metrics.clone());
         let auto_block = frontdesk::ratelimit::auto_block::AutoBlock::new(
             config.rate_limit.auto_block.clone(),
             redis.clone(),
@@ -60,10 +64,12 @@ impl AppState {
                 storage,
                 clock: frontdesk::clock::Clock::default(),
                 errors: frontdesk::telemetry::error_tracking::hub(&config.errors),
+                metrics,
             },
             config,
             pool,
             leptos,
+            draining: Arc::default(),
         })
     }
 }

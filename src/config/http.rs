@@ -17,6 +17,9 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout: Duration,
+    /// How long readiness fails before shutdown stops accepting requests,
+    /// so that a load balancer stops sending traffic first.
+    pub shutdown_drain: Duration,
 }
 
 impl HttpConfig {
@@ -44,6 +47,7 @@ impl HttpConfig {
             )?,
             request_timeout: env.seconds("REQUEST_TIMEOUT_SECS", 30)?,
             shutdown_timeout: env.seconds("SHUTDOWN_TIMEOUT_SECS", 30)?,
+            shutdown_drain: env.millis("SHUTDOWN_DRAIN_MS", 0)?,
         })
     }
 }

@@ -22,7 +22,7 @@ use crate::{
     ratelimit::RateLimitConfig,
     redis::RedisConfig,
     storage::{StorageConfig, UploadConfig},
-    telemetry::{error_tracking::ErrorTrackingConfig, LogConfig},
+    telemetry::{error_tracking::ErrorTrackingConfig, LogConfig, MetricsConfig},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub errors: ErrorTrackingConfig,
+    pub metrics: MetricsConfig,
     pub site: SiteConfig,
     pub auth: AuthConfig,
     pub mail: MailConfig,
@@ -96,6 +97,7 @@ impl Config {
             database: DatabaseConfig::from_env(&env)?,
             log: LogConfig::from_env(&env)?,
             errors: ErrorTrackingConfig::from_env(&env)?,
+            metrics: MetricsConfig::from_env(&env)?,
             site: SiteConfig::from_env(&env)?,
             auth: AuthConfig::from_env(&env)?,
             mail: MailConfig::from_env(&env)?,

@@ -14,6 +14,8 @@ pub struct DatabaseConfig {
     pub min_connections: u32,
     pub acquire_timeout: Duration,
     pub statement_timeout: Duration,
+    /// Statements slower than this are logged (text without parameters) and counted.
+    pub slow_statement: Duration,
     pub migrate_on_start: bool,
 }
 
@@ -45,6 +47,7 @@ impl DatabaseConfig {
             min_connections,
             acquire_timeout: env.millis("DATABASE_ACQUIRE_TIMEOUT_MS", 3000)?,
             statement_timeout: env.millis("DATABASE_STATEMENT_TIMEOUT_MS", 15000)?,
+            slow_statement: env.millis("DATABASE_SLOW_STATEMENT_MS", 500)?,
             migrate_on_start: env.flag("MIGRATE_ON_START", true)?,
         })
     }

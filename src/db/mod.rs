@@ -5,7 +5,7 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
-    PgPool, Postgres, Transaction,
+    ConnectOptions, PgPool, Postgres, Transaction,
 };
 
 mod config;
@@ -44,9 +44,37 @@ pub(crate) async fn begin(
     statement: String,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let pool = pool.clone();
-    tokio::spawn(async move { pool.begin_with(statement).await })
-        .await
-        .map_err(|join| sqlx::Error::Io(std::io::Error::other(join)))?
+    let waiting = Waiting::start();
+    tokio::spawn(async move {
+        let begun = pool.begin_with(statement).await;
+        drop(waiting);
+        begun
+    })
+    .await
+    .map_err(|join| sqlx::Error::Io(std::io::Error::other(join)))?
+}
+
+/// Transactions of this process waiting for a connection and their
+/// `BEGIN` (the metrics' `db_pool_waiting`).
+static WAITING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn waiting() -> u64 {
+    WAITING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+struct Waiting;
+
+impl Waiting {
+    fn start() -> Self {
+        WAITING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Waiting
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// `begin`, open to the tests of cancellation.
@@ -65,7 +93,10 @@ pub fn pool(config: &DatabaseConfig) -> Result<PgPool, DbError> {
     let options = PgConnectOptions::from_str(config.url.expose_secret())
         .map_err(DbError::BadUrl)?
         .application_name("frontdesk")
-        .options([("statement_timeout", statement_timeout_ms.as_str())]);
+        .options([("statement_timeout", statement_timeout_ms.as_str())])
+        // sqlx logs the statement's text, never its parameters; the log
+        // layer counts these warnings for the metrics.
+        .log_slow_statements(log::LevelFilter::Warn, config.slow_statement);
     Ok(PgPoolOptions::new()
         .max_connections(config.max_connections)
         .min_connections(config.min_connections)

@@ -382,6 +382,36 @@ pub async fn release(pool: &PgPool, ids: &[Uuid], owner: &str) -> Result<u64, sq
     Ok(done.rows_affected())
 }
 
+/// Jobs waiting, running and dead per kind, and how long the oldest due
+/// job has waited (queue lag) at `now`: what the metrics report.
+pub async fn stats(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+) -> Result<crate::telemetry::metrics::QueueReading, sqlx::Error> {
+    let mut tx = system(pool).await?;
+    let jobs = sqlx::query!(
+        r#"SELECT kind, status, count(*) AS "count!" FROM jobs
+           WHERE status IN ('pending', 'running', 'dead') GROUP BY kind, status"#
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|row| (row.kind, row.status, row.count))
+    .collect();
+    let oldest_ready_seconds = sqlx::query_scalar!(
+        r#"SELECT coalesce(extract(epoch FROM $1 - min(run_at)), 0)::float8 AS "age!"
+           FROM jobs WHERE status = 'pending' AND run_at <= $1"#,
+        now as _
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(crate::telemetry::metrics::QueueReading {
+        jobs,
+        oldest_ready_seconds: oldest_ready_seconds.max(0.0),
+    })
+}
+
 /// Workers read and write jobs of every business: the system path.
 async fn system(pool: &PgPool) -> Result<crate::db::SystemTx, sqlx::Error> {
     crate::db::begin_system(pool, "job queue").await

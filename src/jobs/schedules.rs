@@ -117,6 +117,8 @@ pub async fn run(
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut seen: HashMap<String, DateTime<Utc>> = HashMap::new();
+    // Schedules whose last attempt to fire failed.
+    let mut failing: std::collections::HashSet<String> = Default::default();
     tracing::info!(schedules = ?schedules.iter().map(|s| format!("{} {}", s.name, s.expression)).collect::<Vec<_>>(), "scheduler started");
     while !*stopped.borrow() {
         let now = env.clock.now();
@@ -130,9 +132,17 @@ pub async fn run(
             match fire(&env, schedule, slot, Trigger::Schedule, &fired_by).await {
                 Ok(_) => {
                     seen.insert(schedule.name.clone(), slot);
+                    if failing.remove(&schedule.name) {
+                        tracing::info!(schedule = %schedule.name, "the schedule fires again");
+                    }
                 }
+                // Reported once per episode; the scheduler retries every tick.
+                Err(err) if failing.insert(schedule.name.clone()) => sentry::with_scope(
+                    |scope| scope.set_tag("schedule", &schedule.name),
+                    || tracing::error!(schedule = %schedule.name, error = %err, "could not fire the schedule; retrying"),
+                ),
                 Err(err) => {
-                    tracing::warn!(schedule = %schedule.name, error = %err, "could not fire the schedule; retrying")
+                    tracing::debug!(schedule = %schedule.name, error = %err, "the schedule still cannot fire")
                 }
             }
         }
@@ -158,17 +168,7 @@ pub async fn overview(
     scheduled: &[(&'static str, &'static str)],
 ) -> Result<Vec<ScheduleView>, sqlx::Error> {
     let schedules = from_config(&env.config, scheduled);
-    let names: Vec<String> = schedules.iter().map(|s| s.name.clone()).collect();
-    let last: HashMap<String, DateTime<Utc>> = sqlx::query!(
-        r#"SELECT schedule, max(slot) AS "slot!: DateTime<Utc>" FROM schedule_runs
-           WHERE schedule = ANY($1) GROUP BY schedule"#,
-        &names
-    )
-    .fetch_all(&env.pool)
-    .await?
-    .into_iter()
-    .map(|row| (row.schedule, row.slot))
-    .collect();
+    let last = last_runs(env, &schedules).await?;
     let now = env.clock.now();
     Ok(schedules
         .iter()
@@ -186,17 +186,60 @@ pub async fn overview(
         .collect())
 }
 
+/// Each schedule's latest fired slot.
+async fn last_runs(
+    env: &QueueEnv,
+    schedules: &[Schedule],
+) -> Result<HashMap<String, DateTime<Utc>>, sqlx::Error> {
+    let names: Vec<String> = schedules.iter().map(|s| s.name.clone()).collect();
+    Ok(sqlx::query!(
+        r#"SELECT schedule, max(slot) AS "slot!: DateTime<Utc>" FROM schedule_runs
+           WHERE schedule = ANY($1) GROUP BY schedule"#,
+        &names
+    )
+    .fetch_all(&env.pool)
+    .await?
+    .into_iter()
+    .map(|row| (row.schedule, row.slot))
+    .collect())
+}
+
+/// Each schedule's time since its last slot fired and its interval, read
+/// from the database so that every instance reports the same.
+pub async fn readings(
+    env: &QueueEnv,
+    scheduled: &[(&'static str, &'static str)],
+) -> Result<Vec<crate::telemetry::metrics::ScheduleReading>, sqlx::Error> {
+    let schedules = from_config(&env.config, scheduled);
+    let last = last_runs(env, &schedules).await?;
+    let now = env.clock.now();
+    Ok(schedules
+        .iter()
+        .map(|s| crate::telemetry::metrics::ScheduleReading {
+            name: s.name.clone(),
+            seconds_since_last_run: last
+                .get(&s.name)
+                .map(|at| (now - *at).num_milliseconds() as f64 / 1000.0),
+            interval_seconds: interval(&s.cron, now)
+                .map_or(0.0, |i| i.num_milliseconds() as f64 / 1000.0),
+        })
+        .collect())
+}
+
+/// The gap between the latest slot and the one after it.
+fn interval(cron: &Cron, now: DateTime<Utc>) -> Option<chrono::TimeDelta> {
+    let previous = latest_slot(cron, now)?;
+    let next = cron.find_next_occurrence(&previous, false).ok()?;
+    Some(next - previous)
+}
+
 /// Not fired for longer than twice its interval (the gap between its two
 /// slots around now), or never fired: a running scheduler fires the latest
 /// slot as soon as it starts.
 pub fn is_overdue(cron: &Cron, last_run: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    let (Some(previous), Ok(next)) = (
-        latest_slot(cron, now),
-        cron.find_next_occurrence(&now, false),
-    ) else {
+    let Some(interval) = interval(cron, now) else {
         return false;
     };
-    let interval = next - previous;
     match last_run {
         Some(last) => now - last > interval * 2,
         None => true,

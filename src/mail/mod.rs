@@ -106,6 +106,7 @@ impl MailError {
 pub struct Mailer {
     from: Mailbox,
     transport: Transport,
+    outage: crate::telemetry::outage::Outage,
 }
 
 #[derive(Clone)]
@@ -154,7 +155,40 @@ impl Mailer {
                 }
             }
         };
-        Ok(Self { from, transport })
+        Ok(Self {
+            from,
+            transport,
+            outage: crate::telemetry::outage::Outage::new(
+                "smtp",
+                "email waits in the job queue and is retried",
+            ),
+        })
+    }
+
+    /// The SMTP server's outage state, with the count of failures.
+    pub fn outage(&self) -> &crate::telemetry::outage::Outage {
+        &self.outage
+    }
+
+    /// Connects to the SMTP server and greets it, for the health check.
+    pub async fn check(
+        &self,
+        limit: std::time::Duration,
+    ) -> Result<std::time::Duration, &'static str> {
+        let Transport::Smtp(smtp) = &self.transport else {
+            return Ok(std::time::Duration::ZERO);
+        };
+        let started = std::time::Instant::now();
+        match tokio::time::timeout(limit, smtp.test_connection()).await {
+            Ok(Ok(true)) => Ok(started.elapsed()),
+            Ok(_) => Err("the SMTP server refused the connection or is unreachable"),
+            Err(_) => Err("the SMTP server did not answer in time"),
+        }
+    }
+
+    /// Whether mail goes to an SMTP server (not the development outbox).
+    pub fn is_smtp(&self) -> bool {
+        matches!(self.transport, Transport::Smtp(_))
     }
 
     /// The development outbox's directory, when that is the transport.
@@ -233,12 +267,25 @@ impl Mailer {
                 tokio::fs::create_dir_all(dir).await?;
                 files.send(message).await?;
             }
-            Transport::Smtp(smtp) => {
-                smtp.send(message).await.map_err(|err| MailError::Smtp {
-                    permanent: err.is_permanent(),
-                    message: err.to_string(),
-                })?;
-            }
+            Transport::Smtp(smtp) => match smtp.send(message).await {
+                Ok(_) => self.outage.succeeded(),
+                // A refused recipient or message is that message's problem;
+                // anything else means the server cannot be used.
+                Err(err) if err.is_permanent() => {
+                    self.outage.succeeded();
+                    return Err(MailError::Smtp {
+                        permanent: true,
+                        message: err.to_string(),
+                    });
+                }
+                Err(err) => {
+                    self.outage.failed("send", &err);
+                    return Err(MailError::Smtp {
+                        permanent: false,
+                        message: err.to_string(),
+                    });
+                }
+            },
         }
         tracing::info!(subject = %email.subject, "email sent");
         Ok(())

@@ -28,7 +28,7 @@ pub use policy::{Policies, Policy, PolicyKind, Tier};
 pub use window::Outcome;
 
 use self::local::LocalWindows;
-use crate::{error::AppError, redis::Redis};
+use crate::{error::AppError, redis::Redis, telemetry::metrics::Metrics};
 
 const SCRIPT: &str = include_str!("sliding_window.lua");
 
@@ -50,6 +50,17 @@ pub enum Source {
     Local,
     /// A denial remembered from an earlier decision.
     Remembered,
+}
+
+impl Source {
+    /// The metrics' `source` label.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Shared => "redis",
+            Source::Local => "in_process",
+            Source::Remembered => "remembered",
+        }
+    }
 }
 
 /// One decision, with what the response headers report.
@@ -107,6 +118,8 @@ impl Decision {
 #[derive(Clone)]
 pub struct Limiter {
     inner: Arc<Inner>,
+    /// Where decisions are counted.
+    metrics: Option<Metrics>,
 }
 
 struct Inner {
@@ -163,6 +176,7 @@ impl Limiter {
             .max()
             .unwrap_or(Duration::from_secs(60));
         Self {
+            metrics: None,
             inner: Arc::new(Inner {
                 enabled,
                 policies,
@@ -187,7 +201,17 @@ impl Limiter {
         if !self.inner.enabled || exempt {
             return None;
         }
-        Some(self.check(&self.inner.policies[kind], key).await)
+        let decision = self.check(&self.inner.policies[kind], key).await;
+        if let Some(metrics) = &self.metrics {
+            metrics.decided(decision.policy, decision.allowed, decision.source.name());
+        }
+        Some(decision)
+    }
+
+    /// Counts every decision [`Limiter::spend`] makes in `metrics`.
+    pub fn observed_by(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn policies(&self) -> &Policies {

@@ -27,6 +27,7 @@ pub mod email_verification;
 pub mod files;
 pub mod jobs;
 pub mod maintenance;
+pub mod metrics;
 pub mod reminders;
 pub mod team;
 pub mod tenants;
@@ -55,6 +56,8 @@ pub struct Deps {
     pub clock: Clock,
     /// Where errors are reported (Sentry, when configured).
     pub errors: std::sync::Arc<sentry::Hub>,
+    /// The instance's Prometheus metrics.
+    pub metrics: crate::telemetry::metrics::Metrics,
 }
 
 impl Deps {

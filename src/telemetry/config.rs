@@ -58,3 +58,32 @@ impl LogConfig {
         })
     }
 }
+
+/// Where Prometheus reads the metrics (`METRICS_*`); nowhere by default.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsConfig {
+    /// `GET /metrics` on the app's own port, for `Authorization: Bearer <token>` only.
+    pub token: Option<secrecy::SecretString>,
+    /// A separate listener (such as `127.0.0.1:9100`) that serves only
+    /// `/metrics`, for a network the public cannot reach.
+    pub addr: Option<std::net::SocketAddr>,
+}
+
+impl MetricsConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(MetricsConfig {
+            token: env.parse_with(
+                "METRICS_TOKEN",
+                None,
+                "a random token of at least 16 characters",
+                |v| (v.len() >= 16).then(|| Some(secrecy::SecretString::from(v))),
+            )?,
+            addr: env.parse_with(
+                "METRICS_ADDR",
+                None,
+                "a socket address such as 127.0.0.1:9100",
+                |v| v.parse().ok().map(Some),
+            )?,
+        })
+    }
+}

@@ -6,6 +6,8 @@
 mod config;
 pub mod error_tracking;
 mod log_hash;
+pub mod metrics;
+pub mod outage;
 pub mod scrub;
 
 use secrecy::ExposeSecret;
@@ -15,7 +17,7 @@ use sentry::integrations::tracing::EventFilter;
 use tracing::Subscriber;
 use tracing_subscriber::{fmt::MakeWriter, layer::SubscriberExt, EnvFilter, Layer};
 
-pub use config::{LogConfig, LogFormat};
+pub use config::{LogConfig, LogFormat, MetricsConfig};
 pub use log_hash::{hash_for_log, hash_user_id, set_log_hash_key};
 
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +77,8 @@ where
     Ok(tracing_subscriber::registry()
         .with(filter)
         .with(fmt)
-        .with(sentry))
+        .with(sentry)
+        .with(SlowStatements))
 }
 
 /// Scrubs each formatted line before it reaches the underlying writer.
@@ -103,6 +106,18 @@ impl<W: Write> Write for ScrubbedLine<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.0.flush()
+    }
+}
+
+/// Counts sqlx's slow-statement warnings for the metrics.
+struct SlowStatements;
+
+impl<S: Subscriber> Layer<S> for SlowStatements {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let meta = event.metadata();
+        if meta.target() == "sqlx::query" && *meta.level() == tracing::Level::WARN {
+            metrics::count_slow_statement();
+        }
     }
 }
 

@@ -6,6 +6,7 @@ pub mod csrf;
 pub mod dev_outbox;
 pub mod error_bodies;
 pub mod error_tracking;
+pub mod metrics;
 pub mod paths;
 pub mod principal;
 pub mod rate_limit;

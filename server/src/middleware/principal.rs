@@ -43,7 +43,8 @@ pub async fn load_principal(
     }
 
     let path = request.uri().path().to_owned();
-    if is_static(&path) {
+    // Prometheus carries a token, not a session.
+    if is_static(&path) || path == crate::metrics::PATH {
         return next.run(request).await;
     }
     let resolved = match request.extensions().get::<Session>().cloned() {

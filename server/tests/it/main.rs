@@ -21,6 +21,7 @@ mod hardening;
 mod http;
 mod job_queue;
 mod jobs_page;
+mod metrics;
 mod permissions;
 mod reminders;
 mod rest_appointments;
