@@ -142,6 +142,11 @@ impl Redis {
 
     /// A command worked: ends (and logs) an outage.
     pub fn succeeded(&self) {
+        // Every command succeeds through here: outside an outage there is
+        // no probe time to clear, so no lock to take.
+        if !self.outage.is_down() {
+            return;
+        }
         self.outage.succeeded();
         *self.next_probe.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
