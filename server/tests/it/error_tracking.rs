@@ -158,17 +158,7 @@ async fn a_dead_job_and_a_schedule_that_cannot_fire_reach_sentry_once_each() {
     lock.commit().await.unwrap();
 
     // A job whose payload its kind cannot read dies at its only attempt.
-    sqlx::query(
-        "INSERT INTO jobs (id, kind, payload, max_attempts) \
-         VALUES (gen_random_uuid(), 'queue.probe', '{\"hold_ms\": \"soon\"}', 1)",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    sqlx::query("NOTIFY frontdesk_jobs")
-        .execute(&pool)
-        .await
-        .unwrap();
+    support::make_dead_job(&pool).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while support::count(&pool, "SELECT count(*) FROM jobs WHERE status = 'dead'").await == 0 {
         assert!(std::time::Instant::now() < deadline, "the job did not die");

@@ -4,7 +4,6 @@
 //! stopped by the test itself. Its API lists what it received.
 
 use std::{
-    net::TcpListener,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -33,11 +32,7 @@ fn bin(tool: &str) -> PathBuf {
 
 impl Bugsink {
     pub async fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::free_port();
         let dir = std::env::temp_dir().join(format!(
             "frontdesk-bugsink-{}",
             uuid::Uuid::now_v7().simple()

@@ -24,6 +24,31 @@ use sqlx::{Connection, PgConnection, PgPool};
 use tokio::{sync::oneshot, task::JoinHandle};
 use uuid::Uuid;
 
+/// A free loopback port for a server a test starts (another process).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Adds a job whose payload its kind cannot read, so that it is dead at its
+/// only attempt, and wakes the workers.
+pub async fn make_dead_job(pool: &sqlx::PgPool) {
+    sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, max_attempts) \
+         VALUES (gen_random_uuid(), 'queue.probe', '{\"hold_ms\": \"soon\"}', 1)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("NOTIFY frontdesk_jobs")
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
 /// A free port below the kernel's ephemeral range (32768 and up), for a
 /// server a test stops and starts again on the same port: no listener bound
 /// to port 0 and no outgoing connection can take it in between.

@@ -11,7 +11,7 @@ use std::{
 
 use serde_json::Value;
 
-use super::stop_child;
+use super::{free_port, stop_child};
 
 /// A running server process and its base URL.
 pub struct Server {
@@ -25,14 +25,6 @@ impl Drop for Server {
         stop_child(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn fresh_dir(what: &str) -> PathBuf {

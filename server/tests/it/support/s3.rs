@@ -3,7 +3,6 @@
 //! test itself. It checks access keys and refuses expired presigned links.
 
 use std::{
-    net::TcpListener,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -32,11 +31,7 @@ fn binary() -> PathBuf {
 impl S3Server {
     /// A server with `buckets`, keeping its objects in a fresh directory.
     pub async fn start(buckets: &[&str]) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = super::free_port();
         let data =
             std::env::temp_dir().join(format!("frontdesk-s3-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&data).unwrap();
