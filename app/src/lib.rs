@@ -4,6 +4,7 @@
 //! Built twice: with `ssr` into the server, with `hydrate` into the browser.
 
 mod components;
+mod error_reporting;
 pub mod errors;
 pub mod fns;
 mod layout;
@@ -52,6 +53,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
+                <error_reporting::ErrorReportingMeta />
                 <MetaTags />
             </head>
             <body>

@@ -1,7 +1,16 @@
 //! The browser entry point: takes over the server-rendered page.
 
+mod error_reporting;
+
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    if error_reporting::install() {
+        std::panic::set_hook(Box::new(|info| {
+            console_error_panic_hook::hook(info);
+            error_reporting::report_panic(info);
+        }));
+    } else {
+        console_error_panic_hook::set_once();
+    }
     leptos::mount::hydrate_body(app::App);
 }

@@ -7,6 +7,7 @@ pub mod bench_jobs;
 pub mod bench_limiter;
 pub mod bench_scale;
 pub mod blocks_cli;
+pub mod browser_errors;
 pub mod cli;
 pub mod cron;
 pub mod files;

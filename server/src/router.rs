@@ -83,6 +83,15 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     } else {
         extra
     };
+    // Reads envelopes of its own size; see `browser_errors`.
+    let reports = if state.browser_errors.is_some() {
+        Router::new().route(
+            crate::browser_errors::PATH,
+            axum::routing::post(crate::browser_errors::tunnel),
+        )
+    } else {
+        Router::new()
+    };
     extra
         .route("/api/health", get(health::health))
         .route("/api/health/live", get(health::live))
@@ -100,6 +109,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route_layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads stream their body into storage and stop at UPLOAD_MAX_BYTES.
         .merge(api.streaming)
+        .merge(reports)
         .route(
             "/files/clients/{id}",
             axum::routing::post(files::staff_upload),

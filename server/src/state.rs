@@ -25,6 +25,8 @@ pub struct AppState {
     pub deps: Deps,
     /// Set when shutdown begins: readiness fails from then on.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// Sends the pages' error reports on (`SENTRY_BROWSER_DSN`).
+    pub browser_errors: Option<Arc<sentry::Client>>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
                 errors: frontdesk::telemetry::error_tracking::hub(&config.errors),
                 metrics,
             },
+            browser_errors: frontdesk::telemetry::browser_errors::client(&config.errors),
             config,
             pool,
             leptos,

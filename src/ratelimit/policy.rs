@@ -90,10 +90,12 @@ pub enum PolicyKind {
     Upload,
     /// The REST API: per API key.
     Api,
+    /// Error reports from pages (the browser tunnel): per address.
+    ErrorReports,
 }
 
 impl PolicyKind {
-    pub const ALL: [PolicyKind; 8] = [
+    pub const ALL: [PolicyKind; 9] = [
         PolicyKind::Read,
         PolicyKind::Write,
         PolicyKind::Anonymous,
@@ -102,6 +104,7 @@ impl PolicyKind {
         PolicyKind::SignInAddress,
         PolicyKind::Upload,
         PolicyKind::Api,
+        PolicyKind::ErrorReports,
     ];
 
     /// The name in keys, headers and errors.
@@ -115,6 +118,7 @@ impl PolicyKind {
             PolicyKind::SignInAddress => "sign_in_address",
             PolicyKind::Upload => "upload",
             PolicyKind::Api => "api",
+            PolicyKind::ErrorReports => "error_reports",
         }
     }
 
@@ -129,6 +133,7 @@ impl PolicyKind {
             PolicyKind::SignInAddress => "RATE_LIMIT_SIGN_IN_ADDRESS",
             PolicyKind::Upload => "RATE_LIMIT_UPLOAD",
             PolicyKind::Api => "RATE_LIMIT_API",
+            PolicyKind::ErrorReports => "RATE_LIMIT_ERROR_REPORTS",
         }
     }
 
@@ -143,6 +148,7 @@ impl PolicyKind {
             PolicyKind::SignInAddress => "300/min",
             PolicyKind::Upload => "5/h",
             PolicyKind::Api => "1000/min",
+            PolicyKind::ErrorReports => "30/min",
         }
     }
 }
@@ -237,6 +243,7 @@ mod tests {
         assert_eq!(first(PolicyKind::SignIn), "5 per minute");
         assert_eq!(first(PolicyKind::Upload), "5 per hour");
         assert_eq!(first(PolicyKind::Api), "1000 per minute");
+        assert_eq!(first(PolicyKind::ErrorReports), "30 per minute");
         assert_eq!(p.all().count(), PolicyKind::ALL.len());
     }
 }

@@ -30,6 +30,10 @@ pub struct ErrorTrackingConfig {
     pub environment: String,
     /// The share of requests traced, 0 to 1.
     pub traces_sample_rate: f32,
+    /// Where the browser's errors go, through the tunnel (see
+    /// `browser_errors`); none: pages report nothing. Public by design: the
+    /// page names it in every report.
+    pub browser_dsn: Option<sentry::types::Dsn>,
 }
 
 impl ErrorTrackingConfig {
@@ -55,6 +59,12 @@ impl ErrorTrackingConfig {
                 0.0,
                 "a number from 0 to 1",
                 |v| v.parse().ok().filter(|r| (0.0..=1.0).contains(r)),
+            )?,
+            browser_dsn: env.parse_with(
+                "SENTRY_BROWSER_DSN",
+                None,
+                "a Sentry DSN such as https://key@o1.ingest.sentry.io/3",
+                |v| v.parse().ok().map(Some),
             )?,
         })
     }

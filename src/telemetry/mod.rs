@@ -3,6 +3,7 @@
 //! also go to Sentry (see `error_tracking`), warnings and information as
 //! the breadcrumbs before them.
 
+pub mod browser_errors;
 mod config;
 pub mod error_tracking;
 mod log_hash;

@@ -8,7 +8,7 @@ use crate::support::{self, bugsink::Bugsink, sign_up, TestApp};
 use std::time::Duration;
 
 use axum::{routing::post, Router};
-use frontdesk::{error::AppError, telemetry};
+use frontdesk::{error::AppError, ratelimit::PolicyKind, telemetry};
 use reqwest::StatusCode;
 
 async fn broken_handler() -> &'static str {
@@ -193,4 +193,125 @@ async fn a_dead_job_and_a_schedule_that_cannot_fire_reach_sentry_once_each() {
     }
     assert!(dead[0].to_string().contains("job is dead"), "{}", dead[0]);
     assert_eq!(events.len(), 2, "{summary:#?}");
+}
+
+/// A report as the page sends it (see frontend's `error_reporting`).
+fn envelope(dsn: &str, value: &str) -> String {
+    let header = serde_json::json!({ "dsn": dsn });
+    let event = serde_json::json!({
+        "platform": "javascript",
+        "level": "fatal",
+        "release": "page-release-1",
+        "environment": "ci",
+        "transaction": "/clients/{id}",
+        "tags": { "route": "/clients/{id}", "source": "panic", "typed": "ann@example.com" },
+        "request": { "url": "http://x/clients?q=Ann", "cookies": "frontdesk_session=s3cret" },
+        "exception": { "values": [{ "type": "panic", "value": value }] },
+    });
+    format!("{header}\n{{\"type\":\"event\"}}\n{event}\n")
+}
+
+#[tokio::test]
+async fn the_browser_tunnel_forwards_only_its_own_dsn_scrubbed_and_limited() {
+    let bugsink = Bugsink::start().await;
+    let (project, dsn) = bugsink.project("frontdesk-browser").await;
+    let (other_project, other_dsn) = bugsink.project("someone-else").await;
+    let browser_dsn = dsn.clone();
+    let app = TestApp::spawn_with(
+        move |config| {
+            config.errors.browser_dsn = Some(browser_dsn.parse().unwrap());
+            config.errors.environment = "ci".into();
+            config.rate_limit.enabled = true;
+            support::limit(config, PolicyKind::ErrorReports, "4/min");
+        },
+        Router::new(),
+    )
+    .await;
+
+    // The page names the DSN, the release and the environment.
+    let page = app.get("/signin").await.text().await.unwrap();
+    let named = dsn.parse::<sentry::types::Dsn>().unwrap().to_string();
+    assert!(
+        page.contains(&format!(
+            r#"<meta name="error-reporting" content="{named}" data-release="{}" data-environment="ci""#,
+            telemetry::error_tracking::RELEASE
+        )),
+        "{page}"
+    );
+
+    let post = |body: String| {
+        app.client
+            .post(app.url("/api/browser-errors"))
+            .header("origin", app.url(""))
+            .header("content-type", "text/plain;charset=UTF-8")
+            .body(body)
+            .send()
+    };
+    // Refused, each with its reason, and never forwarded: no open relay.
+    let refusals = [
+        (
+            envelope(&other_dsn, "not ours"),
+            StatusCode::BAD_REQUEST,
+            "not addressed",
+        ),
+        (
+            "hello".to_string(),
+            StatusCode::BAD_REQUEST,
+            "not a Sentry envelope",
+        ),
+        (
+            envelope(&dsn, &"x".repeat(70 * 1024)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "65536 bytes",
+        ),
+    ];
+    for (body, status, reason) in refusals {
+        let response = post(body).await.unwrap();
+        assert_eq!(response.status(), status);
+        let text = response.text().await.unwrap();
+        assert!(text.contains(reason), "{text}");
+    }
+    let accepted = post(envelope(
+        &dsn,
+        "panicked at src/pages/clients.rs:10:5: no client ann@example.com, +49 30 3106454",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(accepted.status(), StatusCode::OK);
+    // The address's budget: 4 a minute, the refusals above included.
+    let limited = post(envelope(&dsn, "once more")).await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let events = bugsink.wait_for(project, 1).await;
+    assert_eq!(events.len(), 1, "{events:#?}");
+    let event = &events[0];
+    assert_eq!(event["release"], "page-release-1");
+    assert_eq!(event["environment"], "ci");
+    assert_eq!(event["transaction"], "/clients/{id}");
+    assert_eq!(event["tags"]["route"], "/clients/{id}");
+    let sent = event.to_string();
+    assert!(sent.contains("no client [email], [phone]"), "{sent}");
+    for private in ["ann@example.com", "3106454", "s3cret", "q=Ann"] {
+        assert!(!sent.contains(private), "{private} reached Sentry: {sent}");
+    }
+    assert!(
+        bugsink.events(other_project).await.is_empty(),
+        "an envelope for another DSN was forwarded"
+    );
+}
+
+#[tokio::test]
+async fn without_a_browser_dsn_pages_report_nothing() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/signin").await.text().await.unwrap();
+    assert!(!page.contains("error-reporting"), "{page}");
+    let response = app
+        .client
+        .post(app.url("/api/browser-errors"))
+        .header("origin", app.url(""))
+        .body(envelope("http://key@127.0.0.1:9/1", "boom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
