@@ -59,6 +59,7 @@ pub async fn run(mut config: Config) -> Outcome {
     // A known password for the bench owner, so the run can sign in over HTTP.
     let hash = password::hash(&NewPassword::parse(PASSWORD)?).await?;
     bench::set_password(&pool, seed::SCALE_EMAIL, &hash).await?;
+    bench::mark_verified(&pool, seed::SCALE_EMAIL).await?;
     let key = api_keys::create(
         &deps,
         &owner,

@@ -41,6 +41,10 @@ pub enum Command {
     /// Measure job-queue throughput with 1 and 2 worker processes, and the
     /// delay from enqueue to start, on the PostgreSQL at DATABASE_URL.
     BenchJobs,
+    /// Measure what error tracking and metrics cost: a signed-in page and a
+    /// REST call on two instances, with a Sentry DSN and METRICS_TOKEN and
+    /// without, in the bench database.
+    BenchTelemetry,
     /// Client file storage: move legacy uploads in, check it against the database.
     #[command(subcommand)]
     Storage(StorageCommand),

@@ -6,6 +6,7 @@ pub mod bench_files;
 pub mod bench_jobs;
 pub mod bench_limiter;
 pub mod bench_scale;
+pub mod bench_telemetry;
 pub mod blocks_cli;
 pub mod browser_errors;
 pub mod cli;

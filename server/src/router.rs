@@ -92,7 +92,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     } else {
         Router::new()
     };
-    extra
+    let routed = extra
         .route("/api/health", get(health::health))
         .route("/api/health/live", get(health::live))
         .route("/api/health/ready", get(health::ready))
@@ -159,14 +159,32 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(from_fn_with_state(
             Arc::<str>::from(format!("/{}/", config.site.pkg_dir.trim_matches('/'))),
             static_cache,
-        ))
-        .layer(from_fn(error_tracking::name_by_route))
-        .layer(from_fn_with_state(
+        ));
+    // What nobody reads costs nothing: without a DSN no request is
+    // described for Sentry, without a scraper no request is counted.
+    let tracked = state.deps.errors.client().is_some();
+    let counted = config.metrics.is_served();
+    let routed = if tracked {
+        routed.layer(from_fn(error_tracking::name_by_route))
+    } else {
+        routed
+    };
+    let routed = if counted {
+        routed.layer(from_fn_with_state(
             state.deps.metrics.clone(),
             crate::middleware::metrics::measure,
         ))
-        .layer(error_tracking::http_layer())
-        .layer(error_tracking::hub_layer(state.deps.errors.clone()))
+    } else {
+        routed
+    };
+    let routed = if tracked {
+        routed
+            .layer(error_tracking::http_layer())
+            .layer(error_tracking::hub_layer(state.deps.errors.clone()))
+    } else {
+        routed
+    };
+    routed
         .layer(from_fn(scope_request_id))
         .layer(PropagateRequestIdLayer::new(X_REQUEST_ID))
         .layer(SetRequestIdLayer::new(X_REQUEST_ID, MakeRequestUuidV7))

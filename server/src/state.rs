@@ -47,8 +47,12 @@ impl AppState {
         let storage = Storage::from_config(&config.storage)?;
         let cache = Cache::new(&config.cache, redis.clone());
         let metrics = frontdesk::telemetry::metrics::Metrics::new();
-        let limiter =
-            Limiter::from_config(&config.rate_limit, redis.clone()).observed_by(metrics.clone());
+        let limiter = Limiter::from_config(&config.rate_limit, redis.clone());
+        let limiter = if config.metrics.is_served() {
+            limiter.observed_by(metrics.clone())
+        } else {
+            limiter
+        };
         let auto_block = frontdesk::ratelimit::auto_block::AutoBlock::new(
             config.rate_limit.auto_block.clone(),
             redis.clone(),

@@ -70,6 +70,11 @@ pub struct MetricsConfig {
 }
 
 impl MetricsConfig {
+    /// Whether anything can read the metrics (else nothing is counted).
+    pub fn is_served(&self) -> bool {
+        self.token.is_some() || self.addr.is_some()
+    }
+
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(MetricsConfig {
             token: env.parse_with(

@@ -115,6 +115,19 @@ pub async fn set_password(pool: &Pool, email: &str, hash: &str) -> Result<(), Ap
     work.commit().await
 }
 
+/// Marks the account `email` verified, as opening its emailed link would
+/// (API keys need a verified owner).
+pub async fn mark_verified(pool: &Pool, email: &str) -> Result<(), AppError> {
+    let mut work = Work::system(pool, "bench: verified owner").await?;
+    sqlx::query!(
+        "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE email = $1",
+        email
+    )
+    .execute(work.conn())
+    .await?;
+    work.commit().await
+}
+
 /// The plan of the dashboard's per-day counts over `from..to`.
 pub async fn dashboard_plan(
     deps: &Deps,
