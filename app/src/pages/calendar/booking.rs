@@ -4,7 +4,7 @@
 //! working hours wait behind a disclosure. Book stays in view in a sticky
 //! footer.
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use frontdesk::domain::{
     form_values::format_price,
     records::AppointmentStatus,
@@ -116,11 +116,18 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
     // Kinds the service needs with none free at the chosen time.
     let taken_kinds = RwSignal::new(Vec::<String>::new());
     // One free resource of each kind the service needs, when there is one.
-    Effect::new(move |_| {
+    // Picked again only when the time or the service changes: the same
+    // service set once more (the client's last one, loaded late) keeps what
+    // the person ticked.
+    Effect::new(move |previous: Option<Option<(NaiveDateTime, Uuid)>>| {
+        let key = start_at.get().zip(service.get());
+        if previous.as_ref() == Some(&key) {
+            return key;
+        }
         let (Some(local), Some(s)) = (start_at.get(), service_view()) else {
             resources.set(Vec::new());
             taken_kinds.set(Vec::new());
-            return;
+            return key;
         };
         let at = instant(tz, local);
         let mine = blocked(
@@ -153,6 +160,7 @@ pub fn BookingDialog(start: Slot, view: CalendarView, client: Option<Uuid>) -> A
         });
         resources.set(picked.0);
         taken_kinds.set(picked.1);
+        key
     });
     let conflicts = Memo::new(move |_| {
         let (Some(local), Some(s), Some(p)) = (start_at.get(), service_view(), provider.get())
