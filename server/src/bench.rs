@@ -162,6 +162,56 @@ impl Running {
     }
 }
 
+/// `tasks` tasks at once, each sending `each` requests made by
+/// `request(task, n)`; every answer must succeed. Returns the sorted
+/// latencies and the wall time.
+pub(crate) async fn http_load<F>(
+    tasks: usize,
+    each: usize,
+    request: F,
+) -> Result<(Vec<Duration>, Duration), Box<dyn std::error::Error>>
+where
+    F: Fn(usize, usize) -> reqwest::RequestBuilder + Clone + Send + 'static,
+{
+    let started = Instant::now();
+    let running: Vec<_> = (0..tasks)
+        .map(|task| {
+            let request = request.clone();
+            tokio::spawn(async move {
+                let mut times = Vec::with_capacity(each);
+                for n in 0..each {
+                    let start = Instant::now();
+                    let response = request(task, n).send().await.map_err(|e| e.to_string())?;
+                    check_response(response).await.map_err(|e| e.to_string())?;
+                    times.push(start.elapsed());
+                }
+                Ok::<_, String>(times)
+            })
+        })
+        .collect();
+    let mut times = Vec::with_capacity(tasks * each);
+    for task in running {
+        times.extend(task.await??);
+    }
+    let elapsed = started.elapsed();
+    times.sort();
+    Ok((times, elapsed))
+}
+
+/// Reads the whole body (part of the time measured); a failure stops the run.
+pub(crate) async fn check_response(response: reqwest::Response) -> Outcome {
+    let status = response.status();
+    let body = response.bytes().await?;
+    if !status.is_success() {
+        return Err(format!("{status}: {}", String::from_utf8_lossy(&body)).into());
+    }
+    Ok(())
+}
+
+pub(crate) fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 pub(crate) fn bench_database_url(url: &str) -> String {
     let (base, rest) = url.rsplit_once('/').unwrap_or((url, "frontdesk"));
     let (name, query) = rest

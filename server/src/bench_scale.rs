@@ -20,7 +20,7 @@ use frontdesk::{
 };
 
 use crate::{
-    bench::{bench_database_url, Running},
+    bench::{bench_database_url, check_response, http_load, ms, Running},
     seed, AppState,
 };
 
@@ -237,7 +237,7 @@ async fn load(
         .collect();
     // Warm up: every instance once (fills the cache when it is on).
     for base in bases {
-        check(
+        check_response(
             client
                 .post(format!("{base}/api/{endpoint}"))
                 .header("sec-fetch-site", "same-origin")
@@ -247,39 +247,19 @@ async fn load(
         )
         .await?;
     }
-    let started = Instant::now();
-    let workers: Vec<_> = (0..LOAD_CONCURRENCY)
-        .map(|worker| {
-            let (client, bases, form) = (client.clone(), bases.to_vec(), form.clone());
-            let url = |i: usize| format!("{}/api/{endpoint}", bases[i % bases.len()]);
-            let urls: Vec<String> = (0..LOAD_REQUESTS / LOAD_CONCURRENCY)
-                .map(|i| url(worker + i * LOAD_CONCURRENCY))
-                .collect();
-            tokio::spawn(async move {
-                let mut times = Vec::with_capacity(urls.len());
-                for url in urls {
-                    let t = Instant::now();
-                    let response = client
-                        .post(url)
-                        .header("sec-fetch-site", "same-origin")
-                        .form(&form)
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    check(response).await.map_err(|e| e.to_string())?;
-                    times.push(t.elapsed());
-                }
-                Ok::<_, String>(times)
-            })
-        })
-        .collect();
-    let mut times = Vec::with_capacity(LOAD_REQUESTS);
-    for worker in workers {
-        times.extend(worker.await??);
-    }
-    let elapsed = started.elapsed();
-    times.sort();
-    Ok((times, elapsed))
+    let (client, bases, endpoint) = (client.clone(), bases.to_vec(), endpoint.to_string());
+    http_load(
+        LOAD_CONCURRENCY,
+        LOAD_REQUESTS / LOAD_CONCURRENCY,
+        move |task, n| {
+            let base = &bases[(task + n * LOAD_CONCURRENCY) % bases.len()];
+            client
+                .post(format!("{base}/api/{endpoint}"))
+                .header("sec-fetch-site", "same-origin")
+                .form(&form)
+        },
+    )
+    .await
 }
 
 /// The dashboard's per-day counts must come from an index, not a scan.
@@ -309,28 +289,14 @@ where
     Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
 {
     for _ in 0..RUNS / 10 {
-        check(request().await?).await?;
+        check_response(request().await?).await?;
     }
     let mut times = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let start = Instant::now();
-        check(request().await?).await?;
+        check_response(request().await?).await?;
         times.push(start.elapsed());
     }
     times.sort();
     Ok(times)
-}
-
-/// Reads the whole body (part of the time measured); a failure stops the run.
-async fn check(response: reqwest::Response) -> Outcome {
-    let status = response.status();
-    let body = response.bytes().await?;
-    if !status.is_success() {
-        return Err(format!("{status}: {}", String::from_utf8_lossy(&body)).into());
-    }
-    Ok(())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

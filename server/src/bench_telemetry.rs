@@ -4,10 +4,7 @@
 //! signed-in page (the dashboard) and a REST call. Prints requests per
 //! second and p50/p99 of each, and the ratio of on to off.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use frontdesk::{
     audit::Origin,
@@ -22,7 +19,7 @@ use frontdesk::{
 use uuid::Uuid;
 
 use crate::{
-    bench::{bench_database_url, Running},
+    bench::{bench_database_url, check_response, http_load, ms, Running},
     AppState,
 };
 
@@ -222,34 +219,13 @@ async fn load(
 ) -> Result<Round, Box<dyn std::error::Error>> {
     // Warm-up: connections and caches.
     for _ in 0..CONCURRENCY {
-        check(kind.request(client, base, with).send().await?).await?;
+        check_response(kind.request(client, base, with).send().await?).await?;
     }
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (client, base, with) = (client.clone(), base.to_string(), with.clone());
-            tokio::spawn(async move {
-                let mut times = Vec::with_capacity(REQUESTS / CONCURRENCY);
-                for _ in 0..REQUESTS / CONCURRENCY {
-                    let start = Instant::now();
-                    let response = kind
-                        .request(&client, &base, &with)
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    check(response).await.map_err(|e| e.to_string())?;
-                    times.push(start.elapsed());
-                }
-                Ok::<_, String>(times)
-            })
-        })
-        .collect();
-    let mut times = Vec::with_capacity(REQUESTS);
-    for task in tasks {
-        times.extend(task.await??);
-    }
-    let elapsed = started.elapsed();
-    times.sort();
+    let (client, base, with) = (client.clone(), base.to_string(), with.clone());
+    let (times, elapsed) = http_load(CONCURRENCY, REQUESTS / CONCURRENCY, move |_, _| {
+        kind.request(&client, &base, &with)
+    })
+    .await?;
     Ok(Round {
         per_second: times.len() as f64 / elapsed.as_secs_f64(),
         p50: times[times.len() / 2],
@@ -269,17 +245,4 @@ fn summary(rounds: &[Round]) -> Round {
         p50: Duration::from_secs_f64(median_of(rounds.iter().map(|r| secs(r.p50)).collect())),
         p99: Duration::from_secs_f64(median_of(rounds.iter().map(|r| secs(r.p99)).collect())),
     }
-}
-
-async fn check(response: reqwest::Response) -> Outcome {
-    let status = response.status();
-    let body = response.bytes().await?;
-    if !status.is_success() {
-        return Err(format!("{status}: {}", String::from_utf8_lossy(&body)).into());
-    }
-    Ok(())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
