@@ -78,18 +78,24 @@ if $want_test; then
       || die "could not install aiosmtpd with pip (python3 -m pip install --user aiosmtpd)"
   fi
   # The metrics and alert tests run a real Prometheus and Alertmanager, and
-  # promtool tests the alert rules. The packages' own services must not
-  # start on the standard ports: policy-rc.d refuses them during the install.
-  if ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then
+  # promtool tests the alert rules. The inbox tests run a real IMAP server,
+  # Dovecot, as a process of their own. None of the packages' own services
+  # may start on the standard ports: policy-rc.d refuses them during the install.
+  missing=()
+  command -v promtool >/dev/null && command -v prometheus-alertmanager >/dev/null \
+    || missing+=(prometheus prometheus-alertmanager)
+  [ -x /usr/sbin/dovecot ] && [ -x /usr/bin/doveadm ] || missing+=(dovecot-imapd)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} (servers the metrics and inbox tests run)"
     policy=/usr/sbin/policy-rc.d
     placed=false
     if [ ! -e "$policy" ]; then
       printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod +x "$policy" && placed=true
     fi
     installed=0
-    apt_install prometheus prometheus-alertmanager || installed=1
+    apt_install "${missing[@]}" || installed=1
     if $placed; then as_root rm -f "$policy"; fi
-    [ "$installed" = 0 ] || die "could not install prometheus and prometheus-alertmanager (apt-get install prometheus prometheus-alertmanager); the metrics and alert tests run them"
+    [ "$installed" = 0 ] || die "could not install ${missing[*]} (apt-get install ${missing[*]}); the metrics, alert and inbox tests run them"
   fi
   # The error-tracking tests report to a real Sentry-compatible server:
   # Bugsink, from PyPI, in a virtual environment of its own.

@@ -20,6 +20,8 @@ pub mod db;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
+pub mod imap;
+#[cfg(feature = "server")]
 pub mod jobs;
 #[cfg(feature = "server")]
 pub mod mail;

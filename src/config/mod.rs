@@ -48,6 +48,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub uploads: UploadConfig,
     pub jobs: JobsConfig,
+    pub inbox: crate::imap::InboxConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,6 +103,7 @@ impl Config {
             auth: AuthConfig::from_env(&env)?,
             mail: MailConfig::from_env(&env)?,
             jobs: JobsConfig::from_env(&env)?,
+            inbox: crate::imap::InboxConfig::from_env(&env)?,
             redis: RedisConfig::from_env(&env)?,
             cache: CacheConfig::from_env(&env)?,
             rate_limit: RateLimitConfig::from_env(&env)?,

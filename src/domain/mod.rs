@@ -8,6 +8,7 @@ pub mod files;
 pub mod form;
 pub mod form_values;
 pub mod free_time;
+pub mod inbox;
 pub mod password;
 pub mod records;
 pub mod roles;

@@ -35,11 +35,13 @@ pub struct JobsConfig {
 }
 
 /// The schedules and their default cron expressions (minute hour day month weekday, seconds optional first).
-pub const SCHEDULES: [(&str, &str, &str); 3] = [
+pub const SCHEDULES: [(&str, &str, &str); 4] = [
     ("reminders", "SCHEDULE_REMINDERS", "*/15 * * * *"),
     ("cleanup", "SCHEDULE_CLEANUP", "0 3 * * *"),
     // Objects of deleted files and abandoned uploads; failed deletes retry here.
     ("storage", "SCHEDULE_STORAGE_SWEEP", "*/5 * * * *"),
+    // One sync job per connected mailbox.
+    ("mailboxes", "SCHEDULE_MAILBOX_SYNC", "*/5 * * * *"),
 ];
 
 impl JobsConfig {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 mod config;
 pub mod ics;
 pub mod outbox;
+pub mod parse;
 pub mod templates;
 
 pub use config::MailConfig;

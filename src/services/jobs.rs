@@ -27,6 +27,8 @@ pub fn registry() -> Registry<Deps> {
         .add::<reminders::SendReminder>()
         .add::<Cleanup>()
         .add::<SweepStorage>()
+        .add::<super::inbox::ScanMailboxes>()
+        .add::<super::inbox::SyncMailbox>()
         .add::<Probe>();
     registry
 }

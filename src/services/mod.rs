@@ -25,6 +25,7 @@ pub mod clients;
 pub mod dashboard;
 pub mod email_verification;
 pub mod files;
+pub mod inbox;
 pub mod jobs;
 pub mod maintenance;
 pub mod metrics;

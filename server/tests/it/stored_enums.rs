@@ -4,7 +4,11 @@
 use crate::support::TestDb;
 
 use frontdesk::domain::{
-    background::ReminderStatus, records::AppointmentStatus, roles::Role, time_format::TimeFormat,
+    background::ReminderStatus,
+    inbox::{Direction, MailboxState, SendState, TlsMode},
+    records::AppointmentStatus,
+    roles::Role,
+    time_format::TimeFormat,
 };
 use sqlx::{Connection, PgConnection};
 
@@ -97,6 +101,30 @@ async fn roles_and_statuses_are_stored_as_the_words_the_schema_allows() {
             (format.as_str().into(), format)
         );
     }
+
+    // The inbox's words.
+    macro_rules! words {
+        ($ty:ty, $table:literal, $column:literal) => {{
+            let words: Vec<&str> = <$ty>::ALL.iter().map(|w| w.as_str()).collect();
+            assert_eq!(
+                allowed(&mut conn, $table, $column).await,
+                words,
+                "{}.{}",
+                $table,
+                $column
+            );
+            for value in <$ty>::ALL {
+                assert_eq!(
+                    round_trip(&mut conn, value).await,
+                    (value.as_str().into(), value)
+                );
+            }
+        }};
+    }
+    words!(TlsMode, "mailboxes", "imap_tls");
+    words!(MailboxState, "mailboxes", "state");
+    words!(Direction, "mail_messages", "direction");
+    words!(SendState, "mail_messages", "send_state");
 
     // A word the type does not know is an error, not a silent default.
     let unknown: Result<Role, _> = sqlx::query_scalar("SELECT 'janitor'::text")

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bugsink;
+pub mod dovecot;
 pub mod prometheus;
 pub mod redis;
 pub mod s3;

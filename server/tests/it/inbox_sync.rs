@@ -1,0 +1,612 @@
+//! The inbox's sync against a real IMAP server (Dovecot): every message
+//! arrives once whatever happens to the server, conversations thread by
+//! headers (and by subject only without them), broken mail is recorded
+//! without blocking the rest, and the mailbox's state says what is wrong.
+
+use std::collections::BTreeSet;
+
+use frontdesk::{
+    auth::Staff,
+    domain::inbox::{MailboxInput, MailboxState},
+    services::inbox::{
+        conversations::{self, ConversationFilter},
+        mailboxes,
+        sync::{self, Outcome},
+    },
+};
+use uuid::Uuid;
+
+use crate::support::{dovecot::Dovecot, seed_business, TestApp};
+
+const DESK: &str = "desk@example.com";
+const PASSWORD: &str = "desk-password-1";
+
+fn input(server: &Dovecot, password: &str) -> MailboxInput {
+    MailboxInput {
+        name: "Front desk".into(),
+        imap_host: "127.0.0.1".into(),
+        imap_port: server.port.to_string(),
+        imap_tls: "none".into(),
+        imap_user: DESK.into(),
+        password: password.into(),
+        from_address: DESK.into(),
+        import_days: "30".into(),
+        ..Default::default()
+    }
+}
+
+/// A plain message; `headers` are added as they are.
+fn mail(id: Option<&str>, from: &str, subject: &str, headers: &str, body: &str) -> Vec<u8> {
+    let id = id
+        .map(|id| format!("Message-ID: <{id}>\r\n"))
+        .unwrap_or_default();
+    format!(
+        "{id}From: {from}\r\nTo: {DESK}\r\nSubject: {subject}\r\nDate: Tue, 1 Dec 2026 10:00:00 +0100\r\n{headers}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+async fn setup() -> (TestApp, Staff, Dovecot, Uuid) {
+    let app = TestApp::spawn().await;
+    let owner = seed_business(&app, "Europe/Berlin").await;
+    // The app's clock sits at the messages' dates, so the import window holds them.
+    app.deps
+        .clock
+        .travel_to("2026-12-02T09:00:00Z".parse().unwrap());
+    let server = Dovecot::start(&[(DESK, PASSWORD)]).await;
+    let mailbox = mailboxes::create(
+        &app.deps,
+        &owner,
+        &input(&server, PASSWORD),
+        &Default::default(),
+    )
+    .await
+    .unwrap()
+    .id;
+    (app, owner, server, mailbox)
+}
+
+async fn sync_ok(app: &TestApp, owner: &Staff, mailbox: Uuid) -> sync::SyncStats {
+    match sync::run_and_record(&app.deps, owner.tenant_id, mailbox)
+        .await
+        .unwrap()
+    {
+        Outcome::Synced(stats) => stats,
+        other => panic!("the sync did not succeed: {other:?}"),
+    }
+}
+
+async fn stored_ids(app: &TestApp, mailbox: Uuid) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT message_id FROM mail_messages WHERE mailbox_id = $1 ORDER BY message_id",
+    )
+    .bind(mailbox)
+    .fetch_all(&app.deps.pool)
+    .await
+    .unwrap()
+}
+
+async fn conversation_of(app: &TestApp, mailbox: Uuid, message_id: &str) -> Uuid {
+    sqlx::query_scalar(
+        "SELECT conversation_id FROM mail_messages WHERE mailbox_id = $1 AND message_id = $2",
+    )
+    .bind(mailbox)
+    .bind(message_id)
+    .fetch_one(&app.deps.pool)
+    .await
+    .unwrap_or_else(|e| panic!("{message_id} is stored: {e}"))
+}
+
+#[tokio::test]
+async fn mail_arrives_once_threaded_per_client_in_any_charset() {
+    let (app, owner, server, mailbox) = setup().await;
+    let mia = frontdesk::services::clients::create(
+        &app.deps,
+        &owner,
+        &frontdesk::services::clients::ClientInput {
+            name: "Mia Novak".into(),
+            email: "mia@example.com".into(),
+            ..Default::default()
+        },
+        &Default::default(),
+    )
+    .await
+    .unwrap()
+    .client
+    .id;
+    let mia_from = "Mia Novak <Mia@Example.com>";
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("m1@mia"),
+            mia_from,
+            "Moving my appointment",
+            "",
+            "Can we move Tuesday?",
+        ),
+    );
+    // A reply whose parent has not arrived yet.
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("m3@mia"),
+            mia_from,
+            "Re: Re: Moving my appointment",
+            "In-Reply-To: <m2@desk>\r\nReferences: <m2@desk>\r\n",
+            "Thanks!",
+        ),
+    );
+    // A References cycle.
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("c1@x"),
+            "ola@example.org",
+            "Loop",
+            "References: <c2@x>\r\n",
+            "one",
+        ),
+    );
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("c2@x"),
+            "ola@example.org",
+            "Re: Loop",
+            "References: <c1@x>\r\n",
+            "two",
+        ),
+    );
+    // Broken MIME, then a message after it.
+    server.deliver(DESK, "INBOX", b"Message-ID: <poison@x>\r\nFrom: bad@example.org\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n@@@@ not base64 @@@@\r\n--b--\r\n");
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("after@x"),
+            "ola@example.org",
+            "After the poison",
+            "",
+            "still here",
+        ),
+    );
+    // Charsets.
+    server.deliver(DESK, "INBOX", b"Message-ID: <latin2@x>\r\nFrom: jan@example.cz\r\nSubject: =?ISO-8859-2?Q?=AEluti?=\r\nContent-Type: text/plain; charset=ISO-8859-2\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\xAElu\xBBou\xE8k\xFD k\xF9\xF2\r\n");
+    server.deliver(DESK, "INBOX", b"Message-ID: <cp1251@x>\r\nFrom: ivan@example.ru\r\nSubject: =?windows-1251?B?z/Do4uXy?=\r\nContent-Type: text/plain; charset=windows-1251\r\n\r\n\xcf\xf0\xe8\xe2\xe5\xf2\r\n");
+    // No Message-ID at all.
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(None, "nobody@example.org", "No id", "", "anonymous"),
+    );
+    // An inline image referred to from the HTML.
+    server.deliver(DESK, "INBOX", b"Message-ID: <inline@x>\r\nFrom: Mia <mia@example.com>\r\nSubject: Photo\r\nContent-Type: multipart/related; boundary=r\r\n\r\n--r\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>See <img src=\"cid:logo@x\"></p><script>alert(1)</script>\r\n--r\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--r--\r\n");
+
+    let first = sync_ok(&app, &owner, mailbox).await;
+    assert_eq!((first.stored, first.unreadable), (9, 1), "{first:?}");
+    // The parent arrives, and a reply from a program that sets no header.
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("m2@desk"),
+            DESK,
+            "Re: Moving my appointment",
+            "In-Reply-To: <m1@mia>\r\nReferences: <m1@mia>\r\n",
+            "Sure, Wednesday?",
+        ),
+    );
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("m4@mia"),
+            mia_from,
+            "AW: Moving my appointment",
+            "",
+            "Wednesday works.",
+        ),
+    );
+    let second = sync_ok(&app, &owner, mailbox).await;
+    assert_eq!(second.stored, 2, "{second:?}");
+
+    // Nothing twice; the unreadable one is not stored, the one after it is.
+    let ids = stored_ids(&app, mailbox).await;
+    let distinct: BTreeSet<_> = ids.iter().collect();
+    assert_eq!(ids.len(), distinct.len());
+    assert_eq!(ids.len(), 11, "{ids:?}");
+    assert!(!ids.contains(&"poison@x".to_string()));
+    assert!(ids.iter().any(|id| id.starts_with("sha256-")));
+    let failures = mailboxes::failures(&app.deps, &owner, mailbox)
+        .await
+        .unwrap();
+    assert_eq!(failures.len(), 1);
+    assert!(
+        failures[0].error.contains("cannot be read"),
+        "{}",
+        failures[0].error
+    );
+
+    // One conversation for Mia's thread, joined when the parent came.
+    let thread = conversation_of(&app, mailbox, "m1@mia").await;
+    for id in ["m2@desk", "m3@mia", "m4@mia"] {
+        assert_eq!(conversation_of(&app, mailbox, id).await, thread, "{id}");
+    }
+    assert_eq!(
+        conversation_of(&app, mailbox, "c1@x").await,
+        conversation_of(&app, mailbox, "c2@x").await
+    );
+    let view = conversations::view(&app.deps, &owner, thread)
+        .await
+        .unwrap();
+    assert_eq!(view.summary.client_id, Some(mia));
+    assert_eq!(view.summary.client_name.as_deref(), Some("Mia Novak"));
+    let texts: Vec<_> = view
+        .messages
+        .iter()
+        .map(|m| m.body_text.trim().to_string())
+        .collect();
+    assert_eq!(texts.len(), 4, "{texts:?}");
+    assert!(texts.contains(&"Sure, Wednesday?".to_string()));
+    assert_eq!(
+        view.messages
+            .iter()
+            .find(|m| m.body_text.contains("Sure"))
+            .unwrap()
+            .direction,
+        frontdesk::domain::inbox::Direction::Out
+    );
+
+    // Charsets decode to the right text.
+    let latin2 = conversations::view(
+        &app.deps,
+        &owner,
+        conversation_of(&app, mailbox, "latin2@x").await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(latin2.summary.subject, "Žluti");
+    assert!(
+        latin2.messages[0].body_text.starts_with("Žluťoučký"),
+        "{}",
+        latin2.messages[0].body_text
+    );
+    let cp1251 = conversations::view(
+        &app.deps,
+        &owner,
+        conversation_of(&app, mailbox, "cp1251@x").await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(cp1251.summary.subject, "Привет");
+    assert_eq!(cp1251.messages[0].body_text.trim(), "Привет");
+
+    // The inline image is kept as a part the HTML points at; the script is gone.
+    let inline = conversation_of(&app, mailbox, "inline@x").await;
+    let photo = conversations::view(&app.deps, &owner, inline)
+        .await
+        .unwrap();
+    let message = &photo.messages[0];
+    assert!(message.has_html && message.attachments.len() == 1 && message.attachments[0].inline);
+    let (html, parts) = conversations::message_html(&app.deps, &owner, message.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        html.contains("cid:logo@x") && !html.contains("script"),
+        "{html}"
+    );
+    assert_eq!(parts, [("logo@x".to_string(), message.attachments[0].id)]);
+
+    // Unknown senders are unassigned; Mia's conversations are hers.
+    let unassigned = conversations::list(
+        &app.deps,
+        &owner,
+        &ConversationFilter {
+            unassigned: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(unassigned.iter().all(|c| c.client_id.is_none()));
+    assert!(unassigned
+        .iter()
+        .any(|c| c.correspondent == "ola@example.org"));
+    let hers = conversations::list(
+        &app.deps,
+        &owner,
+        &ConversationFilter {
+            client: Some(mia),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(hers.len(), 2, "the thread and the photo");
+
+    // A third run finds nothing new; flags and expunges come over.
+    server.mark_seen(DESK, "INBOX", 1);
+    server.expunge(DESK, "INBOX", 2);
+    let third = sync_ok(&app, &owner, mailbox).await;
+    assert_eq!(
+        (third.stored, third.flags_changed, third.expunged),
+        (0, 1, 1),
+        "{third:?}"
+    );
+    let view = conversations::view(&app.deps, &owner, thread)
+        .await
+        .unwrap();
+    let m1 = view
+        .messages
+        .iter()
+        .find(|m| m.body_text.contains("Tuesday"))
+        .unwrap();
+    assert!(m1.seen);
+    assert!(
+        view.messages
+            .iter()
+            .find(|m| m.body_text.contains("Thanks"))
+            .unwrap()
+            .expunged
+    );
+    let state = mailboxes::get(&app.deps, &owner, mailbox).await.unwrap();
+    assert_eq!(state.state, MailboxState::InSync);
+    assert_eq!(state.sent_folder.as_deref(), Some("Sent"));
+}
+
+#[tokio::test]
+async fn five_hundred_messages_survive_a_server_killed_mid_sync_and_a_long_gap() {
+    let (app, owner, mut server, mailbox) = setup().await;
+    let deliver = |server: &Dovecot, range: std::ops::Range<usize>| {
+        for n in range {
+            server.deliver(
+                DESK,
+                "INBOX",
+                &mail(
+                    Some(&format!("bulk-{n:03}@x")),
+                    "many@example.org",
+                    &format!("Bulk {n}"),
+                    "",
+                    "text",
+                ),
+            );
+        }
+    };
+    deliver(&server, 0..200);
+    let first = sync_ok(&app, &owner, mailbox).await;
+    assert_eq!(first.stored, 200);
+    deliver(&server, 200..350);
+
+    // The server dies while a sync runs: it fails, and keeps what it stored.
+    let deps = app.deps.clone();
+    let tenant = owner.tenant_id;
+    let running = tokio::spawn(async move { sync::run_and_record(&deps, tenant, mailbox).await });
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    server.stop();
+    let outcome = running.await.unwrap().unwrap();
+    let during = stored_ids(&app, mailbox).await.len();
+    assert!((200..=350).contains(&during), "{during}");
+    if let Outcome::Failed(_) = outcome {
+        let state = mailboxes::get(&app.deps, &owner, mailbox).await.unwrap();
+        assert_eq!(state.state, MailboxState::Failing);
+        assert!(state.last_error.is_some());
+    }
+    // While it is down, syncs fail without losing anything.
+    assert!(matches!(
+        sync::run_and_record(&app.deps, owner.tenant_id, mailbox)
+            .await
+            .unwrap(),
+        Outcome::Failed(_)
+    ));
+    server.start_again().await;
+    deliver(&server, 350..500);
+    // Two days later, everything is there, once.
+    let later = app.deps.clock.now() + chrono::Duration::hours(48);
+    app.deps.clock.travel_to(later);
+    sync_ok(&app, &owner, mailbox).await;
+    let ids = stored_ids(&app, mailbox).await;
+    let mut on_server = server.message_ids(DESK, "INBOX");
+    on_server.sort();
+    assert_eq!(on_server.len(), 500);
+    assert_eq!(ids, on_server);
+    assert_eq!(
+        mailboxes::get(&app.deps, &owner, mailbox)
+            .await
+            .unwrap()
+            .state,
+        MailboxState::InSync
+    );
+}
+
+#[tokio::test]
+async fn a_new_uidvalidity_matches_again_and_imports_nothing_twice() {
+    let (app, owner, server, mailbox) = setup().await;
+    // A folder of its own beside the inbox (the server cannot recreate INBOX).
+    server.create_folder(DESK, "Clients");
+    let with_folder = MailboxInput {
+        folders: "Clients".into(),
+        ..input(&server, "")
+    };
+    mailboxes::update(
+        &app.deps,
+        &owner,
+        mailbox,
+        &with_folder,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    for n in 0..3 {
+        server.deliver(
+            DESK,
+            "Clients",
+            &mail(
+                Some(&format!("v{n}@x")),
+                "ola@example.org",
+                "Hello",
+                "",
+                "hi",
+            ),
+        );
+    }
+    assert_eq!(sync_ok(&app, &owner, mailbox).await.stored, 3);
+    let validity = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT uid_validity FROM mailbox_folders WHERE mailbox_id = $1 AND name = 'Clients'",
+        )
+        .bind(mailbox)
+        .fetch_one(&app.deps.pool)
+        .await
+        .unwrap()
+    };
+    let before = validity().await;
+    server.recreate(DESK, "Clients");
+    server.deliver(
+        DESK,
+        "Clients",
+        &mail(Some("v3@x"), "ola@example.org", "Hello", "", "hi"),
+    );
+    let stats = sync_ok(&app, &owner, mailbox).await;
+    assert_eq!(stats.stored, 1, "{stats:?}");
+    assert_ne!(before, validity().await);
+    assert_eq!(
+        stored_ids(&app, mailbox).await,
+        ["v0@x", "v1@x", "v2@x", "v3@x"]
+    );
+    // Every message has its new UID again.
+    let without: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM mail_messages WHERE mailbox_id = $1 AND uid IS NULL",
+    )
+    .bind(mailbox)
+    .fetch_one(&app.deps.pool)
+    .await
+    .unwrap();
+    assert_eq!(without, 0);
+}
+
+#[tokio::test]
+async fn a_refused_password_stops_retrying_and_an_outage_heals_by_itself() {
+    let (app, owner, mut server, mailbox) = setup().await;
+    server.set_password(DESK, "changed-on-the-server");
+    let outcome = sync::run_and_record(&app.deps, owner.tenant_id, mailbox)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, Outcome::Failed(ref e) if e.needs_new_settings()),
+        "{outcome:?}"
+    );
+    let refused = mailboxes::get(&app.deps, &owner, mailbox).await.unwrap();
+    assert_eq!(refused.state, MailboxState::SignInRefused);
+    assert!(
+        refused
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("refused the sign-in"),
+        "{:?}",
+        refused.last_error
+    );
+    // No retry storm: further runs do not even connect.
+    assert!(matches!(
+        sync::run_and_record(&app.deps, owner.tenant_id, mailbox)
+            .await
+            .unwrap(),
+        Outcome::Skipped
+    ));
+    // Nothing anyone can read holds the password.
+    let shown = serde_json::to_string(&mailboxes::list(&app.deps, &owner).await.unwrap()).unwrap();
+    assert!(!shown.contains(PASSWORD));
+    let audit: Vec<serde_json::Value> =
+        sqlx::query_scalar("SELECT changes FROM audit_log WHERE entity_type = 'mailbox'")
+            .fetch_all(&app.deps.pool)
+            .await
+            .unwrap();
+    assert!(!audit.is_empty());
+    assert!(audit.iter().all(|c| !c.to_string().contains(PASSWORD)));
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT password_sealed FROM mailboxes WHERE id = $1")
+        .bind(mailbox)
+        .fetch_one(&app.deps.pool)
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains(PASSWORD));
+
+    // The new password ends it.
+    mailboxes::update(
+        &app.deps,
+        &owner,
+        mailbox,
+        &input(&server, "changed-on-the-server"),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    sync_ok(&app, &owner, mailbox).await;
+
+    // The server goes away: failing; it comes back: in sync, with no one acting.
+    server.stop();
+    assert!(matches!(
+        sync::run_and_record(&app.deps, owner.tenant_id, mailbox)
+            .await
+            .unwrap(),
+        Outcome::Failed(_)
+    ));
+    let failing = mailboxes::get(&app.deps, &owner, mailbox).await.unwrap();
+    assert_eq!(failing.state, MailboxState::Failing);
+    assert!(
+        failing.last_error.as_deref().unwrap().contains("TCP"),
+        "{:?}",
+        failing.last_error
+    );
+    server.start_again().await;
+    sync_ok(&app, &owner, mailbox).await;
+    assert_eq!(
+        mailboxes::get(&app.deps, &owner, mailbox)
+            .await
+            .unwrap()
+            .state,
+        MailboxState::InSync
+    );
+}
+
+#[tokio::test]
+async fn another_business_sees_none_of_the_mail() {
+    let (app, owner, server, mailbox) = setup().await;
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("private@x"),
+            "mia@example.com",
+            "Private",
+            "",
+            "secret text",
+        ),
+    );
+    sync_ok(&app, &owner, mailbox).await;
+    let conversation = conversation_of(&app, mailbox, "private@x").await;
+    let other = seed_business(&app, "Europe/Paris").await;
+    assert!(
+        conversations::list(&app.deps, &other, &ConversationFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        conversations::view(&app.deps, &other, conversation).await,
+        Err(frontdesk::error::AppError::NotFound(_))
+    ));
+    assert!(mailboxes::list(&app.deps, &other).await.unwrap().is_empty());
+    assert!(matches!(
+        mailboxes::sync_now(&app.deps, &other, mailbox, &Default::default()).await,
+        Err(frontdesk::error::AppError::NotFound(_))
+    ));
+    assert!(matches!(
+        conversations::archive(&app.deps, &other, conversation, true, &Default::default()).await,
+        Err(frontdesk::error::AppError::NotFound(_))
+    ));
+}

@@ -1,0 +1,559 @@
+//! The inbox's values: how a mailbox connects, the states of its sync, the
+//! conversations and messages staff read, and the subject rules of
+//! threading and replying. Parsed the same way in the form and on the server.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::account::Email;
+
+/// How the connection to a mail server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "server",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "lowercase")
+)]
+pub enum TlsMode {
+    /// TLS from the first byte (IMAP port 993).
+    Tls,
+    /// Plain first, then STARTTLS (IMAP port 143).
+    StartTls,
+    /// No encryption: only to a server on this machine, for development.
+    None,
+}
+
+impl TlsMode {
+    pub const ALL: [TlsMode; 3] = [TlsMode::Tls, TlsMode::StartTls, TlsMode::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsMode::Tls => "tls",
+            TlsMode::StartTls => "starttls",
+            TlsMode::None => "none",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == text.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TlsMode::Tls => "TLS",
+            TlsMode::StartTls => "STARTTLS",
+            TlsMode::None => "None (this machine only)",
+        }
+    }
+
+    /// The usual IMAP port for this mode.
+    pub fn imap_port(self) -> u16 {
+        match self {
+            TlsMode::Tls => 993,
+            TlsMode::StartTls | TlsMode::None => 143,
+        }
+    }
+}
+
+/// Where a mailbox's sync stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "server",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "snake_case")
+)]
+pub enum MailboxState {
+    /// Connected, not synced yet.
+    New,
+    Syncing,
+    InSync,
+    /// The last run failed; the next one retries by itself.
+    Failing,
+    /// The server refused the password: no retries until it is changed.
+    SignInRefused,
+    Disabled,
+}
+
+impl MailboxState {
+    pub const ALL: [MailboxState; 6] = [
+        MailboxState::New,
+        MailboxState::Syncing,
+        MailboxState::InSync,
+        MailboxState::Failing,
+        MailboxState::SignInRefused,
+        MailboxState::Disabled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailboxState::New => "new",
+            MailboxState::Syncing => "syncing",
+            MailboxState::InSync => "in_sync",
+            MailboxState::Failing => "failing",
+            MailboxState::SignInRefused => "sign_in_refused",
+            MailboxState::Disabled => "disabled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MailboxState::New => "Waiting for its first sync",
+            MailboxState::Syncing => "Syncing",
+            MailboxState::InSync => "In sync",
+            MailboxState::Failing => "Failing",
+            MailboxState::SignInRefused => "Sign-in refused",
+            MailboxState::Disabled => "Disabled",
+        }
+    }
+
+    /// Staff should look: the inbox shows a banner.
+    pub fn is_trouble(self) -> bool {
+        matches!(self, MailboxState::Failing | MailboxState::SignInRefused)
+    }
+}
+
+/// Which way a message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "server",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "snake_case")
+)]
+pub enum Direction {
+    In,
+    Out,
+}
+
+impl Direction {
+    pub const ALL: [Direction; 2] = [Direction::In, Direction::Out];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+/// A message staff wrote, on its way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "server",
+    derive(sqlx::Type),
+    sqlx(type_name = "text", rename_all = "snake_case")
+)]
+pub enum SendState {
+    Queued,
+    Sent,
+    Failed,
+}
+
+impl SendState {
+    pub const ALL: [SendState; 3] = [SendState::Queued, SendState::Sent, SendState::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendState::Queued => "queued",
+            SendState::Sent => "sent",
+            SendState::Failed => "failed",
+        }
+    }
+}
+
+/// Prefixes mail programs put before a subject when replying or forwarding
+/// (English, German, Nordic, French, Spanish, Dutch).
+const PREFIXES: [&str; 9] = ["re", "fwd", "fw", "aw", "wg", "sv", "vs", "tr", "antw"];
+
+/// The subject without its reply and forward prefixes (`Re: AW: Fwd[2]:`),
+/// lower case: what mail without threading headers is matched by.
+pub fn subject_key(subject: &str) -> String {
+    let mut rest = subject.trim();
+    loop {
+        let Some((head, tail)) = rest.split_once(':') else {
+            break;
+        };
+        // "Re[2]" and "Re" both count; "Meeting" does not.
+        let word = head.trim().split('[').next().unwrap_or("").trim();
+        if !PREFIXES.iter().any(|p| word.eq_ignore_ascii_case(p)) {
+            break;
+        }
+        rest = tail.trim_start();
+    }
+    rest.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The subject of a reply: "Re: " once, however many prefixes it had.
+pub fn reply_subject(subject: &str) -> String {
+    let trimmed = subject.trim();
+    let mut rest = trimmed;
+    while let Some((head, tail)) = rest.split_once(':') {
+        let word = head.trim().split('[').next().unwrap_or("").trim();
+        if word.eq_ignore_ascii_case("re") || word.eq_ignore_ascii_case("aw") {
+            rest = tail.trim_start();
+        } else {
+            break;
+        }
+    }
+    if rest.is_empty() {
+        "Re: (no subject)".into()
+    } else {
+        format!("Re: {rest}")
+    }
+}
+
+/// Whether `host` is this machine (the only place unencrypted IMAP may go).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim().trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A mailbox's settings as staff enter them. The password is optional when
+/// editing: empty keeps the stored one.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailboxInput {
+    pub name: String,
+    pub imap_host: String,
+    pub imap_port: String,
+    pub imap_tls: String,
+    pub imap_user: String,
+    pub password: String,
+    pub from_address: String,
+    pub from_name: String,
+    pub import_days: String,
+    /// Extra folders to sync beside the inbox and sent folders, one per line.
+    pub folders: String,
+}
+
+impl MailboxView {
+    /// The form's values for this mailbox (the password stays empty: kept).
+    pub fn input(&self) -> MailboxInput {
+        MailboxInput {
+            name: self.name.clone(),
+            imap_host: self.imap_host.clone(),
+            imap_port: self.imap_port.to_string(),
+            imap_tls: self.imap_tls.as_str().into(),
+            imap_user: self.imap_user.clone(),
+            password: String::new(),
+            from_address: self.from_address.clone(),
+            from_name: self.from_name.clone().unwrap_or_default(),
+            import_days: self.import_days.to_string(),
+            folders: self.folders.join("\n"),
+        }
+    }
+}
+
+/// Valid mailbox settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxSettings {
+    pub name: String,
+    pub imap_host: String,
+    pub imap_port: u16,
+    pub imap_tls: TlsMode,
+    pub imap_user: String,
+    pub password: Option<String>,
+    pub from_address: Email,
+    pub from_name: Option<String>,
+    pub import_days: u16,
+    pub folders: Vec<String>,
+}
+
+/// Each problem names its field, as the form shows it.
+pub type FieldProblems = Vec<(&'static str, String)>;
+
+impl MailboxInput {
+    /// `new` requires a password (nothing is stored yet).
+    pub fn parse(&self, new: bool) -> Result<MailboxSettings, FieldProblems> {
+        let mut problems: FieldProblems = Vec::new();
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            problems.push((
+                "name",
+                "give the mailbox a name of 1 to 100 characters".into(),
+            ));
+        }
+        let host = self.imap_host.trim().to_lowercase();
+        let host_ok = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        if !host_ok {
+            problems.push((
+                "imap_host",
+                "enter the IMAP server's name, such as imap.example.com".into(),
+            ));
+        }
+        let tls = TlsMode::parse(&self.imap_tls);
+        match tls {
+            None => problems.push(("imap_tls", "choose TLS, STARTTLS or none".into())),
+            Some(TlsMode::None) if host_ok && !is_loopback_host(&host) => problems.push((
+                "imap_tls",
+                "a connection without encryption is only allowed to this machine (localhost); choose TLS or STARTTLS".into(),
+            )),
+            _ => {}
+        }
+        let port = match self.imap_port.trim() {
+            "" => tls.map(TlsMode::imap_port),
+            text => text.parse::<u16>().ok().filter(|p| *p > 0),
+        };
+        if port.is_none() && tls.is_some() {
+            problems.push(("imap_port", "a port is a number from 1 to 65535".into()));
+        }
+        let user = self.imap_user.trim();
+        if user.is_empty() || user.len() > 254 {
+            problems.push(("imap_user", "enter the user name the server expects".into()));
+        }
+        let password = (!self.password.is_empty()).then(|| self.password.clone());
+        if new && password.is_none() {
+            problems.push(("password", "enter the mailbox's password".into()));
+        }
+        if password.as_ref().is_some_and(|p| p.len() > 1000) {
+            problems.push(("password", "a password has at most 1000 characters".into()));
+        }
+        let from_address = match Email::parse(&self.from_address) {
+            Ok(email) => Some(email),
+            Err(e) => {
+                problems.push(("from_address", e.to_string()));
+                None
+            }
+        };
+        let from_name = self.from_name.trim();
+        if from_name.chars().count() > 100 || from_name.contains(['\r', '\n']) {
+            problems.push((
+                "from_name",
+                "a sender name has at most 100 characters".into(),
+            ));
+        }
+        let import_days = match self.import_days.trim() {
+            "" => Some(30),
+            text => text.parse::<u16>().ok().filter(|d| (1..=3650).contains(d)),
+        };
+        if import_days.is_none() {
+            problems.push((
+                "import_days",
+                "import between 1 and 3650 days of mail".into(),
+            ));
+        }
+        let folders: Vec<String> = self
+            .folders
+            .lines()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect();
+        if folders.iter().any(|f| f.len() > 500 || f.contains('"')) || folders.len() > 20 {
+            problems.push((
+                "folders",
+                "list up to 20 folder names, one per line, without quotes".into(),
+            ));
+        }
+        match (problems.is_empty(), tls, port, from_address, import_days) {
+            (true, Some(tls), Some(port), Some(from_address), Some(import_days)) => {
+                Ok(MailboxSettings {
+                    name: name.to_string(),
+                    imap_host: host,
+                    imap_port: port,
+                    imap_tls: tls,
+                    imap_user: user.to_string(),
+                    password,
+                    from_address,
+                    from_name: (!from_name.is_empty()).then(|| from_name.to_string()),
+                    import_days,
+                    folders,
+                })
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
+/// A mailbox as staff see it in settings: never its password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MailboxView {
+    pub id: Uuid,
+    pub name: String,
+    pub imap_host: String,
+    pub imap_port: i32,
+    pub imap_tls: TlsMode,
+    pub imap_user: String,
+    pub from_address: String,
+    pub from_name: Option<String>,
+    pub import_days: i32,
+    pub folders: Vec<String>,
+    pub sent_folder: Option<String>,
+    pub state: MailboxState,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Messages the sync could not take and that wait for a retry.
+    pub open_failures: i64,
+}
+
+/// A message the sync could not take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SyncFailureView {
+    pub id: Uuid,
+    pub folder: String,
+    pub uid: i64,
+    pub error: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One line of the conversation list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ConversationSummary {
+    pub id: Uuid,
+    pub mailbox_id: Uuid,
+    pub subject: String,
+    pub correspondent: String,
+    pub client_id: Option<Uuid>,
+    pub client_name: Option<String>,
+    pub last_message_at: DateTime<Utc>,
+    pub messages: i64,
+    pub unread: i64,
+    /// The start of the last message's text.
+    pub snippet: String,
+    pub archived: bool,
+}
+
+/// A file that came with a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct AttachmentView {
+    pub id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub inline: bool,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct MessageView {
+    pub id: Uuid,
+    pub direction: Direction,
+    pub from_address: String,
+    pub from_name: Option<String>,
+    pub to_addresses: Vec<String>,
+    pub cc_addresses: Vec<String>,
+    pub subject: String,
+    pub sent_at: DateTime<Utc>,
+    pub body_text: String,
+    pub has_html: bool,
+    pub seen: bool,
+    pub send_state: Option<SendState>,
+    pub send_error: Option<String>,
+    /// Removed from the mailbox on the server (kept here).
+    pub expunged: bool,
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// A conversation with its messages, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ConversationView {
+    pub summary: ConversationSummary,
+    pub mailbox_name: String,
+    pub messages: Vec<MessageView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_keys_drop_reply_and_forward_prefixes() {
+        assert_eq!(subject_key("Re: AW: Fwd: Your  visit"), "your visit");
+        assert_eq!(subject_key("RE[2]: Your visit"), "your visit");
+        assert_eq!(subject_key("Meeting: Tuesday"), "meeting: tuesday");
+        assert_eq!(subject_key(""), "");
+    }
+
+    #[test]
+    fn replies_get_re_once() {
+        assert_eq!(reply_subject("Your visit"), "Re: Your visit");
+        assert_eq!(reply_subject("Re: Re: Your visit"), "Re: Your visit");
+        assert_eq!(reply_subject("AW: Your visit"), "Re: Your visit");
+        assert_eq!(reply_subject(""), "Re: (no subject)");
+    }
+
+    fn input() -> MailboxInput {
+        MailboxInput {
+            name: "Front desk".into(),
+            imap_host: "imap.example.com".into(),
+            imap_port: "".into(),
+            imap_tls: "tls".into(),
+            imap_user: "desk@example.com".into(),
+            password: "secret".into(),
+            from_address: "desk@example.com".into(),
+            from_name: "".into(),
+            import_days: "".into(),
+            folders: "".into(),
+        }
+    }
+
+    #[test]
+    fn settings_take_the_usual_port_and_defaults() {
+        let settings = input().parse(true).unwrap();
+        assert_eq!(settings.imap_port, 993);
+        assert_eq!(settings.import_days, 30);
+        assert_eq!(settings.password.as_deref(), Some("secret"));
+    }
+
+    #[test]
+    fn plain_imap_is_only_for_this_machine() {
+        let mut plain = input();
+        plain.imap_tls = "none".into();
+        let problems = plain.parse(true).unwrap_err();
+        assert_eq!(problems[0].0, "imap_tls");
+        plain.imap_host = "127.0.0.1".into();
+        assert_eq!(plain.parse(true).unwrap().imap_port, 143);
+    }
+
+    #[test]
+    fn every_problem_names_its_field() {
+        let bad = MailboxInput {
+            imap_port: "99999".into(),
+            password: "".into(),
+            from_address: "nope".into(),
+            import_days: "0".into(),
+            ..input()
+        };
+        let fields: Vec<_> = bad
+            .parse(true)
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(
+            fields,
+            ["imap_port", "password", "from_address", "import_days"]
+        );
+        // Editing keeps the stored password.
+        let edit = MailboxInput {
+            password: "".into(),
+            ..input()
+        };
+        assert_eq!(edit.parse(false).unwrap().password, None);
+    }
+}

@@ -1,0 +1,364 @@
+//! Settings > Mailboxes: connecting a business's mailboxes, checking them,
+//! and asking for a sync. Owners and admins only. The password is sealed
+//! with `ENCRYPTION_KEY` before it is stored and only the system path reads
+//! it back (the app role has no SELECT on the column).
+
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use super::sync::{self, SyncMailbox};
+use crate::{
+    audit::{Changes, Entry, Origin},
+    auth::Principal,
+    domain::{
+        form::FieldErrors,
+        inbox::{
+            MailboxInput, MailboxSettings, MailboxState, MailboxView, SyncFailureView, TlsMode,
+        },
+        roles::{Action, Permission, RecordKind},
+    },
+    error::AppError,
+    imap::{self, ImapSettings},
+    jobs::NewJob,
+    services::Deps,
+};
+
+const MANAGE: Permission = Permission::ManageSettings;
+
+fn invalid(problems: Vec<(&'static str, String)>) -> AppError {
+    let mut errors = FieldErrors::new();
+    for (field, message) in problems {
+        errors.add(field, message);
+    }
+    AppError::Invalid(errors)
+}
+
+/// Every mailbox of the business with its sync health. Everyone who reads
+/// messages sees them (the inbox's banner); only owners and admins edit.
+pub async fn list(deps: &Deps, who: &impl Principal) -> Result<Vec<MailboxView>, AppError> {
+    let mut read = deps
+        .read(who, Permission::Record(RecordKind::Message, Action::Read))
+        .await?;
+    let rows = sqlx::query_as!(
+        MailboxView,
+        r#"SELECT m.id, m.name, m.imap_host, m.imap_port, m.imap_tls AS "imap_tls: TlsMode",
+                  m.imap_user, m.from_address::text AS "from_address!", m.from_name, m.import_days,
+                  m.folders, m.sent_folder, m.state AS "state: MailboxState",
+                  m.last_synced_at AS "last_synced_at: chrono::DateTime<chrono::Utc>", m.last_error,
+                  (SELECT count(*) FROM mail_sync_failures f
+                    WHERE f.mailbox_id = m.id AND f.resolved_at IS NULL) AS "open_failures!"
+           FROM mailboxes m WHERE m.tenant_id = $1 ORDER BY m.name, m.id"#,
+        who.tenant_id(),
+    )
+    .fetch_all(read.conn())
+    .await?;
+    Ok(rows)
+}
+
+/// One mailbox.
+pub async fn get(deps: &Deps, who: &impl Principal, id: Uuid) -> Result<MailboxView, AppError> {
+    list(deps, who)
+        .await?
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or_else(|| AppError::NotFound("no such mailbox".into()))
+}
+
+/// Connects a new mailbox and asks for its first sync.
+pub async fn create(
+    deps: &Deps,
+    who: &impl Principal,
+    input: &MailboxInput,
+    origin: &Origin,
+) -> Result<MailboxView, AppError> {
+    who.require(MANAGE)?;
+    let settings = input.parse(true).map_err(invalid)?;
+    let key = &deps.config.auth.encryption_key;
+    let password = settings.password.as_deref().unwrap_or_default();
+    let sealed = key.seal(password.as_bytes());
+    let id = Uuid::now_v7();
+    let mut work = deps.work(who, MANAGE, origin).await?;
+    let inserted = sqlx::query!(
+        "INSERT INTO mailboxes (id, tenant_id, name, imap_host, imap_port, imap_tls, imap_user,
+                                password_sealed, password_key_id, folders, from_address, from_name, import_days)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (tenant_id, from_address) DO NOTHING",
+        id,
+        who.tenant_id(),
+        settings.name,
+        settings.imap_host,
+        i32::from(settings.imap_port),
+        settings.imap_tls as TlsMode,
+        settings.imap_user,
+        sealed,
+        key.id(),
+        &settings.folders,
+        settings.from_address.as_str() as _,
+        settings.from_name,
+        i32::from(settings.import_days),
+    )
+    .execute(work.conn())
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(AppError::field(
+            "from_address",
+            "another mailbox of this business sends from this address",
+        ));
+    }
+    work.audit(Entry {
+        action: "mailbox.connect",
+        entity_type: "mailbox",
+        entity_id: Some(id),
+        changes: describe(None, &settings),
+    })
+    .await?;
+    sync::enqueue(&mut work, who.tenant_id(), id).await?;
+    work.commit().await?;
+    get(deps, who, id).await
+}
+
+fn describe(old: Option<&MailboxView>, new: &MailboxSettings) -> Changes {
+    Changes::new()
+        .field("name", old.map(|o| o.name.clone()), Some(new.name.clone()))
+        .field(
+            "imap_host",
+            old.map(|o| o.imap_host.clone()),
+            Some(new.imap_host.clone()),
+        )
+        .field(
+            "imap_port",
+            old.map(|o| o.imap_port),
+            Some(i32::from(new.imap_port)),
+        )
+        .field(
+            "imap_tls",
+            old.map(|o| o.imap_tls.as_str()),
+            Some(new.imap_tls.as_str()),
+        )
+        .field(
+            "imap_user",
+            old.map(|o| o.imap_user.clone()),
+            Some(new.imap_user.clone()),
+        )
+        .field(
+            "from_address",
+            old.map(|o| o.from_address.to_lowercase()),
+            Some(new.from_address.as_str().to_lowercase()),
+        )
+        .field(
+            "import_days",
+            old.map(|o| o.import_days),
+            Some(i32::from(new.import_days)),
+        )
+        .field(
+            "folders",
+            old.map(|o| o.folders.clone()),
+            Some(new.folders.clone()),
+        )
+        // Only whether it changed: the audit log redacts password fields.
+        .field(
+            "password",
+            old.map(|_| false),
+            Some(new.password.is_some() || old.is_none()),
+        )
+}
+
+/// Changes a mailbox's settings. A new password ends "sign-in refused" and
+/// asks for a sync at once.
+pub async fn update(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    input: &MailboxInput,
+    origin: &Origin,
+) -> Result<MailboxView, AppError> {
+    who.require(MANAGE)?;
+    let settings = input.parse(false).map_err(invalid)?;
+    let old = get(deps, who, id).await?;
+    let key = &deps.config.auth.encryption_key;
+    let sealed = settings.password.as_ref().map(|p| key.seal(p.as_bytes()));
+    let mut work = deps.work(who, MANAGE, origin).await?;
+    let changed = sqlx::query!(
+        "UPDATE mailboxes SET name = $3, imap_host = $4, imap_port = $5, imap_tls = $6, imap_user = $7,
+                folders = $8, from_address = $9, from_name = $10, import_days = $11,
+                state = CASE WHEN state IN ('sign_in_refused', 'failing') THEN 'new' ELSE state END,
+                failures = 0, updated_at = now()
+         WHERE id = $1 AND tenant_id = $2",
+        id,
+        who.tenant_id(),
+        settings.name,
+        settings.imap_host,
+        i32::from(settings.imap_port),
+        settings.imap_tls as TlsMode,
+        settings.imap_user,
+        &settings.folders,
+        settings.from_address.as_str() as _,
+        settings.from_name,
+        i32::from(settings.import_days),
+    )
+    .execute(work.conn())
+    .await;
+    match changed {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(AppError::field(
+                "from_address",
+                "another mailbox of this business sends from this address",
+            ))
+        }
+        other => other?,
+    };
+    // Written only, never read back here: the app role cannot read the column.
+    if let Some(sealed) = sealed {
+        sqlx::query!(
+            "UPDATE mailboxes SET password_sealed = $3, password_key_id = $4 WHERE id = $1 AND tenant_id = $2",
+            id,
+            who.tenant_id(),
+            sealed,
+            key.id(),
+        )
+        .execute(work.conn())
+        .await?;
+    }
+    work.audit(Entry {
+        action: "mailbox.update",
+        entity_type: "mailbox",
+        entity_id: Some(id),
+        changes: describe(Some(&old), &settings),
+    })
+    .await?;
+    sync::enqueue(&mut work, who.tenant_id(), id).await?;
+    work.commit().await?;
+    get(deps, who, id).await
+}
+
+/// Disconnects a mailbox; its conversations and messages go with it.
+pub async fn delete(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let old = get(deps, who, id).await?;
+    let mut work = deps.work(who, MANAGE, origin).await?;
+    // Messages first: conversations are referenced by them.
+    sqlx::query!("DELETE FROM mail_messages WHERE mailbox_id = $1", id)
+        .execute(work.conn())
+        .await?;
+    sqlx::query!(
+        "DELETE FROM mailboxes WHERE id = $1 AND tenant_id = $2",
+        id,
+        who.tenant_id()
+    )
+    .execute(work.conn())
+    .await?;
+    work.audit(Entry {
+        action: "mailbox.disconnect",
+        entity_type: "mailbox",
+        entity_id: Some(id),
+        changes: Changes::new().field("name", Some(old.name), None),
+    })
+    .await?;
+    work.commit().await
+}
+
+/// "Sync now": one sync job at once (none when one already waits).
+pub async fn sync_now(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let permission = Permission::Record(RecordKind::Message, Action::Update);
+    get(deps, who, id).await?;
+    let mut work = deps.work(who, permission, origin).await?;
+    work.audit(Entry {
+        action: "mailbox.sync_now",
+        entity_type: "mailbox",
+        entity_id: Some(id),
+        changes: Changes::new(),
+    })
+    .await?;
+    sync::enqueue(&mut work, who.tenant_id(), id).await?;
+    work.commit().await
+}
+
+/// The messages a sync could not take and that wait for a retry.
+pub async fn failures(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+) -> Result<Vec<SyncFailureView>, AppError> {
+    let mut read = deps
+        .read(who, Permission::Record(RecordKind::Message, Action::Read))
+        .await?;
+    Ok(sqlx::query_as!(
+        SyncFailureView,
+        r#"SELECT id, folder, uid, error, attempts,
+                  created_at AS "created_at: chrono::DateTime<chrono::Utc>"
+           FROM mail_sync_failures
+           WHERE mailbox_id = $1 AND tenant_id = $2 AND resolved_at IS NULL
+           ORDER BY created_at, uid"#,
+        id,
+        who.tenant_id(),
+    )
+    .fetch_all(read.conn())
+    .await?)
+}
+
+/// What "Test connection" found: each step that passed, or the one that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionReport {
+    pub folders: Vec<String>,
+    pub sent_folder: Option<String>,
+}
+
+/// Signs in with `input` (or the stored password when it is empty) and
+/// checks that the folders exist, saying exactly what failed.
+pub async fn test_connection(
+    deps: &Deps,
+    who: &impl Principal,
+    existing: Option<Uuid>,
+    input: &MailboxInput,
+) -> Result<ConnectionReport, AppError> {
+    who.require(MANAGE)?;
+    let settings = input.parse(existing.is_none()).map_err(invalid)?;
+    let password = match (&settings.password, existing) {
+        (Some(p), _) => SecretString::from(p.clone()),
+        (None, Some(id)) => {
+            get(deps, who, id).await?;
+            sync::stored_password(deps, who.tenant_id(), id).await?
+        }
+        (None, None) => return Err(AppError::field("password", "enter the mailbox's password")),
+    };
+    let imap = ImapSettings {
+        host: settings.imap_host.clone(),
+        port: settings.imap_port,
+        tls: settings.imap_tls,
+        user: settings.imap_user.clone(),
+        password,
+        timeout: deps.config.inbox.timeout,
+    };
+    let failed = |e: imap::ImapError| AppError::Unprocessable(format!("Test failed: {e}"));
+    let mut session = imap::connect(&imap).await.map_err(failed)?;
+    let folders = session.folders().await.map_err(failed)?;
+    for wanted in &settings.folders {
+        if !folders.all.contains(wanted) {
+            return Err(failed(imap::ImapError::MissingFolder(wanted.clone())));
+        }
+    }
+    session.logout().await;
+    Ok(ConnectionReport {
+        sent_folder: folders.sent.clone(),
+        folders: folders.all,
+    })
+}
+
+/// The settings the sync signs in with, for one mailbox (system path).
+pub(super) fn enqueue_job(tenant: Uuid, mailbox: Uuid) -> NewJob<SyncMailbox> {
+    NewJob::new(SyncMailbox {
+        mailbox_id: mailbox,
+    })
+    .for_business(tenant)
+    .dedupe(format!("mailbox-sync:{mailbox}"))
+}
