@@ -469,6 +469,30 @@ impl ImapSession {
         .await
     }
 
+    /// Appends `raw` to `folder` unless a message with `message_id` is
+    /// there already: a retried append never leaves a second copy.
+    pub async fn append_once(
+        &mut self,
+        folder: &str,
+        message_id: &str,
+        raw: &[u8],
+    ) -> Result<bool, ImapError> {
+        if message_id.contains(['"', '\\', '\r', '\n']) {
+            return Err(ImapError::Protocol(
+                "the Message-ID cannot be searched for".into(),
+            ));
+        }
+        self.select(folder).await?;
+        let found = self
+            .search(&format!("HEADER Message-ID \"<{message_id}>\""))
+            .await?;
+        if !found.is_empty() {
+            return Ok(false);
+        }
+        self.append_seen(folder, raw).await?;
+        Ok(true)
+    }
+
     /// Signs out politely; a failure here changes nothing.
     pub async fn logout(mut self) {
         let limit = self.timeout;

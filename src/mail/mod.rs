@@ -293,6 +293,56 @@ impl Mailer {
     }
 }
 
+impl Mailer {
+    /// Sends a message built elsewhere (a reply from a business's mailbox)
+    /// as it is, from `from` to `to`.
+    pub async fn send_raw(
+        &self,
+        from: &str,
+        to: &str,
+        raw: &[u8],
+        business: Option<uuid::Uuid>,
+    ) -> Result<(), MailError> {
+        let address = |a: &str| {
+            a.parse::<lettre::Address>()
+                .map_err(|_| MailError::Address(a.to_string()))
+        };
+        let envelope = lettre::address::Envelope::new(Some(address(from)?), vec![address(to)?])
+            .map_err(|_| MailError::Address(to.to_string()))?;
+        match &self.transport {
+            Transport::Outbox { dir, files } => {
+                let mut marked = Vec::with_capacity(raw.len() + 64);
+                if let Some(business) = business {
+                    marked.extend_from_slice(
+                        format!("{}: {business}\r\n", outbox::BUSINESS_HEADER).as_bytes(),
+                    );
+                }
+                marked.extend_from_slice(raw);
+                tokio::fs::create_dir_all(dir).await?;
+                files.send_raw(&envelope, &marked).await?;
+            }
+            Transport::Smtp(smtp) => match smtp.send_raw(&envelope, raw).await {
+                Ok(_) => self.outage.succeeded(),
+                Err(err) if err.is_permanent() => {
+                    self.outage.succeeded();
+                    return Err(MailError::Smtp {
+                        permanent: true,
+                        message: err.to_string(),
+                    });
+                }
+                Err(err) => {
+                    self.outage.failed("send", &err);
+                    return Err(MailError::Smtp {
+                        permanent: false,
+                        message: err.to_string(),
+                    });
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ pub fn registry() -> Registry<Deps> {
         .add::<SweepStorage>()
         .add::<super::inbox::ScanMailboxes>()
         .add::<super::inbox::SyncMailbox>()
+        .add::<super::inbox::SendMailboxMessage>()
         .add::<Probe>();
     registry
 }

@@ -16,7 +16,7 @@ use frontdesk::{
 };
 use uuid::Uuid;
 
-use crate::support::{dovecot::Dovecot, seed_business, TestApp};
+use crate::support::{dovecot::Dovecot, seed_business, smtp::SmtpServer, TestApp};
 
 const DESK: &str = "desk@example.com";
 const PASSWORD: &str = "desk-password-1";
@@ -47,7 +47,13 @@ fn mail(id: Option<&str>, from: &str, subject: &str, headers: &str, body: &str) 
 }
 
 async fn setup() -> (TestApp, Staff, Dovecot, Uuid) {
-    let app = TestApp::spawn().await;
+    setup_with(|_| {}).await
+}
+
+async fn setup_with(
+    configure: impl FnOnce(&mut frontdesk::config::Config),
+) -> (TestApp, Staff, Dovecot, Uuid) {
+    let app = TestApp::spawn_with(configure, Default::default()).await;
     let owner = seed_business(&app, "Europe/Berlin").await;
     // The app's clock sits at the messages' dates, so the import window holds them.
     app.deps
@@ -609,4 +615,142 @@ async fn another_business_sees_none_of_the_mail() {
         conversations::archive(&app.deps, &other, conversation, true, &Default::default()).await,
         Err(frontdesk::error::AppError::NotFound(_))
     ));
+}
+
+#[tokio::test]
+async fn a_reply_threads_in_the_clients_mail_program_and_is_filed_in_sent_once() {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let (app, owner, server, mailbox) = setup_with(|c| {
+        c.mail.smtp_url = crate::support::secret(&url);
+        c.jobs.poll_interval = std::time::Duration::from_millis(50);
+        crate::support::schedules(c, &[]);
+    })
+    .await;
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("ask@mia"),
+            "Mia Novak <Mia@Example.com>",
+            "Re: Your visit",
+            "References: <first@desk>\r\nIn-Reply-To: <first@desk>\r\n",
+            "Can I bring my son?",
+        ),
+    );
+    sync_ok(&app, &owner, mailbox).await;
+    let conversation = conversation_of(&app, mailbox, "ask@mia").await;
+
+    let sent = frontdesk::services::inbox::send::reply(
+        &app.deps,
+        &owner,
+        conversation,
+        "Of course, see you then.",
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    // Shown at once as on its way.
+    let view = conversations::view(&app.deps, &owner, conversation)
+        .await
+        .unwrap();
+    let mine = view.messages.iter().find(|m| m.id == sent).unwrap();
+    assert_eq!(
+        mine.send_state,
+        Some(frontdesk::domain::inbox::SendState::Queued)
+    );
+    // An empty reply is refused by name.
+    let empty = frontdesk::services::inbox::send::reply(
+        &app.deps,
+        &owner,
+        conversation,
+        "  ",
+        &Default::default(),
+    )
+    .await;
+    assert!(
+        matches!(empty, Err(frontdesk::error::AppError::Invalid(ref e)) if e.get("text").is_some()),
+        "{empty:?}"
+    );
+
+    // The workers take jobs due by the app's clock: it moves past the queue's.
+    app.deps
+        .clock
+        .travel_to(chrono::Utc::now() + chrono::Duration::minutes(1));
+    let background = frontdesk::services::jobs::start_background(&app.deps);
+    let received = smtp.wait_for(1, std::time::Duration::from_secs(20)).await;
+    let started = std::time::Instant::now();
+    loop {
+        let appended: bool =
+            sqlx::query_scalar("SELECT appended_at IS NOT NULL FROM mail_messages WHERE id = $1")
+                .bind(sent)
+                .fetch_one(&app.deps.pool)
+                .await
+                .unwrap();
+        if appended {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the reply was not filed in Sent"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    background.shutdown().await;
+
+    // The client's program threads it: In-Reply-To the message, References the chain.
+    let raw = &received[0];
+    assert!(raw.contains("To: mia@example.com"), "{raw}");
+    assert!(raw.contains("In-Reply-To: <ask@mia>"), "{raw}");
+    assert!(raw.contains("References: <first@desk> <ask@mia>"), "{raw}");
+    assert!(
+        raw.contains("Subject: Re: Your visit") && !raw.contains("Re: Re:"),
+        "{raw}"
+    );
+    assert!(raw.contains("Of course, see you then."), "{raw}");
+    let own_id = stored_ids(&app, mailbox)
+        .await
+        .into_iter()
+        .find(|id| id.ends_with("@example.com"))
+        .unwrap();
+    assert!(raw.contains(&format!("Message-ID: <{own_id}>")), "{raw}");
+
+    // In Sent exactly once, even when filing is tried again.
+    assert_eq!(server.count(DESK, "Sent"), 1);
+    let settings = frontdesk::imap::ImapSettings {
+        host: "127.0.0.1".into(),
+        port: server.port,
+        tls: frontdesk::domain::inbox::TlsMode::None,
+        user: DESK.into(),
+        password: PASSWORD.to_string().into(),
+        timeout: std::time::Duration::from_secs(10),
+    };
+    let mut session = frontdesk::imap::connect(&settings).await.unwrap();
+    assert!(!session
+        .append_once("Sent", &own_id, raw.as_bytes())
+        .await
+        .unwrap());
+    session.logout().await;
+    assert_eq!(server.count(DESK, "Sent"), 1);
+
+    // The next sync finds it in Sent and stores nothing twice.
+    let stats = sync_ok(&app, &owner, mailbox).await;
+    assert_eq!(stats.stored, 0, "{stats:?}");
+    let view = conversations::view(&app.deps, &owner, conversation)
+        .await
+        .unwrap();
+    assert_eq!(view.messages.len(), 2);
+    let mine = view.messages.iter().find(|m| m.id == sent).unwrap();
+    assert_eq!(
+        mine.send_state,
+        Some(frontdesk::domain::inbox::SendState::Sent)
+    );
+    assert_eq!(mine.direction, frontdesk::domain::inbox::Direction::Out);
+    let folder: Option<String> =
+        sqlx::query_scalar("SELECT folder FROM mail_messages WHERE id = $1")
+            .bind(sent)
+            .fetch_one(&app.deps.pool)
+            .await
+            .unwrap();
+    assert_eq!(folder.as_deref(), Some("Sent"));
 }

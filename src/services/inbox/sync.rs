@@ -136,6 +136,18 @@ pub(super) async fn stored_password(
         .password)
 }
 
+/// How to sign in to `mailbox` (system path: it opens the password).
+pub(super) async fn imap_settings(
+    deps: &Deps,
+    tenant: Uuid,
+    mailbox: Uuid,
+) -> Result<ImapSettings, AppError> {
+    Ok(load(deps, tenant, mailbox)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such mailbox".into()))?
+        .settings)
+}
+
 async fn load(deps: &Deps, tenant: Uuid, mailbox: Uuid) -> Result<Option<Mailbox>, AppError> {
     let mut work = deps.system("mailbox password", &Origin::default()).await?;
     let row = sqlx::query!(

@@ -1,0 +1,338 @@
+//! Replies from the inbox. The message is built and stored with its own
+//! Message-ID before anything is sent (so a retry sends the same message,
+//! and the sync recognises it in the Sent folder), In-Reply-To and
+//! References follow RFC 5322, and an `inbox.send` job sends it through the
+//! instance's SMTP, then appends it to the mailbox's Sent folder once.
+
+use chrono::Utc;
+use lettre::message::{header::ContentType, Mailbox, Message};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{store::mail_object_key, sync};
+use crate::{
+    audit::{Changes, Entry, Origin},
+    auth::Principal,
+    domain::{
+        inbox::{reply_subject, subject_key, Direction, SendState},
+        roles::{Action, Permission, RecordKind},
+    },
+    error::AppError,
+    imap,
+    jobs::{Job, JobContext, JobError, NewJob},
+    services::Deps,
+};
+
+const WRITE: Permission = Permission::Record(RecordKind::Message, Action::Create);
+
+/// How many earlier ids a reply's References keeps (the first and the latest).
+const MAX_REFERENCES: usize = 20;
+
+/// Sends one message staff wrote, then files it in the Sent folder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendMailboxMessage {
+    pub message: Uuid,
+}
+
+impl Job for SendMailboxMessage {
+    const KIND: &'static str = "inbox.send";
+    const PRIORITY: i16 = 10;
+    type Context = Deps;
+
+    async fn run(self, ctx: JobContext<Deps>) -> Result<(), JobError> {
+        let tenant = ctx
+            .job
+            .tenant_id
+            .ok_or_else(|| JobError::Permanent("a message to send names no business".into()))?;
+        send(&ctx, tenant, self.message).await
+    }
+}
+
+/// The References of a reply to a message with `refs` and `message_id`:
+/// its own references then it, keeping the first and the latest ones.
+pub fn references(refs: &[String], message_id: &str) -> Vec<String> {
+    let mut all: Vec<String> = refs.to_vec();
+    all.push(message_id.to_string());
+    if all.len() > MAX_REFERENCES {
+        let tail = all.split_off(all.len() - (MAX_REFERENCES - 1));
+        all.truncate(1);
+        all.extend(tail);
+    }
+    all
+}
+
+fn bracketed(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| format!("<{id}>"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Writes a reply to the conversation's correspondent; returns the message's id.
+pub async fn reply(
+    deps: &Deps,
+    who: &impl Principal,
+    conversation: Uuid,
+    text: &str,
+    origin: &Origin,
+) -> Result<Uuid, AppError> {
+    let text = text.trim_end();
+    if text.trim().is_empty() {
+        return Err(AppError::field("text", "write the reply first"));
+    }
+    if text.len() > 100_000 {
+        return Err(AppError::field(
+            "text",
+            "a reply has at most 100,000 characters",
+        ));
+    }
+    let tenant = who.tenant_id();
+    let mut work = deps.work(who, WRITE, origin).await?;
+    let found = sqlx::query!(
+        r#"SELECT c.mailbox_id, c.correspondent::text AS "correspondent!", c.subject,
+                  m.from_address::text AS "from_address!", m.from_name
+           FROM mail_conversations c JOIN mailboxes m ON m.id = c.mailbox_id
+           WHERE c.id = $1 AND c.tenant_id = $2"#,
+        conversation,
+        tenant,
+    )
+    .fetch_optional(work.conn())
+    .await?
+    .ok_or_else(|| AppError::NotFound("no such conversation".into()))?;
+    if found.correspondent.is_empty() {
+        return Err(AppError::Conflict(
+            "this conversation has no address to reply to".into(),
+        ));
+    }
+    // The reply answers the latest message from the other side (or the latest at all).
+    let parent = sqlx::query!(
+        "SELECT message_id, thread_refs, subject FROM mail_messages WHERE conversation_id = $1
+         ORDER BY (direction = 'in') DESC, sent_at DESC, id DESC LIMIT 1",
+        conversation,
+    )
+    .fetch_optional(work.conn())
+    .await?;
+    let (in_reply_to, refs, subject) = match &parent {
+        Some(p) => (
+            Some(p.message_id.clone()),
+            references(&p.thread_refs, &p.message_id),
+            reply_subject(&p.subject),
+        ),
+        None => (None, Vec::new(), reply_subject(&found.subject)),
+    };
+    let domain = found
+        .from_address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_else(|| "frontdesk.invalid".into());
+    let id = Uuid::now_v7();
+    let message_id = format!("{}@{domain}", id.simple());
+    let from = Mailbox::new(
+        found.from_name.clone(),
+        found
+            .from_address
+            .parse()
+            .map_err(|_| AppError::Conflict("the mailbox's address cannot send mail".into()))?,
+    );
+    let to: Mailbox = found.correspondent.parse().map_err(|_| {
+        AppError::Conflict(format!(
+            "'{}' is not an address mail can go to",
+            found.correspondent
+        ))
+    })?;
+    let now = deps.clock.now();
+    let mut builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject.clone())
+        .date(now.into())
+        .message_id(Some(format!("<{message_id}>")));
+    if let Some(parent) = &in_reply_to {
+        builder = builder
+            .in_reply_to(format!("<{parent}>"))
+            .references(bracketed(&refs));
+    }
+    let raw = builder
+        .header(ContentType::TEXT_PLAIN)
+        .body(text.to_string())
+        .map_err(|e| AppError::internal(format!("the reply could not be built: {e}")))?
+        .formatted();
+    let raw_key = mail_object_key(tenant, &Sha256::digest(&raw));
+    let mut writer = deps.storage.writer(&raw_key, "message/rfc822").await?;
+    writer
+        .write(raw.clone())
+        .await
+        .map_err(|e| AppError::Unavailable(format!("storage: {e}")))?;
+    writer
+        .close()
+        .await
+        .map_err(|e| AppError::Unavailable(format!("storage: {e}")))?;
+    let who_id = match who.actor() {
+        crate::audit::Actor::User(user) => Some(user),
+        _ => None,
+    };
+    sqlx::query!(
+        "INSERT INTO mail_messages (id, tenant_id, mailbox_id, conversation_id, message_id, in_reply_to,
+             thread_refs, subject, from_address, from_name, to_addresses, sent_at, direction, body_text,
+             seen, raw_key, size_bytes, send_state, sent_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, true, $15, $16, $17, $18)",
+        id,
+        tenant,
+        found.mailbox_id,
+        conversation,
+        message_id,
+        in_reply_to,
+        &refs,
+        subject,
+        found.from_address as _,
+        found.from_name,
+        &[found.correspondent.clone()],
+        now as _,
+        Direction::Out as Direction,
+        text,
+        raw_key,
+        raw.len() as i64,
+        SendState::Queued as SendState,
+        who_id,
+    )
+    .execute(work.conn())
+    .await?;
+    sqlx::query!(
+        "UPDATE mail_conversations SET last_message_at = greatest(last_message_at, $2),
+                subject_key = CASE WHEN subject_key = '' THEN $3 ELSE subject_key END
+         WHERE id = $1",
+        conversation,
+        now as _,
+        subject_key(&subject),
+    )
+    .execute(work.conn())
+    .await?;
+    work.audit(Entry {
+        action: "message.send",
+        entity_type: "conversation",
+        entity_id: Some(conversation),
+        changes: Changes::new()
+            .field("to", None, Some(found.correspondent.clone()))
+            .field("subject", None, Some(subject)),
+    })
+    .await?;
+    work.enqueue(NewJob::new(SendMailboxMessage { message: id }).for_business(tenant))
+        .await?;
+    work.commit().await?;
+    Ok(id)
+}
+
+async fn send(ctx: &JobContext<Deps>, tenant: Uuid, message: Uuid) -> Result<(), JobError> {
+    let deps = &ctx.deps;
+    let mut work = deps.in_business(tenant, "mail send").await?;
+    let row = sqlx::query!(
+        r#"SELECT m.mailbox_id, m.message_id, m.raw_key, m.from_address::text AS "from_address!",
+                  m.to_addresses, m.send_state AS "send_state: SendState", m.appended_at IS NOT NULL AS "appended!",
+                  b.sent_folder
+           FROM mail_messages m JOIN mailboxes b ON b.id = m.mailbox_id
+           WHERE m.id = $1 AND m.tenant_id = $2"#,
+        message,
+        tenant,
+    )
+    .fetch_optional(work.conn())
+    .await?;
+    work.rollback().await?;
+    let Some(row) = row else {
+        // Its mailbox was removed since: nothing to send from.
+        let mut work = deps.in_business(tenant, "mail send").await?;
+        ctx.complete_in(work.conn()).await?;
+        work.commit().await?;
+        return Ok(());
+    };
+    let raw_key = row
+        .raw_key
+        .ok_or_else(|| JobError::Permanent("the message has no stored bytes".into()))?;
+    let raw = deps.storage.read(&raw_key).await.map_err(AppError::from)?;
+    if row.send_state == Some(SendState::Queued) {
+        let to = row.to_addresses.first().cloned().unwrap_or_default();
+        match deps
+            .mailer
+            .send_raw(&row.from_address, &to, &raw, Some(tenant))
+            .await
+        {
+            Ok(()) => mark(deps, tenant, message, SendState::Sent, None).await?,
+            Err(e) if e.is_transient() => return Err(JobError::Retry(e.to_string())),
+            Err(e) => {
+                mark(
+                    deps,
+                    tenant,
+                    message,
+                    SendState::Failed,
+                    Some(e.to_string()),
+                )
+                .await?;
+                let mut work = deps.in_business(tenant, "mail send").await?;
+                ctx.complete_in(work.conn()).await?;
+                work.commit().await?;
+                return Ok(());
+            }
+        }
+    }
+    // Filed in Sent once, even when this step is retried.
+    if !row.appended {
+        if let Some(folder) = &row.sent_folder {
+            let settings = sync::imap_settings(deps, tenant, row.mailbox_id).await?;
+            let mut session = imap::connect(&settings)
+                .await
+                .map_err(|e| JobError::Retry(e.to_string()))?;
+            session
+                .append_once(folder, &row.message_id, &raw)
+                .await
+                .map_err(|e| JobError::Retry(e.to_string()))?;
+            session.logout().await;
+        }
+    }
+    let mut work = deps.in_business(tenant, "mail send").await?;
+    sqlx::query!(
+        "UPDATE mail_messages SET appended_at = coalesce(appended_at, $2) WHERE id = $1",
+        message,
+        Utc::now() as _,
+    )
+    .execute(work.conn())
+    .await?;
+    ctx.complete_in(work.conn()).await?;
+    work.commit().await?;
+    Ok(())
+}
+
+async fn mark(
+    deps: &Deps,
+    tenant: Uuid,
+    message: Uuid,
+    state: SendState,
+    error: Option<String>,
+) -> Result<(), AppError> {
+    let mut work = deps.in_business(tenant, "mail send").await?;
+    sqlx::query!(
+        "UPDATE mail_messages SET send_state = $2, send_error = $3 WHERE id = $1",
+        message,
+        state as SendState,
+        error.map(|e| e.chars().take(1000).collect::<String>()),
+    )
+    .execute(work.conn())
+    .await?;
+    work.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_keep_the_first_and_the_latest() {
+        assert_eq!(references(&[], "a@x"), ["a@x"]);
+        assert_eq!(references(&["r@x".into()], "a@x"), ["r@x", "a@x"]);
+        let long: Vec<String> = (0..30).map(|n| format!("{n}@x")).collect();
+        let kept = references(&long, "last@x");
+        assert_eq!(kept.len(), MAX_REFERENCES);
+        assert_eq!(kept[0], "0@x");
+        assert_eq!(kept.last().unwrap(), "last@x");
+        assert_eq!(kept[1], "12@x");
+    }
+}
