@@ -31,11 +31,11 @@ use crate::{
         clients::{ClientPage, ClientsPage, NewClientPage},
         dashboard::DashboardPage,
         day_sheet::DaySheetPage,
+        inbox::InboxPage,
         jobs::{JobsPage, OutboxPage},
         not_found::NotFoundPage,
         profile::ProfilePage,
-        section::SectionPage,
-        settings::{ApiKeysPage, AuditLogPage, SettingsFrame, SettingsPage},
+        settings::{ApiKeysPage, AuditLogPage, MailboxesPage, SettingsFrame, SettingsPage},
         team::TeamPage,
     },
 };
@@ -83,7 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("calendar") view=CalendarPage />
                     <Route path=path!("day-sheet") view=DaySheetPage />
-                    <Route path=path!("inbox") view=|| view! { <SectionPage section=layout::Section::Inbox /> } />
+                    <Route path=path!("inbox") view=InboxPage />
                     <Route path=path!("clients") view=ClientsPage />
                     <Route path=path!("clients/new") view=NewClientPage />
                     <Route path=path!("clients/:id") view=ClientPage />
@@ -93,6 +93,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("audit-log") view=AuditLogPage />
                         <Route path=path!("api-keys") view=ApiKeysPage />
                         <Route path=path!("jobs") view=JobsPage />
+                        <Route path=path!("mailboxes") view=MailboxesPage />
                         <Route path=path!("services") view=ServicesPage />
                         <Route path=path!("providers") view=ProvidersPage />
                         <Route path=path!("resources") view=ResourcesPage />

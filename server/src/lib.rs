@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cron;
 pub mod files;
 pub mod health;
+pub mod mail_view;
 pub mod metrics;
 pub mod middleware;
 pub mod router;

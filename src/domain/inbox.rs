@@ -177,10 +177,7 @@ const PREFIXES: [&str; 9] = ["re", "fwd", "fw", "aw", "wg", "sv", "vs", "tr", "a
 /// lower case: what mail without threading headers is matched by.
 pub fn subject_key(subject: &str) -> String {
     let mut rest = subject.trim();
-    loop {
-        let Some((head, tail)) = rest.split_once(':') else {
-            break;
-        };
+    while let Some((head, tail)) = rest.split_once(':') {
         // "Re[2]" and "Re" both count; "Meeting" does not.
         let word = head.trim().split('[').next().unwrap_or("").trim();
         if !PREFIXES.iter().any(|p| word.eq_ignore_ascii_case(p)) {

@@ -6,6 +6,7 @@ pub mod background;
 pub mod catalog;
 pub mod clients;
 pub mod files;
+pub mod inbox;
 pub mod scheduling;
 pub mod settings;
 pub mod team;

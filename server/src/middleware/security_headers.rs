@@ -88,8 +88,14 @@ pub async fn security_headers(
     req.extensions_mut().insert(nonce);
     let mut res = next.run(req).await;
 
-    // A response with a policy of its own (a stored file's) keeps it.
+    // A response with a policy of its own (a stored file's) keeps it; one
+    // that allows this site to frame it (a message's body) is framed here only.
     let own_csp = res.headers().contains_key(header::CONTENT_SECURITY_POLICY);
+    let framed_here = res
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|csp| csp.contains("frame-ancestors 'self'"));
     let headers = res.headers_mut();
     let mut set = |name: HeaderName, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
@@ -99,7 +105,10 @@ pub async fn security_headers(
     if !own_csp {
         set(header::CONTENT_SECURITY_POLICY, &csp);
     }
-    set(header::X_FRAME_OPTIONS, "DENY");
+    set(
+        header::X_FRAME_OPTIONS,
+        if framed_here { "SAMEORIGIN" } else { "DENY" },
+    );
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
     set(

@@ -14,7 +14,7 @@ struct Area {
     needs: Option<Permission>,
 }
 
-const AREAS: [Area; 9] = [
+const AREAS: [Area; 10] = [
     Area {
         href: "/settings",
         title: "Business",
@@ -54,6 +54,11 @@ const AREAS: [Area; 9] = [
         href: "/settings/api-keys",
         title: "API keys",
         needs: Some(Permission::ManageApiKeys),
+    },
+    Area {
+        href: "/settings/mailboxes",
+        title: "Mailboxes",
+        needs: Some(Permission::ManageSettings),
     },
     Area {
         href: "/settings/jobs",

@@ -4,10 +4,12 @@
 mod api_keys;
 mod audit;
 mod frame;
+mod mailboxes;
 
 pub use api_keys::ApiKeysPage;
 pub use audit::AuditLogPage;
 pub use frame::SettingsFrame;
+pub use mailboxes::MailboxesPage;
 
 use frontdesk::domain::{
     account::TimeZoneName, free_time::BOOKING_STEPS, roles::Permission, time_format::TimeFormat,

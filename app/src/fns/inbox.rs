@@ -1,0 +1,143 @@
+//! The inbox: conversations, messages, and the mailboxes behind them.
+
+use frontdesk::domain::inbox::{
+    ConversationSummary, ConversationView, MailboxInput, MailboxView, SyncFailureView,
+};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::errors::UiError;
+
+#[cfg(feature = "ssr")]
+use {
+    super::ctx::{deps, origin, reader, writer},
+    crate::errors::ssr::ui_error,
+    frontdesk::services::inbox::{
+        conversations::{self, ConversationFilter},
+        mailboxes,
+    },
+};
+
+/// The conversation list. `show` is `unread`, `unassigned` or `archived`
+/// (anything else: everything open).
+#[server(prefix = "/api", endpoint = "conversations")]
+pub async fn load_conversations(
+    show: Option<String>,
+    mailbox: Option<Uuid>,
+    client: Option<Uuid>,
+    q: Option<String>,
+) -> Result<Vec<ConversationSummary>, UiError> {
+    let show = show.unwrap_or_default();
+    let filter = ConversationFilter {
+        unread: show == "unread",
+        unassigned: show == "unassigned",
+        archived: show == "archived",
+        mailbox,
+        client,
+        search: q,
+        limit: None,
+    };
+    conversations::list(&deps()?, &reader().await?, &filter)
+        .await
+        .map_err(ui_error)
+}
+
+/// One conversation with its messages.
+#[server(prefix = "/api", endpoint = "conversation")]
+pub async fn load_conversation(id: Uuid) -> Result<ConversationView, UiError> {
+    conversations::view(&deps()?, &reader().await?, id)
+        .await
+        .map_err(ui_error)
+}
+
+/// Replies to the conversation's correspondent from its mailbox.
+#[server(prefix = "/api", endpoint = "send-reply")]
+pub async fn send_reply(conversation: Uuid, text: String) -> Result<Uuid, UiError> {
+    frontdesk::services::inbox::send::reply(
+        &deps()?,
+        &writer().await?,
+        conversation,
+        &text,
+        &origin(),
+    )
+    .await
+    .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "mark-conversation")]
+pub async fn mark_conversation(id: Uuid, read: bool) -> Result<(), UiError> {
+    conversations::mark_read(&deps()?, &writer().await?, id, read, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "archive-conversation")]
+pub async fn archive_conversation(id: Uuid, archived: bool) -> Result<(), UiError> {
+    conversations::archive(&deps()?, &writer().await?, id, archived, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+/// Every mailbox with its sync health (the inbox's banner, settings).
+#[server(prefix = "/api", endpoint = "mailboxes")]
+pub async fn load_mailboxes() -> Result<Vec<MailboxView>, UiError> {
+    mailboxes::list(&deps()?, &reader().await?)
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "mailbox-failures")]
+pub async fn load_mailbox_failures(id: Uuid) -> Result<Vec<SyncFailureView>, UiError> {
+    mailboxes::failures(&deps()?, &reader().await?, id)
+        .await
+        .map_err(ui_error)
+}
+
+/// Connects a mailbox (no `id`) or changes one.
+#[server(prefix = "/api", endpoint = "save-mailbox")]
+pub async fn save_mailbox(id: Option<Uuid>, input: MailboxInput) -> Result<MailboxView, UiError> {
+    let (deps, who) = (deps()?, writer().await?);
+    match id {
+        None => mailboxes::create(&deps, &who, &input, &origin()).await,
+        Some(id) => mailboxes::update(&deps, &who, id, &input, &origin()).await,
+    }
+    .map_err(ui_error)
+}
+
+/// Signs in with a saved mailbox's settings and says what worked or what failed.
+#[server(prefix = "/api", endpoint = "test-mailbox")]
+pub async fn test_mailbox(id: Uuid) -> Result<String, UiError> {
+    let (deps, who) = (deps()?, writer().await?);
+    let saved = mailboxes::get(&deps, &who, id).await.map_err(ui_error)?;
+    let report = mailboxes::test_connection(&deps, &who, Some(id), &saved.input())
+        .await
+        .map_err(ui_error)?;
+    Ok(format!(
+        "Signed in. Folders: {}. Sent mail goes to {}.",
+        report
+            .folders
+            .iter()
+            .map(|f| frontdesk::imap::folder_display_name(f))
+            .collect::<Vec<_>>()
+            .join(", "),
+        report
+            .sent_folder
+            .as_deref()
+            .map(frontdesk::imap::folder_display_name)
+            .unwrap_or_else(|| "no folder marked as Sent".into())
+    ))
+}
+
+#[server(prefix = "/api", endpoint = "delete-mailbox")]
+pub async fn delete_mailbox(id: Uuid) -> Result<(), UiError> {
+    mailboxes::delete(&deps()?, &writer().await?, id, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+#[server(prefix = "/api", endpoint = "sync-mailbox")]
+pub async fn sync_mailbox(id: Uuid) -> Result<(), UiError> {
+    mailboxes::sync_now(&deps()?, &writer().await?, id, &origin())
+        .await
+        .map_err(ui_error)
+}

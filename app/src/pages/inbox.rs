@@ -1,0 +1,316 @@
+//! The inbox: conversations with clients beside the one that is open, a
+//! banner while a mailbox is failing, filters and search. Everything is a
+//! link or a form, so reading and tidying work without JavaScript; `j`/`k`
+//! move between conversations and `e` archives.
+
+use frontdesk::domain::{
+    inbox::{ConversationSummary, ConversationView, Direction, MailboxView, SendState},
+    roles::Permission,
+    time_format::Clock,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use uuid::Uuid;
+
+use crate::{
+    components::{
+        forms::{error_of, invalid, FieldError, FormError},
+        time::session_clock,
+    },
+    fns::inbox::{
+        load_conversation, load_conversations, load_mailboxes, ArchiveConversation,
+        MarkConversation, SendReply,
+    },
+    layout::use_me,
+    url::encode,
+};
+
+#[derive(Clone, PartialEq)]
+struct InboxQuery {
+    show: String,
+    q: String,
+    open: Option<Uuid>,
+}
+
+impl InboxQuery {
+    fn href(&self, show: &str, open: Option<Uuid>) -> String {
+        let mut parts = Vec::new();
+        if !show.is_empty() {
+            parts.push(format!("show={show}"));
+        }
+        if !self.q.is_empty() {
+            parts.push(format!("q={}", encode(&self.q)));
+        }
+        if let Some(id) = open {
+            parts.push(format!("c={id}"));
+        }
+        if parts.is_empty() {
+            "/inbox".into()
+        } else {
+            format!("/inbox?{}", parts.join("&"))
+        }
+    }
+}
+
+const FILTERS: [(&str, &str); 4] = [
+    ("", "Open"),
+    ("unread", "Unread"),
+    ("unassigned", "Unassigned"),
+    ("archived", "Archived"),
+];
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let me = use_me();
+    let query = use_query_map();
+    let params = Memo::new(move |_| {
+        let q = query.read();
+        InboxQuery {
+            show: q.get("show").unwrap_or_default(),
+            q: q.get("q").unwrap_or_default(),
+            open: q.get("c").and_then(|c| c.parse().ok()),
+        }
+    });
+    let mark = ServerAction::<MarkConversation>::new();
+    let archive = ServerAction::<ArchiveConversation>::new();
+    let reply = ServerAction::<SendReply>::new();
+    // A failed reply keeps the conversation (and the typed text) as it is.
+    let sent = move || reply.value().get().and_then(|r| r.ok());
+    let changes = move || (mark.version().get(), archive.version().get(), sent());
+    let list = Resource::new(
+        move || (params.get(), changes()),
+        |(p, _)| load_conversations(Some(p.show), None, None, Some(p.q)),
+    );
+    let open = Resource::new(
+        move || (params.get().open, changes()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => load_conversation(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let mailboxes = Resource::new(|| (), |_| load_mailboxes());
+    view! {
+        <Title text="Inbox" />
+        <div class="page-head">
+            <h1>"Inbox"</h1>
+        </div>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let me = me.await.ok().flatten();
+                let manage = me.as_ref().is_some_and(|m| m.role().allows(Permission::ManageSettings));
+                mailboxes.await.ok().map(|boxes| view! { <MailboxBanner boxes manage /> })
+            })}
+        </Suspense>
+        <div class="inbox" class:has-open=move || params.get().open.is_some()>
+            <section class="inbox-list" aria-label="Conversations">
+                <nav class="tabs" aria-label="Show">
+                    {FILTERS.into_iter().map(|(show, label)| view! {
+                        <a href=move || params.get().href(show, None)
+                            aria-current=move || (params.get().show == show).then_some("page")>{label}</a>
+                    }).collect_view()}
+                </nav>
+                <form method="get" action="/inbox" role="search" class="filters">
+                    <input type="hidden" name="show" value=move || params.get().show />
+                    <label for="inbox-search" class="visually-hidden">"Search mail"</label>
+                    <input id="inbox-search" type="search" name="q" placeholder="Subject, sender or text"
+                        value=move || params.get().q />
+                    <button type="submit">"Search"</button>
+                </form>
+                <Suspense fallback=|| view! { <p>"Loading conversations…"</p> }>
+                    {move || Suspend::new(async move {
+                        let clock = session_clock(me.await.ok().flatten().as_ref());
+                        let p = params.get_untracked();
+                        match list.await {
+                            Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                            Ok(items) if items.is_empty() => view! {
+                                <p class="muted">{if p.q.is_empty() { "No conversations here." } else { "No mail matches this search." }}</p>
+                            }.into_any(),
+                            Ok(items) => view! { <ConversationList items p clock /> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </section>
+            <section class="inbox-open" aria-label="Conversation">
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        let clock = session_clock(me.await.ok().flatten().as_ref());
+                        let p = params.get_untracked();
+                        match open.await {
+                            Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                            Ok(None) => view! { <p class="muted inbox-empty">"Choose a conversation to read it."</p> }.into_any(),
+                            Ok(Some(c)) => view! { <Conversation c p clock mark archive reply /> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn MailboxBanner(boxes: Vec<MailboxView>, manage: bool) -> impl IntoView {
+    if boxes.is_empty() {
+        return view! {
+            <div class="notice" role="status">
+                <p>"No mailbox is connected yet, so no mail arrives here."</p>
+                {manage.then(|| view! { <p><a href="/settings/mailboxes">"Connect a mailbox"</a></p> })}
+            </div>
+        }
+        .into_any();
+    }
+    let troubled: Vec<_> = boxes.into_iter().filter(|b| b.state.is_trouble()).collect();
+    view! {
+        {troubled.into_iter().map(|b| view! {
+            <div class="notice warning" role="alert">
+                <p><strong>{format!("{}: {}.", b.name, b.state.label())}</strong>" "
+                    {b.last_error.unwrap_or_default()}</p>
+                {manage.then(|| view! { <p><a href="/settings/mailboxes">"Check the mailbox settings"</a></p> })}
+            </div>
+        }).collect_view()}
+    }
+    .into_any()
+}
+
+#[component]
+fn ConversationList(items: Vec<ConversationSummary>, p: InboxQuery, clock: Clock) -> impl IntoView {
+    let ids: Vec<Uuid> = items.iter().map(|c| c.id).collect();
+    let at = p
+        .open
+        .and_then(|open| ids.iter().position(|id| *id == open));
+    // j and k open the next and previous conversation.
+    let next = match at {
+        Some(i) => ids.get(i + 1).copied(),
+        None => ids.first().copied(),
+    };
+    let previous = at
+        .and_then(|i| i.checked_sub(1))
+        .and_then(|i| ids.get(i).copied());
+    view! {
+        <ul class="conversations">
+            {items.into_iter().map(|c| {
+                let current = p.open == Some(c.id);
+                let who = c.client_name.clone().unwrap_or_else(|| c.correspondent.clone());
+                view! {
+                    <li class:unread={c.unread > 0} class:current=current>
+                        <a href=p.href(&p.show, Some(c.id)) aria-current=current.then_some("true")>
+                            <span class="who">{who}</span>
+                            <time datetime=c.last_message_at.to_rfc3339()>{clock.date_time(c.last_message_at)}</time>
+                            <span class="subject">
+                                {(c.unread > 0).then(|| view! { <span class="visually-hidden">"Unread: "</span> })}
+                                {if c.subject.is_empty() { "(no subject)".to_string() } else { c.subject.clone() }}
+                                {(c.messages > 1).then(|| view! { <span class="count">{c.messages}</span> })}
+                            </span>
+                            <span class="snippet">{c.snippet.clone()}</span>
+                            {c.client_id.is_none().then(|| view! { <span class="tag">"Unassigned"</span> })}
+                        </a>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        {next.map(|id| view! { <a class="visually-hidden" href=p.href(&p.show, Some(id)) data-shortcut="j" aria-keyshortcuts="j">"Next conversation"</a> })}
+        {previous.map(|id| view! { <a class="visually-hidden" href=p.href(&p.show, Some(id)) data-shortcut="k" aria-keyshortcuts="k">"Previous conversation"</a> })}
+    }
+}
+
+#[component]
+fn Conversation(
+    c: ConversationView,
+    p: InboxQuery,
+    clock: Clock,
+    mark: ServerAction<MarkConversation>,
+    archive: ServerAction<ArchiveConversation>,
+    reply: ServerAction<SendReply>,
+) -> impl IntoView {
+    let id = c.summary.id;
+    let error = error_of(reply.value());
+    let archived = c.summary.archived;
+    let unread = c.summary.unread > 0;
+    let title = if c.summary.subject.is_empty() {
+        "(no subject)".to_string()
+    } else {
+        c.summary.subject.clone()
+    };
+    view! {
+        <a class="back" href=p.href(&p.show, None)>"‹ All conversations"</a>
+        <header class="conversation-head">
+            <h2>{title}</h2>
+            <p class="muted">
+                {match (c.summary.client_id, c.summary.client_name.clone()) {
+                    (Some(client), Some(name)) => view! { <a href=format!("/clients/{client}")>{name}</a> }.into_any(),
+                    _ => view! { <span>{format!("{} · not a client yet", c.summary.correspondent)}</span> }.into_any(),
+                }}
+                {format!(" · {}", c.mailbox_name)}
+            </p>
+            <div class="actions">
+                <ActionForm action=mark attr:class="inline">
+                    <input type="hidden" name="id" value=id.to_string() />
+                    <input type="hidden" name="read" value=unread.to_string() />
+                    <button type="submit">{if unread { "Mark read" } else { "Mark unread" }}</button>
+                </ActionForm>
+                <ActionForm action=archive attr:class="inline">
+                    <input type="hidden" name="id" value=id.to_string() />
+                    <input type="hidden" name="archived" value=(!archived).to_string() />
+                    <button type="submit" data-shortcut="e" aria-keyshortcuts="e">{if archived { "Move to inbox" } else { "Archive" }}</button>
+                </ActionForm>
+            </div>
+        </header>
+        <ol class="messages">
+            {c.messages.into_iter().map(|m| {
+                let from = match &m.from_name {
+                    Some(name) => format!("{name} <{}>", m.from_address),
+                    None => m.from_address.clone(),
+                };
+                let state = match (m.direction, m.send_state) {
+                    (Direction::Out, Some(SendState::Queued)) => Some("Sending…".to_string()),
+                    (Direction::Out, Some(SendState::Failed)) => Some(format!("Not sent: {}", m.send_error.clone().unwrap_or_default())),
+                    (Direction::Out, _) => Some("Sent".to_string()),
+                    _ => None,
+                };
+                let body_url = format!("/inbox/messages/{}/body", m.id);
+                view! {
+                    <li class="message" class:outgoing=m.direction == Direction::Out>
+                        <header>
+                            <span class="from">{from}</span>
+                            <time datetime=m.sent_at.to_rfc3339()>{clock.date_time(m.sent_at)}</time>
+                            <span class="to muted">{format!("to {}", m.to_addresses.join(", "))}</span>
+                            {state.map(|s| view! { <span class="tag">{s}</span> })}
+                            {m.expunged.then(|| view! { <span class="tag">"Removed from the mailbox"</span> })}
+                        </header>
+                        {if m.has_html {
+                            view! {
+                                <iframe class="mail-html" title=format!("Message from {}", m.from_address)
+                                    sandbox="allow-popups allow-popups-to-escape-sandbox"
+                                    name=format!("mail-{}", m.id)
+                                    referrerpolicy="no-referrer" src=body_url.clone()></iframe>
+                                // Loads the same body with remote images allowed, into the frame itself.
+                                <p class="mail-images"><a href=format!("{body_url}?images=1") target=format!("mail-{}", m.id)>"Show images"</a></p>
+                            }.into_any()
+                        } else {
+                            view! { <div class="mail-text">{m.body_text.clone()}</div> }.into_any()
+                        }}
+                        {(!m.attachments.is_empty()).then(|| view! {
+                            <ul class="attachments" aria-label="Attachments">
+                                {m.attachments.iter().filter(|a| !a.inline).map(|a| view! {
+                                    <li><a href=format!("/inbox/attachments/{}", a.id)>{a.file_name.clone()}</a>
+                                        <span class="muted">{format!(" {}", frontdesk::domain::files::human_size(a.size_bytes.max(0) as u64))}</span></li>
+                                }).collect_view()}
+                            </ul>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+        <ActionForm action=reply attr:class="reply stack" attr:novalidate="">
+            <FormError error />
+            <input type="hidden" name="conversation" value=id.to_string() />
+            <label for="reply-text">{format!("Reply to {}", c.summary.client_name.clone().unwrap_or_else(|| c.summary.correspondent.clone()))}</label>
+            <textarea id="reply-text" name="text" rows="5" required data-shortcut="r" aria-keyshortcuts="r"
+                aria-invalid=invalid(error, "text")></textarea>
+            <FieldError error field="text" />
+            <div><button type="submit" class="primary">"Send reply"</button></div>
+        </ActionForm>
+    }
+}
