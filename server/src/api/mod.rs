@@ -5,6 +5,7 @@ pub mod availability;
 pub mod catalog;
 pub mod clients;
 pub mod files;
+pub mod messages;
 pub mod openapi;
 mod routes;
 

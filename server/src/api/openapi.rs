@@ -16,7 +16,7 @@ use utoipa::{
 #[openapi(
     info(
         title = "Frontdesk API",
-        description = "Clients and their files, services, providers, resources and appointments of one business. \
+        description = "Clients and their files, services, providers, resources, appointments and email conversations of one business. \
 Links to files are signed and expire (an hour by default). \
 Authenticate with an API key: `Authorization: Bearer fdk_...`. Errors are `{\"error\": {code, message, request_id, fields}}`; \
 invalid input is 422 with a message per field, a taken time 409 naming the appointment in the way."

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    appointments, availability, catalog, clients, files, key_info,
+    appointments, availability, catalog, clients, files, key_info, messages,
     openapi::{ApiDoc, ErrorResponses},
 };
 use crate::AppState;
@@ -51,7 +51,10 @@ pub fn v1() -> V1 {
         ))
         .routes(routes!(files::list))
         .routes(routes!(files::get, files::delete))
-        .routes(routes!(files::link));
+        .routes(routes!(files::link))
+        .routes(routes!(messages::list))
+        .routes(routes!(messages::get))
+        .routes(routes!(messages::reply));
     let streaming = OpenApiRouter::new().routes(routes!(files::upload));
 
     let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())

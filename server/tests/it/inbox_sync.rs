@@ -754,3 +754,97 @@ async fn a_reply_threads_in_the_clients_mail_program_and_is_filed_in_sent_once()
             .unwrap();
     assert_eq!(folder.as_deref(), Some("Sent"));
 }
+
+#[tokio::test]
+async fn conversations_over_rest_need_their_scopes_and_stay_in_their_business() {
+    let app = TestApp::spawn().await;
+    let owner_browser =
+        crate::support::sign_up(&app, "Mail Studio", "mail-owner@example.com").await;
+    let owner = crate::support::staff_of(&owner_browser).await;
+    let server = Dovecot::start(&[(DESK, PASSWORD)]).await;
+    let mailbox = mailboxes::create(
+        &app.deps,
+        &owner,
+        &input(&server, PASSWORD),
+        &Default::default(),
+    )
+    .await
+    .unwrap()
+    .id;
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("rest@x"),
+            "ola@example.org",
+            "Over REST",
+            "",
+            "hello api",
+        ),
+    );
+    sync_ok(&app, &owner, mailbox).await;
+    let conversation = conversation_of(&app, mailbox, "rest@x").await;
+
+    let reader = crate::support::api_key(&owner_browser, &["messages:read"]).await;
+    let (status, list) = crate::support::rest(
+        &app,
+        &reader,
+        reqwest::Method::GET,
+        "/api/v1/conversations?q=hello",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["subject"], "Over REST");
+    let path = format!("/api/v1/conversations/{conversation}");
+    let (status, one) =
+        crate::support::rest(&app, &reader, reqwest::Method::GET, &path, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        one["messages"][0]["body_text"].as_str().unwrap().trim(),
+        "hello api"
+    );
+    let replies = format!("{path}/replies");
+    let body = Some(serde_json::json!({ "text": "Thanks!" }));
+    let (status, _) =
+        crate::support::rest(&app, &reader, reqwest::Method::POST, &replies, body.clone()).await;
+    assert_eq!(status, 403, "reading does not allow writing");
+
+    let writer = crate::support::api_key(&owner_browser, &["messages:write"]).await;
+    let (status, queued) =
+        crate::support::rest(&app, &writer, reqwest::Method::POST, &replies, body.clone()).await;
+    assert_eq!(status, 202, "{queued}");
+    let (status, empty) = crate::support::rest(
+        &app,
+        &writer,
+        reqwest::Method::POST,
+        &replies,
+        Some(serde_json::json!({ "text": "" })),
+    )
+    .await;
+    assert_eq!(status, 422, "{empty}");
+
+    // Another business's key finds nothing of it.
+    let other = crate::support::sign_up(&app, "Other Studio", "other-owner@example.com").await;
+    let stranger = crate::support::api_key(&other, &["messages:read", "messages:write"]).await;
+    let (status, list) = crate::support::rest(
+        &app,
+        &stranger,
+        reqwest::Method::GET,
+        "/api/v1/conversations",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), list.as_array().map(Vec::len)),
+        (200, Some(0))
+    );
+    for (method, target, body) in [
+        (reqwest::Method::GET, &path, None),
+        (reqwest::Method::POST, &replies, body),
+    ] {
+        let (status, _) = crate::support::rest(&app, &stranger, method, target, body).await;
+        assert_eq!(status, 404);
+    }
+}

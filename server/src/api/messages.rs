@@ -1,0 +1,121 @@
+//! `/api/v1/conversations`: the inbox's conversations and messages
+//! (`messages:read`), and replies (`messages:write`).
+
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    Json,
+};
+use frontdesk::{
+    audit::Origin,
+    domain::{
+        api_error::ApiErrorBody,
+        inbox::{ConversationSummary, ConversationView},
+    },
+    error::AppError,
+    services::inbox::{conversations, send},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{parse_id, ApiJson, ApiKey};
+use crate::AppState;
+
+/// Which conversations to list.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Show {
+    /// Everything not archived.
+    #[default]
+    Open,
+    Unread,
+    Unassigned,
+    Archived,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConversationQuery {
+    #[serde(default)]
+    #[param(inline)]
+    show: Show,
+    /// Only this client's conversations.
+    client: Option<Uuid>,
+    /// Words in the subject, the sender or the text.
+    #[serde(default)]
+    #[param(pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*$")]
+    q: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "messages", params(ConversationQuery),
+    responses((status = 200, body = [ConversationSummary], description = "Newest first, at most 100"),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiKey(key): ApiKey,
+    query: Result<Query<ConversationQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<ConversationSummary>>, AppError> {
+    let Query(query) = query.map_err(|e| {
+        AppError::Unprocessable(format!("the query is not valid: {}", e.body_text()))
+    })?;
+    let filter = conversations::ConversationFilter {
+        unread: query.show == Show::Unread,
+        unassigned: query.show == Show::Unassigned,
+        archived: query.show == Show::Archived,
+        client: query.client,
+        search: Some(query.q),
+        ..Default::default()
+    };
+    conversations::list(&state.deps, &key, &filter)
+        .await
+        .map(Json)
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "messages", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ConversationView), (status = 404, body = ApiErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiKey(key): ApiKey,
+    Path(id): Path<String>,
+) -> Result<Json<ConversationView>, AppError> {
+    conversations::view(&state.deps, &key, parse_id(&id, "conversation")?)
+        .await
+        .map(Json)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReplyBody {
+    /// Plain text; sent to the conversation's correspondent from its mailbox.
+    #[schema(min_length = 1, max_length = 100000)]
+    text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuedMessage {
+    /// The message, queued to be sent.
+    pub id: Uuid,
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/replies", tag = "messages", params(("id" = Uuid, Path)),
+    request_body = ReplyBody,
+    responses((status = 202, body = QueuedMessage, description = "Queued; its state shows on the conversation"),
+        (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn reply(
+    State(state): State<AppState>,
+    ApiKey(key): ApiKey,
+    from: Option<axum::Extension<Origin>>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ReplyBody>,
+) -> Result<(StatusCode, Json<QueuedMessage>), AppError> {
+    let origin = from.map(|axum::Extension(o)| o).unwrap_or_default();
+    let id = send::reply(
+        &state.deps,
+        &key,
+        parse_id(&id, "conversation")?,
+        &body.text,
+        &origin,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(QueuedMessage { id })))
+}
