@@ -3,6 +3,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/bugsink.sh"
+source "$(dirname "$0")/dovecot.sh"
 cd "$ROOT"
 
 admin_url="${TEST_DATABASE_ADMIN_URL:?TEST_DATABASE_ADMIN_URL must name a PostgreSQL maintenance database}"
@@ -18,6 +19,7 @@ cargo build -p server --bin frontdesk
 outbox="$(mktemp -d)"
 storage="$(mktemp -d)"
 bugsink_dir="$(mktemp -d)"
+dovecot_dir="$(mktemp -d)"
 # Lets the suite fire the reminder schedule as an external scheduler would.
 cron_secret="e2e-cron-secret-$$-$RANDOM"
 metrics_token="e2e-metrics-token-$$-$RANDOM"
@@ -27,14 +29,19 @@ cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   # Bugsink ends on SIGTERM with status 143: the run's status is the suite's.
   if [ -n "$BUGSINK_PID" ]; then kill "$BUGSINK_PID" 2>/dev/null; wait "$BUGSINK_PID" 2>/dev/null || true; fi
+  stop_dovecot
   psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$outbox" "$storage" "$bugsink_dir"
+  rm -rf "$outbox" "$storage" "$bugsink_dir" "$dovecot_dir"
 }
 trap cleanup EXIT
 
 # Pages report their errors to it; the error-reporting spec reads them back.
 say "starting Bugsink, where the pages report their errors"
 start_bugsink "$bugsink_dir"
+
+# The inbox spec connects a mailbox on it and delivers mail with doveadm.
+say "starting Dovecot, the IMAP server of the inbox spec"
+start_dovecot "$dovecot_dir" "desk@example.com" "e2e-imap-password"
 
 say "starting the server on 127.0.0.1:$port with database $db"
 # Shared Redis as in production; the suite's many sign-ups from one address
@@ -64,6 +71,7 @@ curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null || die "the server did 
 cd end2end
 E2E_BASE_URL="http://127.0.0.1:$port" E2E_OUTBOX="$outbox" E2E_CRON_SECRET="$cron_secret" \
 E2E_BUGSINK_URL="$BUGSINK_URL" E2E_BUGSINK_TOKEN="$BUGSINK_TOKEN" E2E_BUGSINK_PROJECT="$BUGSINK_PROJECT" \
+E2E_IMAP_PORT="$DOVECOT_PORT" E2E_DOVECOT_CONF="$DOVECOT_CONF" \
   npx playwright test "$@" && passed=0 || passed=$?
 
 # How many series one instance exports after a whole suite's traffic.

@@ -1,0 +1,132 @@
+import { expect, test, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { addClient, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
+
+// scripts/e2e.sh starts a Dovecot with this user; mail is delivered with doveadm.
+const imapPort = process.env.E2E_IMAP_PORT ?? "";
+const dovecotConf = process.env.E2E_DOVECOT_CONF ?? "";
+const DESK = "desk@example.com";
+
+function deliver(raw: string, folder = "INBOX"): void {
+  execFileSync("doveadm", ["-c", dovecotConf, "save", "-u", DESK, "-m", folder], { input: raw.replace(/\n/g, "\r\n") });
+}
+
+function countIn(folder: string, subject: string): number {
+  const out = execFileSync("doveadm", ["-c", dovecotConf, "search", "-u", DESK, "mailbox", folder, "header", "subject", subject]).toString();
+  return out.split("\n").filter((line) => line.trim()).length;
+}
+
+async function connectMailbox(page: Page): Promise<void> {
+  await page.goto("/settings/mailboxes");
+  await waitForHydration(page);
+  await page.getByLabel("Name", { exact: true }).fill("Front desk");
+  await page.getByLabel("Email address").fill(DESK);
+  await page.getByLabel("Server").fill("127.0.0.1");
+  await page.getByLabel("Security").selectOption("none");
+  await page.getByLabel("Port (empty: the usual one)").fill(imapPort);
+  await page.getByLabel("User name").fill(DESK);
+  await page.getByLabel("Password", { exact: true }).fill("e2e-imap-password");
+  await page.getByRole("button", { name: "Connect" }).click();
+  const row = page.getByRole("table", { name: "Mailboxes" }).getByRole("row").filter({ hasText: "Front desk" });
+  // The first sync runs in the background; the table says when it is done.
+  await expect(async () => {
+    await page.reload();
+    await expect(row.getByText("In sync")).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+}
+
+/** Opens the inbox and waits for a conversation naming `text`. */
+async function openConversation(page: Page, text: string): Promise<void> {
+  await expect(async () => {
+    await page.goto("/inbox");
+    await expect(page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: text })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await waitForHydration(page);
+  await page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: text }).click();
+  await expect(page.getByRole("heading", { level: 2 })).toContainText(text);
+}
+
+test("connect a mailbox, read a client's mail, reply, and see it sent", async ({ page }) => {
+  const stamp = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  await signUpQuickly(page.request, `Inbox Studio ${stamp}`, uniqueEmail("inbox"));
+  const mia = `mia-${stamp}@example.org`;
+  const client = await addClient(page.request, { name: "Mia Novak", email: mia });
+  const subject = `Moving my appointment ${stamp}`;
+  deliver(`Message-ID: <ask-${stamp}@example.org>\nFrom: Mia Novak <${mia}>\nTo: ${DESK}\nSubject: ${subject}\nDate: ${new Date().toUTCString()}\nContent-Type: text/plain; charset=utf-8\n\nCould we move Tuesday to Wednesday?\n`);
+
+  // Before a mailbox is connected, the inbox says so.
+  await page.goto("/inbox");
+  await expect(page.getByText("No mailbox is connected yet")).toBeVisible();
+  await connectMailbox(page);
+
+  await openConversation(page, subject);
+  const open = page.getByRole("region", { name: "Conversation" });
+  await expect(open.getByRole("link", { name: "Mia Novak" })).toHaveAttribute("href", `/clients/${client}`);
+  await expect(open.getByText("Could we move Tuesday to Wednesday?")).toBeVisible();
+
+  await page.getByLabel("Reply to Mia Novak").fill("Of course: Wednesday at 10:00.");
+  await page.getByRole("button", { name: "Send reply" }).click();
+  const mine = open.getByRole("listitem").filter({ hasText: "Of course: Wednesday at 10:00." });
+  await expect(mine).toBeVisible();
+  await expect(page.getByLabel("Reply to Mia Novak")).toHaveValue("");
+  // Sent, and filed in the mailbox's Sent folder once.
+  await expect(async () => {
+    await page.reload();
+    await expect(mine.getByText("Sent", { exact: true })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await expect.poll(() => countIn("Sent", `Re: ${subject}`), { timeout: 10_000 }).toBe(1);
+
+  // Archived with `e`, found again under Archived.
+  await waitForHydration(page);
+  await page.keyboard.press("e");
+  await expect(page.getByRole("button", { name: "Move to inbox" })).toBeVisible();
+  await page.goto("/inbox?show=archived");
+  await expect(page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: subject })).toBeVisible();
+});
+
+test("hostile HTML mail stays inert and loads nothing remote until asked", async ({ page }) => {
+  const stamp = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  await signUpQuickly(page.request, `Inbox Safety ${stamp}`, uniqueEmail("xss"));
+  const subject = `Hostile ${stamp}`;
+  const html = [
+    `<p id="greeting">Hello from a stranger</p>`,
+    `<script>window.parent.pwned = "script"</script>`,
+    `<img src="x" onerror="window.parent.pwned='onerror'">`,
+    `<a href="javascript:window.parent.pwned='link'">click me</a>`,
+    `<svg onload="window.parent.pwned='svg'"><circle r="5"/></svg>`,
+    `<div style="background:url(http://tracker.invalid/bg.png);width:expression(alert(1))">styled</div>`,
+    `<meta http-equiv="refresh" content="0;url=http://tracker.invalid/refresh">`,
+    `<form action="http://tracker.invalid/post"><input name="q"><button>Go</button></form>`,
+    `<iframe src="http://tracker.invalid/frame"></iframe>`,
+    `<img src="http://tracker.invalid/pixel.png" alt="pixel">`,
+  ].join("\n");
+  deliver(`Message-ID: <xss-${stamp}@example.net>\nFrom: stranger-${stamp}@example.net\nTo: ${DESK}\nSubject: ${subject}\nDate: ${new Date().toUTCString()}\nContent-Type: text/html; charset=utf-8\n\n${html}\n`);
+
+  const remote: string[] = [];
+  await page.route("http://tracker.invalid/**", (route) => {
+    remote.push(route.request().url());
+    return route.fulfill({ status: 200, contentType: "image/png", body: Buffer.from([]) });
+  });
+  const dialogs: string[] = [];
+  page.on("dialog", (dialog) => {
+    dialogs.push(dialog.message());
+    return dialog.dismiss();
+  });
+
+  await connectMailbox(page);
+  await openConversation(page, subject);
+  const frame = page.frameLocator("iframe.mail-html");
+  await expect(frame.locator("#greeting")).toHaveText("Hello from a stranger");
+  await expect(frame.getByRole("link", { name: "click me" })).not.toHaveAttribute("href", /javascript/);
+  await expect(frame.locator("script, form, iframe, meta, svg")).toHaveCount(0);
+  await page.waitForTimeout(500);
+  expect(await page.evaluate(() => (window as unknown as { pwned?: string }).pwned)).toBeUndefined();
+  expect(dialogs).toEqual([]);
+  expect(remote).toEqual([]);
+
+  // Images from elsewhere only when staff ask for them.
+  await page.getByRole("link", { name: "Show images" }).click();
+  await expect.poll(() => remote.some((url) => url.endsWith("/pixel.png")), { timeout: 10_000 }).toBe(true);
+  expect(await page.evaluate(() => (window as unknown as { pwned?: string }).pwned)).toBeUndefined();
+  expect(remote.filter((url) => !url.endsWith(".png"))).toEqual([]);
+});
