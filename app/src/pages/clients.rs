@@ -244,6 +244,7 @@ pub fn ClientPage() -> impl IntoView {
                         {move || delete_file.value().get().and_then(Result::err).map(|e| view! {
                             <p class="form-error" role="alert">{e.message}</p>
                         })}
+                        <crate::pages::inbox::ClientMail client_id=c.id clock />
                         <h2>"Timeline"</h2>
                         <Timeline timeline files reminders clock />
                         <details class="edit">

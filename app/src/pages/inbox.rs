@@ -314,3 +314,36 @@ fn Conversation(
         </ActionForm>
     }
 }
+
+/// A client's conversations, on the client's page.
+#[component]
+pub fn ClientMail(client_id: Uuid, clock: Clock) -> impl IntoView {
+    let found = Resource::new(
+        move || client_id,
+        |id| load_conversations(None, None, Some(id), None),
+    );
+    view! {
+        <h2>"Email"</h2>
+        <Suspense fallback=|| view! { <p>"Loading email…"</p> }>
+            {move || Suspend::new(async move {
+                match found.await {
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(items) if items.is_empty() => view! { <p class="muted">"No email with this client yet."</p> }.into_any(),
+                    Ok(items) => view! {
+                        <ul class="conversations client-mail" aria-label="Email conversations">
+                            {items.into_iter().map(|c| view! {
+                                <li class:unread={c.unread > 0}>
+                                    <a href=format!("/inbox?c={}", c.id)>
+                                        <span class="who">{if c.subject.is_empty() { "(no subject)".to_string() } else { c.subject.clone() }}</span>
+                                        <time datetime=c.last_message_at.to_rfc3339()>{clock.date_time(c.last_message_at)}</time>
+                                        <span class="snippet">{c.snippet.clone()}</span>
+                                    </a>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
