@@ -44,6 +44,20 @@ pub async fn scrape(deps: &Deps) -> String {
     .ok()
     .and_then(Result::ok)
     .unwrap_or_default();
+    let mailbox_interval = schedules
+        .iter()
+        .find(|s| s.name == "mailboxes")
+        .map(|s| s.interval_seconds);
+    let mailboxes = match mailbox_interval {
+        Some(interval) => tokio::time::timeout(
+            READ_TIMEOUT,
+            super::inbox::mailboxes::health(deps, now, interval),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok),
+        None => None,
+    };
     let redis = match &deps.redis {
         Some(redis) => {
             let started = Instant::now();
@@ -80,6 +94,7 @@ pub async fn scrape(deps: &Deps) -> String {
             .into_iter()
             .map(|o| (o.part(), o.errors().get()))
             .collect(),
+        mailboxes,
     };
     deps.metrics.render(readings).await
 }

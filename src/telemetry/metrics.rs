@@ -72,6 +72,11 @@ struct ScheduleLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PartLabels {
     part: String,
 }
@@ -89,6 +94,17 @@ pub struct Readings {
     pub redis: Option<RedisReading>,
     /// Failures so far per outside part (`storage`, `smtp`, `redis`).
     pub outage_errors: Vec<(&'static str, u64)>,
+    /// `None` when the database did not answer.
+    pub mailboxes: Option<MailboxReading>,
+}
+
+/// The inbox's mailboxes, across businesses.
+#[derive(Debug, Default)]
+pub struct MailboxReading {
+    /// Mailboxes per sync state.
+    pub by_state: Vec<(String, i64)>,
+    /// Mailboxes not synced for three intervals of the `mailboxes` schedule.
+    pub overdue: i64,
 }
 
 #[derive(Debug, Default)]
@@ -150,6 +166,8 @@ struct Inner {
     redis_up: Gauge,
     redis_latency: Gauge<f64, AtomicU64>,
     outage_errors: Family<PartLabels, Counter>,
+    mailboxes: Family<StateLabels, Gauge>,
+    mailboxes_overdue: Gauge,
     /// One scrape at a time: the readings replace the previous ones.
     scrape: tokio::sync::Mutex<()>,
 }
@@ -241,6 +259,18 @@ impl Metrics {
             Unit::Seconds,
             schedule_interval.clone(),
         );
+        let mailboxes = Family::<StateLabels, Gauge>::default();
+        registry.register(
+            "mailboxes",
+            "Connected mailboxes by sync state",
+            mailboxes.clone(),
+        );
+        let mailboxes_overdue = Gauge::default();
+        registry.register(
+            "mailboxes_overdue",
+            "Mailboxes (not disabled) that have not synced for three intervals of the mailboxes schedule",
+            mailboxes_overdue.clone(),
+        );
         let counters = |registry: &mut Registry, name: &str, help: &str| {
             let family = Family::<NamespaceLabels, Counter>::default();
             registry.register(name, help, family.clone());
@@ -297,6 +327,8 @@ impl Metrics {
                 redis_up,
                 redis_latency,
                 outage_errors,
+                mailboxes,
+                mailboxes_overdue,
                 scrape: tokio::sync::Mutex::new(()),
             }),
         }
@@ -367,6 +399,17 @@ impl Metrics {
             m.schedule_interval
                 .get_or_create(&labels)
                 .set(schedule.interval_seconds);
+        }
+        m.mailboxes.clear();
+        if let Some(mailboxes) = &readings.mailboxes {
+            for (state, count) in &mailboxes.by_state {
+                m.mailboxes
+                    .get_or_create(&StateLabels {
+                        state: state.clone(),
+                    })
+                    .set(*count);
+            }
+            m.mailboxes_overdue.set(mailboxes.overdue);
         }
         for &(namespace, hits, misses, errors) in &readings.cache {
             let labels = NamespaceLabels {

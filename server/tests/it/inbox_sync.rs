@@ -517,6 +517,12 @@ async fn a_refused_password_stops_retrying_and_an_outage_heals_by_itself() {
         "{:?}",
         refused.last_error
     );
+    // Not synced for three intervals of the schedule: the alert's metric counts it.
+    // (The row's creation is stamped by the database, not the app's clock.)
+    let later = chrono::Utc::now() + chrono::Duration::minutes(16);
+    let health = mailboxes::health(&app.deps, later, 300.0).await.unwrap();
+    assert_eq!(health.overdue, 1);
+    assert_eq!(health.by_state, [("sign_in_refused".to_string(), 1)]);
     // No retry storm: further runs do not even connect.
     assert!(matches!(
         sync::run_and_record(&app.deps, owner.tenant_id, mailbox)

@@ -99,7 +99,7 @@ async fn owners_see_retry_and_discard_only_their_own_dead_jobs() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["reminders", "cleanup", "storage"]);
+    assert_eq!(names, ["reminders", "cleanup", "storage", "mailboxes"]);
     assert!(
         schedules
             .iter()

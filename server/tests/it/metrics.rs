@@ -157,7 +157,10 @@ async fn a_real_prometheus_scrapes_requests_queue_and_schedules_from_the_metrics
         .iter()
         .filter_map(|s| s["metric"]["schedule"].as_str())
         .collect();
-    assert_eq!(names, BTreeSet::from(["cleanup", "reminders", "storage"]));
+    assert_eq!(
+        names,
+        BTreeSet::from(["cleanup", "mailboxes", "reminders", "storage"])
+    );
     let up = server.wait_for(r#"up{job="frontdesk"} == 1"#, limit).await;
     assert_eq!(up.len(), 1);
 }

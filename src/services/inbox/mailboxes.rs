@@ -354,6 +354,34 @@ pub async fn test_connection(
     })
 }
 
+/// How the mailboxes of every business stand, for the metrics: counts per
+/// state, and those not synced for three intervals of `interval_seconds`.
+pub async fn health(
+    deps: &Deps,
+    now: chrono::DateTime<chrono::Utc>,
+    interval_seconds: f64,
+) -> Result<crate::telemetry::metrics::MailboxReading, AppError> {
+    let mut work = deps.system("mailbox metrics", &Origin::default()).await?;
+    let by_state = sqlx::query!(
+        r#"SELECT state, count(*) AS "count!" FROM mailboxes GROUP BY state ORDER BY state"#
+    )
+    .fetch_all(work.conn())
+    .await?
+    .into_iter()
+    .map(|r| (r.state, r.count))
+    .collect();
+    let overdue = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM mailboxes
+           WHERE state <> 'disabled' AND coalesce(last_synced_at, created_at) < $1::timestamptz - make_interval(secs => $2)"#,
+        now as _,
+        3.0 * interval_seconds,
+    )
+    .fetch_one(work.conn())
+    .await?;
+    work.rollback().await?;
+    Ok(crate::telemetry::metrics::MailboxReading { by_state, overdue })
+}
+
 /// The settings the sync signs in with, for one mailbox (system path).
 pub(super) fn enqueue_job(tenant: Uuid, mailbox: Uuid) -> NewJob<SyncMailbox> {
     NewJob::new(SyncMailbox {
