@@ -58,6 +58,8 @@ CREATE TABLE mailbox_folders (
     PRIMARY KEY (mailbox_id, name)
 );
 
+CREATE INDEX mailbox_folders_tenant_idx ON mailbox_folders (tenant_id, mailbox_id);
+
 CREATE TABLE mail_conversations (
     id               uuid PRIMARY KEY,
     tenant_id        uuid NOT NULL DEFAULT app_current_tenant() REFERENCES tenants (id) ON DELETE CASCADE,
@@ -111,6 +113,7 @@ CREATE TABLE mail_messages (
     created_at       timestamptz NOT NULL DEFAULT now(),
     UNIQUE (mailbox_id, message_id)
 );
+CREATE INDEX mail_messages_tenant_idx ON mail_messages (tenant_id, mailbox_id);
 CREATE INDEX mail_messages_conversation_idx ON mail_messages (conversation_id, sent_at, id);
 CREATE INDEX mail_messages_refs_idx ON mail_messages USING gin (thread_refs);
 CREATE INDEX mail_messages_folder_idx ON mail_messages (mailbox_id, folder, uid);
@@ -131,6 +134,7 @@ CREATE TABLE mail_attachments (
     sha256           bytea NOT NULL CHECK (length(sha256) = 32)
 );
 CREATE INDEX mail_attachments_message_idx ON mail_attachments (message_id);
+CREATE INDEX mail_attachments_tenant_idx ON mail_attachments (tenant_id, message_id);
 
 -- Messages a sync could not take (broken MIME, storage refused): shown
 -- with the mailbox, retried by "Retry", never blocking the ones after them.
@@ -148,6 +152,7 @@ CREATE TABLE mail_sync_failures (
     resolved_at      timestamptz,
     UNIQUE (mailbox_id, folder, uid_validity, uid)
 );
+CREATE INDEX mail_sync_failures_tenant_idx ON mail_sync_failures (tenant_id, mailbox_id);
 
 DO $$
 DECLARE t text;

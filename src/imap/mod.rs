@@ -381,8 +381,10 @@ impl ImapSession {
                 .try_collect()
                 .await
                 .map_err(protocol)?;
+            let mut seen_uids = HashSet::new();
             Ok(fetches
                 .iter()
+                .filter(|f| f.uid.is_some_and(|uid| seen_uids.insert(uid)))
                 .filter_map(|f| {
                     Some(MessageMeta {
                         uid: f.uid?,
@@ -418,8 +420,13 @@ impl ImapSession {
                 .map_err(protocol)
         })
         .await?;
+        // A server may answer a UID twice (an unsolicited FETCH beside the
+        // one asked for): each requested UID is kept once.
+        let mut seen_uids = HashSet::new();
         Ok(fetches
             .iter()
+            .filter(|f| f.uid.is_some_and(|uid| uids.contains(&uid)) && f.body().is_some())
+            .filter(|f| f.uid.is_some_and(|uid| seen_uids.insert(uid)))
             .filter_map(|f| {
                 Some(FetchedMessage {
                     uid: f.uid?,

@@ -85,9 +85,14 @@ pub async fn get(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReplyBody {
     /// Plain text; sent to the conversation's correspondent from its mailbox.
-    #[schema(min_length = 1, max_length = 100000)]
+    #[schema(
+        min_length = 1,
+        max_length = 100000,
+        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+    )]
     text: String,
 }
 

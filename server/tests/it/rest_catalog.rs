@@ -399,6 +399,9 @@ async fn the_openapi_document_describes_exactly_the_handlers_that_answer() {
         ("GET", "/api/v1/files/{id}"),
         ("DELETE", "/api/v1/files/{id}"),
         ("GET", "/api/v1/files/{id}/link"),
+        ("GET", "/api/v1/conversations"),
+        ("GET", "/api/v1/conversations/{id}"),
+        ("POST", "/api/v1/conversations/{id}/replies"),
     ]
     .iter()
     .map(|(m, p)| (m.to_string(), p.to_string()))

@@ -81,7 +81,7 @@ pub async fn reply(
     if text.trim().is_empty() {
         return Err(AppError::field("text", "write the reply first"));
     }
-    if text.len() > 100_000 {
+    if text.chars().count() > 100_000 {
         return Err(AppError::field(
             "text",
             "a reply has at most 100,000 characters",

@@ -549,6 +549,14 @@ async fn store_batch(
         }
     }
     let mut work = deps.in_business(tenant, "mailbox sync").await?;
+    // Two runs for one mailbox (a scheduled one and one started by hand)
+    // store their batches one after the other, so each sees the other's rows.
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))",
+        format!("mailbox-sync:{mailbox}")
+    )
+    .execute(work.conn())
+    .await?;
     for (message, p) in &prepared {
         let location = Location {
             folder,
