@@ -226,6 +226,15 @@ fn Conversation(
 ) -> impl IntoView {
     let id = c.summary.id;
     let error = error_of(reply.value());
+    // A sent reply empties the box; a refused one keeps what was typed.
+    let reply_box = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if matches!(reply.value().get(), Some(Ok(_))) {
+            if let Some(text) = reply_box.get() {
+                text.set_value("");
+            }
+        }
+    });
     let archived = c.summary.archived;
     let unread = c.summary.unread > 0;
     let title = if c.summary.subject.is_empty() {
@@ -307,7 +316,7 @@ fn Conversation(
             <FormError error />
             <input type="hidden" name="conversation" value=id.to_string() />
             <label for="reply-text">{format!("Reply to {}", c.summary.client_name.clone().unwrap_or_else(|| c.summary.correspondent.clone()))}</label>
-            <textarea id="reply-text" name="text" rows="5" required data-shortcut="r" aria-keyshortcuts="r"
+            <textarea node_ref=reply_box id="reply-text" name="text" rows="5" required data-shortcut="r" aria-keyshortcuts="r"
                 aria-invalid=invalid(error, "text")></textarea>
             <FieldError error field="text" />
             <div><button type="submit" class="primary">"Send reply"</button></div>
