@@ -268,25 +268,7 @@ impl Mailer {
                 tokio::fs::create_dir_all(dir).await?;
                 files.send(message).await?;
             }
-            Transport::Smtp(smtp) => match smtp.send(message).await {
-                Ok(_) => self.outage.succeeded(),
-                // A refused recipient or message is that message's problem;
-                // anything else means the server cannot be used.
-                Err(err) if err.is_permanent() => {
-                    self.outage.succeeded();
-                    return Err(MailError::Smtp {
-                        permanent: true,
-                        message: err.to_string(),
-                    });
-                }
-                Err(err) => {
-                    self.outage.failed("send", &err);
-                    return Err(MailError::Smtp {
-                        permanent: false,
-                        message: err.to_string(),
-                    });
-                }
-            },
+            Transport::Smtp(smtp) => self.smtp_outcome(smtp.send(message).await)?,
         }
         tracing::info!(subject = %email.subject, "email sent");
         Ok(())
@@ -294,6 +276,33 @@ impl Mailer {
 }
 
 impl Mailer {
+    /// What an SMTP send means for the message and for the server's outage:
+    /// a refused recipient or message is that message's problem; anything
+    /// else means the server cannot be used.
+    fn smtp_outcome<T>(
+        &self,
+        result: Result<T, lettre::transport::smtp::Error>,
+    ) -> Result<(), MailError> {
+        match result {
+            Ok(_) => {
+                self.outage.succeeded();
+                Ok(())
+            }
+            Err(err) => {
+                let permanent = err.is_permanent();
+                if permanent {
+                    self.outage.succeeded();
+                } else {
+                    self.outage.failed("send", &err);
+                }
+                Err(MailError::Smtp {
+                    permanent,
+                    message: err.to_string(),
+                })
+            }
+        }
+    }
+
     /// Sends a message built elsewhere (a reply from a business's mailbox)
     /// as it is, from `from` to `to`.
     pub async fn send_raw(
@@ -321,23 +330,7 @@ impl Mailer {
                 tokio::fs::create_dir_all(dir).await?;
                 files.send_raw(&envelope, &marked).await?;
             }
-            Transport::Smtp(smtp) => match smtp.send_raw(&envelope, raw).await {
-                Ok(_) => self.outage.succeeded(),
-                Err(err) if err.is_permanent() => {
-                    self.outage.succeeded();
-                    return Err(MailError::Smtp {
-                        permanent: true,
-                        message: err.to_string(),
-                    });
-                }
-                Err(err) => {
-                    self.outage.failed("send", &err);
-                    return Err(MailError::Smtp {
-                        permanent: false,
-                        message: err.to_string(),
-                    });
-                }
-            },
+            Transport::Smtp(smtp) => self.smtp_outcome(smtp.send_raw(&envelope, raw).await)?,
         }
         Ok(())
     }

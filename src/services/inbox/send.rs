@@ -159,15 +159,7 @@ pub async fn reply(
         .map_err(|e| AppError::internal(format!("the reply could not be built: {e}")))?
         .formatted();
     let raw_key = mail_object_key(tenant, &Sha256::digest(&raw));
-    let mut writer = deps.storage.writer(&raw_key, "message/rfc822").await?;
-    writer
-        .write(raw.clone())
-        .await
-        .map_err(|e| AppError::Unavailable(format!("storage: {e}")))?;
-    writer
-        .close()
-        .await
-        .map_err(|e| AppError::Unavailable(format!("storage: {e}")))?;
+    super::store::put(&deps.storage, &raw_key, "message/rfc822", &raw).await?;
     let who_id = match who.actor() {
         crate::audit::Actor::User(user) => Some(user),
         _ => None,

@@ -59,7 +59,7 @@ pub fn mail_object_key(tenant: Uuid, sha256: &[u8]) -> String {
     )
 }
 
-async fn put(
+pub(super) async fn put(
     storage: &Storage,
     key: &str,
     content_type: &str,

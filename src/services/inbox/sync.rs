@@ -129,11 +129,7 @@ pub(super) async fn stored_password(
     tenant: Uuid,
     mailbox: Uuid,
 ) -> Result<SecretString, AppError> {
-    Ok(load(deps, tenant, mailbox)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such mailbox".into()))?
-        .settings
-        .password)
+    Ok(imap_settings(deps, tenant, mailbox).await?.password)
 }
 
 /// How to sign in to `mailbox` (system path: it opens the password).
