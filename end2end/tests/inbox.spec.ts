@@ -21,11 +21,12 @@ async function connectMailbox(page: Page): Promise<void> {
   await waitForHydration(page);
   await page.getByLabel("Name", { exact: true }).fill("Front desk");
   await page.getByLabel("Email address").fill(DESK);
-  await page.getByLabel("Server").fill("127.0.0.1");
-  await page.getByLabel("Security").selectOption("none");
-  await page.getByLabel("Port (empty: the usual one)").fill(imapPort);
-  await page.getByLabel("User name").fill(DESK);
-  await page.getByLabel("Password", { exact: true }).fill("e2e-imap-password");
+  const imap = page.getByRole("group", { name: "Incoming mail (IMAP)" });
+  await imap.getByLabel("Server").fill("127.0.0.1");
+  await imap.getByLabel("Security").selectOption("none");
+  await imap.getByLabel("Port (empty: the usual one)").fill(imapPort);
+  await imap.getByLabel("User name").fill(DESK);
+  await imap.getByLabel("Password", { exact: true }).fill("e2e-imap-password");
   await page.getByRole("button", { name: "Connect" }).click();
   const row = page.getByRole("table", { name: "Mailboxes" }).getByRole("row").filter({ hasText: "Front desk" });
   // The first sync runs in the background; the table says when it is done.

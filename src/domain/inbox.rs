@@ -56,6 +56,15 @@ impl TlsMode {
             TlsMode::StartTls | TlsMode::None => 143,
         }
     }
+
+    /// The usual SMTP submission port for this mode.
+    pub fn smtp_port(self) -> u16 {
+        match self {
+            TlsMode::Tls => 465,
+            TlsMode::StartTls => 587,
+            TlsMode::None => 25,
+        }
+    }
 }
 
 /// Where a mailbox's sync stands.
@@ -235,6 +244,13 @@ pub struct MailboxInput {
     pub import_days: String,
     /// Extra folders to sync beside the inbox and sent folders, one per line.
     pub folders: String,
+    /// Empty: mail is sent through this site's SMTP server.
+    pub smtp_host: String,
+    pub smtp_port: String,
+    pub smtp_tls: String,
+    /// Empty: the SMTP server takes mail without signing in.
+    pub smtp_user: String,
+    pub smtp_password: String,
 }
 
 impl MailboxView {
@@ -251,6 +267,11 @@ impl MailboxView {
             from_name: self.from_name.clone().unwrap_or_default(),
             import_days: self.import_days.to_string(),
             folders: self.folders.join("\n"),
+            smtp_host: self.smtp_host.clone().unwrap_or_default(),
+            smtp_port: self.smtp_port.map(|p| p.to_string()).unwrap_or_default(),
+            smtp_tls: self.smtp_tls.unwrap_or(TlsMode::StartTls).as_str().into(),
+            smtp_user: self.smtp_user.clone().unwrap_or_default(),
+            smtp_password: String::new(),
         }
     }
 }
@@ -268,10 +289,95 @@ pub struct MailboxSettings {
     pub from_name: Option<String>,
     pub import_days: u16,
     pub folders: Vec<String>,
+    /// `None`: send through this site's SMTP server.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// A mailbox's own SMTP server. Without a user it takes mail without
+/// signing in; without a password (when editing) the stored one is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub user: Option<String>,
+    pub password: Option<String>,
 }
 
 /// Each problem names its field, as the form shows it.
 pub type FieldProblems = Vec<(&'static str, String)>;
+
+/// The names of one server's fields in the form.
+struct ServerFields {
+    host: &'static str,
+    tls: &'static str,
+    port: &'static str,
+    /// What the server is for, in the host's hint.
+    kind: &'static str,
+    usual_port: fn(TlsMode) -> u16,
+}
+
+const IMAP_FIELDS: ServerFields = ServerFields {
+    host: "imap_host",
+    tls: "imap_tls",
+    port: "imap_port",
+    kind: "IMAP",
+    usual_port: TlsMode::imap_port,
+};
+
+const SMTP_FIELDS: ServerFields = ServerFields {
+    host: "smtp_host",
+    tls: "smtp_tls",
+    port: "smtp_port",
+    kind: "SMTP",
+    usual_port: TlsMode::smtp_port,
+};
+
+/// A server's host, security and port, or the problems with them.
+fn parse_server(
+    fields: &ServerFields,
+    host: &str,
+    tls: &str,
+    port: &str,
+    problems: &mut FieldProblems,
+) -> Option<(String, TlsMode, u16)> {
+    let host = host.trim().to_lowercase();
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !host_ok {
+        problems.push((
+            fields.host,
+            format!(
+                "enter the {} server's name, such as {}.example.com",
+                fields.kind,
+                fields.kind.to_lowercase()
+            ),
+        ));
+    }
+    let tls = TlsMode::parse(tls);
+    match tls {
+        None => problems.push((fields.tls, "choose TLS, STARTTLS or none".into())),
+        Some(TlsMode::None) if host_ok && !is_loopback_host(&host) => problems.push((
+            fields.tls,
+            "a connection without encryption is only allowed to this machine (localhost); choose TLS or STARTTLS".into(),
+        )),
+        _ => {}
+    }
+    let port = match port.trim() {
+        "" => tls.map(fields.usual_port),
+        text => text.parse::<u16>().ok().filter(|p| *p > 0),
+    };
+    if port.is_none() && tls.is_some() {
+        problems.push((fields.port, "a port is a number from 1 to 65535".into()));
+    }
+    match (host_ok, tls, port) {
+        (true, Some(tls), Some(port)) => Some((host, tls, port)),
+        _ => None,
+    }
+}
 
 impl MailboxInput {
     /// `new` requires a password (nothing is stored yet).
@@ -284,34 +390,13 @@ impl MailboxInput {
                 "give the mailbox a name of 1 to 100 characters".into(),
             ));
         }
-        let host = self.imap_host.trim().to_lowercase();
-        let host_ok = !host.is_empty()
-            && host.len() <= 253
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-        if !host_ok {
-            problems.push((
-                "imap_host",
-                "enter the IMAP server's name, such as imap.example.com".into(),
-            ));
-        }
-        let tls = TlsMode::parse(&self.imap_tls);
-        match tls {
-            None => problems.push(("imap_tls", "choose TLS, STARTTLS or none".into())),
-            Some(TlsMode::None) if host_ok && !is_loopback_host(&host) => problems.push((
-                "imap_tls",
-                "a connection without encryption is only allowed to this machine (localhost); choose TLS or STARTTLS".into(),
-            )),
-            _ => {}
-        }
-        let port = match self.imap_port.trim() {
-            "" => tls.map(TlsMode::imap_port),
-            text => text.parse::<u16>().ok().filter(|p| *p > 0),
-        };
-        if port.is_none() && tls.is_some() {
-            problems.push(("imap_port", "a port is a number from 1 to 65535".into()));
-        }
+        let imap = parse_server(
+            &IMAP_FIELDS,
+            &self.imap_host,
+            &self.imap_tls,
+            &self.imap_port,
+            &mut problems,
+        );
         let user = self.imap_user.trim();
         if user.is_empty() || user.len() > 254 {
             problems.push(("imap_user", "enter the user name the server expects".into()));
@@ -360,8 +445,9 @@ impl MailboxInput {
                 "list up to 20 folder names, one per line, without quotes".into(),
             ));
         }
-        match (problems.is_empty(), tls, port, from_address, import_days) {
-            (true, Some(tls), Some(port), Some(from_address), Some(import_days)) => {
+        let smtp = self.parse_smtp(new, &mut problems);
+        match (problems.is_empty(), imap, from_address, import_days) {
+            (true, Some((host, tls, port)), Some(from_address), Some(import_days)) => {
                 Ok(MailboxSettings {
                     name: name.to_string(),
                     imap_host: host,
@@ -373,10 +459,47 @@ impl MailboxInput {
                     from_name: (!from_name.is_empty()).then(|| from_name.to_string()),
                     import_days,
                     folders,
+                    smtp,
                 })
             }
             _ => Err(problems),
         }
+    }
+
+    /// The mailbox's own SMTP server, when a host is given.
+    fn parse_smtp(&self, new: bool, problems: &mut FieldProblems) -> Option<SmtpSettings> {
+        if self.smtp_host.trim().is_empty() {
+            return None;
+        }
+        let server = parse_server(
+            &SMTP_FIELDS,
+            &self.smtp_host,
+            &self.smtp_tls,
+            &self.smtp_port,
+            problems,
+        );
+        let user = self.smtp_user.trim();
+        if user.len() > 254 {
+            problems.push(("smtp_user", "a user name has at most 254 characters".into()));
+        }
+        let password = (!self.smtp_password.is_empty()).then(|| self.smtp_password.clone());
+        if new && !user.is_empty() && password.is_none() {
+            problems.push(("smtp_password", "enter the SMTP server's password".into()));
+        }
+        if password.as_ref().is_some_and(|p| p.len() > 1000) {
+            problems.push((
+                "smtp_password",
+                "a password has at most 1000 characters".into(),
+            ));
+        }
+        let (host, tls, port) = server?;
+        Some(SmtpSettings {
+            host,
+            port,
+            tls,
+            user: (!user.is_empty()).then(|| user.to_string()),
+            password,
+        })
     }
 }
 
@@ -395,6 +518,11 @@ pub struct MailboxView {
     pub import_days: i32,
     pub folders: Vec<String>,
     pub sent_folder: Option<String>,
+    /// The mailbox's own SMTP server; `None`: this site's.
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<i32>,
+    pub smtp_tls: Option<TlsMode>,
+    pub smtp_user: Option<String>,
     pub state: MailboxState,
     pub last_synced_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -506,7 +634,44 @@ mod tests {
             from_name: "".into(),
             import_days: "".into(),
             folders: "".into(),
+            ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_mailbox_may_send_through_its_own_smtp_server() {
+        assert_eq!(input().parse(true).unwrap().smtp, None);
+        let own = MailboxInput {
+            smtp_host: "SMTP.example.com".into(),
+            smtp_tls: "starttls".into(),
+            smtp_user: "desk@example.com".into(),
+            smtp_password: "smtp-secret".into(),
+            ..input()
+        };
+        let smtp = own.parse(true).unwrap().smtp.unwrap();
+        assert_eq!(smtp.host, "smtp.example.com");
+        assert_eq!(smtp.port, 587);
+        assert_eq!(smtp.user.as_deref(), Some("desk@example.com"));
+        // A user needs a password when nothing is stored yet, not when editing.
+        let without = MailboxInput {
+            smtp_password: "".into(),
+            ..own.clone()
+        };
+        assert_eq!(without.parse(true).unwrap_err()[0].0, "smtp_password");
+        assert_eq!(without.parse(false).unwrap().smtp.unwrap().password, None);
+        // The same rules as IMAP, named by the SMTP fields.
+        let plain = MailboxInput {
+            smtp_tls: "none".into(),
+            smtp_port: "0".into(),
+            ..own
+        };
+        let fields: Vec<_> = plain
+            .parse(true)
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(fields, ["smtp_tls", "smtp_port"]);
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod config;
 pub mod ics;
 pub mod outbox;
 pub mod parse;
+pub mod relay;
 pub mod templates;
 
 pub use config::MailConfig;
@@ -312,12 +313,7 @@ impl Mailer {
         raw: &[u8],
         business: Option<uuid::Uuid>,
     ) -> Result<(), MailError> {
-        let address = |a: &str| {
-            a.parse::<lettre::Address>()
-                .map_err(|_| MailError::Address(a.to_string()))
-        };
-        let envelope = lettre::address::Envelope::new(Some(address(from)?), vec![address(to)?])
-            .map_err(|_| MailError::Address(to.to_string()))?;
+        let envelope = envelope(from, to)?;
         match &self.transport {
             Transport::Outbox { dir, files } => {
                 let mut marked = Vec::with_capacity(raw.len() + 64);
@@ -334,6 +330,16 @@ impl Mailer {
         }
         Ok(())
     }
+}
+
+/// The SMTP envelope of a message from `from` to `to`.
+fn envelope(from: &str, to: &str) -> Result<lettre::address::Envelope, MailError> {
+    let address = |a: &str| {
+        a.parse::<lettre::Address>()
+            .map_err(|_| MailError::Address(a.to_string()))
+    };
+    lettre::address::Envelope::new(Some(address(from)?), vec![address(to)?])
+        .map_err(|_| MailError::Address(to.to_string()))
 }
 
 #[cfg(test)]

@@ -112,8 +112,12 @@ pub async fn test_mailbox(id: Uuid) -> Result<String, UiError> {
     let report = mailboxes::test_connection(&deps, &who, Some(id), &saved.input())
         .await
         .map_err(ui_error)?;
+    let sending = match &report.smtp {
+        Some(server) => format!("The SMTP server {server} accepted the sign-in."),
+        None => "Mail goes out through this site's mail server.".into(),
+    };
     Ok(format!(
-        "Signed in. Folders: {}. Sent mail goes to {}.",
+        "Signed in. Folders: {}. Sent mail goes to {}. {sending}",
         report
             .folders
             .iter()

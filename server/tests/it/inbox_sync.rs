@@ -685,23 +685,7 @@ async fn a_reply_threads_in_the_clients_mail_program_and_is_filed_in_sent_once()
         .travel_to(chrono::Utc::now() + chrono::Duration::minutes(1));
     let background = frontdesk::services::jobs::start_background(&app.deps);
     let received = smtp.wait_for(1, std::time::Duration::from_secs(20)).await;
-    let started = std::time::Instant::now();
-    loop {
-        let appended: bool =
-            sqlx::query_scalar("SELECT appended_at IS NOT NULL FROM mail_messages WHERE id = $1")
-                .bind(sent)
-                .fetch_one(&app.deps.pool)
-                .await
-                .unwrap();
-        if appended {
-            break;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "the reply was not filed in Sent"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_until_filed(&app, sent).await;
     background.shutdown().await;
 
     // The client's program threads it: In-Reply-To the message, References the chain.
@@ -830,7 +814,6 @@ async fn conversations_over_rest_need_their_scopes_and_stay_in_their_business() 
     )
     .await;
     assert_eq!(status, 422, "{empty}");
-
     // Another business's key finds nothing of it.
     let other = crate::support::sign_up(&app, "Other Studio", "other-owner@example.com").await;
     let stranger = crate::support::api_key(&other, &["messages:read", "messages:write"]).await;
@@ -853,4 +836,159 @@ async fn conversations_over_rest_need_their_scopes_and_stay_in_their_business() 
         let (status, _) = crate::support::rest(&app, &stranger, method, target, body).await;
         assert_eq!(status, 404);
     }
+}
+
+/// Waits until the reply `sent` was sent and filed in Sent.
+async fn wait_until_filed(app: &TestApp, sent: Uuid) {
+    let started = std::time::Instant::now();
+    loop {
+        let appended: bool =
+            sqlx::query_scalar("SELECT appended_at IS NOT NULL FROM mail_messages WHERE id = $1")
+                .bind(sent)
+                .fetch_one(&app.deps.pool)
+                .await
+                .unwrap();
+        if appended {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the message was not filed in Sent"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_mailbox_sends_through_its_own_smtp_server_after_signing_in() {
+    const SMTP_PASSWORD: &str = "relay-secret-7";
+    let site = SmtpServer::start().await;
+    let own = SmtpServer::start_with_login("desk-relay", SMTP_PASSWORD).await;
+    let url = site.url();
+    let (app, owner, server, mailbox) = setup_with(|c| {
+        c.mail.smtp_url = crate::support::secret(&url);
+        c.jobs.poll_interval = std::time::Duration::from_millis(50);
+        crate::support::schedules(c, &[]);
+    })
+    .await;
+    let with_relay = |password: &str| MailboxInput {
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: own.port.to_string(),
+        smtp_tls: "none".into(),
+        smtp_user: "desk-relay".into(),
+        smtp_password: password.into(),
+        ..input(&server, "")
+    };
+    // A wrong SMTP password is named by the test, before anything is saved.
+    let wrong = mailboxes::test_connection(&app.deps, &owner, Some(mailbox), &with_relay("nope"))
+        .await
+        .unwrap_err();
+    assert!(
+        wrong
+            .to_string()
+            .contains("refused the user name or password"),
+        "{wrong}"
+    );
+    // Saved with the right one; the test then uses the stored passwords.
+    let saved = mailboxes::update(
+        &app.deps,
+        &owner,
+        mailbox,
+        &with_relay(SMTP_PASSWORD),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved.smtp_host.as_deref(), Some("127.0.0.1"));
+    let report = mailboxes::test_connection(&app.deps, &owner, Some(mailbox), &saved.input())
+        .await
+        .unwrap();
+    assert_eq!(report.smtp, Some(format!("127.0.0.1:{}", own.port)));
+    // The SMTP server going away is a failed test that says where.
+    let closed = MailboxInput {
+        smtp_port: crate::support::smtp::free_port().to_string(),
+        ..saved.input()
+    };
+    let down = mailboxes::test_connection(&app.deps, &owner, Some(mailbox), &closed)
+        .await
+        .unwrap_err();
+    assert!(
+        down.to_string()
+            .contains("no connection to the SMTP server"),
+        "{down}"
+    );
+
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("q@mia"),
+            "Mia Novak <mia@example.com>",
+            "Parking",
+            "",
+            "Is there parking?",
+        ),
+    );
+    sync_ok(&app, &owner, mailbox).await;
+    let conversation = conversation_of(&app, mailbox, "q@mia").await;
+    let sent = frontdesk::services::inbox::send::reply(
+        &app.deps,
+        &owner,
+        conversation,
+        "Yes, behind the building.",
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    app.deps
+        .clock
+        .travel_to(chrono::Utc::now() + chrono::Duration::minutes(1));
+    let background = frontdesk::services::jobs::start_background(&app.deps);
+    let received = own.wait_for(1, std::time::Duration::from_secs(20)).await;
+    wait_until_filed(&app, sent).await;
+    background.shutdown().await;
+    assert!(
+        received[0].contains("Yes, behind the building."),
+        "{}",
+        received[0]
+    );
+    assert!(
+        site.messages().is_empty(),
+        "the site's SMTP server got the reply"
+    );
+
+    // The SMTP password is in no view, audit entry or plain column.
+    let shown = serde_json::to_string(&mailboxes::list(&app.deps, &owner).await.unwrap()).unwrap();
+    assert!(!shown.contains(SMTP_PASSWORD));
+    let audit: Vec<serde_json::Value> =
+        sqlx::query_scalar("SELECT changes FROM audit_log WHERE entity_type = 'mailbox'")
+            .fetch_all(&app.deps.pool)
+            .await
+            .unwrap();
+    assert!(audit.iter().all(|c| !c.to_string().contains(SMTP_PASSWORD)));
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("SELECT smtp_password_sealed FROM mailboxes WHERE id = $1")
+            .bind(mailbox)
+            .fetch_one(&app.deps.pool)
+            .await
+            .unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains(SMTP_PASSWORD));
+
+    // Back to the site's server: the stored SMTP password goes too.
+    mailboxes::update(
+        &app.deps,
+        &owner,
+        mailbox,
+        &input(&server, ""),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let gone: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT smtp_password_sealed FROM mailboxes WHERE id = $1")
+            .bind(mailbox)
+            .fetch_one(&app.deps.pool)
+            .await
+            .unwrap();
+    assert_eq!(gone, None);
 }

@@ -20,6 +20,7 @@ use crate::{
     error::AppError,
     imap::{self, ImapSettings},
     jobs::NewJob,
+    mail::relay::Relay,
     services::Deps,
 };
 
@@ -43,7 +44,8 @@ pub async fn list(deps: &Deps, who: &impl Principal) -> Result<Vec<MailboxView>,
         MailboxView,
         r#"SELECT m.id, m.name, m.imap_host, m.imap_port, m.imap_tls AS "imap_tls: TlsMode",
                   m.imap_user, m.from_address::text AS "from_address!", m.from_name, m.import_days,
-                  m.folders, m.sent_folder, m.state AS "state: MailboxState",
+                  m.folders, m.sent_folder, m.smtp_host, m.smtp_port, m.smtp_tls AS "smtp_tls: TlsMode",
+                  m.smtp_user, m.state AS "state: MailboxState",
                   m.last_synced_at AS "last_synced_at: chrono::DateTime<chrono::Utc>", m.last_error,
                   (SELECT count(*) FROM mail_sync_failures f
                     WHERE f.mailbox_id = m.id AND f.resolved_at IS NULL) AS "open_failures!"
@@ -76,12 +78,14 @@ pub async fn create(
     let key = &deps.config.auth.encryption_key;
     let password = settings.password.as_deref().unwrap_or_default();
     let sealed = key.seal(password.as_bytes());
+    let smtp = SmtpColumns::of(&settings, key);
     let id = Uuid::now_v7();
     let mut work = deps.work(who, MANAGE, origin).await?;
     let inserted = sqlx::query!(
         "INSERT INTO mailboxes (id, tenant_id, name, imap_host, imap_port, imap_tls, imap_user,
-                                password_sealed, password_key_id, folders, from_address, from_name, import_days)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                                password_sealed, password_key_id, folders, from_address, from_name, import_days,
+                                smtp_host, smtp_port, smtp_tls, smtp_user, smtp_password_sealed, smtp_password_key_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
          ON CONFLICT (tenant_id, from_address) DO NOTHING",
         id,
         who.tenant_id(),
@@ -96,6 +100,12 @@ pub async fn create(
         settings.from_address.as_str() as _,
         settings.from_name,
         i32::from(settings.import_days),
+        smtp.host,
+        smtp.port,
+        smtp.tls as Option<TlsMode>,
+        smtp.user,
+        smtp.password_sealed,
+        smtp.password_key_id,
     )
     .execute(work.conn())
     .await?
@@ -156,12 +166,60 @@ fn describe(old: Option<&MailboxView>, new: &MailboxSettings) -> Changes {
             old.map(|o| o.folders.clone()),
             Some(new.folders.clone()),
         )
+        .field(
+            "smtp_host",
+            old.and_then(|o| o.smtp_host.clone()),
+            new.smtp.as_ref().map(|s| s.host.clone()),
+        )
+        .field(
+            "smtp_port",
+            old.and_then(|o| o.smtp_port),
+            new.smtp.as_ref().map(|s| i32::from(s.port)),
+        )
+        .field(
+            "smtp_user",
+            old.and_then(|o| o.smtp_user.clone()),
+            new.smtp.as_ref().and_then(|s| s.user.clone()),
+        )
         // Only whether it changed: the audit log redacts password fields.
         .field(
             "password",
             old.map(|_| false),
             Some(new.password.is_some() || old.is_none()),
         )
+        .field(
+            "smtp_password",
+            old.map(|_| false),
+            Some(new.smtp.as_ref().is_some_and(|s| s.password.is_some())),
+        )
+}
+
+/// The SMTP columns of a mailbox as saved: the password sealed, and
+/// whether a stored one is kept (an edit that leaves it empty).
+struct SmtpColumns {
+    host: Option<String>,
+    port: Option<i32>,
+    tls: Option<TlsMode>,
+    user: Option<String>,
+    password_sealed: Option<Vec<u8>>,
+    password_key_id: Option<String>,
+    keep_password: bool,
+}
+
+impl SmtpColumns {
+    fn of(settings: &MailboxSettings, key: &crate::auth::sealed::SealingKey) -> Self {
+        let smtp = settings.smtp.as_ref();
+        let password = smtp.and_then(|s| s.user.as_ref().and(s.password.as_ref()));
+        SmtpColumns {
+            host: smtp.map(|s| s.host.clone()),
+            port: smtp.map(|s| i32::from(s.port)),
+            tls: smtp.map(|s| s.tls),
+            user: smtp.and_then(|s| s.user.clone()),
+            password_sealed: password.map(|p| key.seal(p.as_bytes())),
+            password_key_id: password.map(|_| key.id().to_string()),
+            keep_password: smtp.is_some_and(|s| s.user.is_some() && s.password.is_none()),
+        }
+    }
 }
 
 /// Changes a mailbox's settings. A new password ends "sign-in refused" and
@@ -178,10 +236,27 @@ pub async fn update(
     let old = get(deps, who, id).await?;
     let key = &deps.config.auth.encryption_key;
     let sealed = settings.password.as_ref().map(|p| key.seal(p.as_bytes()));
+    let smtp = SmtpColumns::of(&settings, key);
     let mut work = deps.work(who, MANAGE, origin).await?;
+    if smtp.keep_password {
+        let stored = sqlx::query_scalar!(
+            "SELECT smtp_password_key_id IS NOT NULL FROM mailboxes WHERE id = $1 AND tenant_id = $2",
+            id,
+            who.tenant_id(),
+        )
+        .fetch_one(work.conn())
+        .await?;
+        if stored != Some(true) {
+            return Err(AppError::field(
+                "smtp_password",
+                "enter the SMTP server's password",
+            ));
+        }
+    }
     let changed = sqlx::query!(
         "UPDATE mailboxes SET name = $3, imap_host = $4, imap_port = $5, imap_tls = $6, imap_user = $7,
                 folders = $8, from_address = $9, from_name = $10, import_days = $11,
+                smtp_host = $12, smtp_port = $13, smtp_tls = $14, smtp_user = $15,
                 state = CASE WHEN state IN ('sign_in_refused', 'failing') THEN 'new' ELSE state END,
                 failures = 0, updated_at = now()
          WHERE id = $1 AND tenant_id = $2",
@@ -196,6 +271,10 @@ pub async fn update(
         settings.from_address.as_str() as _,
         settings.from_name,
         i32::from(settings.import_days),
+        smtp.host,
+        smtp.port,
+        smtp.tls as Option<TlsMode>,
+        smtp.user,
     )
     .execute(work.conn())
     .await;
@@ -216,6 +295,19 @@ pub async fn update(
             who.tenant_id(),
             sealed,
             key.id(),
+        )
+        .execute(work.conn())
+        .await?;
+    }
+    // A new SMTP password, or none any more (no own server, or no sign-in).
+    if !smtp.keep_password {
+        sqlx::query!(
+            "UPDATE mailboxes SET smtp_password_sealed = $3, smtp_password_key_id = $4
+             WHERE id = $1 AND tenant_id = $2",
+            id,
+            who.tenant_id(),
+            smtp.password_sealed,
+            smtp.password_key_id,
         )
         .execute(work.conn())
         .await?;
@@ -311,10 +403,14 @@ pub async fn failures(
 pub struct ConnectionReport {
     pub folders: Vec<String>,
     pub sent_folder: Option<String>,
+    /// The mailbox's own SMTP server (`host:port`) that was checked; `None`:
+    /// mail goes through the site's.
+    pub smtp: Option<String>,
 }
 
-/// Signs in with `input` (or the stored password when it is empty) and
-/// checks that the folders exist, saying exactly what failed.
+/// Signs in with `input` (or the stored passwords where it leaves them
+/// empty), checks that the folders exist and that the SMTP server takes
+/// the sign-in, saying exactly what failed.
 pub async fn test_connection(
     deps: &Deps,
     who: &impl Principal,
@@ -323,12 +419,12 @@ pub async fn test_connection(
 ) -> Result<ConnectionReport, AppError> {
     who.require(MANAGE)?;
     let settings = input.parse(existing.is_none()).map_err(invalid)?;
+    if let Some(id) = existing {
+        get(deps, who, id).await?;
+    }
     let password = match (&settings.password, existing) {
         (Some(p), _) => SecretString::from(p.clone()),
-        (None, Some(id)) => {
-            get(deps, who, id).await?;
-            sync::stored_password(deps, who.tenant_id(), id).await?
-        }
+        (None, Some(id)) => sync::stored_password(deps, who.tenant_id(), id).await?,
         (None, None) => return Err(AppError::field("password", "enter the mailbox's password")),
     };
     let imap = ImapSettings {
@@ -348,9 +444,46 @@ pub async fn test_connection(
         }
     }
     session.logout().await;
+    let smtp = match &settings.smtp {
+        None => None,
+        Some(smtp) => {
+            let credentials = match (&smtp.user, &smtp.password, existing) {
+                (None, _, _) => None,
+                (Some(user), Some(p), _) => Some((user.clone(), SecretString::from(p.clone()))),
+                (Some(user), None, Some(id)) => {
+                    let stored = sync::relay(deps, who.tenant_id(), id)
+                        .await?
+                        .and_then(|r| r.credentials)
+                        .ok_or_else(|| {
+                            AppError::field("smtp_password", "enter the SMTP server's password")
+                        })?;
+                    Some((user.clone(), stored.1))
+                }
+                (Some(_), None, None) => {
+                    return Err(AppError::field(
+                        "smtp_password",
+                        "enter the SMTP server's password",
+                    ))
+                }
+            };
+            let relay = Relay {
+                host: smtp.host.clone(),
+                port: smtp.port,
+                tls: smtp.tls,
+                credentials,
+                timeout: deps.config.mail.smtp_timeout,
+            };
+            relay
+                .check()
+                .await
+                .map_err(|e| AppError::Unprocessable(format!("Test failed: {e}")))?;
+            Some(format!("{}:{}", smtp.host, smtp.port))
+        }
+    };
     Ok(ConnectionReport {
         sent_folder: folders.sent.clone(),
         folders: folders.all,
+        smtp,
     })
 }
 

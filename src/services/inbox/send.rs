@@ -2,7 +2,8 @@
 //! Message-ID before anything is sent (so a retry sends the same message,
 //! and the sync recognises it in the Sent folder), In-Reply-To and
 //! References follow RFC 5322, and an `inbox.send` job sends it through the
-//! instance's SMTP, then appends it to the mailbox's Sent folder once.
+//! mailbox's SMTP server (or the site's), then appends it to the mailbox's
+//! Sent folder once.
 
 use chrono::Utc;
 use lettre::message::{header::ContentType, Mailbox, Message};
@@ -243,11 +244,16 @@ async fn send(ctx: &JobContext<Deps>, tenant: Uuid, message: Uuid) -> Result<(),
     let raw = deps.storage.read(&raw_key).await.map_err(AppError::from)?;
     if row.send_state == Some(SendState::Queued) {
         let to = row.to_addresses.first().cloned().unwrap_or_default();
-        match deps
-            .mailer
-            .send_raw(&row.from_address, &to, &raw, Some(tenant))
-            .await
-        {
+        // The mailbox's own SMTP server when it has one, else the site's.
+        let sent = match sync::relay(deps, tenant, row.mailbox_id).await? {
+            Some(relay) => relay.send_raw(&row.from_address, &to, &raw).await,
+            None => {
+                deps.mailer
+                    .send_raw(&row.from_address, &to, &raw, Some(tenant))
+                    .await
+            }
+        };
+        match sent {
             Ok(()) => mark(deps, tenant, message, SendState::Sent, None).await?,
             Err(e) if e.is_transient() => return Err(JobError::Retry(e.to_string())),
             Err(e) => {

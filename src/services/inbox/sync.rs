@@ -26,6 +26,7 @@ use crate::{
     error::AppError,
     imap::{self, ImapError, ImapSession, ImapSettings, MessageMeta},
     jobs::{Job, JobContext, JobError, Tick},
+    mail::relay::Relay,
     services::{work::Work, Deps},
 };
 
@@ -117,6 +118,8 @@ pub struct SyncStats {
 
 struct Mailbox {
     settings: ImapSettings,
+    /// The mailbox's own SMTP server; `None`: the site's.
+    relay: Option<Relay>,
     state: MailboxState,
     own_address: String,
     import_days: i32,
@@ -130,6 +133,19 @@ pub(super) async fn stored_password(
     mailbox: Uuid,
 ) -> Result<SecretString, AppError> {
     Ok(imap_settings(deps, tenant, mailbox).await?.password)
+}
+
+/// The mailbox's own SMTP server with its password opened, if it has one
+/// (system path).
+pub(super) async fn relay(
+    deps: &Deps,
+    tenant: Uuid,
+    mailbox: Uuid,
+) -> Result<Option<Relay>, AppError> {
+    Ok(load(deps, tenant, mailbox)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such mailbox".into()))?
+        .relay)
 }
 
 /// How to sign in to `mailbox` (system path: it opens the password).
@@ -149,7 +165,8 @@ async fn load(deps: &Deps, tenant: Uuid, mailbox: Uuid) -> Result<Option<Mailbox
     let row = sqlx::query!(
         r#"SELECT imap_host, imap_port, imap_tls AS "imap_tls: TlsMode", imap_user, password_sealed,
                   password_key_id, from_address::text AS "from_address!", import_days, folders,
-                  state AS "state: MailboxState"
+                  state AS "state: MailboxState", smtp_host, smtp_port, smtp_tls AS "smtp_tls: TlsMode",
+                  smtp_user, smtp_password_sealed, smtp_password_key_id
            FROM mailboxes WHERE id = $1 AND tenant_id = $2"#,
         mailbox,
         tenant,
@@ -158,23 +175,37 @@ async fn load(deps: &Deps, tenant: Uuid, mailbox: Uuid) -> Result<Option<Mailbox
     .await?;
     work.rollback().await?;
     let Some(row) = row else { return Ok(None) };
-    let password = deps
-        .config
-        .auth
-        .encryption_key
-        .open(&row.password_sealed, &row.password_key_id)
-        .map_err(|e| {
-            AppError::Unprocessable(format!("the mailbox password cannot be read: {e}"))
-        })?;
-    let password = String::from_utf8(password)
-        .map_err(|_| AppError::Unprocessable("the mailbox password is damaged".into()))?;
+    let password = open(deps, &row.password_sealed, &row.password_key_id)?;
+    let relay = match (row.smtp_host, row.smtp_port, row.smtp_tls) {
+        (Some(host), Some(port), Some(tls)) => {
+            let credentials = match (
+                row.smtp_user,
+                row.smtp_password_sealed,
+                row.smtp_password_key_id,
+            ) {
+                (Some(user), Some(sealed), Some(key_id)) => {
+                    Some((user, open(deps, &sealed, &key_id)?))
+                }
+                _ => None,
+            };
+            Some(Relay {
+                host,
+                port: u16::try_from(port).unwrap_or(587),
+                tls,
+                credentials,
+                timeout: deps.config.mail.smtp_timeout,
+            })
+        }
+        _ => None,
+    };
     Ok(Some(Mailbox {
+        relay,
         settings: ImapSettings {
             host: row.imap_host,
             port: u16::try_from(row.imap_port).unwrap_or(993),
             tls: row.imap_tls,
             user: row.imap_user,
-            password: SecretString::from(password),
+            password,
             timeout: deps.config.inbox.timeout,
         },
         state: row.state,
@@ -182,6 +213,21 @@ async fn load(deps: &Deps, tenant: Uuid, mailbox: Uuid) -> Result<Option<Mailbox
         import_days: row.import_days,
         folders: row.folders,
     }))
+}
+
+/// A sealed mailbox secret, opened.
+fn open(deps: &Deps, sealed: &[u8], key_id: &str) -> Result<SecretString, AppError> {
+    let plain = deps
+        .config
+        .auth
+        .encryption_key
+        .open(sealed, key_id)
+        .map_err(|e| {
+            AppError::Unprocessable(format!("the mailbox password cannot be read: {e}"))
+        })?;
+    String::from_utf8(plain)
+        .map(SecretString::from)
+        .map_err(|_| AppError::Unprocessable("the mailbox password is damaged".into()))
 }
 
 /// Runs one sync of `mailbox`. Errors are the database's; what the mail

@@ -107,7 +107,11 @@ fn MailboxTable(
                         <tr>
                             <td>
                                 <strong>{b.name.clone()}</strong><br />
-                                <span class="muted">{format!("{} · {}:{} ({})", b.from_address, b.imap_host, b.imap_port, b.imap_tls.label())}</span>
+                                <span class="muted">{format!("{} · {}:{} ({})", b.from_address, b.imap_host, b.imap_port, b.imap_tls.label())}</span><br />
+                                <span class="muted">{match (&b.smtp_host, b.smtp_port) {
+                                    (Some(host), Some(port)) => format!("Sends through {host}:{port}"),
+                                    _ => "Sends through this site's mail server".to_string(),
+                                }}</span>
                             </td>
                             <td>
                                 <span class=state_class(b.state)>{b.state.label()}</span>
@@ -149,6 +153,7 @@ fn MailboxForm(edit: Option<MailboxView>, save: ServerAction<SaveMailbox>) -> im
         .map(MailboxView::input)
         .unwrap_or_else(|| MailboxInput {
             imap_tls: TlsMode::Tls.as_str().into(),
+            smtp_tls: TlsMode::StartTls.as_str().into(),
             import_days: "30".into(),
             ..Default::default()
         });
@@ -158,6 +163,7 @@ fn MailboxForm(edit: Option<MailboxView>, save: ServerAction<SaveMailbox>) -> im
         "Connect a mailbox"
     };
     let tls = values.imap_tls.clone();
+    let smtp_tls = values.smtp_tls.clone();
     view! {
         <h2>{heading}</h2>
         <ActionForm action=save attr:class="stack narrow" attr:novalidate="">
@@ -200,6 +206,32 @@ fn MailboxForm(edit: Option<MailboxView>, save: ServerAction<SaveMailbox>) -> im
                     aria-invalid=invalid(error, "password") />
                 <FieldError error field="password" />
             </fieldset>
+            <fieldset>
+                <legend>"Outgoing mail (SMTP)"</legend>
+                <label for="mb-smtp-host">"Server (empty: this site's mail server)"</label>
+                <input id="mb-smtp-host" name="input[smtp_host]" value=values.smtp_host.clone()
+                    placeholder="smtp.example.com" aria-invalid=invalid(error, "smtp_host") />
+                <FieldError error field="smtp_host" />
+                <label for="mb-smtp-tls">"Security"</label>
+                <select id="mb-smtp-tls" name="input[smtp_tls]" aria-invalid=invalid(error, "smtp_tls")>
+                    {TlsMode::ALL.into_iter().map(|m| view! {
+                        <option value=m.as_str() selected=smtp_tls == m.as_str()>{m.label()}</option>
+                    }).collect_view()}
+                </select>
+                <FieldError error field="smtp_tls" />
+                <label for="mb-smtp-port">"Port (empty: the usual one)"</label>
+                <input id="mb-smtp-port" name="input[smtp_port]" inputmode="numeric" value=values.smtp_port.clone()
+                    aria-invalid=invalid(error, "smtp_port") />
+                <FieldError error field="smtp_port" />
+                <label for="mb-smtp-user">"User name (empty: no sign-in)"</label>
+                <input id="mb-smtp-user" name="input[smtp_user]" value=values.smtp_user.clone() autocomplete="off"
+                    aria-invalid=invalid(error, "smtp_user") />
+                <FieldError error field="smtp_user" />
+                <label for="mb-smtp-password">{if edit.is_some() { "Password (empty: keep the saved one)" } else { "Password" }}</label>
+                <input id="mb-smtp-password" name="input[smtp_password]" type="password" autocomplete="new-password"
+                    aria-invalid=invalid(error, "smtp_password") />
+                <FieldError error field="smtp_password" />
+            </fieldset>
             <details>
                 <summary>"More options"</summary>
                 <label for="mb-days">"Import mail from the last … days"</label>
@@ -210,7 +242,7 @@ fn MailboxForm(edit: Option<MailboxView>, save: ServerAction<SaveMailbox>) -> im
                 <textarea id="mb-folders" name="input[folders]" rows="3" aria-invalid=invalid(error, "folders")>{values.folders.clone()}</textarea>
                 <FieldError error field="folders" />
             </details>
-            <p class="muted">"The password is stored encrypted and never shown again. Mail is sent through this site's mail server, from the address above."</p>
+            <p class="muted">"Passwords are stored encrypted and never shown again. Replies go out from the address above, through the SMTP server given here or this site's."</p>
             <button type="submit" class="primary">{if edit.is_some() { "Save changes" } else { "Connect" }}</button>
         </ActionForm>
         {move || matches!(save.value().get(), Some(Ok(_))).then(|| view! {

@@ -12,7 +12,24 @@ pub struct SmtpServer {
     child: Option<Child>,
     pub port: u16,
     pub maildir: PathBuf,
+    /// User and password the server requires (AUTH PLAIN/LOGIN without TLS).
+    login: Option<(String, String)>,
 }
+
+/// aiosmtpd with an authenticator: the command line has no option for one.
+const WITH_LOGIN: &str = r#"
+import sys, time
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult
+port, maildir, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode(), sys.argv[4].encode()
+def check(server, session, envelope, mechanism, data):
+    return AuthResult(success=data.login == user and data.password == password, handled=False)
+Controller(Mailbox(maildir), hostname="127.0.0.1", port=port, authenticator=check,
+           auth_required=True, auth_require_tls=False).start()
+while True:
+    time.sleep(3600)
+"#;
 
 /// `TEST_PYTHON`, else `python3`.
 fn python() -> String {
@@ -37,6 +54,21 @@ impl SmtpServer {
             child: None,
             port,
             maildir,
+            login: None,
+        };
+        server.launch().await;
+        server
+    }
+
+    /// A server that takes mail only after signing in as `user`.
+    pub async fn start_with_login(user: &str, password: &str) -> Self {
+        let maildir =
+            std::env::temp_dir().join(format!("frontdesk-smtp-{}", uuid::Uuid::now_v7().simple()));
+        let mut server = SmtpServer {
+            child: None,
+            port: free_port(),
+            maildir,
+            login: Some((user.into(), password.into())),
         };
         server.launch().await;
         server
@@ -48,11 +80,19 @@ impl SmtpServer {
     }
 
     async fn launch(&mut self) {
-        let child = Command::new(python())
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{}", self.port))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&self.maildir)
+        let mut command = Command::new(python());
+        match &self.login {
+            None => command
+                .args(["-m", "aiosmtpd", "-n", "-l"])
+                .arg(format!("127.0.0.1:{}", self.port))
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(&self.maildir),
+            Some((user, password)) => command
+                .args(["-c", WITH_LOGIN, &self.port.to_string()])
+                .arg(&self.maildir)
+                .args([user, password]),
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
