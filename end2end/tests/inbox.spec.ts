@@ -83,6 +83,22 @@ test("connect a mailbox, read a client's mail, reply, and see it sent", async ({
   await expect(page.getByRole("button", { name: "Move to inbox" })).toBeVisible();
   await page.goto("/inbox?show=archived");
   await expect(page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: subject })).toBeVisible();
+
+  // The client's page lists the conversation and writes a new one.
+  await page.goto(`/clients/${client}`);
+  await waitForHydration(page);
+  await expect(page.getByRole("list", { name: "Email conversations" }).getByText(subject)).toBeVisible();
+  await page.getByText("Write to Mia Novak").click();
+  const news = `Your results ${stamp}`;
+  await page.getByLabel("Subject", { exact: true }).fill(news);
+  await page.getByLabel("Message", { exact: true }).fill("Your results are ready to collect.");
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "on its way" })).toBeVisible();
+  await expect(page.getByRole("list", { name: "Email conversations" }).getByText(news)).toBeVisible();
+  await expect.poll(() => countIn("Sent", news), { timeout: 20_000 }).toBe(1);
+  await page.getByRole("link", { name: "Open the conversation" }).click();
+  await expect(page.getByRole("heading", { level: 2 })).toContainText(news);
+  await expect(page.getByRole("region", { name: "Conversation", exact: true }).getByText("Sent", { exact: true })).toBeVisible();
 });
 
 test("hostile HTML mail stays inert and loads nothing remote until asked", async ({ page }) => {

@@ -92,10 +92,13 @@ pub enum PolicyKind {
     Api,
     /// Error reports from pages (the browser tunnel): per address.
     ErrorReports,
+    /// Mail staff send to clients from the inbox: per business, so a
+    /// mistaken script or a stolen session cannot spam from its mailbox.
+    MailSend,
 }
 
 impl PolicyKind {
-    pub const ALL: [PolicyKind; 9] = [
+    pub const ALL: [PolicyKind; 10] = [
         PolicyKind::Read,
         PolicyKind::Write,
         PolicyKind::Anonymous,
@@ -105,6 +108,7 @@ impl PolicyKind {
         PolicyKind::Upload,
         PolicyKind::Api,
         PolicyKind::ErrorReports,
+        PolicyKind::MailSend,
     ];
 
     /// The name in keys, headers and errors.
@@ -119,6 +123,7 @@ impl PolicyKind {
             PolicyKind::Upload => "upload",
             PolicyKind::Api => "api",
             PolicyKind::ErrorReports => "error_reports",
+            PolicyKind::MailSend => "mail_send",
         }
     }
 
@@ -134,6 +139,7 @@ impl PolicyKind {
             PolicyKind::Upload => "RATE_LIMIT_UPLOAD",
             PolicyKind::Api => "RATE_LIMIT_API",
             PolicyKind::ErrorReports => "RATE_LIMIT_ERROR_REPORTS",
+            PolicyKind::MailSend => "RATE_LIMIT_MAIL_SEND",
         }
     }
 
@@ -149,6 +155,7 @@ impl PolicyKind {
             PolicyKind::Upload => "5/h",
             PolicyKind::Api => "1000/min",
             PolicyKind::ErrorReports => "30/min",
+            PolicyKind::MailSend => "30/min,500/day",
         }
     }
 }

@@ -64,6 +64,26 @@ pub async fn send_reply(conversation: Uuid, text: String) -> Result<Uuid, UiErro
     .map_err(ui_error)
 }
 
+/// Starts a conversation with a client: a new message from a mailbox.
+#[server(prefix = "/api", endpoint = "compose-message")]
+pub async fn compose_message(
+    client: Uuid,
+    mailbox: Option<Uuid>,
+    subject: String,
+    text: String,
+) -> Result<Uuid, UiError> {
+    let input = frontdesk::services::inbox::send::NewMessage {
+        client,
+        mailbox,
+        subject,
+        text,
+    };
+    frontdesk::services::inbox::send::compose(&deps()?, &writer().await?, &input, &origin())
+        .await
+        .map(|c| c.conversation)
+        .map_err(ui_error)
+}
+
 #[server(prefix = "/api", endpoint = "mark-conversation")]
 pub async fn mark_conversation(id: Uuid, read: bool) -> Result<(), UiError> {
     conversations::mark_read(&deps()?, &writer().await?, id, read, &origin())

@@ -244,7 +244,8 @@ pub fn ClientPage() -> impl IntoView {
                         {move || delete_file.value().get().and_then(Result::err).map(|e| view! {
                             <p class="form-error" role="alert">{e.message}</p>
                         })}
-                        <crate::pages::inbox::ClientMail client_id=c.id clock />
+                        <crate::pages::inbox::ClientMail client_id=c.id client_name=c.name.clone()
+                            email=c.email.clone() archived=c.archived clock />
                         <h2>"Timeline"</h2>
                         <Timeline timeline files reminders clock />
                         <details class="edit">

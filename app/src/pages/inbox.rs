@@ -20,7 +20,7 @@ use crate::{
     },
     fns::inbox::{
         load_conversation, load_conversations, load_mailboxes, ArchiveConversation,
-        MarkConversation, SendReply,
+        ComposeMessage, MarkConversation, SendReply,
     },
     layout::use_me,
     url::encode,
@@ -324,13 +324,23 @@ fn Conversation(
     }
 }
 
-/// A client's conversations, on the client's page.
+/// A client's conversations, on the client's page, and a new message to
+/// them when they have an address and the business a mailbox.
 #[component]
-pub fn ClientMail(client_id: Uuid, clock: Clock) -> impl IntoView {
+pub fn ClientMail(
+    client_id: Uuid,
+    client_name: String,
+    email: Option<String>,
+    archived: bool,
+    clock: Clock,
+) -> impl IntoView {
+    let compose = ServerAction::<ComposeMessage>::new();
+    let composed = move || compose.value().get().and_then(|r| r.ok());
     let found = Resource::new(
-        move || client_id,
-        |id| load_conversations(None, None, Some(id), None),
+        move || (client_id, composed()),
+        |(id, _)| load_conversations(None, None, Some(id), None),
     );
+    let mailboxes = Resource::new(|| (), |_| load_mailboxes());
     view! {
         <h2>"Email"</h2>
         <Suspense fallback=|| view! { <p>"Loading email…"</p> }>
@@ -354,5 +364,69 @@ pub fn ClientMail(client_id: Uuid, clock: Clock) -> impl IntoView {
                 }
             })}
         </Suspense>
+        <Suspense>
+            {move || {
+                let (client_name, email) = (client_name.clone(), email.clone());
+                Suspend::new(async move {
+                    let boxes = mailboxes.await.unwrap_or_default();
+                    match email {
+                        _ if archived || boxes.is_empty() => None,
+                        None => Some(view! { <p class="muted">"Add an email address to write to this client."</p> }.into_any()),
+                        Some(email) => Some(view! { <ComposeForm client_id client_name email boxes compose /> }.into_any()),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ComposeForm(
+    client_id: Uuid,
+    client_name: String,
+    email: String,
+    boxes: Vec<MailboxView>,
+    compose: ServerAction<ComposeMessage>,
+) -> impl IntoView {
+    let error = error_of(compose.value());
+    let form = NodeRef::<leptos::html::Form>::new();
+    // A sent message empties the form; a refused one keeps what was typed.
+    Effect::new(move |_| {
+        if matches!(compose.value().get(), Some(Ok(_))) {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
+    let several = boxes.len() > 1;
+    view! {
+        <details class="compose" open=move || error.get().is_some()>
+            <summary>{format!("Write to {client_name}")}</summary>
+            <ActionForm action=compose node_ref=form attr:class="stack" attr:novalidate="">
+                <FormError error />
+                <input type="hidden" name="client" value=client_id.to_string() />
+                <p class="muted">{format!("To {client_name} <{email}>")}</p>
+                {several.then(|| view! {
+                    <label for="compose-from">"From"</label>
+                    <select id="compose-from" name="mailbox">
+                        {boxes.iter().map(|b| view! {
+                            <option value=b.id.to_string()>{format!("{} <{}>", b.name, b.from_address)}</option>
+                        }).collect_view()}
+                    </select>
+                })}
+                <label for="compose-subject">"Subject"</label>
+                <input id="compose-subject" name="subject" required maxlength="200" aria-invalid=invalid(error, "subject") />
+                <FieldError error field="subject" />
+                <label for="compose-text">"Message"</label>
+                <textarea id="compose-text" name="text" rows="6" required aria-invalid=invalid(error, "text")></textarea>
+                <FieldError error field="text" />
+                <FieldError error field="client" />
+                <div><button type="submit" class="primary">"Send"</button></div>
+            </ActionForm>
+        </details>
+        {move || compose.value().get().and_then(|r| r.ok()).map(|conversation| view! {
+            <p class="notice" role="status">"The message is on its way. "
+                <a href=format!("/inbox?c={conversation}")>"Open the conversation"</a></p>
+        })}
     }
 }

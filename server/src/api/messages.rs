@@ -1,5 +1,6 @@
 //! `/api/v1/conversations`: the inbox's conversations and messages
-//! (`messages:read`), and replies (`messages:write`).
+//! (`messages:read`), replies and new messages to clients
+//! (`messages:write`). Sending is limited per business (`RATE_LIMIT_MAIL_SEND`).
 
 use axum::{
     extract::{Path, Query, State},
@@ -123,4 +124,60 @@ pub async fn reply(
     )
     .await?;
     Ok((StatusCode::ACCEPTED, Json(QueuedMessage { id })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConversationBody {
+    /// The client written to, at their email address.
+    client_id: Uuid,
+    /// The mailbox sent from; the business's first by name when left out.
+    #[serde(default)]
+    mailbox_id: Option<Uuid>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*\\S[^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
+    subject: String,
+    /// Plain text.
+    #[schema(
+        min_length = 1,
+        max_length = 100000,
+        pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+    )]
+    text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartedConversation {
+    pub conversation_id: Uuid,
+    /// The message, queued to be sent.
+    pub message_id: Uuid,
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations", tag = "messages", request_body = NewConversationBody,
+    responses((status = 202, body = StartedConversation, description = "Queued; its state shows on the conversation"),
+        (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+pub async fn start(
+    State(state): State<AppState>,
+    ApiKey(key): ApiKey,
+    from: Option<axum::Extension<Origin>>,
+    ApiJson(body): ApiJson<NewConversationBody>,
+) -> Result<(StatusCode, Json<StartedConversation>), AppError> {
+    let origin = from.map(|axum::Extension(o)| o).unwrap_or_default();
+    let input = send::NewMessage {
+        client: body.client_id,
+        mailbox: body.mailbox_id,
+        subject: body.subject,
+        text: body.text,
+    };
+    let started = send::compose(&state.deps, &key, &input, &origin).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(StartedConversation {
+            conversation_id: started.conversation,
+            message_id: started.message,
+        }),
+    ))
 }

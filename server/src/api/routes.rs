@@ -52,7 +52,7 @@ pub fn v1() -> V1 {
         .routes(routes!(files::list))
         .routes(routes!(files::get, files::delete))
         .routes(routes!(files::link))
-        .routes(routes!(messages::list))
+        .routes(routes!(messages::list, messages::start))
         .routes(routes!(messages::get))
         .routes(routes!(messages::reply));
     let streaming = OpenApiRouter::new().routes(routes!(files::upload));

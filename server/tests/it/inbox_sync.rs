@@ -814,6 +814,43 @@ async fn conversations_over_rest_need_their_scopes_and_stay_in_their_business() 
     )
     .await;
     assert_eq!(status, 422, "{empty}");
+    // A new conversation with a client.
+    let mia = client(&app, &owner, "Mia Novak", "mia@example.com").await;
+    let start =
+        Some(serde_json::json!({ "client_id": mia, "subject": "Hello", "text": "From the API" }));
+    let (status, _) = crate::support::rest(
+        &app,
+        &reader,
+        reqwest::Method::POST,
+        "/api/v1/conversations",
+        start.clone(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, started) = crate::support::rest(
+        &app,
+        &writer,
+        reqwest::Method::POST,
+        "/api/v1/conversations",
+        start.clone(),
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    let (status, view) = crate::support::rest(
+        &app,
+        &reader,
+        reqwest::Method::GET,
+        &format!(
+            "/api/v1/conversations/{}",
+            started["conversation_id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(view["summary"]["client_id"], serde_json::json!(mia));
+    assert_eq!(view["messages"][0]["id"], started["message_id"]);
+
     // Another business's key finds nothing of it.
     let other = crate::support::sign_up(&app, "Other Studio", "other-owner@example.com").await;
     let stranger = crate::support::api_key(&other, &["messages:read", "messages:write"]).await;
@@ -836,6 +873,17 @@ async fn conversations_over_rest_need_their_scopes_and_stay_in_their_business() 
         let (status, _) = crate::support::rest(&app, &stranger, method, target, body).await;
         assert_eq!(status, 404);
     }
+    // Nor can it write to this business's client.
+    let (status, refused) = crate::support::rest(
+        &app,
+        &stranger,
+        reqwest::Method::POST,
+        "/api/v1/conversations",
+        start,
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.to_string().contains("no such client"), "{refused}");
 }
 
 /// Waits until the reply `sent` was sent and filed in Sent.
@@ -991,4 +1039,188 @@ async fn a_mailbox_sends_through_its_own_smtp_server_after_signing_in() {
             .await
             .unwrap();
     assert_eq!(gone, None);
+}
+
+async fn client(app: &TestApp, owner: &Staff, name: &str, email: &str) -> Uuid {
+    frontdesk::services::clients::create(
+        &app.deps,
+        owner,
+        &frontdesk::services::clients::ClientInput {
+            name: name.into(),
+            email: email.into(),
+            ..Default::default()
+        },
+        &Default::default(),
+    )
+    .await
+    .unwrap()
+    .client
+    .id
+}
+
+#[tokio::test]
+async fn a_new_message_starts_a_conversation_and_sending_is_limited_per_business() {
+    use frontdesk::services::inbox::send::{compose, NewMessage};
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let (app, owner, _server, _mailbox) = setup_with(|c| {
+        c.mail.smtp_url = crate::support::secret(&url);
+        c.jobs.poll_interval = std::time::Duration::from_millis(50);
+        crate::support::schedules(c, &[]);
+        crate::support::limit(c, frontdesk::ratelimit::PolicyKind::MailSend, "2/min");
+    })
+    .await;
+    let mia = client(&app, &owner, "Mia Novak", "Mia@Example.com").await;
+    let no_email = client(&app, &owner, "Paul Dubois", "").await;
+    let new = |client: Uuid, subject: &str, text: &str| NewMessage {
+        client,
+        mailbox: None,
+        subject: subject.into(),
+        text: text.into(),
+    };
+
+    // Refusals name the field and the reason, and write nothing.
+    let field_of = |e: frontdesk::error::AppError| match e {
+        frontdesk::error::AppError::Invalid(errors) => errors
+            .iter()
+            .map(|(f, m)| format!("{f}: {m}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => panic!("not a field error: {other:?}"),
+    };
+    let refused = compose(
+        &app.deps,
+        &owner,
+        &new(no_email, "Hello", "Hi"),
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        field_of(refused),
+        "client: Paul Dubois has no email address; add one first"
+    );
+    let refused = compose(&app.deps, &owner, &new(mia, " ", "Hi"), &Default::default())
+        .await
+        .unwrap_err();
+    assert!(field_of(refused).starts_with("subject:"));
+    let refused = compose(
+        &app.deps,
+        &owner,
+        &new(mia, "Line\nbreak", "Hi"),
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(field_of(refused).starts_with("subject:"));
+    let other = crate::support::seed_business(&app, "Europe/Paris").await;
+    let theirs = client(&app, &other, "Their Client", "their@example.com").await;
+    let refused = compose(
+        &app.deps,
+        &owner,
+        &new(theirs, "Hello", "Hi"),
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(field_of(refused), "client: there is no such client");
+    // The other business has no mailbox: it is told to connect one.
+    let refused = compose(
+        &app.deps,
+        &other,
+        &new(theirs, "Hello", "Hi"),
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(refused, frontdesk::error::AppError::Conflict(ref m) if m.contains("connect a mailbox"))
+    );
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM mail_messages")
+            .fetch_one(&app.deps.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(count().await, 0);
+
+    // A new message is a conversation of its own, the client's, queued.
+    let started = compose(
+        &app.deps,
+        &owner,
+        &new(
+            mia,
+            "Your results are ready",
+            "Dear Mia,\nyour results are ready.",
+        ),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let view = conversations::view(&app.deps, &owner, started.conversation)
+        .await
+        .unwrap();
+    assert_eq!(view.summary.client_id, Some(mia));
+    assert_eq!(view.summary.subject, "Your results are ready");
+    assert_eq!(view.summary.correspondent, "mia@example.com");
+    assert_eq!(view.messages.len(), 1);
+    assert_eq!(view.messages[0].id, started.message);
+    assert_eq!(
+        view.messages[0].send_state,
+        Some(frontdesk::domain::inbox::SendState::Queued)
+    );
+    let listed = conversations::list(
+        &app.deps,
+        &owner,
+        &ConversationFilter {
+            client: Some(mia),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.len(), 1);
+
+    // The second message of the minute passes, the third is refused (429) and not stored.
+    frontdesk::services::inbox::send::reply(
+        &app.deps,
+        &owner,
+        started.conversation,
+        "P.S.",
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let limited = frontdesk::services::inbox::send::reply(
+        &app.deps,
+        &owner,
+        started.conversation,
+        "P.P.S.",
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(limited.status().as_u16(), 429, "{limited:?}");
+    assert!(limited.to_string().contains("mail send"), "{limited}");
+    assert_eq!(count().await, 2);
+
+    // Sent to the client without threading headers, From the mailbox.
+    app.deps
+        .clock
+        .travel_to(chrono::Utc::now() + chrono::Duration::minutes(1));
+    let background = frontdesk::services::jobs::start_background(&app.deps);
+    let received = smtp.wait_for(2, std::time::Duration::from_secs(20)).await;
+    wait_until_filed(&app, started.message).await;
+    background.shutdown().await;
+    let first = received
+        .iter()
+        .find(|m| m.contains("your results are ready"))
+        .expect("the new message arrived");
+    assert!(first.contains("Subject: Your results are ready"), "{first}");
+    assert!(
+        first.contains("To: mia@example.com") || first.contains("To: Mia@Example.com"),
+        "{first}"
+    );
+    assert!(first.contains(&format!("From: {DESK}")), "{first}");
+    assert!(!first.contains("In-Reply-To"), "{first}");
 }

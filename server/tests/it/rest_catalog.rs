@@ -400,6 +400,7 @@ async fn the_openapi_document_describes_exactly_the_handlers_that_answer() {
         ("DELETE", "/api/v1/files/{id}"),
         ("GET", "/api/v1/files/{id}/link"),
         ("GET", "/api/v1/conversations"),
+        ("POST", "/api/v1/conversations"),
         ("GET", "/api/v1/conversations/{id}"),
         ("POST", "/api/v1/conversations/{id}/replies"),
     ]

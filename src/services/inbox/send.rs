@@ -1,4 +1,4 @@
-//! Replies from the inbox. The message is built and stored with its own
+//! Replies and new messages from the inbox. The message is built and stored with its own
 //! Message-ID before anything is sent (so a retry sends the same message,
 //! and the sync recognises it in the Sent folder), In-Reply-To and
 //! References follow RFC 5322, and an `inbox.send` job sends it through the
@@ -22,7 +22,8 @@ use crate::{
     error::AppError,
     imap,
     jobs::{Job, JobContext, JobError, NewJob},
-    services::Deps,
+    ratelimit::PolicyKind,
+    services::{work::Work, Deps},
 };
 
 const WRITE: Permission = Permission::Record(RecordKind::Message, Action::Create);
@@ -70,6 +71,146 @@ fn bracketed(ids: &[String]) -> String {
         .join(" ")
 }
 
+/// The checks every message staff write passes; returns the text to send.
+fn check_text(text: &str) -> Result<&str, AppError> {
+    let text = text.trim_end();
+    if text.trim().is_empty() {
+        return Err(AppError::field("text", "write the message first"));
+    }
+    if text.chars().count() > 100_000 {
+        return Err(AppError::field(
+            "text",
+            "a message has at most 100,000 characters",
+        ));
+    }
+    Ok(text)
+}
+
+/// One business may send so much mail a minute and a day
+/// (`RATE_LIMIT_MAIL_SEND`), checked before anything is written.
+async fn within_send_limit(deps: &Deps, tenant: Uuid) -> Result<(), AppError> {
+    let key = tenant.to_string();
+    match deps.limiter.spend(PolicyKind::MailSend, &key, false).await {
+        Some(decision) if !decision.allowed => Err(decision.error()),
+        _ => Ok(()),
+    }
+}
+
+/// A message on its way out, before it is built.
+struct Draft {
+    mailbox: Uuid,
+    conversation: Uuid,
+    from_address: String,
+    from_name: Option<String>,
+    to: String,
+    subject: String,
+    in_reply_to: Option<String>,
+    refs: Vec<String>,
+}
+
+/// Builds the message with its own Message-ID, stores it (bytes in the
+/// file storage, fields in PostgreSQL), audits it and enqueues its
+/// sending, all in `work`. Returns the message's id.
+async fn queue(
+    deps: &Deps,
+    who: &impl Principal,
+    work: &mut Work<'_>,
+    draft: Draft,
+    text: &str,
+) -> Result<Uuid, AppError> {
+    let tenant = who.tenant_id();
+    let domain = draft
+        .from_address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_else(|| "frontdesk.invalid".into());
+    let id = Uuid::now_v7();
+    let message_id = format!("{}@{domain}", id.simple());
+    let from = Mailbox::new(
+        draft.from_name.clone(),
+        draft
+            .from_address
+            .parse()
+            .map_err(|_| AppError::Conflict("the mailbox's address cannot send mail".into()))?,
+    );
+    let to: Mailbox = draft.to.parse().map_err(|_| {
+        AppError::Conflict(format!("'{}' is not an address mail can go to", draft.to))
+    })?;
+    let now = deps.clock.now();
+    let mut builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(draft.subject.clone())
+        .date(now.into())
+        .message_id(Some(format!("<{message_id}>")));
+    if let Some(parent) = &draft.in_reply_to {
+        builder = builder
+            .in_reply_to(format!("<{parent}>"))
+            .references(bracketed(&draft.refs));
+    }
+    let raw = builder
+        .header(ContentType::TEXT_PLAIN)
+        .body(text.to_string())
+        .map_err(|e| AppError::internal(format!("the message could not be built: {e}")))?
+        .formatted();
+    let raw_key = mail_object_key(tenant, &Sha256::digest(&raw));
+    super::store::put(&deps.storage, &raw_key, "message/rfc822", &raw).await?;
+    let who_id = match who.actor() {
+        crate::audit::Actor::User(user) => Some(user),
+        _ => None,
+    };
+    sqlx::query!(
+        "INSERT INTO mail_messages (id, tenant_id, mailbox_id, conversation_id, message_id, in_reply_to,
+             thread_refs, subject, from_address, from_name, to_addresses, sent_at, direction, body_text,
+             seen, raw_key, size_bytes, send_state, sent_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, true, $15, $16, $17, $18)",
+        id,
+        tenant,
+        draft.mailbox,
+        draft.conversation,
+        message_id,
+        draft.in_reply_to,
+        &draft.refs,
+        draft.subject,
+        draft.from_address as _,
+        draft.from_name,
+        &[draft.to.clone()],
+        now as _,
+        Direction::Out as Direction,
+        text,
+        raw_key,
+        raw.len() as i64,
+        SendState::Queued as SendState,
+        who_id,
+    )
+    .execute(work.conn())
+    .await?;
+    sqlx::query!(
+        "UPDATE mail_conversations SET last_message_at = greatest(last_message_at, $2),
+                subject_key = CASE WHEN subject_key = '' THEN $3 ELSE subject_key END
+         WHERE id = $1",
+        draft.conversation,
+        now as _,
+        subject_key(&draft.subject),
+    )
+    .execute(work.conn())
+    .await?;
+    work.audit(Entry {
+        action: "message.send",
+        entity_type: "conversation",
+        entity_id: Some(draft.conversation),
+        changes: Changes::new().field("to", None, Some(draft.to)).field(
+            "subject",
+            None,
+            Some(draft.subject),
+        ),
+    })
+    .await?;
+    work.enqueue(NewJob::new(SendMailboxMessage { message: id }).for_business(tenant))
+        .await?;
+    Ok(id)
+}
+
 /// Writes a reply to the conversation's correspondent; returns the message's id.
 pub async fn reply(
     deps: &Deps,
@@ -78,16 +219,7 @@ pub async fn reply(
     text: &str,
     origin: &Origin,
 ) -> Result<Uuid, AppError> {
-    let text = text.trim_end();
-    if text.trim().is_empty() {
-        return Err(AppError::field("text", "write the reply first"));
-    }
-    if text.chars().count() > 100_000 {
-        return Err(AppError::field(
-            "text",
-            "a reply has at most 100,000 characters",
-        ));
-    }
+    let text = check_text(text)?;
     let tenant = who.tenant_id();
     let mut work = deps.work(who, WRITE, origin).await?;
     let found = sqlx::query!(
@@ -106,6 +238,7 @@ pub async fn reply(
             "this conversation has no address to reply to".into(),
         ));
     }
+    within_send_limit(deps, tenant).await?;
     // The reply answers the latest message from the other side (or the latest at all).
     let parent = sqlx::query!(
         "SELECT message_id, thread_refs, subject FROM mail_messages WHERE conversation_id = $1
@@ -122,98 +255,123 @@ pub async fn reply(
         ),
         None => (None, Vec::new(), reply_subject(&found.subject)),
     };
-    let domain = found
-        .from_address
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_string())
-        .unwrap_or_else(|| "frontdesk.invalid".into());
-    let id = Uuid::now_v7();
-    let message_id = format!("{}@{domain}", id.simple());
-    let from = Mailbox::new(
-        found.from_name.clone(),
-        found
-            .from_address
-            .parse()
-            .map_err(|_| AppError::Conflict("the mailbox's address cannot send mail".into()))?,
-    );
-    let to: Mailbox = found.correspondent.parse().map_err(|_| {
-        AppError::Conflict(format!(
-            "'{}' is not an address mail can go to",
-            found.correspondent
-        ))
-    })?;
-    let now = deps.clock.now();
-    let mut builder = Message::builder()
-        .from(from)
-        .to(to)
-        .subject(subject.clone())
-        .date(now.into())
-        .message_id(Some(format!("<{message_id}>")));
-    if let Some(parent) = &in_reply_to {
-        builder = builder
-            .in_reply_to(format!("<{parent}>"))
-            .references(bracketed(&refs));
-    }
-    let raw = builder
-        .header(ContentType::TEXT_PLAIN)
-        .body(text.to_string())
-        .map_err(|e| AppError::internal(format!("the reply could not be built: {e}")))?
-        .formatted();
-    let raw_key = mail_object_key(tenant, &Sha256::digest(&raw));
-    super::store::put(&deps.storage, &raw_key, "message/rfc822", &raw).await?;
-    let who_id = match who.actor() {
-        crate::audit::Actor::User(user) => Some(user),
-        _ => None,
-    };
-    sqlx::query!(
-        "INSERT INTO mail_messages (id, tenant_id, mailbox_id, conversation_id, message_id, in_reply_to,
-             thread_refs, subject, from_address, from_name, to_addresses, sent_at, direction, body_text,
-             seen, raw_key, size_bytes, send_state, sent_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, true, $15, $16, $17, $18)",
-        id,
-        tenant,
-        found.mailbox_id,
+    let draft = Draft {
+        mailbox: found.mailbox_id,
         conversation,
-        message_id,
-        in_reply_to,
-        &refs,
+        from_address: found.from_address,
+        from_name: found.from_name,
+        to: found.correspondent,
         subject,
-        found.from_address as _,
-        found.from_name,
-        &[found.correspondent.clone()],
-        now as _,
-        Direction::Out as Direction,
-        text,
-        raw_key,
-        raw.len() as i64,
-        SendState::Queued as SendState,
-        who_id,
-    )
-    .execute(work.conn())
-    .await?;
-    sqlx::query!(
-        "UPDATE mail_conversations SET last_message_at = greatest(last_message_at, $2),
-                subject_key = CASE WHEN subject_key = '' THEN $3 ELSE subject_key END
-         WHERE id = $1",
-        conversation,
-        now as _,
-        subject_key(&subject),
-    )
-    .execute(work.conn())
-    .await?;
-    work.audit(Entry {
-        action: "message.send",
-        entity_type: "conversation",
-        entity_id: Some(conversation),
-        changes: Changes::new()
-            .field("to", None, Some(found.correspondent.clone()))
-            .field("subject", None, Some(subject)),
-    })
-    .await?;
-    work.enqueue(NewJob::new(SendMailboxMessage { message: id }).for_business(tenant))
-        .await?;
+        in_reply_to,
+        refs,
+    };
+    let id = queue(deps, who, &mut work, draft, text).await?;
     work.commit().await?;
     Ok(id)
+}
+
+/// A new message to a client, starting a conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMessage {
+    pub client: Uuid,
+    /// The mailbox to send from; `None`: the business's first by name.
+    pub mailbox: Option<Uuid>,
+    pub subject: String,
+    pub text: String,
+}
+
+/// What [`compose`] started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Composed {
+    pub conversation: Uuid,
+    pub message: Uuid,
+}
+
+/// Writes a new message to a client from one of the business's mailboxes.
+pub async fn compose(
+    deps: &Deps,
+    who: &impl Principal,
+    input: &NewMessage,
+    origin: &Origin,
+) -> Result<Composed, AppError> {
+    let subject = input.subject.trim();
+    if subject.is_empty() || subject.chars().count() > 200 || subject.chars().any(char::is_control)
+    {
+        return Err(AppError::field(
+            "subject",
+            "give the message a subject of 1 to 200 characters on one line",
+        ));
+    }
+    let text = check_text(&input.text)?;
+    let tenant = who.tenant_id();
+    let mut work = deps.work(who, WRITE, origin).await?;
+    let client = sqlx::query!(
+        r#"SELECT name, email::text AS email, archived_at IS NOT NULL AS "archived!"
+           FROM clients WHERE id = $1 AND tenant_id = $2"#,
+        input.client,
+        tenant,
+    )
+    .fetch_optional(work.conn())
+    .await?
+    .ok_or_else(|| AppError::field("client", "there is no such client"))?;
+    let Some(to) = client.email.filter(|e| !e.is_empty()) else {
+        return Err(AppError::field(
+            "client",
+            format!("{} has no email address; add one first", client.name),
+        ));
+    };
+    if client.archived {
+        return Err(AppError::field(
+            "client",
+            format!("{} is archived; restore the client first", client.name),
+        ));
+    }
+    let mailbox = sqlx::query!(
+        r#"SELECT id, from_address::text AS "from_address!", from_name FROM mailboxes
+           WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id = $2)
+           ORDER BY name, id LIMIT 1"#,
+        tenant,
+        input.mailbox,
+    )
+    .fetch_optional(work.conn())
+    .await?
+    .ok_or_else(|| match input.mailbox {
+        Some(_) => AppError::field("mailbox", "there is no such mailbox"),
+        None => AppError::Conflict("connect a mailbox in Settings > Mailboxes first".into()),
+    })?;
+    within_send_limit(deps, tenant).await?;
+    let conversation = Uuid::now_v7();
+    sqlx::query!(
+        "INSERT INTO mail_conversations (id, tenant_id, mailbox_id, client_id, correspondent, subject,
+                                         subject_key, last_message_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        conversation,
+        tenant,
+        mailbox.id,
+        input.client,
+        to.to_lowercase() as _,
+        subject,
+        subject_key(subject),
+        deps.clock.now() as _,
+    )
+    .execute(work.conn())
+    .await?;
+    let draft = Draft {
+        mailbox: mailbox.id,
+        conversation,
+        from_address: mailbox.from_address,
+        from_name: mailbox.from_name,
+        to,
+        subject: subject.to_string(),
+        in_reply_to: None,
+        refs: Vec::new(),
+    };
+    let message = queue(deps, who, &mut work, draft, text).await?;
+    work.commit().await?;
+    Ok(Composed {
+        conversation,
+        message,
+    })
 }
 
 async fn send(ctx: &JobContext<Deps>, tenant: Uuid, message: Uuid) -> Result<(), JobError> {
