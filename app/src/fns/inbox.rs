@@ -165,3 +165,11 @@ pub async fn sync_mailbox(id: Uuid) -> Result<(), UiError> {
         .await
         .map_err(ui_error)
 }
+
+/// Fetches again the messages a mailbox's syncs could not take.
+#[server(prefix = "/api", endpoint = "retry-mailbox-failures")]
+pub async fn retry_mailbox_failures(id: Uuid) -> Result<(), UiError> {
+    mailboxes::retry_failures(&deps()?, &writer().await?, id, &origin())
+        .await
+        .map_err(ui_error)
+}

@@ -1224,3 +1224,95 @@ async fn a_new_message_starts_a_conversation_and_sending_is_limited_per_business
     assert!(first.contains(&format!("From: {DESK}")), "{first}");
     assert!(!first.contains("In-Reply-To"), "{first}");
 }
+
+#[tokio::test]
+async fn a_retry_takes_what_reads_now_and_counts_what_still_does_not() {
+    let (app, owner, server, mailbox) = setup().await;
+    server.deliver(DESK, "INBOX", b"Message-ID: <poison@x>\r\nFrom: bad@example.org\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n@@@@ not base64 @@@@\r\n--b--\r\n");
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(Some("fine@x"), "ok@example.org", "Fine", "", "Readable"),
+    );
+    let stats = sync_ok(&app, &owner, mailbox).await;
+    assert_eq!((stats.stored, stats.unreadable), (1, 1), "{stats:?}");
+    let failures = mailboxes::failures(&app.deps, &owner, mailbox)
+        .await
+        .unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        (failures[0].folder.as_str(), failures[0].attempts),
+        ("INBOX", 1)
+    );
+
+    // A message an earlier version could not take, that reads now: it is
+    // recorded as failed and missing, as such a run leaves it.
+    let (uid, validity): (i64, i64) = sqlx::query_as(
+        "SELECT m.uid, f.uid_validity FROM mail_messages m
+         JOIN mailbox_folders f ON f.mailbox_id = m.mailbox_id AND f.name = m.folder
+         WHERE m.message_id = 'fine@x'",
+    )
+    .fetch_one(&app.deps.pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM mail_messages WHERE message_id = 'fine@x'")
+        .execute(&app.deps.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO mail_sync_failures (id, tenant_id, mailbox_id, folder, uid_validity, uid, error)
+         VALUES ($1, $2, $3, 'INBOX', $4, $5, 'the storage refused it')",
+    )
+    .bind(Uuid::now_v7())
+    .bind(owner.tenant_id)
+    .bind(mailbox)
+    .bind(validity)
+    .bind(uid)
+    .execute(&app.deps.pool)
+    .await
+    .unwrap();
+    // An ordinary sync does not fetch old UIDs again.
+    sync_ok(&app, &owner, mailbox).await;
+    assert!(!stored_ids(&app, mailbox)
+        .await
+        .contains(&"fine@x".to_string()));
+    assert_eq!(
+        mailboxes::get(&app.deps, &owner, mailbox)
+            .await
+            .unwrap()
+            .open_failures,
+        2
+    );
+
+    // "Retry" queues a sync that fetches the failures again.
+    mailboxes::retry_failures(&app.deps, &owner, mailbox, &Default::default())
+        .await
+        .unwrap();
+    let queued: serde_json::Value = sqlx::query_scalar(
+        "SELECT payload FROM jobs WHERE kind = 'inbox.sync' AND dedupe_key = $1",
+    )
+    .bind(format!("mailbox-retry:{mailbox}"))
+    .fetch_one(&app.deps.pool)
+    .await
+    .unwrap();
+    assert_eq!(queued["retry_failures"], true);
+    match sync::retry_and_record(&app.deps, owner.tenant_id, mailbox)
+        .await
+        .unwrap()
+    {
+        Outcome::Synced(stats) => assert_eq!((stats.stored, stats.unreadable), (1, 1), "{stats:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(stored_ids(&app, mailbox)
+        .await
+        .contains(&"fine@x".to_string()));
+    let left = mailboxes::failures(&app.deps, &owner, mailbox)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(
+        left[0].attempts, 2,
+        "the poison message was tried once more"
+    );
+    assert_eq!(left[0].error, failures[0].error);
+}

@@ -375,6 +375,36 @@ pub async fn sync_now(
     work.commit().await
 }
 
+/// "Retry": a sync that also fetches again the messages earlier runs could
+/// not take (one at a time per mailbox, beside the scheduled syncs).
+pub async fn retry_failures(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let permission = Permission::Record(RecordKind::Message, Action::Update);
+    let open = get(deps, who, id).await?.open_failures;
+    let mut work = deps.work(who, permission, origin).await?;
+    work.audit(Entry {
+        action: "mailbox.retry_failures",
+        entity_type: "mailbox",
+        entity_id: Some(id),
+        changes: Changes::new().field("open_failures", None, Some(open)),
+    })
+    .await?;
+    work.enqueue(
+        NewJob::new(SyncMailbox {
+            mailbox_id: id,
+            retry_failures: true,
+        })
+        .for_business(who.tenant_id())
+        .dedupe(format!("mailbox-retry:{id}")),
+    )
+    .await?;
+    work.commit().await
+}
+
 /// The messages a sync could not take and that wait for a retry.
 pub async fn failures(
     deps: &Deps,
@@ -384,7 +414,7 @@ pub async fn failures(
     let mut read = deps
         .read(who, Permission::Record(RecordKind::Message, Action::Read))
         .await?;
-    Ok(sqlx::query_as!(
+    let rows = sqlx::query_as!(
         SyncFailureView,
         r#"SELECT id, folder, uid, error, attempts,
                   created_at AS "created_at: chrono::DateTime<chrono::Utc>"
@@ -395,7 +425,15 @@ pub async fn failures(
         who.tenant_id(),
     )
     .fetch_all(read.conn())
-    .await?)
+    .await?;
+    // Folder names as staff read them, not as the server spells them.
+    Ok(rows
+        .into_iter()
+        .map(|f| SyncFailureView {
+            folder: imap::folder_display_name(&f.folder),
+            ..f
+        })
+        .collect())
 }
 
 /// What "Test connection" found: each step that passed, or the one that failed.
@@ -519,6 +557,7 @@ pub async fn health(
 pub(super) fn enqueue_job(tenant: Uuid, mailbox: Uuid) -> NewJob<SyncMailbox> {
     NewJob::new(SyncMailbox {
         mailbox_id: mailbox,
+        retry_failures: false,
     })
     .for_business(tenant)
     .dedupe(format!("mailbox-sync:{mailbox}"))

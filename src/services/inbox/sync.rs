@@ -34,6 +34,9 @@ use crate::{
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SyncMailbox {
     pub mailbox_id: Uuid,
+    /// Also fetch again the messages earlier runs could not take ("Retry").
+    #[serde(default)]
+    pub retry_failures: bool,
 }
 
 impl Job for SyncMailbox {
@@ -47,7 +50,7 @@ impl Job for SyncMailbox {
             .job
             .tenant_id
             .ok_or_else(|| JobError::Permanent("a mailbox sync names no business".into()))?;
-        let outcome = run(&ctx.deps, tenant, self.mailbox_id).await?;
+        let outcome = run_with(&ctx.deps, tenant, self.mailbox_id, self.retry_failures).await?;
         // The outcome is recorded with the job's completion: a failed sync is
         // the mailbox's state, retried by the schedule, not a retry storm.
         let mut work = ctx.deps.in_business(tenant, "mailbox sync").await?;
@@ -233,6 +236,16 @@ fn open(deps: &Deps, sealed: &[u8], key_id: &str) -> Result<SecretString, AppErr
 /// Runs one sync of `mailbox`. Errors are the database's; what the mail
 /// server did wrong is the outcome.
 pub async fn run(deps: &Deps, tenant: Uuid, mailbox: Uuid) -> Result<Outcome, AppError> {
+    run_with(deps, tenant, mailbox, false).await
+}
+
+/// [`run`], fetching the recorded failures again when `retry_failures`.
+pub async fn run_with(
+    deps: &Deps,
+    tenant: Uuid,
+    mailbox: Uuid,
+    retry_failures: bool,
+) -> Result<Outcome, AppError> {
     let Some(loaded) = load(deps, tenant, mailbox).await? else {
         return Ok(Outcome::Skipped);
     };
@@ -258,7 +271,7 @@ pub async fn run(deps: &Deps, tenant: Uuid, mailbox: Uuid) -> Result<Outcome, Ap
         Ok(session) => session,
         Err(e) => return Ok(Outcome::Failed(e)),
     };
-    let result = sync_folders(deps, tenant, mailbox, &loaded, &mut session).await;
+    let result = sync_folders(deps, tenant, mailbox, &loaded, &mut session, retry_failures).await;
     let commands = session.commands();
     session.logout().await;
     let outcome = match result {
@@ -278,7 +291,25 @@ pub async fn run(deps: &Deps, tenant: Uuid, mailbox: Uuid) -> Result<Outcome, Ap
 /// Runs one sync and records how it ended, outside the queue ("Sync now"
 /// from a tool, and the tests).
 pub async fn run_and_record(deps: &Deps, tenant: Uuid, mailbox: Uuid) -> Result<Outcome, AppError> {
-    let outcome = run(deps, tenant, mailbox).await?;
+    record_run(deps, tenant, mailbox, false).await
+}
+
+/// [`run_and_record`] that also retries the recorded failures.
+pub async fn retry_and_record(
+    deps: &Deps,
+    tenant: Uuid,
+    mailbox: Uuid,
+) -> Result<Outcome, AppError> {
+    record_run(deps, tenant, mailbox, true).await
+}
+
+async fn record_run(
+    deps: &Deps,
+    tenant: Uuid,
+    mailbox: Uuid,
+    retry_failures: bool,
+) -> Result<Outcome, AppError> {
+    let outcome = run_with(deps, tenant, mailbox, retry_failures).await?;
     let mut work = deps.in_business(tenant, "mailbox sync").await?;
     record(&mut work, mailbox, &outcome, deps.clock.now()).await?;
     work.commit().await?;
@@ -371,6 +402,7 @@ async fn sync_folders(
     mailbox: Uuid,
     loaded: &Mailbox,
     session: &mut ImapSession,
+    retry_failures: bool,
 ) -> Result<SyncStats, SyncError> {
     let found = session.folders().await?;
     let mut folders = vec![("INBOX".to_string(), Role::Inbox)];
@@ -398,12 +430,72 @@ async fn sync_folders(
     }
     let mut stats = SyncStats::default();
     for (folder, role) in folders {
-        sync_folder(
+        let status = sync_folder(
             deps, tenant, mailbox, loaded, session, &folder, role, &mut stats,
         )
         .await?;
+        if retry_failures {
+            retry_folder(
+                deps, tenant, mailbox, loaded, session, &folder, role, &status, &mut stats,
+            )
+            .await?;
+        }
     }
     Ok(stats)
+}
+
+/// Fetches again the messages of `folder` that earlier runs could not
+/// take. Taken now: stored and resolved; gone from the server (or from
+/// an older UIDVALIDITY, imported again since under new UIDs): resolved;
+/// still unreadable: one attempt more.
+#[allow(clippy::too_many_arguments)]
+async fn retry_folder(
+    deps: &Deps,
+    tenant: Uuid,
+    mailbox: Uuid,
+    loaded: &Mailbox,
+    session: &mut ImapSession,
+    folder: &str,
+    role: Role,
+    status: &imap::FolderStatus,
+    stats: &mut SyncStats,
+) -> Result<(), SyncError> {
+    let mut work = deps.in_business(tenant, "mailbox sync").await?;
+    let open = sqlx::query!(
+        "SELECT uid, uid_validity FROM mail_sync_failures
+         WHERE mailbox_id = $1 AND folder = $2 AND resolved_at IS NULL ORDER BY uid",
+        mailbox,
+        folder,
+    )
+    .fetch_all(work.conn())
+    .await?;
+    sqlx::query!(
+        "UPDATE mail_sync_failures SET resolved_at = now(), updated_at = now()
+         WHERE mailbox_id = $1 AND folder = $2 AND resolved_at IS NULL AND uid_validity <> $3",
+        mailbox,
+        folder,
+        i64::from(status.uid_validity),
+    )
+    .execute(work.conn())
+    .await?;
+    work.commit().await?;
+    let metas: Vec<MessageMeta> = open
+        .iter()
+        .filter(|f| f.uid_validity == i64::from(status.uid_validity))
+        .filter_map(|f| u32::try_from(f.uid).ok())
+        .map(|uid| MessageMeta {
+            uid,
+            seen: false,
+            size: 0,
+        })
+        .collect();
+    for batch in metas.chunks(deps.config.inbox.batch_messages.max(1)) {
+        store_batch(
+            deps, tenant, mailbox, loaded, session, folder, role, batch, status, stats,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 struct Cursor {
@@ -423,7 +515,7 @@ async fn sync_folder(
     folder: &str,
     role: Role,
     stats: &mut SyncStats,
-) -> Result<(), SyncError> {
+) -> Result<imap::FolderStatus, SyncError> {
     let status = session.select(folder).await?;
     let validity = i64::from(status.uid_validity);
     let mut work = deps.in_business(tenant, "mailbox sync").await?;
@@ -542,7 +634,7 @@ async fn sync_folder(
     .execute(work.conn())
     .await?;
     work.commit().await?;
-    Ok(())
+    Ok(status)
 }
 
 /// Splits `metas` into fetches of at most `count` messages and `bytes`
@@ -639,6 +731,22 @@ async fn store_batch(
         .await?;
         stats.unreadable += 1;
     }
+    // A message taken now, or one the server no longer has, is no longer
+    // a failure (this matters when failures are retried).
+    let unreadable_uids: Vec<i64> = unreadable.iter().map(|(uid, _)| i64::from(*uid)).collect();
+    let asked: Vec<i64> = uids.iter().map(|u| i64::from(*u)).collect();
+    sqlx::query!(
+        "UPDATE mail_sync_failures SET resolved_at = now(), updated_at = now()
+         WHERE mailbox_id = $1 AND folder = $2 AND uid_validity = $3 AND resolved_at IS NULL
+           AND uid = ANY($4) AND NOT (uid = ANY($5))",
+        mailbox,
+        folder,
+        i64::from(status.uid_validity),
+        &asked,
+        &unreadable_uids,
+    )
+    .execute(work.conn())
+    .await?;
     // The cursor moves with the messages it covers, in one commit.
     let through = batch.iter().map(|m| m.uid).max().unwrap_or(0);
     sqlx::query!(

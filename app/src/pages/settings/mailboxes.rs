@@ -17,7 +17,10 @@ use crate::{
         forms::{error_of, invalid, FieldError, FormError},
         time::session_clock,
     },
-    fns::inbox::{load_mailboxes, DeleteMailbox, SaveMailbox, SyncMailbox, TestMailbox},
+    fns::inbox::{
+        load_mailbox_failures, load_mailboxes, DeleteMailbox, RetryMailboxFailures, SaveMailbox,
+        SyncMailbox, TestMailbox,
+    },
     layout::use_me,
 };
 
@@ -35,12 +38,14 @@ pub fn MailboxesPage() -> impl IntoView {
     let sync = ServerAction::<SyncMailbox>::new();
     let remove = ServerAction::<DeleteMailbox>::new();
     let test = ServerAction::<TestMailbox>::new();
+    let retry = ServerAction::<RetryMailboxFailures>::new();
     let boxes = Resource::new(
         move || {
             (
                 save.version().get(),
                 sync.version().get(),
                 remove.version().get(),
+                retry.version().get(),
             )
         },
         |_| load_mailboxes(),
@@ -62,7 +67,7 @@ pub fn MailboxesPage() -> impl IntoView {
                             {if list.is_empty() {
                                 view! { <p class="muted">"No mailbox is connected yet."</p> }.into_any()
                             } else {
-                                view! { <MailboxTable list clock manage sync remove test /> }.into_any()
+                                view! { <MailboxTable list clock manage sync remove test retry /> }.into_any()
                             }}
                             {manage.then(|| view! { <MailboxForm edit save /> })}
                         }.into_any()
@@ -89,6 +94,7 @@ fn MailboxTable(
     sync: ServerAction<SyncMailbox>,
     remove: ServerAction<DeleteMailbox>,
     test: ServerAction<TestMailbox>,
+    retry: ServerAction<RetryMailboxFailures>,
 ) -> impl IntoView {
     let tested = move || {
         test.value().get().map(|r| match r {
@@ -119,7 +125,20 @@ fn MailboxTable(
                                 {(b.state == MailboxState::SignInRefused).then(|| view! { <br /><span>"Enter the new password to start again."</span> })}
                             </td>
                             <td>{b.last_synced_at.map(|t| clock.date_time(t)).unwrap_or_else(|| "never".into())}</td>
-                            <td>{if b.open_failures == 0 { "none".to_string() } else { format!("{} messages", b.open_failures) }}</td>
+                            <td>{if b.open_failures == 0 {
+                                view! { <span>"none"</span> }.into_any()
+                            } else {
+                                view! {
+                                    <details class="failures">
+                                        <summary>{format!("{} {}", b.open_failures, if b.open_failures == 1 { "message" } else { "messages" })}</summary>
+                                        <FailureList id clock />
+                                    </details>
+                                    <ActionForm action=retry attr:class="inline">
+                                        <input type="hidden" name="id" value=id.to_string() />
+                                        <button type="submit">"Retry"</button>
+                                    </ActionForm>
+                                }.into_any()
+                            }}</td>
                             <td class="actions">
                                 <ActionForm action=sync attr:class="inline">
                                     <input type="hidden" name="id" value=id.to_string() />
@@ -142,6 +161,32 @@ fn MailboxTable(
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// The messages a mailbox's syncs could not take, and why.
+#[component]
+fn FailureList(id: Uuid, clock: Clock) -> impl IntoView {
+    let failures = Resource::new(move || id, load_mailbox_failures);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match failures.await {
+                    Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="failure-list">
+                            {list.into_iter().map(|f| view! {
+                                <li>
+                                    {format!("{} #{}: {}", f.folder, f.uid, f.error)}
+                                    <span class="muted">{format!(" · since {} · {} {}", clock.date_time(f.created_at), f.attempts,
+                                        if f.attempts == 1 { "attempt" } else { "attempts" })}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
