@@ -84,6 +84,14 @@ pub async fn compose_message(
         .map_err(ui_error)
 }
 
+/// Makes the sender of an unassigned conversation a client; returns the client.
+#[server(prefix = "/api", endpoint = "client-from-sender")]
+pub async fn client_from_sender(conversation: Uuid, name: String) -> Result<Uuid, UiError> {
+    conversations::client_from_sender(&deps()?, &writer().await?, conversation, &name, &origin())
+        .await
+        .map_err(ui_error)
+}
+
 #[server(prefix = "/api", endpoint = "mark-conversation")]
 pub async fn mark_conversation(id: Uuid, read: bool) -> Result<(), UiError> {
     conversations::mark_read(&deps()?, &writer().await?, id, read, &origin())

@@ -20,7 +20,7 @@ use crate::{
     },
     fns::inbox::{
         load_conversation, load_conversations, load_mailboxes, ArchiveConversation,
-        ComposeMessage, MarkConversation, SendReply,
+        ClientFromSender, ComposeMessage, MarkConversation, SendReply,
     },
     layout::use_me,
     url::encode,
@@ -75,9 +75,18 @@ pub fn InboxPage() -> impl IntoView {
     let mark = ServerAction::<MarkConversation>::new();
     let archive = ServerAction::<ArchiveConversation>::new();
     let reply = ServerAction::<SendReply>::new();
+    let adopt = ServerAction::<ClientFromSender>::new();
     // A failed reply keeps the conversation (and the typed text) as it is.
     let sent = move || reply.value().get().and_then(|r| r.ok());
-    let changes = move || (mark.version().get(), archive.version().get(), sent());
+    let adopted = move || adopt.value().get().and_then(|r| r.ok());
+    let changes = move || {
+        (
+            mark.version().get(),
+            archive.version().get(),
+            sent(),
+            adopted(),
+        )
+    };
     let list = Resource::new(
         move || (params.get(), changes()),
         |(p, _)| load_conversations(Some(p.show), None, None, Some(p.q)),
@@ -141,7 +150,7 @@ pub fn InboxPage() -> impl IntoView {
                         match open.await {
                             Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                             Ok(None) => view! { <p class="muted inbox-empty">"Choose a conversation to read it."</p> }.into_any(),
-                            Ok(Some(c)) => view! { <Conversation c p clock mark archive reply /> }.into_any(),
+                            Ok(Some(c)) => view! { <Conversation c p clock mark archive reply adopt /> }.into_any(),
                         }
                     })}
                 </Suspense>
@@ -223,8 +232,24 @@ fn Conversation(
     mark: ServerAction<MarkConversation>,
     archive: ServerAction<ArchiveConversation>,
     reply: ServerAction<SendReply>,
+    adopt: ServerAction<ClientFromSender>,
 ) -> impl IntoView {
     let id = c.summary.id;
+    // The name the sender gives, for "Add as client".
+    let sender_name = c
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.direction == Direction::In)
+        .and_then(|m| m.from_name.clone())
+        .unwrap_or_default();
+    let adopt_error = move || {
+        adopt.value().get().and_then(Result::err).map(|e| {
+            view! {
+                <p class="form-error" role="alert">{e.message}</p>
+            }
+        })
+    };
     let error = error_of(reply.value());
     // A sent reply empties the box; a refused one keeps what was typed.
     let reply_box = NodeRef::<leptos::html::Textarea>::new();
@@ -253,6 +278,15 @@ fn Conversation(
                 }}
                 {format!(" · {}", c.mailbox_name)}
             </p>
+            {c.summary.client_id.is_none().then(|| view! {
+                <ActionForm action=adopt attr:class="inline adopt">
+                    <input type="hidden" name="conversation" value=id.to_string() />
+                    <label for="adopt-name" class="visually-hidden">"Client's name"</label>
+                    <input id="adopt-name" name="name" value=sender_name.clone() placeholder="Client's name" required maxlength="200" />
+                    <button type="submit">"Add as client"</button>
+                </ActionForm>
+            })}
+            {adopt_error}
             <div class="actions">
                 <ActionForm action=mark attr:class="inline">
                     <input type="hidden" name="id" value=id.to_string() />

@@ -1316,3 +1316,85 @@ async fn a_retry_takes_what_reads_now_and_counts_what_still_does_not() {
     );
     assert_eq!(left[0].error, failures[0].error);
 }
+
+#[tokio::test]
+async fn an_unknown_sender_becomes_a_client_with_all_their_conversations() {
+    let (app, owner, server, mailbox) = setup().await;
+    for (id, subject) in [("a@lena", "Prices"), ("b@lena", "Opening hours")] {
+        server.deliver(
+            DESK,
+            "INBOX",
+            &mail(
+                Some(id),
+                "Lena Berg <lena@example.com>",
+                subject,
+                "",
+                "Hello",
+            ),
+        );
+    }
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(Some("c@kai"), "kai@example.com", "Hi", "", "Hello"),
+    );
+    sync_ok(&app, &owner, mailbox).await;
+    let (first, second) = (
+        conversation_of(&app, mailbox, "a@lena").await,
+        conversation_of(&app, mailbox, "b@lena").await,
+    );
+    assert_ne!(first, second);
+    let lena = conversations::client_from_sender(
+        &app.deps,
+        &owner,
+        first,
+        "Lena Berg",
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    for conversation in [first, second] {
+        let view = conversations::view(&app.deps, &owner, conversation)
+            .await
+            .unwrap();
+        assert_eq!(view.summary.client_id, Some(lena));
+        assert_eq!(view.summary.client_name.as_deref(), Some("Lena Berg"));
+    }
+    let again = conversations::client_from_sender(
+        &app.deps,
+        &owner,
+        first,
+        "Lena Berg",
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(again.status().as_u16(), 409, "{again:?}");
+
+    // Kai became a client after his mail arrived: he is used, not doubled.
+    let kai = client(&app, &owner, "Kai Weber", "KAI@example.com").await;
+    let theirs = conversation_of(&app, mailbox, "c@kai").await;
+    let found = conversations::client_from_sender(
+        &app.deps,
+        &owner,
+        theirs,
+        "Someone Else",
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found, kai);
+    let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients WHERE tenant_id = $1")
+        .bind(owner.tenant_id)
+        .fetch_one(&app.deps.pool)
+        .await
+        .unwrap();
+    assert_eq!(clients, 2);
+    // Another business cannot take it.
+    let other = crate::support::seed_business(&app, "Europe/Paris").await;
+    let refused =
+        conversations::client_from_sender(&app.deps, &other, theirs, "X", &Default::default())
+            .await
+            .unwrap_err();
+    assert_eq!(refused.status().as_u16(), 404);
+}

@@ -351,3 +351,76 @@ pub async fn attachment(
     .ok_or_else(|| AppError::NotFound("no such attachment".into()))?;
     Ok((row.file_name, row.content_type, row.storage_key))
 }
+
+/// "Add as client": the sender of an unassigned conversation becomes a
+/// client named `name` (or, when a client already has the address, that
+/// one is used), and every unassigned conversation with the address is
+/// theirs. Returns the client.
+pub async fn client_from_sender(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    name: &str,
+    origin: &Origin,
+) -> Result<Uuid, AppError> {
+    let tenant = who.tenant_id();
+    let mut read = deps.read(who, READ).await?;
+    let found = sqlx::query!(
+        r#"SELECT correspondent::text AS "correspondent!", client_id FROM mail_conversations
+           WHERE id = $1 AND tenant_id = $2"#,
+        id,
+        tenant,
+    )
+    .fetch_optional(read.conn())
+    .await?
+    .ok_or_else(|| AppError::NotFound("no such conversation".into()))?;
+    let known = sqlx::query_scalar!(
+        "SELECT id FROM clients WHERE tenant_id = $1 AND email = $2::citext AND archived_at IS NULL
+         ORDER BY created_at LIMIT 1",
+        tenant,
+        found.correspondent.as_str() as _,
+    )
+    .fetch_optional(read.conn())
+    .await?;
+    read.commit().await?;
+    if found.client_id.is_some() {
+        return Err(AppError::Conflict(
+            "this conversation already belongs to a client".into(),
+        ));
+    }
+    let client = match known {
+        Some(client) => client,
+        None => {
+            let input = crate::services::clients::ClientInput {
+                name: name.to_string(),
+                email: found.correspondent.clone(),
+                ..Default::default()
+            };
+            crate::services::clients::create(deps, who, &input, origin)
+                .await?
+                .client
+                .id
+        }
+    };
+    let mut work = deps.work(who, UPDATE, origin).await?;
+    let taken = sqlx::query_scalar!(
+        "UPDATE mail_conversations SET client_id = $3
+         WHERE tenant_id = $1 AND correspondent = $2::citext AND client_id IS NULL RETURNING id",
+        tenant,
+        found.correspondent.as_str() as _,
+        client,
+    )
+    .fetch_all(work.conn())
+    .await?;
+    for conversation in taken {
+        work.audit(Entry {
+            action: "conversation.assign",
+            entity_type: "conversation",
+            entity_id: Some(conversation),
+            changes: Changes::new().field("client_id", None::<Uuid>, Some(client)),
+        })
+        .await?;
+    }
+    work.commit().await?;
+    Ok(client)
+}
