@@ -1398,3 +1398,68 @@ async fn an_unknown_sender_becomes_a_client_with_all_their_conversations() {
             .unwrap_err();
     assert_eq!(refused.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn a_twenty_megabyte_attachment_arrives_whole_in_a_fetch_of_its_own() {
+    use base64::Engine;
+    use sha2::Digest;
+    let (app, owner, server, mailbox) = setup_with(|c| {
+        c.inbox.batch_bytes = 1024 * 1024;
+    })
+    .await;
+    // 20 MB that do not compress, base64 in lines of 76 as mail programs send them.
+    const SIZE: usize = 20 * 1024 * 1024;
+    let mut data = Vec::with_capacity(SIZE + 32);
+    let mut block = sha2::Sha256::digest(b"a scan of twenty megabytes").to_vec();
+    while data.len() < SIZE {
+        block = sha2::Sha256::digest(&block).to_vec();
+        data.extend_from_slice(&block);
+    }
+    data.truncate(SIZE);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let big = format!(
+        "Message-ID: <scan@mia>\r\nFrom: mia@example.com\r\nSubject: My scan\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nThe scan is attached.\r\n--b\r\nContent-Type: application/pdf; name=scan.pdf\r\nContent-Disposition: attachment; filename=scan.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+        lines.join("\r\n")
+    );
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(Some("before@x"), "a@example.com", "Before", "", "one"),
+    );
+    server.deliver(DESK, "INBOX", big.as_bytes());
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(Some("after@x"), "b@example.com", "After", "", "two"),
+    );
+    let stats = sync_ok(&app, &owner, mailbox).await;
+    assert_eq!((stats.stored, stats.unreadable), (3, 0), "{stats:?}");
+
+    let view = conversations::view(
+        &app.deps,
+        &owner,
+        conversation_of(&app, mailbox, "scan@mia").await,
+    )
+    .await
+    .unwrap();
+    let message = &view.messages[0];
+    assert_eq!(message.body_text.trim(), "The scan is attached.");
+    assert_eq!(message.attachments.len(), 1);
+    let attachment = &message.attachments[0];
+    assert_eq!(attachment.file_name, "scan.pdf");
+    assert_eq!(attachment.size_bytes, SIZE as i64);
+    let (_, content_type, key) = conversations::attachment(&app.deps, &owner, attachment.id)
+        .await
+        .unwrap();
+    assert_eq!(content_type, "application/pdf");
+    let stored = app.deps.storage.read(&key).await.unwrap();
+    assert_eq!(sha2::Sha256::digest(&stored), sha2::Sha256::digest(&data));
+    // Nothing is fetched or stored a second time.
+    let again = sync_ok(&app, &owner, mailbox).await;
+    assert_eq!(again.stored, 0);
+}
