@@ -88,6 +88,8 @@ test("connect a mailbox, read a client's mail, reply, and see it sent", async ({
   await page.goto(`/clients/${client}`);
   await waitForHydration(page);
   await expect(page.getByRole("list", { name: "Email conversations" }).getByText(subject)).toBeVisible();
+  // The timeline has the mail among the visits and files.
+  await expect(page.getByRole("list", { name: "Timeline" }).getByRole("link", { name: subject })).toHaveAttribute("href", /\/inbox\?c=/);
   await page.getByText("Write to Mia Novak").click();
   const news = `Your results ${stamp}`;
   await page.getByLabel("Subject", { exact: true }).fill(news);

@@ -60,13 +60,14 @@ pub async fn quick_search(
     Ok((found, upcoming))
 }
 
-/// A client's page: the record, their appointments and their files.
-/// A client, their appointments with each one's reminder state, and their files.
+/// A client's page: the record, their appointments with each one's
+/// reminder state, their files, and their email conversations.
 pub type ClientDetails = (
     ClientView,
     Vec<AppointmentView>,
     Vec<ClientFileView>,
     Vec<frontdesk::domain::background::ReminderView>,
+    Vec<frontdesk::domain::inbox::ConversationSummary>,
 );
 
 #[server(prefix = "/api", endpoint = "client")]
@@ -81,7 +82,15 @@ pub async fn load_client(id: Uuid) -> Result<ClientDetails, UiError> {
     let reminders = frontdesk::services::reminders::for_appointments(&deps, &who, &ids)
         .await
         .map_err(ui_error)?;
-    Ok((client, timeline, files, reminders))
+    let filter = frontdesk::services::inbox::conversations::ConversationFilter {
+        client: Some(id),
+        any_state: true,
+        ..Default::default()
+    };
+    let mail = frontdesk::services::inbox::conversations::list(&deps, &who, &filter)
+        .await
+        .map_err(ui_error)?;
+    Ok((client, timeline, files, reminders, mail))
 }
 
 /// Creates (no `id`) or changes a client. A plain form post lands on the client's page.

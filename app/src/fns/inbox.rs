@@ -32,6 +32,8 @@ pub async fn load_conversations(
         unread: show == "unread",
         unassigned: show == "unassigned",
         archived: show == "archived",
+        // A client's page shows their whole history.
+        any_state: client.is_some(),
         mailbox,
         client,
         search: q,

@@ -212,7 +212,7 @@ pub fn ClientPage() -> impl IntoView {
                 match client.await {
                     Err(e) => view! { <Title text="Client" /><p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     Ok(None) => view! { <Title text="Client" /><p class="form-error" role="alert">"There is no such client."</p> }.into_any(),
-                    Ok(Some((c, timeline, files, reminders))) => view! {
+                    Ok(Some((c, timeline, files, reminders, mail))) => view! {
                         <Title text=c.name.clone() />
                         <div class="page-head">
                             <h1>{c.name.clone()}</h1>
@@ -247,7 +247,7 @@ pub fn ClientPage() -> impl IntoView {
                         <crate::pages::inbox::ClientMail client_id=c.id client_name=c.name.clone()
                             email=c.email.clone() archived=c.archived clock />
                         <h2>"Timeline"</h2>
-                        <Timeline timeline files reminders clock />
+                        <Timeline timeline files reminders mail clock />
                         <details class="edit">
                             <summary>"Edit details"</summary>
                             <ClientForm client=Some(c.clone()) />
@@ -271,19 +271,22 @@ fn Timeline(
     timeline: Vec<AppointmentView>,
     files: Vec<ClientFileView>,
     reminders: Vec<frontdesk::domain::background::ReminderView>,
+    mail: Vec<frontdesk::domain::inbox::ConversationSummary>,
     clock: Clock,
 ) -> impl IntoView {
-    if timeline.is_empty() && files.is_empty() {
-        return view! { <p class="muted">"No appointments or files yet."</p> }.into_any();
+    if timeline.is_empty() && files.is_empty() && mail.is_empty() {
+        return view! { <p class="muted">"No appointments, files or email yet."</p> }.into_any();
     }
     enum Item {
         Visit(AppointmentView),
         File(ClientFileView),
+        Mail(frontdesk::domain::inbox::ConversationSummary),
     }
     let mut items: Vec<(chrono::DateTime<chrono::Utc>, Item)> = timeline
         .into_iter()
         .map(|a| (a.starts_at, Item::Visit(a)))
         .chain(files.into_iter().map(|f| (f.uploaded_at, Item::File(f))))
+        .chain(mail.into_iter().map(|m| (m.last_message_at, Item::Mail(m))))
         .collect();
     items.sort_by_key(|item| std::cmp::Reverse(item.0));
     view! {
@@ -307,6 +310,13 @@ fn Timeline(
                         <time datetime=f.uploaded_at.to_rfc3339()>{clock.date_time(f.uploaded_at)}</time>
                         " · File added: "{f.name.clone()}" ("{human_size(f.size_bytes)}")"
                         {f.uploaded_by.clone().map(|by| format!(" by {by}"))}
+                    </li>
+                }.into_any(),
+                Item::Mail(m) => view! {
+                    <li class="mail" data-conversation=m.id.to_string()>
+                        <time datetime=m.last_message_at.to_rfc3339()>{clock.date_time(m.last_message_at)}</time>
+                        " · Email: "<a href=format!("/inbox?c={}", m.id)>{if m.subject.is_empty() { "(no subject)".to_string() } else { m.subject.clone() }}</a>
+                        {(m.messages > 1).then(|| format!(" ({} messages)", m.messages))}
                     </li>
                 }.into_any(),
             }).collect_view()}

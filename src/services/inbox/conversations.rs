@@ -29,6 +29,8 @@ pub struct ConversationFilter {
     pub unread: bool,
     pub unassigned: bool,
     pub archived: bool,
+    /// Archived and open ones alike (a client's history), whatever `archived` says.
+    pub any_state: bool,
     pub mailbox: Option<Uuid>,
     pub client: Option<Uuid>,
     /// Words in the subject, the sender or the text.
@@ -64,7 +66,7 @@ pub async fn list(
            LEFT JOIN LATERAL (SELECT m.body_text FROM mail_messages m WHERE m.conversation_id = c.id
                               ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) l ON true
            WHERE c.tenant_id = $1
-             AND (c.archived_at IS NOT NULL) = $2
+             AND ($9 OR (c.archived_at IS NOT NULL) = $2)
              AND ($3::uuid IS NULL OR c.mailbox_id = $3)
              AND ($4::uuid IS NULL OR c.client_id = $4)
              AND (NOT $5 OR c.client_id IS NULL)
@@ -83,6 +85,7 @@ pub async fn list(
         filter.unread,
         search,
         limit,
+        filter.any_state,
     )
     .fetch_all(read.conn())
     .await?;
