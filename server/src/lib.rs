@@ -3,6 +3,7 @@
 pub mod api;
 pub mod bench;
 pub mod bench_files;
+pub mod bench_inbox;
 pub mod bench_jobs;
 pub mod bench_limiter;
 pub mod bench_scale;

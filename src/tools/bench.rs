@@ -151,3 +151,66 @@ pub async fn dashboard_plan(
     work.commit().await?;
     Ok(plan)
 }
+
+/// `messages` stored messages of `mailbox` in conversations of
+/// `per_conversation`, spread over the last year, about a tenth unread:
+/// the inbox's large data set, written in two statements.
+pub async fn fill_mail(
+    pool: &Pool,
+    tenant: Uuid,
+    mailbox: Uuid,
+    messages: i64,
+    per_conversation: i64,
+) -> Result<(), AppError> {
+    let conversations = (messages / per_conversation).max(1);
+    let mut work = Work::business(pool, tenant, "bench").await?;
+    sqlx::query!(
+        "INSERT INTO mail_conversations (id, tenant_id, mailbox_id, correspondent, subject, subject_key,
+                                         last_message_at)
+         SELECT md5($1::uuid::text || ':' || n)::uuid, $2, $1::uuid, 'sender' || n || '@bench.example',
+                s.subject, lower(s.subject), now() - make_interval(mins => n::int)
+         FROM generate_series(1, $3::bigint) AS n,
+              LATERAL (SELECT (CASE n % 3 WHEN 0 THEN 'Invoice ' WHEN 1 THEN 'Appointment ' ELSE 'Question ' END) || n
+                       AS subject) AS s",
+        mailbox,
+        tenant,
+        conversations,
+    )
+    .execute(work.conn())
+    .await?;
+    sqlx::query!(
+        "INSERT INTO mail_messages (id, tenant_id, mailbox_id, conversation_id, message_id, subject,
+                                    from_address, to_addresses, sent_at, direction, body_text, seen, size_bytes)
+         SELECT gen_random_uuid(), $2, $1::uuid, md5($1::uuid::text || ':' || c)::uuid,
+                'bench-' || c || '-' || k || '@bench.example', c2.subject,
+                CASE WHEN k % 2 = 0 THEN 'sender' || c || '@bench.example' ELSE 'desk@bench.example' END,
+                ARRAY['desk@bench.example'],
+                now() - make_interval(mins => c::int) - make_interval(hours => ($4 - k)::int),
+                CASE WHEN k % 2 = 0 THEN 'in' ELSE 'out' END,
+                'Hello, this is message ' || k || ' about ' || c2.subject
+                    || '. I would like to move my appointment to next week if that is possible, '
+                    || 'and I have a question about the invoice I received. Kind regards, sender' || c,
+                (c % 10 <> 0 OR k < $4), 2048
+         FROM generate_series(1, $3::bigint) AS c,
+              generate_series(1, $4::bigint) AS k,
+              LATERAL (SELECT (CASE c % 3 WHEN 0 THEN 'Invoice ' WHEN 1 THEN 'Appointment ' ELSE 'Question ' END) || c
+                       AS subject) AS c2(subject)",
+        mailbox,
+        tenant,
+        conversations,
+        per_conversation,
+    )
+    .execute(work.conn())
+    .await?;
+    work.commit().await
+}
+
+/// How many messages `tenant` has stored.
+pub async fn mail_count(pool: &Pool, tenant: Uuid) -> Result<i64, AppError> {
+    let mut work = Work::business(pool, tenant, "bench").await?;
+    let n = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM mail_messages"#)
+        .fetch_one(work.conn())
+        .await?;
+    work.commit().await?;
+    Ok(n)
+}
