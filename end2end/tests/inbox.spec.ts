@@ -77,6 +77,16 @@ test("connect a mailbox, read a client's mail, reply, and see it sent", async ({
   }).toPass({ timeout: 20_000 });
   await expect.poll(() => countIn("Sent", `Re: ${subject}`), { timeout: 10_000 }).toBe(1);
 
+  // Taken by the one who answered, found under Mine.
+  await page.getByRole("button", { name: "Take it" }).click();
+  await expect(page.getByRole("button", { name: "Let go" })).toBeVisible();
+  await page.getByRole("navigation", { name: "Show" }).getByRole("link", { name: "Mine" }).click();
+  await expect(page).toHaveURL(/show=mine/);
+  const taken = page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: subject });
+  await expect(taken).toHaveAttribute("href", /show=mine/);
+  await taken.click();
+  await expect(page.getByRole("heading", { level: 2 })).toContainText(subject);
+
   // Archived with `e`, found again under Archived.
   await waitForHydration(page);
   await page.keyboard.press("e");

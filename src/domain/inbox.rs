@@ -558,6 +558,9 @@ pub struct ConversationSummary {
     /// The start of the last message's text.
     pub snippet: String,
     pub archived: bool,
+    /// Who on the team looks after it.
+    pub assignee_id: Option<Uuid>,
+    pub assignee_name: Option<String>,
 }
 
 /// A file that came with a message.

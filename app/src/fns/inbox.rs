@@ -18,8 +18,8 @@ use {
     },
 };
 
-/// The conversation list. `show` is `unread`, `unassigned` or `archived`
-/// (anything else: everything open).
+/// The conversation list. `show` is `unread`, `unassigned`, `mine` or
+/// `archived` (anything else: everything open).
 #[server(prefix = "/api", endpoint = "conversations")]
 pub async fn load_conversations(
     show: Option<String>,
@@ -28,18 +28,20 @@ pub async fn load_conversations(
     q: Option<String>,
 ) -> Result<Vec<ConversationSummary>, UiError> {
     let show = show.unwrap_or_default();
+    let who = reader().await?;
     let filter = ConversationFilter {
         unread: show == "unread",
         unassigned: show == "unassigned",
         archived: show == "archived",
         // A client's page shows their whole history.
         any_state: client.is_some(),
+        assignee: (show == "mine").then_some(who.user_id),
         mailbox,
         client,
         search: q,
         limit: None,
     };
-    conversations::list(&deps()?, &reader().await?, &filter)
+    conversations::list(&deps()?, &who, &filter)
         .await
         .map_err(ui_error)
 }
@@ -90,6 +92,14 @@ pub async fn compose_message(
 #[server(prefix = "/api", endpoint = "client-from-sender")]
 pub async fn client_from_sender(conversation: Uuid, name: String) -> Result<Uuid, UiError> {
     conversations::client_from_sender(&deps()?, &writer().await?, conversation, &name, &origin())
+        .await
+        .map_err(ui_error)
+}
+
+/// "Take it" or "Let go".
+#[server(prefix = "/api", endpoint = "take-conversation")]
+pub async fn take_conversation(id: Uuid, take: bool) -> Result<(), UiError> {
+    conversations::take(&deps()?, &writer().await?, id, take, &origin())
         .await
         .map_err(ui_error)
 }

@@ -20,7 +20,7 @@ use crate::{
     },
     fns::inbox::{
         load_conversation, load_conversations, load_mailboxes, ArchiveConversation,
-        ClientFromSender, ComposeMessage, MarkConversation, SendReply,
+        ClientFromSender, ComposeMessage, MarkConversation, SendReply, TakeConversation,
     },
     layout::use_me,
     url::encode,
@@ -53,9 +53,10 @@ impl InboxQuery {
     }
 }
 
-const FILTERS: [(&str, &str); 4] = [
+const FILTERS: [(&str, &str); 5] = [
     ("", "Open"),
     ("unread", "Unread"),
+    ("mine", "Mine"),
     ("unassigned", "Unassigned"),
     ("archived", "Archived"),
 ];
@@ -76,6 +77,7 @@ pub fn InboxPage() -> impl IntoView {
     let archive = ServerAction::<ArchiveConversation>::new();
     let reply = ServerAction::<SendReply>::new();
     let adopt = ServerAction::<ClientFromSender>::new();
+    let take = ServerAction::<TakeConversation>::new();
     // A failed reply keeps the conversation (and the typed text) as it is.
     let sent = move || reply.value().get().and_then(|r| r.ok());
     let adopted = move || adopt.value().get().and_then(|r| r.ok());
@@ -83,6 +85,7 @@ pub fn InboxPage() -> impl IntoView {
         (
             mark.version().get(),
             archive.version().get(),
+            take.version().get(),
             sent(),
             adopted(),
         )
@@ -150,7 +153,7 @@ pub fn InboxPage() -> impl IntoView {
                         match open.await {
                             Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                             Ok(None) => view! { <p class="muted inbox-empty">"Choose a conversation to read it."</p> }.into_any(),
-                            Ok(Some(c)) => view! { <Conversation c p clock mark archive reply adopt /> }.into_any(),
+                            Ok(Some(c)) => view! { <Conversation c p clock mark archive reply adopt take /> }.into_any(),
                         }
                     })}
                 </Suspense>
@@ -214,6 +217,7 @@ fn ConversationList(items: Vec<ConversationSummary>, p: InboxQuery, clock: Clock
                             </span>
                             <span class="snippet">{c.snippet.clone()}</span>
                             {c.client_id.is_none().then(|| view! { <span class="tag">"Unassigned"</span> })}
+                            {c.assignee_name.clone().map(|name| view! { <span class="tag">{name}</span> })}
                         </a>
                     </li>
                 }
@@ -233,6 +237,7 @@ fn Conversation(
     archive: ServerAction<ArchiveConversation>,
     reply: ServerAction<SendReply>,
     adopt: ServerAction<ClientFromSender>,
+    take: ServerAction<TakeConversation>,
 ) -> impl IntoView {
     let id = c.summary.id;
     // The name the sender gives, for "Add as client".
@@ -277,6 +282,7 @@ fn Conversation(
                     _ => view! { <span>{format!("{} · not a client yet", c.summary.correspondent)}</span> }.into_any(),
                 }}
                 {format!(" · {}", c.mailbox_name)}
+                {c.summary.assignee_name.clone().map(|name| format!(" · looked after by {name}"))}
             </p>
             {c.summary.client_id.is_none().then(|| view! {
                 <ActionForm action=adopt attr:class="inline adopt">
@@ -292,6 +298,11 @@ fn Conversation(
                     <input type="hidden" name="id" value=id.to_string() />
                     <input type="hidden" name="read" value=unread.to_string() />
                     <button type="submit">{if unread { "Mark read" } else { "Mark unread" }}</button>
+                </ActionForm>
+                <ActionForm action=take attr:class="inline">
+                    <input type="hidden" name="id" value=id.to_string() />
+                    <input type="hidden" name="take" value=c.summary.assignee_id.is_none().to_string() />
+                    <button type="submit">{if c.summary.assignee_id.is_none() { "Take it" } else { "Let go" }}</button>
                 </ActionForm>
                 <ActionForm action=archive attr:class="inline">
                     <input type="hidden" name="id" value=id.to_string() />

@@ -1463,3 +1463,57 @@ async fn a_twenty_megabyte_attachment_arrives_whole_in_a_fetch_of_its_own() {
     let again = sync_ok(&app, &owner, mailbox).await;
     assert_eq!(again.stored, 0);
 }
+
+#[tokio::test]
+async fn a_team_member_takes_a_conversation_and_finds_it_under_mine() {
+    let (app, owner, server, mailbox) = setup().await;
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(Some("q@one"), "one@example.com", "One", "", "1"),
+    );
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(Some("q@two"), "two@example.com", "Two", "", "2"),
+    );
+    sync_ok(&app, &owner, mailbox).await;
+    let one = conversation_of(&app, mailbox, "q@one").await;
+    let mine = |app: &TestApp, owner: &Staff| {
+        let filter = ConversationFilter {
+            assignee: Some(owner.user_id),
+            ..Default::default()
+        };
+        let (deps, owner) = (app.deps.clone(), *owner);
+        async move { conversations::list(&deps, &owner, &filter).await.unwrap() }
+    };
+    assert!(mine(&app, &owner).await.is_empty());
+    conversations::take(&app.deps, &owner, one, true, &Default::default())
+        .await
+        .unwrap();
+    let taken = mine(&app, &owner).await;
+    assert_eq!(taken.iter().map(|c| c.id).collect::<Vec<_>>(), [one]);
+    assert_eq!(taken[0].assignee_id, Some(owner.user_id));
+    assert!(taken[0].assignee_name.is_some());
+    let audit: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'conversation.take' AND entity_id = $1",
+    )
+    .bind(one)
+    .fetch_one(&app.deps.pool)
+    .await
+    .unwrap();
+    assert_eq!(audit, 1);
+    // Let go: nobody's.
+    conversations::take(&app.deps, &owner, one, false, &Default::default())
+        .await
+        .unwrap();
+    assert!(mine(&app, &owner).await.is_empty());
+    let view = conversations::view(&app.deps, &owner, one).await.unwrap();
+    assert_eq!(view.summary.assignee_id, None);
+    // Another business cannot take it.
+    let other = crate::support::seed_business(&app, "Europe/Paris").await;
+    let refused = conversations::take(&app.deps, &other, one, true, &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status().as_u16(), 404);
+}

@@ -31,6 +31,8 @@ pub struct ConversationFilter {
     pub archived: bool,
     /// Archived and open ones alike (a client's history), whatever `archived` says.
     pub any_state: bool,
+    /// Only those this team member looks after ("Mine").
+    pub assignee: Option<Uuid>,
     pub mailbox: Option<Uuid>,
     pub client: Option<Uuid>,
     /// Words in the subject, the sender or the text.
@@ -57,9 +59,11 @@ pub async fn list(
         r#"SELECT c.id, c.mailbox_id, c.subject, c.correspondent::text AS "correspondent!", c.client_id,
                   cl.name AS "client_name?", c.last_message_at AS "last_message_at: DateTime<Utc>",
                   s.messages AS "messages!", s.unread AS "unread!",
-                  coalesce(left(l.body_text, 160), '') AS "snippet!", c.archived_at IS NOT NULL AS "archived!"
+                  coalesce(left(l.body_text, 160), '') AS "snippet!", c.archived_at IS NOT NULL AS "archived!",
+                  c.assignee_id, u.name AS "assignee_name?"
            FROM mail_conversations c
            LEFT JOIN clients cl ON cl.id = c.client_id
+           LEFT JOIN users u ON u.id = c.assignee_id
            CROSS JOIN LATERAL (SELECT count(*) AS messages,
                                       count(*) FILTER (WHERE NOT m.seen AND m.direction = 'in') AS unread
                                FROM mail_messages m WHERE m.conversation_id = c.id) s
@@ -67,6 +71,7 @@ pub async fn list(
                               ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) l ON true
            WHERE c.tenant_id = $1
              AND ($9 OR (c.archived_at IS NOT NULL) = $2)
+             AND ($10::uuid IS NULL OR c.assignee_id = $10)
              AND ($3::uuid IS NULL OR c.mailbox_id = $3)
              AND ($4::uuid IS NULL OR c.client_id = $4)
              AND (NOT $5 OR c.client_id IS NULL)
@@ -86,6 +91,7 @@ pub async fn list(
         search,
         limit,
         filter.any_state,
+        filter.assignee,
     )
     .fetch_all(read.conn())
     .await?;
@@ -106,8 +112,10 @@ pub async fn view(
                   (SELECT count(*) FROM mail_messages m WHERE m.conversation_id = c.id) AS "messages!",
                   (SELECT count(*) FROM mail_messages m WHERE m.conversation_id = c.id
                      AND NOT m.seen AND m.direction = 'in') AS "unread!",
-                  '' AS "snippet!", c.archived_at IS NOT NULL AS "archived!"
+                  '' AS "snippet!", c.archived_at IS NOT NULL AS "archived!",
+                  c.assignee_id, u.name AS "assignee_name?"
            FROM mail_conversations c LEFT JOIN clients cl ON cl.id = c.client_id
+           LEFT JOIN users u ON u.id = c.assignee_id
            WHERE c.id = $1 AND c.tenant_id = $2"#,
         id,
         who.tenant_id(),
@@ -302,6 +310,46 @@ pub async fn assign(
         entity_type: "conversation",
         entity_id: Some(id),
         changes: Changes::new().field("client_id", old, client),
+    })
+    .await?;
+    work.commit().await
+}
+
+/// "Take it" (`take`) or "Let go": whether the person asking looks after
+/// the conversation. Only people take conversations, not API keys.
+pub async fn take(
+    deps: &Deps,
+    who: &impl Principal,
+    id: Uuid,
+    take: bool,
+    origin: &Origin,
+) -> Result<(), AppError> {
+    let crate::audit::Actor::User(user) = who.actor() else {
+        return Err(AppError::Forbidden);
+    };
+    let mut work = deps.work(who, UPDATE, origin).await?;
+    let old = sqlx::query_scalar!(
+        "SELECT assignee_id FROM mail_conversations WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
+        id,
+        who.tenant_id()
+    )
+    .fetch_optional(work.conn())
+    .await?
+    .ok_or_else(|| AppError::NotFound("no such conversation".into()))?;
+    let new = take.then_some(user);
+    sqlx::query!(
+        "UPDATE mail_conversations SET assignee_id = $3 WHERE id = $1 AND tenant_id = $2",
+        id,
+        who.tenant_id(),
+        new,
+    )
+    .execute(work.conn())
+    .await?;
+    work.audit(Entry {
+        action: "conversation.take",
+        entity_type: "conversation",
+        entity_id: Some(id),
+        changes: Changes::new().field("assignee_id", old, new),
     })
     .await?;
     work.commit().await
