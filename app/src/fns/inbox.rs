@@ -104,6 +104,15 @@ pub async fn take_conversation(id: Uuid, take: bool) -> Result<(), UiError> {
         .map_err(ui_error)
 }
 
+/// Copies an attachment into the conversation's client's files.
+#[server(prefix = "/api", endpoint = "save-attachment")]
+pub async fn save_attachment(id: Uuid) -> Result<String, UiError> {
+    conversations::save_attachment(&deps()?, &writer().await?, id, &origin())
+        .await
+        .map(|file| file.name)
+        .map_err(ui_error)
+}
+
 #[server(prefix = "/api", endpoint = "mark-conversation")]
 pub async fn mark_conversation(id: Uuid, read: bool) -> Result<(), UiError> {
     conversations::mark_read(&deps()?, &writer().await?, id, read, &origin())

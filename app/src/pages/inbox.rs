@@ -20,7 +20,8 @@ use crate::{
     },
     fns::inbox::{
         load_conversation, load_conversations, load_mailboxes, ArchiveConversation,
-        ClientFromSender, ComposeMessage, MarkConversation, SendReply, TakeConversation,
+        ClientFromSender, ComposeMessage, MarkConversation, SaveAttachment, SendReply,
+        TakeConversation,
     },
     layout::use_me,
     url::encode,
@@ -240,6 +241,14 @@ fn Conversation(
     take: ServerAction<TakeConversation>,
 ) -> impl IntoView {
     let id = c.summary.id;
+    let save = ServerAction::<SaveAttachment>::new();
+    let has_client = c.summary.client_id.is_some();
+    let saved = move || {
+        save.value().get().map(|r| match r {
+            Ok(name) => view! { <p class="notice" role="status">{format!("{name} is now among the client's files.")}</p> }.into_any(),
+            Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
+        })
+    };
     // The name the sender gives, for "Add as client".
     let sender_name = c
         .messages
@@ -347,9 +356,16 @@ fn Conversation(
                         }}
                         {(!m.attachments.is_empty()).then(|| view! {
                             <ul class="attachments" aria-label="Attachments">
-                                {m.attachments.iter().filter(|a| !a.inline).map(|a| view! {
+                                {m.attachments.clone().into_iter().filter(|a| !a.inline).map(|a| view! {
                                     <li><a href=format!("/inbox/attachments/{}", a.id)>{a.file_name.clone()}</a>
-                                        <span class="muted">{format!(" {}", frontdesk::domain::files::human_size(a.size_bytes.max(0) as u64))}</span></li>
+                                        <span class="muted">{format!(" {}", frontdesk::domain::files::human_size(a.size_bytes.max(0) as u64))}</span>
+                                        {has_client.then(|| view! {
+                                            <ActionForm action=save attr:class="inline">
+                                                <input type="hidden" name="id" value=a.id.to_string() />
+                                                <button type="submit" class="link" aria-label=format!("Save {} to the client's files", a.file_name)>"Save to client's files"</button>
+                                            </ActionForm>
+                                        })}
+                                    </li>
                                 }).collect_view()}
                             </ul>
                         })}
@@ -357,6 +373,7 @@ fn Conversation(
                 }
             }).collect_view()}
         </ol>
+        {saved}
         <ActionForm action=reply attr:class="reply stack" attr:novalidate="">
             <FormError error />
             <input type="hidden" name="conversation" value=id.to_string() />

@@ -1517,3 +1517,109 @@ async fn a_team_member_takes_a_conversation_and_finds_it_under_mine() {
         .unwrap_err();
     assert_eq!(refused.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn an_attachment_is_saved_to_the_clients_files_as_an_upload_would_be() {
+    let (app, owner, server, mailbox) = setup().await;
+    let mia = client(&app, &owner, "Mia Novak", "mia@example.com").await;
+    let with_file = |id: &str, from: &str, name: &str, body: &str| {
+        format!(
+            "Message-ID: <{id}>\r\nFrom: {from}\r\nSubject: Notes\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n--b\r\nContent-Type: text/plain; name={name}\r\nContent-Disposition: attachment; filename={name}\r\n\r\n{body}\r\n--b--\r\n"
+        )
+    };
+    server.deliver(
+        DESK,
+        "INBOX",
+        with_file(
+            "notes@mia",
+            "mia@example.com",
+            "notes.txt",
+            "Allergic to lavender.",
+        )
+        .as_bytes(),
+    );
+    server.deliver(
+        DESK,
+        "INBOX",
+        with_file("tool@x", "stranger@example.com", "tool.exe", "MZ").as_bytes(),
+    );
+    server.deliver(
+        DESK,
+        "INBOX",
+        with_file("list@x", "stranger2@example.com", "list.txt", "a, b").as_bytes(),
+    );
+    sync_ok(&app, &owner, mailbox).await;
+    let attachment_of =
+        |view: &frontdesk::domain::inbox::ConversationView| view.messages[0].attachments[0].id;
+    let notes = conversations::view(
+        &app.deps,
+        &owner,
+        conversation_of(&app, mailbox, "notes@mia").await,
+    )
+    .await
+    .unwrap();
+    let saved = conversations::save_attachment(
+        &app.deps,
+        &owner,
+        attachment_of(&notes),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((saved.client_id, saved.name.as_str()), (mia, "notes.txt"));
+    let files = frontdesk::services::files::list(&app.deps, &owner, mia)
+        .await
+        .unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].size_bytes, "Allergic to lavender.".len() as u64);
+
+    // Mail of no client has nowhere to go; a type uploads refuse is refused here too.
+    let unassigned = conversations::view(
+        &app.deps,
+        &owner,
+        conversation_of(&app, mailbox, "list@x").await,
+    )
+    .await
+    .unwrap();
+    let refused = conversations::save_attachment(
+        &app.deps,
+        &owner,
+        attachment_of(&unassigned),
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.status().as_u16(), 409, "{refused:?}");
+    let tool = conversation_of(&app, mailbox, "tool@x").await;
+    conversations::assign(&app.deps, &owner, tool, Some(mia), &Default::default())
+        .await
+        .unwrap();
+    let tool = conversations::view(&app.deps, &owner, tool).await.unwrap();
+    let refused = conversations::save_attachment(
+        &app.deps,
+        &owner,
+        attachment_of(&tool),
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.status().as_u16(), 422, "{refused:?}");
+    assert_eq!(
+        frontdesk::services::files::list(&app.deps, &owner, mia)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Another business cannot reach the attachment.
+    let other = crate::support::seed_business(&app, "Europe/Paris").await;
+    let hidden = conversations::save_attachment(
+        &app.deps,
+        &other,
+        attachment_of(&notes),
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(hidden.status().as_u16(), 404);
+}

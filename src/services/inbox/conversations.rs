@@ -475,3 +475,45 @@ pub async fn client_from_sender(
     work.commit().await?;
     Ok(client)
 }
+
+/// "Save to client's files": an attachment of a client's conversation
+/// becomes one of their files, with the checks of any upload (allowed
+/// types, size, content matching the name).
+pub async fn save_attachment(
+    deps: &Deps,
+    who: &impl Principal,
+    attachment: Uuid,
+    origin: &Origin,
+) -> Result<crate::domain::views::ClientFileView, AppError> {
+    let mut read = deps.read(who, READ).await?;
+    let found = sqlx::query!(
+        "SELECT a.file_name, a.storage_key, a.size_bytes, c.client_id
+         FROM mail_attachments a
+         JOIN mail_messages m ON m.id = a.message_id
+         JOIN mail_conversations c ON c.id = m.conversation_id
+         WHERE a.id = $1 AND a.tenant_id = $2",
+        attachment,
+        who.tenant_id(),
+    )
+    .fetch_optional(read.conn())
+    .await?
+    .ok_or_else(|| AppError::NotFound("no such attachment".into()))?;
+    read.commit().await?;
+    let Some(client) = found.client_id else {
+        return Err(AppError::Conflict(
+            "this conversation belongs to no client yet: add the sender as a client first".into(),
+        ));
+    };
+    let bytes = deps.storage.read(&found.storage_key).await?;
+    let body = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    crate::services::files::upload(
+        deps,
+        who,
+        client,
+        &found.file_name,
+        u64::try_from(found.size_bytes).ok(),
+        body,
+        origin,
+    )
+    .await
+}
