@@ -1623,3 +1623,97 @@ async fn an_attachment_is_saved_to_the_clients_files_as_an_upload_would_be() {
     .unwrap_err();
     assert_eq!(hidden.status().as_u16(), 404);
 }
+
+#[tokio::test]
+async fn the_list_filters_by_unread_words_mailbox_and_state() {
+    let (app, owner, server, mailbox) = setup().await;
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("f@one"),
+            "one@example.com",
+            "Invoice 17",
+            "",
+            "Please pay",
+        ),
+    );
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(
+            Some("f@two"),
+            "two@example.com",
+            "Parking",
+            "",
+            "Where can I park?",
+        ),
+    );
+    sync_ok(&app, &owner, mailbox).await;
+    let (one, two) = (
+        conversation_of(&app, mailbox, "f@one").await,
+        conversation_of(&app, mailbox, "f@two").await,
+    );
+    let ids = |filter: ConversationFilter| {
+        let (deps, owner) = (app.deps.clone(), owner);
+        async move {
+            let mut found: Vec<Uuid> = conversations::list(&deps, &owner, &filter)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
+            found.sort();
+            found
+        }
+    };
+    let both = {
+        let mut v = vec![one, two];
+        v.sort();
+        v
+    };
+    let unread = || ConversationFilter {
+        unread: true,
+        ..Default::default()
+    };
+    assert_eq!(ids(unread()).await, both);
+    conversations::mark_read(&app.deps, &owner, one, true, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(ids(unread()).await, [two]);
+    let words = |q: &str| ConversationFilter {
+        search: Some(q.into()),
+        ..Default::default()
+    };
+    assert_eq!(ids(words("invoice 17")).await, [one]);
+    assert_eq!(ids(words("PARK")).await, [two]);
+    assert_eq!(ids(words("two@example")).await, [two]);
+    assert!(ids(words("nothing like this")).await.is_empty());
+    let in_mailbox = |m: Uuid| ConversationFilter {
+        mailbox: Some(m),
+        ..Default::default()
+    };
+    assert_eq!(ids(in_mailbox(mailbox)).await, both);
+    assert!(ids(in_mailbox(Uuid::now_v7())).await.is_empty());
+    // Archived: gone from the open list, under Archived, and in a client's whole history.
+    conversations::archive(&app.deps, &owner, one, true, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(ids(ConversationFilter::default()).await, [two]);
+    assert_eq!(
+        ids(ConversationFilter {
+            archived: true,
+            ..Default::default()
+        })
+        .await,
+        [one]
+    );
+    assert_eq!(
+        ids(ConversationFilter {
+            any_state: true,
+            ..Default::default()
+        })
+        .await,
+        both
+    );
+}

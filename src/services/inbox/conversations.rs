@@ -54,14 +54,34 @@ pub async fn list(
         .filter(|s| !s.is_empty())
         .map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_', '\\'], "")));
     let limit = filter.limit.unwrap_or(100).clamp(1, 500);
+    // The page of conversations is chosen first (ordered by the list
+    // index, stopping at the limit); counts and snippets are then read for
+    // those rows only. Unread and search find their messages once (by the
+    // unread and trigram indexes), not conversation by conversation.
     let rows = sqlx::query_as!(
         ConversationSummary,
-        r#"SELECT c.id, c.mailbox_id, c.subject, c.correspondent::text AS "correspondent!", c.client_id,
+        r#"WITH page AS (
+               SELECT c.* FROM mail_conversations c
+               WHERE c.tenant_id = $1
+                 AND ($9 OR (c.archived_at IS NOT NULL) = $2)
+                 AND ($3::uuid IS NULL OR c.mailbox_id = $3)
+                 AND ($4::uuid IS NULL OR c.client_id = $4)
+                 AND (NOT $5 OR c.client_id IS NULL)
+                 AND ($10::uuid IS NULL OR c.assignee_id = $10)
+                 AND (NOT $6 OR c.id IN (SELECT m.conversation_id FROM mail_messages m
+                                         WHERE m.tenant_id = $1 AND NOT m.seen AND m.direction = 'in'))
+                 AND ($7::text IS NULL OR c.id IN (
+                        SELECT m.conversation_id FROM mail_messages m WHERE m.tenant_id = $1
+                          AND (lower(m.subject) || ' ' || lower(m.from_address::text) || ' ' || lower(m.body_text)) LIKE $7))
+                 AND EXISTS (SELECT 1 FROM mail_messages m WHERE m.conversation_id = c.id)
+               ORDER BY c.last_message_at DESC, c.id DESC
+               LIMIT $8)
+           SELECT c.id, c.mailbox_id, c.subject, c.correspondent::text AS "correspondent!", c.client_id,
                   cl.name AS "client_name?", c.last_message_at AS "last_message_at: DateTime<Utc>",
                   s.messages AS "messages!", s.unread AS "unread!",
                   coalesce(left(l.body_text, 160), '') AS "snippet!", c.archived_at IS NOT NULL AS "archived!",
                   c.assignee_id, u.name AS "assignee_name?"
-           FROM mail_conversations c
+           FROM page c
            LEFT JOIN clients cl ON cl.id = c.client_id
            LEFT JOIN users u ON u.id = c.assignee_id
            CROSS JOIN LATERAL (SELECT count(*) AS messages,
@@ -69,19 +89,7 @@ pub async fn list(
                                FROM mail_messages m WHERE m.conversation_id = c.id) s
            LEFT JOIN LATERAL (SELECT m.body_text FROM mail_messages m WHERE m.conversation_id = c.id
                               ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) l ON true
-           WHERE c.tenant_id = $1
-             AND ($9 OR (c.archived_at IS NOT NULL) = $2)
-             AND ($10::uuid IS NULL OR c.assignee_id = $10)
-             AND ($3::uuid IS NULL OR c.mailbox_id = $3)
-             AND ($4::uuid IS NULL OR c.client_id = $4)
-             AND (NOT $5 OR c.client_id IS NULL)
-             AND (NOT $6 OR s.unread > 0)
-             AND ($7::text IS NULL OR EXISTS (
-                    SELECT 1 FROM mail_messages m WHERE m.conversation_id = c.id
-                      AND (lower(m.subject) || ' ' || lower(m.from_address::text) || ' ' || lower(m.body_text)) LIKE $7))
-             AND s.messages > 0
-           ORDER BY c.last_message_at DESC, c.id DESC
-           LIMIT $8"#,
+           ORDER BY c.last_message_at DESC, c.id DESC"#,
         who.tenant_id(),
         filter.archived,
         filter.mailbox,
