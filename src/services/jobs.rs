@@ -30,6 +30,7 @@ pub fn registry() -> Registry<Deps> {
         .add::<super::inbox::ScanMailboxes>()
         .add::<super::inbox::SyncMailbox>()
         .add::<super::inbox::SendMailboxMessage>()
+        .add::<super::inbox::PushSeen>()
         .add::<Probe>();
     registry
 }

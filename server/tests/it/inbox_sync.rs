@@ -1717,3 +1717,54 @@ async fn the_list_filters_by_unread_words_mailbox_and_state() {
         both
     );
 }
+
+#[tokio::test]
+async fn read_and_unread_go_back_to_the_mail_server() {
+    let (app, owner, server, mailbox) = setup_with(|c| {
+        c.jobs.poll_interval = std::time::Duration::from_millis(50);
+        crate::support::schedules(c, &[]);
+    })
+    .await;
+    server.deliver(
+        DESK,
+        "INBOX",
+        &mail(Some("s@one"), "one@example.com", "Seen?", "", "Hello"),
+    );
+    sync_ok(&app, &owner, mailbox).await;
+    let conversation = conversation_of(&app, mailbox, "s@one").await;
+    let uid: i64 = sqlx::query_scalar("SELECT uid FROM mail_messages WHERE message_id = 's@one'")
+        .fetch_one(&app.deps.pool)
+        .await
+        .unwrap();
+    let uid = uid as u32;
+    assert!(!server.is_seen(DESK, "INBOX", uid));
+    app.deps
+        .clock
+        .travel_to(chrono::Utc::now() + chrono::Duration::minutes(1));
+    let background = frontdesk::services::jobs::start_background(&app.deps);
+    let wait_for = |seen: bool| {
+        let server = &server;
+        async move {
+            let started = std::time::Instant::now();
+            while server.is_seen(DESK, "INBOX", uid) != seen {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(20),
+                    "the server's \\Seen did not become {seen}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    };
+    conversations::mark_read(&app.deps, &owner, conversation, true, &Default::default())
+        .await
+        .unwrap();
+    wait_for(true).await;
+    conversations::mark_read(&app.deps, &owner, conversation, false, &Default::default())
+        .await
+        .unwrap();
+    wait_for(false).await;
+    background.shutdown().await;
+    // The next sync agrees with both sides: still unread, nothing changed.
+    let stats = sync_ok(&app, &owner, mailbox).await;
+    assert_eq!((stats.stored, stats.flags_changed), (0, 0), "{stats:?}");
+}

@@ -203,15 +203,26 @@ pub async fn mark_read(
     let mut work = deps.work(who, UPDATE, origin).await?;
     let changed = sqlx::query!(
         "UPDATE mail_messages SET seen = $3 WHERE conversation_id = $1 AND tenant_id = $2
-           AND direction = 'in' AND seen <> $3",
+           AND direction = 'in' AND seen <> $3
+         RETURNING mailbox_id, folder, uid",
         id,
         who.tenant_id(),
         read,
     )
-    .execute(work.conn())
-    .await?
-    .rows_affected();
+    .fetch_all(work.conn())
+    .await?;
     exists(&mut work, who.tenant_id(), id).await?;
+    // The server learns it too, where the message still is.
+    if let Some(mailbox) = changed.first().map(|m| m.mailbox_id) {
+        let places = changed
+            .iter()
+            .filter_map(|m| Some((m.folder.clone()?, u32::try_from(m.uid?).ok()?)))
+            .collect();
+        if let Some(job) = super::seen::PushSeen::job(who.tenant_id(), mailbox, read, places) {
+            work.enqueue(job).await?;
+        }
+    }
+    let changed = changed.len();
     work.audit(Entry {
         action: if read {
             "conversation.read"

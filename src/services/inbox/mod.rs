@@ -4,14 +4,17 @@
 //!
 //! `mailboxes` (settings, "Test connection", "Sync now"), `sync` (the jobs
 //! and the per-folder cursor), `store` (keeping one message), `send` (replies), `threading`
-//! (which conversation it joins), `conversations` (what staff read and tidy).
+//! (which conversation it joins), `conversations` (what staff read and tidy),
+//! `seen` (read and unread back to the server).
 
 pub mod conversations;
 pub mod mailboxes;
+pub mod seen;
 pub mod send;
 pub mod store;
 pub mod sync;
 mod threading;
 
+pub use seen::PushSeen;
 pub use send::SendMailboxMessage;
 pub use sync::{ScanMailboxes, SyncMailbox};

@@ -277,6 +277,26 @@ protocol imap {{
         );
     }
 
+    /// Whether the message `uid` of `folder` is marked `\Seen` on the server.
+    pub fn is_seen(&self, user: &str, folder: &str, uid: u32) -> bool {
+        let out = self.doveadm(
+            &[
+                "-f",
+                "tab",
+                "fetch",
+                "-u",
+                user,
+                "flags",
+                "mailbox",
+                folder,
+                "uid",
+                &uid.to_string(),
+            ],
+            None,
+        );
+        String::from_utf8_lossy(&out.stdout).contains("\\Seen")
+    }
+
     /// Every Message-ID in `folder` (the server's own view).
     pub fn message_ids(&self, user: &str, folder: &str) -> Vec<String> {
         let out = self.doveadm(
