@@ -19,6 +19,8 @@ function countIn(folder: string, subject: string): number {
 async function connectMailbox(page: Page): Promise<void> {
   await page.goto("/settings/mailboxes");
   await waitForHydration(page);
+  // The form is filled once the page has settled, and seen saved before the sync is awaited.
+  await page.waitForLoadState("networkidle");
   await page.getByLabel("Name", { exact: true }).fill("Front desk");
   await page.getByLabel("Email address").fill(DESK);
   const imap = page.getByRole("group", { name: "Incoming mail (IMAP)" });
@@ -28,6 +30,7 @@ async function connectMailbox(page: Page): Promise<void> {
   await imap.getByLabel("User name").fill(DESK);
   await imap.getByLabel("Password", { exact: true }).fill("e2e-imap-password");
   await page.getByRole("button", { name: "Connect" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
   const row = page.getByRole("table", { name: "Mailboxes" }).getByRole("row").filter({ hasText: "Front desk" });
   // The first sync runs in the background; the table says when it is done.
   await expect(async () => {
