@@ -49,6 +49,15 @@ impl TlsMode {
         }
     }
 
+    /// How a saved connection is described beside its server.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TlsMode::Tls => "TLS",
+            TlsMode::StartTls => "STARTTLS",
+            TlsMode::None => "no encryption",
+        }
+    }
+
     /// The usual IMAP port for this mode.
     pub fn imap_port(self) -> u16 {
         match self {

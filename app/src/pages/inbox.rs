@@ -31,6 +31,8 @@ use crate::{
 struct InboxQuery {
     show: String,
     q: String,
+    /// Only this mailbox's conversations.
+    mailbox: Option<Uuid>,
     open: Option<Uuid>,
 }
 
@@ -42,6 +44,9 @@ impl InboxQuery {
         }
         if !self.q.is_empty() {
             parts.push(format!("q={}", encode(&self.q)));
+        }
+        if let Some(mailbox) = self.mailbox {
+            parts.push(format!("m={mailbox}"));
         }
         if let Some(id) = open {
             parts.push(format!("c={id}"));
@@ -71,6 +76,7 @@ pub fn InboxPage() -> impl IntoView {
         InboxQuery {
             show: q.get("show").unwrap_or_default(),
             q: q.get("q").unwrap_or_default(),
+            mailbox: q.get("m").and_then(|m| m.parse().ok()),
             open: q.get("c").and_then(|c| c.parse().ok()),
         }
     });
@@ -93,7 +99,7 @@ pub fn InboxPage() -> impl IntoView {
     };
     let list = Resource::new(
         move || (params.get(), changes()),
-        |(p, _)| load_conversations(Some(p.show), None, None, Some(p.q)),
+        |(p, _)| load_conversations(Some(p.show), p.mailbox, None, Some(p.q)),
     );
     let open = Resource::new(
         move || (params.get().open, changes()),
@@ -130,6 +136,21 @@ pub fn InboxPage() -> impl IntoView {
                     <label for="inbox-search" class="visually-hidden">"Search mail"</label>
                     <input id="inbox-search" type="search" name="q" placeholder="Subject, sender or text"
                         value=move || params.get().q />
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            let boxes = mailboxes.await.unwrap_or_default();
+                            let chosen = params.get_untracked().mailbox;
+                            (boxes.len() > 1).then(|| view! {
+                                <label for="inbox-mailbox" class="visually-hidden">"Mailbox"</label>
+                                <select id="inbox-mailbox" name="m">
+                                    <option value="" selected=chosen.is_none()>"All mailboxes"</option>
+                                    {boxes.into_iter().map(|b| view! {
+                                        <option value=b.id.to_string() selected=chosen == Some(b.id)>{b.name}</option>
+                                    }).collect_view()}
+                                </select>
+                            })
+                        })}
+                    </Suspense>
                     <button type="submit">"Search"</button>
                 </form>
                 <Suspense fallback=|| view! { <p>"Loading conversations…"</p> }>

@@ -113,9 +113,10 @@ fn MailboxTable(
                         <tr>
                             <td>
                                 <strong>{b.name.clone()}</strong><br />
-                                <span class="muted">{format!("{} · {}:{} ({})", b.from_address, b.imap_host, b.imap_port, b.imap_tls.label())}</span><br />
+                                <span class="muted">{format!("{} · {}:{}, {}", b.from_address, b.imap_host, b.imap_port, b.imap_tls.describe())}</span><br />
                                 <span class="muted">{match (&b.smtp_host, b.smtp_port) {
-                                    (Some(host), Some(port)) => format!("Sends through {host}:{port}"),
+                                    (Some(host), Some(port)) => format!("Sends through {host}:{port}, {}",
+                                        b.smtp_tls.unwrap_or(TlsMode::StartTls).describe()),
                                     _ => "Sends through this site's mail server".to_string(),
                                 }}</span>
                             </td>
