@@ -77,6 +77,7 @@ test("every page and dialog of the signed-in app has no serious accessibility pr
     "/settings/audit-log",
     "/settings/api-keys",
     "/settings/jobs",
+    "/settings/mailboxes",
   ]) {
     await visit(page, path, findings);
   }
