@@ -198,6 +198,29 @@ where
     Ok((times, elapsed))
 }
 
+/// `runs` timed requests made by `request` after a tenth as many to warm
+/// up; every answer must succeed. Returns the sorted latencies.
+pub(crate) async fn measure_requests<F, Fut>(
+    runs: usize,
+    mut request: F,
+) -> Result<Vec<Duration>, Box<dyn std::error::Error>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+{
+    for _ in 0..runs / 10 {
+        check_response(request().await?).await?;
+    }
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        check_response(request().await?).await?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok(times)
+}
+
 /// Reads the whole body (part of the time measured); a failure stops the run.
 pub(crate) async fn check_response(response: reqwest::Response) -> Outcome {
     let status = response.status();

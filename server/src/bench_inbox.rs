@@ -6,7 +6,7 @@
 //! uses a business of its own in `<database>_bench`.
 
 use frontdesk::secrecy::ExposeSecret;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use frontdesk::{
     audit::Origin,
@@ -22,7 +22,7 @@ use frontdesk::{
 use uuid::Uuid;
 
 use crate::{
-    bench::{bench_database_url, check_response, ms, Running},
+    bench::{bench_database_url, check_response, measure_requests, ms, Running},
     AppState,
 };
 
@@ -183,16 +183,19 @@ pub async fn run(mut config: Config) -> Outcome {
     let mut results = Vec::new();
     results.push((
         "conversation list (server function, newest 100)",
-        measure(|| post("conversations", vec![]).send()).await?,
+        measure_requests(RUNS, || post("conversations", vec![]).send()).await?,
     ));
     results.push((
         "unread conversations (server function)",
-        measure(|| post("conversations", vec![("show", "unread".into())]).send()).await?,
+        measure_requests(RUNS, || {
+            post("conversations", vec![("show", "unread".into())]).send()
+        })
+        .await?,
     ));
     let mut n = 0usize;
     results.push((
         "search over subject, sender and text",
-        measure(|| {
+        measure_requests(RUNS, || {
             n += 1;
             let q = ["invoice", "sender17", "appointment", "zzz-nothing"][n % 4];
             post("conversations", vec![("q", q.into())]).send()
@@ -201,7 +204,7 @@ pub async fn run(mut config: Config) -> Outcome {
     ));
     results.push((
         "GET /inbox (whole page, server-rendered)",
-        measure(|| client.get(format!("{base}/inbox")).send()).await?,
+        measure_requests(RUNS, || client.get(format!("{base}/inbox")).send()).await?,
     ));
     for (what, times) in &results {
         println!(
@@ -212,22 +215,4 @@ pub async fn run(mut config: Config) -> Outcome {
     }
     server.stop().await;
     Ok(())
-}
-
-async fn measure<F, Fut>(mut request: F) -> Result<Vec<Duration>, Box<dyn std::error::Error>>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
-{
-    for _ in 0..RUNS / 10 {
-        check_response(request().await?).await?;
-    }
-    let mut times = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        check_response(request().await?).await?;
-        times.push(start.elapsed());
-    }
-    times.sort();
-    Ok(times)
 }

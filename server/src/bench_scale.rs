@@ -20,7 +20,7 @@ use frontdesk::{
 };
 
 use crate::{
-    bench::{bench_database_url, check_response, http_load, ms, Running},
+    bench::{bench_database_url, check_response, http_load, measure_requests, ms, Running},
     seed, AppState,
 };
 
@@ -102,9 +102,9 @@ pub async fn run(mut config: Config) -> Outcome {
     let week_to = week_from + Days::days(7);
 
     let mut results = Vec::new();
-    let dashboard = measure(|| post("dashboard", vec![]).send()).await?;
+    let dashboard = measure_requests(RUNS, || post("dashboard", vec![]).send()).await?;
     results.push(("dashboard (server function)", dashboard));
-    let calendar = measure(|| {
+    let calendar = measure_requests(RUNS, || {
         post(
             "calendar",
             vec![("from", monday.to_string()), ("days", "7".into())],
@@ -117,14 +117,14 @@ pub async fn run(mut config: Config) -> Outcome {
         calendar,
     ));
     let mut n = 0usize;
-    let search = measure(|| {
+    let search = measure_requests(RUNS, || {
         n += 1;
         let q = ["ann", "smith", "client1", "+49 30 10", "zoe m", "weber 4"][n % 6];
         post("clients", vec![("query", q.to_string())]).send()
     })
     .await?;
     results.push(("client search (server function)", search));
-    let api = measure(|| {
+    let api = measure_requests(RUNS, || {
         client
             .get(format!("{base}/api/v1/appointments"))
             .bearer_auth(&key)
@@ -281,22 +281,4 @@ async fn explain_dashboard(deps: &frontdesk::services::Deps, tenant: uuid::Uuid)
         return Err("the dashboard scans all appointments: its index is not used".into());
     }
     Ok(())
-}
-
-async fn measure<F, Fut>(mut request: F) -> Result<Vec<Duration>, Box<dyn std::error::Error>>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
-{
-    for _ in 0..RUNS / 10 {
-        check_response(request().await?).await?;
-    }
-    let mut times = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        check_response(request().await?).await?;
-        times.push(start.elapsed());
-    }
-    times.sort();
-    Ok(times)
 }
