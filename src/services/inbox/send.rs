@@ -400,10 +400,11 @@ async fn send(ctx: &JobContext<Deps>, tenant: Uuid, message: Uuid) -> Result<(),
         .raw_key
         .ok_or_else(|| JobError::Permanent("the message has no stored bytes".into()))?;
     let raw = deps.storage.read(&raw_key).await.map_err(AppError::from)?;
+    let (imap_settings, relay) = sync::servers(deps, tenant, row.mailbox_id).await?;
     if row.send_state == Some(SendState::Queued) {
         let to = row.to_addresses.first().cloned().unwrap_or_default();
         // The mailbox's own SMTP server when it has one, else the site's.
-        let sent = match sync::relay(deps, tenant, row.mailbox_id).await? {
+        let sent = match relay {
             Some(relay) => relay.send_raw(&row.from_address, &to, &raw).await,
             None => {
                 deps.mailer
@@ -433,8 +434,7 @@ async fn send(ctx: &JobContext<Deps>, tenant: Uuid, message: Uuid) -> Result<(),
     // Filed in Sent once, even when this step is retried.
     if !row.appended {
         if let Some(folder) = &row.sent_folder {
-            let settings = sync::imap_settings(deps, tenant, row.mailbox_id).await?;
-            let mut session = imap::connect(&settings)
+            let mut session = imap::connect(&imap_settings)
                 .await
                 .map_err(|e| JobError::Retry(e.to_string()))?;
             session

@@ -138,6 +138,19 @@ pub(super) async fn stored_password(
     Ok(imap_settings(deps, tenant, mailbox).await?.password)
 }
 
+/// How to sign in to `mailbox` over IMAP, and its own SMTP server if it
+/// has one, both with their passwords opened (system path).
+pub(super) async fn servers(
+    deps: &Deps,
+    tenant: Uuid,
+    mailbox: Uuid,
+) -> Result<(ImapSettings, Option<Relay>), AppError> {
+    let loaded = load(deps, tenant, mailbox)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such mailbox".into()))?;
+    Ok((loaded.settings, loaded.relay))
+}
+
 /// The mailbox's own SMTP server with its password opened, if it has one
 /// (system path).
 pub(super) async fn relay(
