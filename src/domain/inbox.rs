@@ -572,6 +572,16 @@ pub struct ConversationSummary {
     pub assignee_name: Option<String>,
 }
 
+/// A conversation another can be merged into: same mailbox, same client
+/// or correspondent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MergeChoice {
+    pub id: Uuid,
+    pub subject: String,
+    pub last_message_at: DateTime<Utc>,
+    pub messages: i64,
+}
+
 /// A file that came with a message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -97,61 +97,13 @@ pub fn ClientFiles(
     on_change: Callback<()>,
     delete: ServerAction<DeleteClientFile>,
 ) -> impl IntoView {
-    let dragging = RwSignal::new(false);
     let preview = RwSignal::new(None::<Uuid>);
-    let start = move |picked: Vec<Picked>| {
-        for file in picked {
-            let key = uploads.add(file.name());
-            send(client_id, file, uploads, key, on_change);
-        }
-    };
-    let on_drop = move |ev: leptos::ev::DragEvent| {
-        ev.prevent_default();
-        dragging.set(false);
-        start(dropped(&ev));
-    };
-    let on_pick = move |ev: leptos::ev::Event| start(chosen(&ev));
     let empty = files.is_empty();
 
     view! {
         <section class="files" aria-labelledby="files-heading">
             <h2 id="files-heading">"Files"</h2>
-            {can_upload.then(|| view! {
-                <div
-                    class="dropzone"
-                    class:dragging=move || dragging.get()
-                    on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
-                    on:dragleave=move |_| dragging.set(false)
-                    on:drop=on_drop
-                >
-                    <p>"Drop files here, or "
-                        <label class="link">"choose files"
-                            <input type="file" multiple class="visually-hidden" aria-label="Choose files" on:change=on_pick />
-                        </label>
-                    </p>
-                    <p class="muted">"Images, PDFs, text, CSV, Word and Excel files."</p>
-                </div>
-            })}
-            <ul class="uploads" aria-label="Uploads">
-                <For each=move || uploads.items.with(|items| items.iter().map(|u| u.key).collect::<Vec<_>>()) key=|key| *key let:key>
-                    {
-                        let name = uploads.read(key, |u| u.name.clone()).unwrap_or_default();
-                        let progress = move || uploads.read(key, |u| u.progress).unwrap_or(0.0);
-                        let outcome = move || uploads.read(key, |u| u.outcome.clone()).flatten();
-                        view! {
-                            <li class="upload" data-state=move || match outcome() { None => "sending", Some(Ok(())) => "done", Some(Err(_)) => "failed" }>
-                                <span class="name">{name.clone()}</span>
-                                <progress max="100" value=progress aria-label=format!("Uploading {name}")></progress>
-                                <span class="state">{move || match outcome() {
-                                    None => format!("{:.0}%", progress()),
-                                    Some(Ok(())) => "Uploaded".into(),
-                                    Some(Err(e)) => e,
-                                }}</span>
-                            </li>
-                        }
-                    }
-                </For>
-            </ul>
+            {can_upload.then(|| view! { <FileUpload client_id uploads on_change /> })}
             {if empty {
                 view! { <p class="muted">"No files yet."</p> }.into_any()
             } else {
@@ -165,6 +117,66 @@ pub fn ClientFiles(
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// A drop zone and file picker that uploads to a client's files, with each
+/// upload's progress below it.
+#[component]
+pub fn FileUpload(
+    client_id: Uuid,
+    uploads: Uploads,
+    /// Called when an upload finished.
+    on_change: Callback<()>,
+) -> impl IntoView {
+    let dragging = RwSignal::new(false);
+    let start = move |picked: Vec<Picked>| {
+        for file in picked {
+            let key = uploads.add(file.name());
+            send(client_id, file, uploads, key, on_change);
+        }
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        start(dropped(&ev));
+    };
+    let on_pick = move |ev: leptos::ev::Event| start(chosen(&ev));
+    view! {
+        <div
+            class="dropzone"
+            class:dragging=move || dragging.get()
+            on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=on_drop
+        >
+            <p>"Drop files here, or "
+                <label class="link">"choose files"
+                    <input type="file" multiple class="visually-hidden" aria-label="Choose files" on:change=on_pick />
+                </label>
+            </p>
+            <p class="muted">"Images, PDFs, text, CSV, Word and Excel files."</p>
+        </div>
+        <ul class="uploads" aria-label="Uploads">
+            <For each=move || uploads.items.with(|items| items.iter().map(|u| u.key).collect::<Vec<_>>()) key=|key| *key let:key>
+                {
+                    let name = uploads.read(key, |u| u.name.clone()).unwrap_or_default();
+                    let progress = move || uploads.read(key, |u| u.progress).unwrap_or(0.0);
+                    let outcome = move || uploads.read(key, |u| u.outcome.clone()).flatten();
+                    view! {
+                        <li class="upload" data-state=move || match outcome() { None => "sending", Some(Ok(())) => "done", Some(Err(_)) => "failed" }>
+                            <span class="name">{name.clone()}</span>
+                            <progress max="100" value=progress aria-label=format!("Uploading {name}")></progress>
+                            <span class="state">{move || match outcome() {
+                                None => format!("{:.0}%", progress()),
+                                Some(Ok(())) => "Uploaded".into(),
+                                Some(Err(e)) => e,
+                            }}</span>
+                        </li>
+                    }
+                }
+            </For>
+        </ul>
     }
 }
 

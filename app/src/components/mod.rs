@@ -1,3 +1,4 @@
+pub mod attach;
 pub mod files;
 pub mod focus;
 pub mod forms;

@@ -1,7 +1,7 @@
 //! The inbox: conversations, messages, and the mailboxes behind them.
 
 use frontdesk::domain::inbox::{
-    ConversationSummary, ConversationView, MailboxInput, MailboxView, SyncFailureView,
+    ConversationSummary, ConversationView, MailboxInput, MailboxView, MergeChoice, SyncFailureView,
 };
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use {
     crate::errors::ssr::ui_error,
     frontdesk::services::inbox::{
         conversations::{self, ConversationFilter},
-        mailboxes,
+        mailboxes, regroup,
     },
 };
 
@@ -56,12 +56,17 @@ pub async fn load_conversation(id: Uuid) -> Result<ConversationView, UiError> {
 
 /// Replies to the conversation's correspondent from its mailbox.
 #[server(prefix = "/api", endpoint = "send-reply")]
-pub async fn send_reply(conversation: Uuid, text: String) -> Result<Uuid, UiError> {
+pub async fn send_reply(
+    conversation: Uuid,
+    text: String,
+    attachments: Option<Vec<Uuid>>,
+) -> Result<Uuid, UiError> {
     frontdesk::services::inbox::send::reply(
         &deps()?,
         &writer().await?,
         conversation,
         &text,
+        &attachments.unwrap_or_default(),
         &origin(),
     )
     .await
@@ -75,12 +80,14 @@ pub async fn compose_message(
     mailbox: Option<Uuid>,
     subject: String,
     text: String,
+    attachments: Option<Vec<Uuid>>,
 ) -> Result<Uuid, UiError> {
     let input = frontdesk::services::inbox::send::NewMessage {
         client,
         mailbox,
         subject,
         text,
+        attachments: attachments.unwrap_or_default(),
     };
     frontdesk::services::inbox::send::compose(&deps()?, &writer().await?, &input, &origin())
         .await
@@ -110,6 +117,32 @@ pub async fn save_attachment(id: Uuid) -> Result<String, UiError> {
     conversations::save_attachment(&deps()?, &writer().await?, id, &origin())
         .await
         .map(|file| file.name)
+        .map_err(ui_error)
+}
+
+/// The conversations this one can be merged into.
+#[server(prefix = "/api", endpoint = "merge-choices")]
+pub async fn load_merge_choices(id: Uuid) -> Result<Vec<MergeChoice>, UiError> {
+    regroup::merge_choices(&deps()?, &reader().await?, id)
+        .await
+        .map_err(ui_error)
+}
+
+/// Merges conversation `id` into `into`; returns `into`.
+#[server(prefix = "/api", endpoint = "merge-conversation")]
+pub async fn merge_conversation(id: Uuid, into: Uuid) -> Result<Uuid, UiError> {
+    regroup::merge(&deps()?, &writer().await?, id, into, &origin())
+        .await
+        .map(|()| into)
+        .map_err(ui_error)
+}
+
+/// Splits a message (with the replies to it) into a conversation of its
+/// own; returns the new conversation.
+#[server(prefix = "/api", endpoint = "split-message")]
+pub async fn split_message(message: Uuid) -> Result<Uuid, UiError> {
+    regroup::split(&deps()?, &writer().await?, message, &origin())
+        .await
         .map_err(ui_error)
 }
 

@@ -15,13 +15,14 @@ use uuid::Uuid;
 
 use crate::{
     components::{
+        attach::AttachFiles,
         forms::{error_of, invalid, FieldError, FormError},
         time::session_clock,
     },
     fns::inbox::{
-        load_conversation, load_conversations, load_mailboxes, ArchiveConversation,
-        ClientFromSender, ComposeMessage, MarkConversation, SaveAttachment, SendReply,
-        TakeConversation,
+        load_conversation, load_conversations, load_mailboxes, load_merge_choices,
+        ArchiveConversation, ClientFromSender, ComposeMessage, MarkConversation, MergeConversation,
+        SaveAttachment, SendReply, SplitMessage, TakeConversation,
     },
     layout::use_me,
     url::encode,
@@ -263,6 +264,24 @@ fn Conversation(
 ) -> impl IntoView {
     let id = c.summary.id;
     let save = ServerAction::<SaveAttachment>::new();
+    let split = ServerAction::<SplitMessage>::new();
+    let several = c.messages.len() > 1;
+    // A split opens the new conversation, as a plain post's page would not.
+    let navigate = leptos_router::hooks::use_navigate();
+    let list_href = p.clone();
+    Effect::new(move |_| {
+        if let Some(Ok(new)) = split.value().get() {
+            navigate(
+                &list_href.href(&list_href.show, Some(new)),
+                Default::default(),
+            );
+        }
+    });
+    let split_error = move || {
+        split.value().get().and_then(Result::err).map(|e| {
+            view! { <p class="form-error" role="alert">{e.message}</p> }
+        })
+    };
     let has_client = c.summary.client_id.is_some();
     let saved = move || {
         save.value().get().map(|r| match r {
@@ -286,6 +305,7 @@ fn Conversation(
         })
     };
     let error = error_of(reply.value());
+    let sent_reply = move || reply.value().get().and_then(Result::ok);
     // A sent reply empties the box; a refused one keeps what was typed.
     let reply_box = NodeRef::<leptos::html::Textarea>::new();
     Effect::new(move |_| {
@@ -340,6 +360,8 @@ fn Conversation(
                     <button type="submit" data-shortcut="e" aria-keyshortcuts="e">{if archived { "Move to inbox" } else { "Archive" }}</button>
                 </ActionForm>
             </div>
+            <MergeInto id p=p.clone() clock />
+            {split_error}
         </header>
         <ol class="messages">
             {c.messages.into_iter().map(|m| {
@@ -362,6 +384,14 @@ fn Conversation(
                             <span class="to muted">{format!("to {}", m.to_addresses.join(", "))}</span>
                             {state.map(|s| view! { <span class="tag">{s}</span> })}
                             {m.expunged.then(|| view! { <span class="tag">"Removed from the mailbox"</span> })}
+                            {several.then(|| view! {
+                                <ActionForm action=split attr:class="inline split">
+                                    <input type="hidden" name="message" value=m.id.to_string() />
+                                    <button type="submit" class="link"
+                                        title="This message and the replies to it become a conversation of their own"
+                                        aria-label=format!("Split off the message of {}", clock.date_time(m.sent_at))>"Split off"</button>
+                                </ActionForm>
+                            })}
                         </header>
                         {if m.has_html {
                             view! {
@@ -402,8 +432,52 @@ fn Conversation(
             <textarea node_ref=reply_box id="reply-text" name="text" rows="5" required data-shortcut="r" aria-keyshortcuts="r"
                 aria-invalid=invalid(error, "text")></textarea>
             <FieldError error field="text" />
+            {c.summary.client_id.map(|client_id| view! { <AttachFiles client_id error sent=Signal::derive(sent_reply) /> })}
             <div><button type="submit" class="primary">"Send reply"</button></div>
         </ActionForm>
+    }
+}
+
+/// "Merge into…": the conversations of the same mailbox and client (or
+/// correspondent) this one can join; after merging, the one merged into opens.
+#[component]
+fn MergeInto(id: Uuid, p: InboxQuery, clock: Clock) -> impl IntoView {
+    let merge = ServerAction::<MergeConversation>::new();
+    let error = error_of(merge.value());
+    let choices = Resource::new(move || id, load_merge_choices);
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(into)) = merge.value().get() {
+            navigate(&p.href(&p.show, Some(into)), Default::default());
+        }
+    });
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let choices = choices.await.unwrap_or_default();
+                (!choices.is_empty()).then(|| view! {
+                    <details class="merge" open=move || error.get().is_some()>
+                        <summary>"Merge into another conversation"</summary>
+                        <ActionForm action=merge attr:class="inline">
+                            <FormError error />
+                            <input type="hidden" name="id" value=id.to_string() />
+                            <label for="merge-into">"Merge into"</label>
+                            <select id="merge-into" name="into" required aria-invalid=invalid(error, "into")>
+                                {choices.into_iter().map(|c| {
+                                    let subject = if c.subject.is_empty() { "(no subject)".to_string() } else { c.subject };
+                                    let count = if c.messages == 1 { "1 message".to_string() } else { format!("{} messages", c.messages) };
+                                    view! {
+                                        <option value=c.id.to_string()>{format!("{subject} · {} · {count}", clock.date_time(c.last_message_at))}</option>
+                                    }
+                                }).collect_view()}
+                            </select>
+                            <button type="submit">"Merge"</button>
+                            <FieldError error field="into" />
+                        </ActionForm>
+                    </details>
+                })
+            })}
+        </Suspense>
     }
 }
 
@@ -503,6 +577,7 @@ fn ComposeForm(
                 <label for="compose-text">"Message"</label>
                 <textarea id="compose-text" name="text" rows="6" required aria-invalid=invalid(error, "text")></textarea>
                 <FieldError error field="text" />
+                <AttachFiles client_id error sent=Signal::derive(move || compose.value().get().and_then(Result::ok)) />
                 <FieldError error field="client" />
                 <div><button type="submit" class="primary">"Send"</button></div>
             </ActionForm>

@@ -95,6 +95,10 @@ pub struct ReplyBody {
         pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
     )]
     text: String,
+    /// Files of the conversation's client to attach (ids from its files), at most 10 and 20 MB together.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    attachments: Vec<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -120,6 +124,7 @@ pub async fn reply(
         &key,
         parse_id(&id, "conversation")?,
         &body.text,
+        &body.attachments,
         &origin,
     )
     .await?;
@@ -147,6 +152,10 @@ pub struct NewConversationBody {
         pattern = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
     )]
     text: String,
+    /// Files of the client to attach (ids from its files), at most 10 and 20 MB together.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    attachments: Vec<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -171,6 +180,7 @@ pub async fn start(
         mailbox: body.mailbox_id,
         subject: body.subject,
         text: body.text,
+        attachments: body.attachments,
     };
     let started = send::compose(&state.deps, &key, &input, &origin).await?;
     Ok((

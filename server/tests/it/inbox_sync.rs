@@ -18,10 +18,10 @@ use uuid::Uuid;
 
 use crate::support::{dovecot::Dovecot, seed_business, smtp::SmtpServer, TestApp};
 
-const DESK: &str = "desk@example.com";
-const PASSWORD: &str = "desk-password-1";
+pub(crate) const DESK: &str = "desk@example.com";
+pub(crate) const PASSWORD: &str = "desk-password-1";
 
-fn input(server: &Dovecot, password: &str) -> MailboxInput {
+pub(crate) fn input(server: &Dovecot, password: &str) -> MailboxInput {
     MailboxInput {
         name: "Front desk".into(),
         imap_host: "127.0.0.1".into(),
@@ -36,7 +36,13 @@ fn input(server: &Dovecot, password: &str) -> MailboxInput {
 }
 
 /// A plain message; `headers` are added as they are.
-fn mail(id: Option<&str>, from: &str, subject: &str, headers: &str, body: &str) -> Vec<u8> {
+pub(crate) fn mail(
+    id: Option<&str>,
+    from: &str,
+    subject: &str,
+    headers: &str,
+    body: &str,
+) -> Vec<u8> {
     let id = id
         .map(|id| format!("Message-ID: <{id}>\r\n"))
         .unwrap_or_default();
@@ -46,7 +52,7 @@ fn mail(id: Option<&str>, from: &str, subject: &str, headers: &str, body: &str) 
     .into_bytes()
 }
 
-async fn setup() -> (TestApp, Staff, Dovecot, Uuid) {
+pub(crate) async fn setup() -> (TestApp, Staff, Dovecot, Uuid) {
     setup_with(|_| {}).await
 }
 
@@ -72,7 +78,7 @@ async fn setup_with(
     (app, owner, server, mailbox)
 }
 
-async fn sync_ok(app: &TestApp, owner: &Staff, mailbox: Uuid) -> sync::SyncStats {
+pub(crate) async fn sync_ok(app: &TestApp, owner: &Staff, mailbox: Uuid) -> sync::SyncStats {
     match sync::run_and_record(&app.deps, owner.tenant_id, mailbox)
         .await
         .unwrap()
@@ -92,7 +98,7 @@ async fn stored_ids(app: &TestApp, mailbox: Uuid) -> Vec<String> {
     .unwrap()
 }
 
-async fn conversation_of(app: &TestApp, mailbox: Uuid, message_id: &str) -> Uuid {
+pub(crate) async fn conversation_of(app: &TestApp, mailbox: Uuid, message_id: &str) -> Uuid {
     sqlx::query_scalar(
         "SELECT conversation_id FROM mail_messages WHERE mailbox_id = $1 AND message_id = $2",
     )
@@ -652,6 +658,7 @@ async fn a_reply_threads_in_the_clients_mail_program_and_is_filed_in_sent_once()
         &owner,
         conversation,
         "Of course, see you then.",
+        &[],
         &Default::default(),
     )
     .await
@@ -671,6 +678,7 @@ async fn a_reply_threads_in_the_clients_mail_program_and_is_filed_in_sent_once()
         &owner,
         conversation,
         "  ",
+        &[],
         &Default::default(),
     )
     .await;
@@ -984,6 +992,7 @@ async fn a_mailbox_sends_through_its_own_smtp_server_after_signing_in() {
         &owner,
         conversation,
         "Yes, behind the building.",
+        &[],
         &Default::default(),
     )
     .await
@@ -1077,6 +1086,7 @@ async fn a_new_message_starts_a_conversation_and_sending_is_limited_per_business
         mailbox: None,
         subject: subject.into(),
         text: text.into(),
+        attachments: Vec::new(),
     };
 
     // Refusals name the field and the reason, and write nothing.
@@ -1187,6 +1197,7 @@ async fn a_new_message_starts_a_conversation_and_sending_is_limited_per_business
         &owner,
         started.conversation,
         "P.S.",
+        &[],
         &Default::default(),
     )
     .await
@@ -1196,6 +1207,7 @@ async fn a_new_message_starts_a_conversation_and_sending_is_limited_per_business
         &owner,
         started.conversation,
         "P.P.S.",
+        &[],
         &Default::default(),
     )
     .await

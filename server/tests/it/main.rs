@@ -19,6 +19,7 @@ mod email_verification;
 mod error_tracking;
 mod hardening;
 mod http;
+mod inbox_regroup;
 mod inbox_sync;
 mod job_queue;
 mod jobs_page;

@@ -3,12 +3,14 @@
 //! conversations per client.
 //!
 //! `mailboxes` (settings, "Test connection", "Sync now"), `sync` (the jobs
-//! and the per-folder cursor), `store` (keeping one message), `send` (replies), `threading`
+//! and the per-folder cursor), `store` (keeping one message), `send` (replies), `attach` (client files sent with them), `threading`
 //! (which conversation it joins), `conversations` (what staff read and tidy),
-//! `seen` (read and unread back to the server).
+//! `regroup` (merge and split), `seen` (read and unread back to the server).
 
+pub mod attach;
 pub mod conversations;
 pub mod mailboxes;
+pub mod regroup;
 pub mod seen;
 pub mod send;
 pub mod store;

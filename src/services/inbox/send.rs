@@ -6,12 +6,16 @@
 //! Sent folder once.
 
 use chrono::Utc;
-use lettre::message::{header::ContentType, Mailbox, Message};
+use lettre::message::{Mailbox, Message};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{store::mail_object_key, sync};
+use super::{
+    attach::{self, Attached},
+    store::mail_object_key,
+    sync,
+};
 use crate::{
     audit::{Changes, Entry, Origin},
     auth::Principal,
@@ -106,6 +110,7 @@ struct Draft {
     subject: String,
     in_reply_to: Option<String>,
     refs: Vec<String>,
+    attached: Vec<Attached>,
 }
 
 /// Builds the message with its own Message-ID, stores it (bytes in the
@@ -149,8 +154,7 @@ async fn queue(
             .references(bracketed(&draft.refs));
     }
     let raw = builder
-        .header(ContentType::TEXT_PLAIN)
-        .body(text.to_string())
+        .multipart(attach::body(text, &draft.attached))
         .map_err(|e| AppError::internal(format!("the message could not be built: {e}")))?
         .formatted();
     let raw_key = mail_object_key(tenant, &Sha256::digest(&raw));
@@ -185,6 +189,7 @@ async fn queue(
     )
     .execute(work.conn())
     .await?;
+    attach::record(deps, work, tenant, id, &draft.attached).await?;
     sqlx::query!(
         "UPDATE mail_conversations SET last_message_at = greatest(last_message_at, $2),
                 subject_key = CASE WHEN subject_key = '' THEN $3 ELSE subject_key END
@@ -199,11 +204,20 @@ async fn queue(
         action: "message.send",
         entity_type: "conversation",
         entity_id: Some(draft.conversation),
-        changes: Changes::new().field("to", None, Some(draft.to)).field(
-            "subject",
-            None,
-            Some(draft.subject),
-        ),
+        changes: Changes::new()
+            .field("to", None, Some(draft.to))
+            .field("subject", None, Some(draft.subject))
+            .field(
+                "attachments",
+                None,
+                (!draft.attached.is_empty()).then(|| {
+                    draft
+                        .attached
+                        .iter()
+                        .map(|a| a.file_name.clone())
+                        .collect::<Vec<_>>()
+                }),
+            ),
     })
     .await?;
     work.enqueue(NewJob::new(SendMailboxMessage { message: id }).for_business(tenant))
@@ -211,19 +225,21 @@ async fn queue(
     Ok(id)
 }
 
-/// Writes a reply to the conversation's correspondent; returns the message's id.
+/// Writes a reply to the conversation's correspondent, with `attachments`
+/// (files of the conversation's client); returns the message's id.
 pub async fn reply(
     deps: &Deps,
     who: &impl Principal,
     conversation: Uuid,
     text: &str,
+    attachments: &[Uuid],
     origin: &Origin,
 ) -> Result<Uuid, AppError> {
     let text = check_text(text)?;
     let tenant = who.tenant_id();
     let mut work = deps.work(who, WRITE, origin).await?;
     let found = sqlx::query!(
-        r#"SELECT c.mailbox_id, c.correspondent::text AS "correspondent!", c.subject,
+        r#"SELECT c.mailbox_id, c.correspondent::text AS "correspondent!", c.subject, c.client_id,
                   m.from_address::text AS "from_address!", m.from_name
            FROM mail_conversations c JOIN mailboxes m ON m.id = c.mailbox_id
            WHERE c.id = $1 AND c.tenant_id = $2"#,
@@ -238,6 +254,7 @@ pub async fn reply(
             "this conversation has no address to reply to".into(),
         ));
     }
+    let attached = attach::client_files(deps, who, &mut work, found.client_id, attachments).await?;
     within_send_limit(deps, tenant).await?;
     // The reply answers the latest message from the other side (or the latest at all).
     let parent = sqlx::query!(
@@ -264,6 +281,7 @@ pub async fn reply(
         subject,
         in_reply_to,
         refs,
+        attached,
     };
     let id = queue(deps, who, &mut work, draft, text).await?;
     work.commit().await?;
@@ -278,6 +296,9 @@ pub struct NewMessage {
     pub mailbox: Option<Uuid>,
     pub subject: String,
     pub text: String,
+    /// Files of the client to attach.
+    #[serde(default)]
+    pub attachments: Vec<Uuid>,
 }
 
 /// What [`compose`] started.
@@ -339,6 +360,8 @@ pub async fn compose(
         Some(_) => AppError::field("mailbox", "there is no such mailbox"),
         None => AppError::Conflict("connect a mailbox in Settings > Mailboxes first".into()),
     })?;
+    let attached =
+        attach::client_files(deps, who, &mut work, Some(input.client), &input.attachments).await?;
     within_send_limit(deps, tenant).await?;
     let conversation = Uuid::now_v7();
     sqlx::query!(
@@ -365,6 +388,7 @@ pub async fn compose(
         subject: subject.to_string(),
         in_reply_to: None,
         refs: Vec::new(),
+        attached,
     };
     let message = queue(deps, who, &mut work, draft, text).await?;
     work.commit().await?;

@@ -6,7 +6,9 @@
 //! the message joins them into the oldest. Headers are only looked up, never
 //! followed, so a References cycle cannot loop. Mail without threading
 //! headers joins a recent conversation with the same correspondent and
-//! subject; otherwise a new conversation begins.
+//! subject; otherwise a new conversation begins. Conversations staff split
+//! are never joined again: a message that answers several of them goes
+//! where the message it answers directly is.
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
@@ -61,11 +63,14 @@ pub(super) async fn place(
         .await?;
     }
     let conversation = match found.split_first() {
+        Some((&target, [])) => target,
         Some((&target, others)) => {
-            if !others.is_empty() {
+            if kept_apart(conn, &found).await? {
+                nearest_parent(conn, message).await?.unwrap_or(target)
+            } else {
                 merge(conn, target, others).await?;
+                target
             }
-            target
         }
         None => create(conn, message, &key).await?,
     };
@@ -86,6 +91,35 @@ pub(super) async fn place(
     .execute(&mut *conn)
     .await?;
     Ok(conversation)
+}
+
+/// Whether staff split any of `conversations`: then they stay apart.
+async fn kept_apart(conn: &mut PgConnection, conversations: &[Uuid]) -> Result<bool, AppError> {
+    let kept = sqlx::query_scalar!(
+        r#"SELECT bool_or(kept_apart) AS "kept!" FROM mail_conversations WHERE id = ANY($1)"#,
+        conversations
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(kept)
+}
+
+/// The conversation of the message `message` answers directly: the last of
+/// its references that is stored (In-Reply-To comes last).
+async fn nearest_parent(
+    conn: &mut PgConnection,
+    message: &Threadable<'_>,
+) -> Result<Option<Uuid>, AppError> {
+    let found = sqlx::query_scalar!(
+        "SELECT conversation_id FROM mail_messages
+         WHERE mailbox_id = $1 AND message_id = ANY($2)
+         ORDER BY array_position($2, message_id) DESC LIMIT 1",
+        message.mailbox,
+        message.thread_refs,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found)
 }
 
 async fn create(
