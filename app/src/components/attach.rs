@@ -30,7 +30,7 @@ pub fn AttachFiles(
     error: Signal<Option<UiError>>,
     /// Changes when the message was sent: the ticks are cleared.
     sent: Signal<Option<Uuid>>,
-) -> impl IntoView {
+) -> AnyView {
     let me = use_me();
     let refresh = RwSignal::new(0u32);
     let files = Resource::new(
@@ -101,4 +101,5 @@ pub fn AttachFiles(
             </Suspense>
         </details>
     }
+    .into_any()
 }

@@ -128,7 +128,7 @@ pub fn FileUpload(
     uploads: Uploads,
     /// Called when an upload finished.
     on_change: Callback<()>,
-) -> impl IntoView {
+) -> AnyView {
     let dragging = RwSignal::new(false);
     let start = move |picked: Vec<Picked>| {
         for file in picked {
@@ -178,6 +178,7 @@ pub fn FileUpload(
             </For>
         </ul>
     }
+    .into_any()
 }
 
 fn file_row(

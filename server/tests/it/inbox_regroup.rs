@@ -189,6 +189,7 @@ async fn staff_merge_and_split_conversations_and_new_mail_keeps_the_split() {
         &owner,
         &MailboxInput {
             name: "Second desk".into(),
+            from_address: "second@example.com".into(),
             ..input(&server, PASSWORD)
         },
         &origin,
