@@ -1634,6 +1634,58 @@ async fn an_attachment_is_saved_to_the_clients_files_as_an_upload_would_be() {
     .await
     .unwrap_err();
     assert_eq!(hidden.status().as_u16(), 404);
+
+    // The saved file goes back out with a reply, kept with the message.
+    let sent = frontdesk::services::inbox::send::reply(
+        &app.deps,
+        &owner,
+        notes.summary.id,
+        "Noted, thank you.",
+        &[saved.id],
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let view = conversations::view(&app.deps, &owner, notes.summary.id)
+        .await
+        .unwrap();
+    let reply = view.messages.iter().find(|m| m.id == sent).unwrap();
+    assert_eq!(
+        reply
+            .attachments
+            .iter()
+            .map(|a| (a.file_name.as_str(), a.size_bytes))
+            .collect::<Vec<_>>(),
+        [("notes.txt", "Allergic to lavender.".len() as i64)]
+    );
+    let raw_key: String = sqlx::query_scalar("SELECT raw_key FROM mail_messages WHERE id = $1")
+        .bind(sent)
+        .fetch_one(&app.deps.pool)
+        .await
+        .unwrap();
+    let raw = String::from_utf8_lossy(&app.deps.storage.read(&raw_key).await.unwrap()).to_string();
+    assert!(raw.contains("multipart/mixed"), "{raw}");
+    assert!(raw.contains("notes.txt"), "{raw}");
+    // A conversation of no client has no files to attach, and nothing is queued.
+    let refused = frontdesk::services::inbox::send::reply(
+        &app.deps,
+        &owner,
+        unassigned.summary.id,
+        "Here you are.",
+        &[saved.id],
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.status().as_u16(), 422, "{refused:?}");
+    let queued: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM mail_messages WHERE conversation_id = $1 AND direction = 'out'",
+    )
+    .bind(unassigned.summary.id)
+    .fetch_one(&app.deps.pool)
+    .await
+    .unwrap();
+    assert_eq!(queued, 0);
 }
 
 #[tokio::test]
