@@ -133,9 +133,10 @@ pub async fn split(
     let found = sqlx::query!(
         r#"SELECT m.conversation_id, m.message_id, m.subject, m.direction,
                   m.from_address::text AS "from_address!", m.to_addresses,
-                  c.client_id, c.correspondent::text AS "correspondent!", c.assignee_id
+                  c.client_id, c.correspondent::text AS "correspondent!"
            FROM mail_messages m JOIN mail_conversations c ON c.id = m.conversation_id
-           WHERE m.id = $1 AND m.tenant_id = $2"#,
+           WHERE m.id = $1 AND m.tenant_id = $2
+           FOR UPDATE OF c"#,
         message,
         tenant,
     )
@@ -143,12 +144,6 @@ pub async fn split(
     .await?
     .ok_or_else(|| AppError::NotFound("no such message".into()))?;
     let source = found.conversation_id;
-    sqlx::query!(
-        "SELECT id FROM mail_conversations WHERE id = $1 FOR UPDATE",
-        source
-    )
-    .fetch_one(work.conn())
-    .await?;
     // The message and everything in the conversation that answers it.
     let part = sqlx::query_scalar!(
         r#"WITH RECURSIVE part(id, message_id) AS (
