@@ -14,6 +14,7 @@ pub mod cli;
 pub mod cron;
 pub mod files;
 pub mod health;
+pub mod live;
 pub mod mail_view;
 pub mod metrics;
 pub mod middleware;

@@ -98,6 +98,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/api/health/ready", get(health::ready))
         .merge(api.routes)
         .route("/files/signed/{*key}", get(files::signed))
+        .route("/api/live", get(crate::live::stream))
         .route("/inbox/messages/{id}/body", get(crate::mail_view::body))
         .route("/inbox/attachments/{id}", get(crate::mail_view::attachment))
         .route(

@@ -43,6 +43,14 @@ pub async fn serve_router(
         }
     }
     let cache = state.deps.cache.clone();
+    // Changes committed by any instance, for this instance's open pages.
+    let live = state.live.clone();
+    let listener_task = state.config.live.enabled.then(|| {
+        tokio::spawn(frontdesk::live::listener::listen(
+            state.pool.clone(),
+            live.clone(),
+        ))
+    });
     // Jobs and schedules (sessions, storage cleanup, reminders, email).
     let background = state
         .config
@@ -87,6 +95,8 @@ pub async fn serve_router(
             tokio::time::sleep(drain).await;
         }
         tracing::info!("shutting down: finishing in-flight requests");
+        // Live streams never finish by themselves.
+        live.close();
         let _ = started_tx.send(());
     });
     tracing::info!(url = %format!("http://{addr}"), "frontdesk is listening");
@@ -103,6 +113,9 @@ pub async fn serve_router(
         () = deadline => tracing::warn!(?grace, "in-flight requests did not finish in time; stopping anyway"),
     }
     cache_log.abort();
+    if let Some(task) = listener_task {
+        task.abort();
+    }
     if let Some(metrics_server) = metrics_server {
         metrics_server.abort();
     }

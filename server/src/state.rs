@@ -27,6 +27,8 @@ pub struct AppState {
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// Sends the pages' error reports on (`SENTRY_BROWSER_DSN`).
     pub browser_errors: Option<Arc<sentry::Client>>,
+    /// This instance's fan-out of live updates to open pages.
+    pub live: frontdesk::live::Hub,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
             pool,
             leptos,
             draining: Arc::default(),
+            live: frontdesk::live::Hub::new(),
         })
     }
 }

@@ -49,6 +49,7 @@ pub struct Config {
     pub uploads: UploadConfig,
     pub jobs: JobsConfig,
     pub inbox: crate::imap::InboxConfig,
+    pub live: crate::live::config::LiveConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -104,6 +105,7 @@ impl Config {
             mail: MailConfig::from_env(&env)?,
             jobs: JobsConfig::from_env(&env)?,
             inbox: crate::imap::InboxConfig::from_env(&env)?,
+            live: crate::live::config::LiveConfig::from_env(&env)?,
             redis: RedisConfig::from_env(&env)?,
             cache: CacheConfig::from_env(&env)?,
             rate_limit: RateLimitConfig::from_env(&env)?,

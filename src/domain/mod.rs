@@ -9,6 +9,7 @@ pub mod form;
 pub mod form_values;
 pub mod free_time;
 pub mod inbox;
+pub mod live;
 pub mod password;
 pub mod records;
 pub mod roles;

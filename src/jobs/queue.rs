@@ -7,6 +7,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::job::{Job, NewJob, Tick};
+use crate::domain::live::{Change, Topic};
 
 /// The channel `enqueue` notifies on commit; workers LISTEN to it.
 pub const CHANNEL: &str = "frontdesk_jobs";
@@ -341,7 +342,7 @@ pub async fn fail(
     retry_at: DateTime<Utc>,
 ) -> Result<AfterFailure, sqlx::Error> {
     let mut tx = system(pool).await?;
-    let status = sqlx::query_scalar!(
+    let failed = sqlx::query!(
         "UPDATE jobs SET \
              status = CASE WHEN $4::bool OR attempts >= max_attempts THEN 'dead' ELSE 'pending' END, \
              finished_at = CASE WHEN $4::bool OR attempts >= max_attempts THEN now() END, \
@@ -349,7 +350,7 @@ pub async fn fail(
              errors = errors || jsonb_build_object('attempt', attempts, 'at', now(), 'error', $3::text), \
              lease_owner = NULL, lease_expires_at = NULL, updated_at = now() \
          WHERE id = $1 AND lease_owner = $2 AND status = 'running' \
-         RETURNING status",
+         RETURNING status, tenant_id",
         id,
         owner,
         error,
@@ -358,8 +359,26 @@ pub async fn fail(
     )
     .fetch_optional(&mut *tx)
     .await?;
+    // The business's jobs page shows failures as they happen.
+    if let Some(failed) = &failed {
+        if let Some(tenant) = failed.tenant_id {
+            let change = Change {
+                topic: Topic::Jobs,
+                id: Some(id),
+                action: format!(
+                    "job.{}",
+                    if failed.status == "dead" {
+                        "dead"
+                    } else {
+                        "failed"
+                    }
+                ),
+            };
+            crate::live::outbox::write(&mut tx, &[(tenant, change)]).await?;
+        }
+    }
     tx.commit().await?;
-    Ok(match status.as_deref() {
+    Ok(match failed.map(|f| f.status).as_deref() {
         Some("dead") => AfterFailure::Dead,
         Some(_) => AfterFailure::Retry { at: retry_at },
         None => AfterFailure::LeaseLost,

@@ -22,9 +22,13 @@ use crate::{
     audit::{self, Actor, Entry, Origin},
     auth::Principal,
     cache::{Cache, Entity, Namespace},
-    domain::roles::Permission,
+    domain::{
+        live::{Change, Topic},
+        roles::Permission,
+    },
     error::AppError,
     jobs::{queue, Job, NewJob},
+    live,
 };
 
 /// The role tenant transactions switch to: no BYPASSRLS, owns no table, so
@@ -57,6 +61,10 @@ pub struct Work<'a> {
     changed_all: BTreeSet<Uuid>,
     /// The kinds of the jobs enqueued: the workers are told on commit.
     woken: BTreeSet<String>,
+    /// What open pages are told of, written to the outbox on commit
+    /// (unless live updates are off).
+    announced: Vec<(Uuid, Change)>,
+    live: bool,
 }
 
 /// A read-only unit: queries in one tenant's transaction, nothing else.
@@ -175,6 +183,8 @@ impl Work<'static> {
             audited: false,
             changed: BTreeSet::new(),
             changed_all: BTreeSet::new(),
+            announced: Vec::new(),
+            live: true,
             woken: BTreeSet::new(),
         }
     }
@@ -184,6 +194,7 @@ impl Work<'static> {
         Work {
             cache: Some(&deps.cache),
             max_attempts: deps.config.jobs.max_attempts,
+            live: deps.config.live.enabled,
             ..self
         }
     }
@@ -219,10 +230,27 @@ impl<'a> Work<'a> {
     }
 
     /// Appends `entry` to the current business's audit log, in this unit.
+    /// Open pages of the business are told of it after commit.
     pub async fn audit(&mut self, entry: Entry<'_>) -> Result<Uuid, AppError> {
+        if let (Some(_), Some(topic)) = (self.tenant, Topic::of_record(entry.entity_type)) {
+            self.announce(Change {
+                topic,
+                id: entry.entity_id,
+                action: entry.action.to_string(),
+            });
+        }
         let id = audit::record(&mut self.tx, self.actor, &self.origin, entry).await?;
         self.audited = true;
         Ok(id)
+    }
+
+    /// Tells the business's open pages of `change` once this unit commits
+    /// (audited changes are told of by [`Work::audit`]).
+    pub fn announce(&mut self, change: Change) {
+        let entry = (self.tenant(), change);
+        if !self.announced.contains(&entry) {
+            self.announced.push(entry);
+        }
     }
 
     /// Drops, after commit, every cached value built on `entity` in this business.
@@ -288,6 +316,10 @@ impl<'a> Work<'a> {
         if !self.woken.is_empty() {
             let kinds: Vec<&str> = self.woken.iter().map(String::as_str).collect();
             queue::notify(&mut self.tx, &kinds.join(",")).await?;
+        }
+        // Last: it holds the outbox's order lock until the commit.
+        if self.live {
+            live::outbox::write(&mut self.tx, &self.announced).await?;
         }
         self.tx.commit().await?;
         if let Some(cache) = self.cache {

@@ -23,6 +23,7 @@ mod inbox_regroup;
 mod inbox_sync;
 mod job_queue;
 mod jobs_page;
+mod live_updates;
 mod metrics;
 mod permissions;
 mod reminders;

@@ -21,6 +21,7 @@ use crate::{
     auth::Principal,
     domain::{
         inbox::{reply_subject, subject_key, Direction, SendState},
+        live::{Change, Topic},
         roles::{Action, Permission, RecordKind},
     },
     error::AppError,
@@ -497,6 +498,11 @@ async fn mark(
     )
     .execute(work.conn())
     .await?;
+    work.announce(Change {
+        topic: Topic::Inbox,
+        id: Some(message),
+        action: format!("message.{}", state.as_str()),
+    });
     work.commit().await
 }
 

@@ -22,7 +22,10 @@ use uuid::Uuid;
 use super::store::{self, Location, PrepareError};
 use crate::{
     audit::Origin,
-    domain::inbox::{MailboxState, TlsMode},
+    domain::{
+        inbox::{MailboxState, TlsMode},
+        live::{Change, Topic},
+    },
     error::AppError,
     imap::{self, ImapError, ImapSession, ImapSettings, MessageMeta},
     jobs::{Job, JobContext, JobError, Tick},
@@ -336,6 +339,11 @@ pub(super) async fn record(
     outcome: &Outcome,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    // New mail announces itself as it is stored; a failure here, so the
+    // inbox's banner shows it.
+    if matches!(outcome, Outcome::Failed(_)) {
+        work.announce(inbox_change(mailbox, "mailbox.failing"));
+    }
     match outcome {
         Outcome::Skipped => {}
         Outcome::Synced(_) => {
@@ -704,6 +712,7 @@ async fn store_batch(
     )
     .execute(work.conn())
     .await?;
+    let mut stored = 0;
     for (message, p) in &prepared {
         let location = Location {
             folder,
@@ -723,7 +732,11 @@ async fn store_batch(
         .await?
         {
             stats.stored += 1;
+            stored += 1;
         }
+    }
+    if stored > 0 {
+        work.announce(inbox_change(mailbox, "message.received"));
     }
     for (uid, why) in &unreadable {
         tracing::warn!(%mailbox, folder, uid, error = %why, "a message could not be read");
@@ -774,6 +787,15 @@ async fn store_batch(
     Ok(())
 }
 
+/// What open inboxes are told of a mailbox's sync.
+fn inbox_change(mailbox: Uuid, action: &str) -> Change {
+    Change {
+        topic: Topic::Inbox,
+        id: Some(mailbox),
+        action: action.into(),
+    }
+}
+
 async fn apply_flags(
     deps: &Deps,
     tenant: Uuid,
@@ -799,6 +821,9 @@ async fn apply_flags(
     .execute(work.conn())
     .await?
     .rows_affected();
+    if changed > 0 {
+        work.announce(inbox_change(mailbox, "message.seen"));
+    }
     work.commit().await?;
     Ok(changed as usize)
 }
@@ -824,6 +849,9 @@ async fn mark_expunged(
     .execute(work.conn())
     .await?
     .rows_affected();
+    if gone > 0 {
+        work.announce(inbox_change(mailbox, "message.expunged"));
+    }
     work.commit().await?;
     Ok(gone as usize)
 }

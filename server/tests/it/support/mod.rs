@@ -462,6 +462,8 @@ fn find_token(outbox: &std::path::Path, path: &str, to: &str) -> Option<String> 
 /// come from the app's own pages (same-origin `Origin` and `Sec-Fetch-Site`).
 pub struct Browser {
     pub client: reqwest::Client,
+    /// Its cookies (the session), for requests made without the client.
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
     base: String,
 }
 
@@ -472,14 +474,16 @@ impl Browser {
 
     /// A browser that names itself `user_agent` (none when empty).
     pub fn with_user_agent(app: &TestApp, user_agent: &str) -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let mut client = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none());
         if !user_agent.is_empty() {
             client = client.user_agent(user_agent.to_string());
         }
         Browser {
             client: client.build().unwrap(),
+            jar,
             base: format!("http://{}", app.addr),
         }
     }

@@ -1,0 +1,74 @@
+//! One listener per instance: after each notification it reads the new
+//! outbox rows and hands them to the hub, in order.
+
+use std::time::Duration;
+
+use sqlx::{postgres::PgListener, PgPool};
+
+use super::{outbox, Hub, Signal};
+
+/// Rows read per query; more are read in the next round at once.
+const BATCH: i64 = 500;
+
+/// Runs until the task is aborted. Reconnects with backoff; every
+/// reconnection after the first sends [`Signal::Resync`], because what was
+/// committed while no one listened is not delivered.
+pub async fn listen(pool: PgPool, hub: Hub) {
+    let mut delay = Duration::from_millis(200);
+    let mut connected_before = false;
+    loop {
+        match connect(&pool).await {
+            Ok((mut listener, mut cursor)) => {
+                delay = Duration::from_millis(200);
+                if connected_before {
+                    tracing::info!("live updates: listening again; open pages resync");
+                    hub.send(Signal::Resync);
+                }
+                connected_before = true;
+                if let Err(err) = follow(&pool, &hub, &mut listener, &mut cursor).await {
+                    tracing::warn!(error = %err, "live updates: the listener lost its connection");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "live updates: cannot listen for changes"),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}
+
+async fn connect(pool: &PgPool) -> Result<(PgListener, i64), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    // A lost connection is seen here and reconnected by `listen`, which
+    // tells the pages; sqlx would otherwise reconnect quietly.
+    listener.eager_reconnect(false);
+    listener.listen(outbox::CHANNEL).await?;
+    // Events from here on are new to this listener.
+    let cursor = outbox::latest(pool).await?;
+    Ok((listener, cursor))
+}
+
+/// Reads notifications until the connection fails.
+async fn follow(
+    pool: &PgPool,
+    hub: &Hub,
+    listener: &mut PgListener,
+    cursor: &mut i64,
+) -> Result<(), sqlx::Error> {
+    loop {
+        // `None`: the connection was lost (sqlx would reconnect quietly).
+        if listener.try_recv().await?.is_none() {
+            return Err(sqlx::Error::PoolClosed);
+        }
+        loop {
+            let events = outbox::after(pool, *cursor, BATCH).await?;
+            let full = events.len() as i64 == BATCH;
+            for event in events {
+                *cursor = event.id;
+                hub.send(Signal::Change(std::sync::Arc::new(event)));
+            }
+            if !full {
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The outbox of changes: written in the change's transaction, read by the
+//! listeners and by streams that replay what a browser missed.
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::Event;
+use crate::domain::live::{Change, Topic};
+
+/// The channel the listeners LISTEN on; PostgreSQL delivers on commit.
+pub const CHANNEL: &str = "frontdesk_changes";
+
+/// Held from the write to the commit, so ids follow commit order.
+const ORDER_LOCK: i64 = 0x6672_6f6e_7464_6c76;
+
+/// Records `changes` (each with its business) and notifies, in the
+/// transaction `conn` is in. Call it last before committing: it holds the
+/// order lock until then.
+pub(crate) async fn write(
+    conn: &mut PgConnection,
+    changes: &[(Uuid, Change)],
+) -> Result<(), sqlx::Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let tenants: Vec<Uuid> = changes.iter().map(|(t, _)| *t).collect();
+    let changes: Vec<&Change> = changes.iter().map(|(_, c)| c).collect();
+    let topics: Vec<&str> = changes.iter().map(|c| c.topic.as_str()).collect();
+    let ids: Vec<Option<Uuid>> = changes.iter().map(|c| c.id).collect();
+    let actions: Vec<&str> = changes.iter().map(|c| c.action.as_str()).collect();
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", ORDER_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        "INSERT INTO change_events (tenant_id, topic, record_id, action)
+         SELECT b, t, r, a FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS x(b, t, r, a)",
+        &tenants,
+        &topics as &[&str],
+        &ids as &[Option<Uuid>],
+        &actions as &[&str],
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("SELECT pg_notify($1, '')", CHANNEL)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+struct Row {
+    id: i64,
+    tenant_id: Uuid,
+    topic: String,
+    record_id: Option<Uuid>,
+    action: String,
+}
+
+impl Row {
+    fn into_event(self) -> Option<Event> {
+        Some(Event {
+            id: self.id,
+            tenant: self.tenant_id,
+            change: Change {
+                topic: Topic::parse(&self.topic)?,
+                id: self.record_id,
+                action: self.action,
+            },
+        })
+    }
+}
+
+/// The events after `after`, in every business, oldest first, at most `limit`.
+pub async fn after(pool: &PgPool, after: i64, limit: i64) -> Result<Vec<Event>, sqlx::Error> {
+    let mut tx = crate::db::begin_system(pool, "live updates").await?;
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT id, tenant_id, topic, record_id, action FROM change_events
+         WHERE id > $1 ORDER BY id LIMIT $2",
+        after,
+        limit
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows.into_iter().filter_map(Row::into_event).collect())
+}
+
+/// The newest event's id (0 when there is none).
+pub async fn latest(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    let mut tx = crate::db::begin_system(pool, "live updates").await?;
+    let id = sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "id!" FROM change_events"#)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// What a browser that last saw event `last` of `tenant` missed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Missed {
+    /// Exactly these, oldest first.
+    These(Vec<Event>),
+    /// More than can be replayed, or some were cleaned away: reload.
+    TooMany,
+}
+
+/// The events of `tenant` after `last`, when at most `limit` and none of
+/// them cleaned away yet.
+pub async fn missed(
+    pool: &PgPool,
+    tenant: Uuid,
+    last: i64,
+    limit: i64,
+) -> Result<Missed, sqlx::Error> {
+    let mut tx = crate::db::begin_system(pool, "live updates").await?;
+    // Every event up to `last` still kept means nothing after it is gone.
+    let oldest = sqlx::query_scalar!("SELECT min(id) FROM change_events")
+        .fetch_one(&mut *tx)
+        .await?;
+    let newest = sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "id!" FROM change_events"#)
+        .fetch_one(&mut *tx)
+        .await?;
+    if last > newest || (last < newest && oldest.is_none_or(|oldest| oldest > last + 1)) {
+        tx.commit().await?;
+        return Ok(Missed::TooMany);
+    }
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT id, tenant_id, topic, record_id, action FROM change_events
+         WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        tenant,
+        last,
+        limit + 1
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if rows.len() as i64 > limit {
+        return Ok(Missed::TooMany);
+    }
+    Ok(Missed::These(
+        rows.into_iter().filter_map(Row::into_event).collect(),
+    ))
+}
+
+/// Deletes events older than `days` (the cleanup schedule).
+pub(crate) async fn clean(conn: &mut PgConnection, days: i32) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "DELETE FROM change_events WHERE created_at < now() - make_interval(days => $1)",
+        days
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
