@@ -246,6 +246,50 @@ pub(crate) fn bench_database_url(url: &str) -> String {
     }
 }
 
+/// A `/proc/self/status` figure in KiB (Linux).
+pub(crate) fn rss_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Signs in through the app; the session cookie to send with requests.
+pub(crate) async fn sign_in_over_http(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let response = client
+        .post(format!("{base}/api/sign-in"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await?;
+    let cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ");
+    if cookie.is_empty() {
+        return Err(format!("bench sign-in failed: {}", response.status()).into());
+    }
+    Ok(cookie)
+}
+
+/// Resets the peak-memory mark (`VmHWM`) to the current size (Linux).
+pub(crate) fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -24,7 +24,7 @@ use tokio::net::TcpListener;
 use uuid::Uuid;
 
 use crate::{
-    bench::{bench_database_url, Running},
+    bench::{bench_database_url, reset_peak, rss_kib, Running},
     AppState,
 };
 
@@ -208,23 +208,6 @@ fn generated(seed: u64) -> impl futures_util::Stream<Item = Result<Bytes, std::i
         }
         Ok(Bytes::from(chunk))
     }))
-}
-
-/// A `/proc/self/status` figure in KiB (Linux).
-fn rss_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with(field))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-/// Resets the peak-memory mark (`VmHWM`) to the current size (Linux).
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 /// s3rver, an S3-compatible server, on a free port with a `bench` bucket,

@@ -22,7 +22,7 @@ use frontdesk::{
 use uuid::Uuid;
 
 use crate::{
-    bench::{bench_database_url, check_response, measure_requests, ms, Running},
+    bench::{bench_database_url, check_response, measure_requests, ms, reset_peak, Running},
     AppState,
 };
 
@@ -51,11 +51,6 @@ fn memory() -> (f64, f64) {
             .map_or(0.0, |kb| kb / 1024.0)
     };
     (field("VmRSS:"), field("VmHWM:"))
-}
-
-/// Forgets the peak so far, so the next reading is the sync's own.
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 pub async fn run(mut config: Config) -> Outcome {

@@ -19,7 +19,7 @@ use frontdesk::{
 use uuid::Uuid;
 
 use crate::{
-    bench::{bench_database_url, check_response, http_load, ms, Running},
+    bench::{bench_database_url, check_response, http_load, ms, sign_in_over_http, Running},
     AppState,
 };
 
@@ -94,7 +94,7 @@ pub async fn run(mut config: Config) -> Outcome {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()?;
-    let cookie = sign_in(&client, &bases[0], &email).await?;
+    let cookie = sign_in_over_http(&client, &bases[0], &email, PASSWORD).await?;
     let credentials = Arc::new(Credentials { cookie, key });
 
     println!(
@@ -139,31 +139,6 @@ pub async fn run(mut config: Config) -> Outcome {
         server.stop().await;
     }
     Ok(())
-}
-
-async fn sign_in(
-    client: &reqwest::Client,
-    base: &str,
-    email: &str,
-) -> Result<String, Box<dyn std::error::Error>> {
-    let response = client
-        .post(format!("{base}/api/sign-in"))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[("email", email), ("password", PASSWORD)])
-        .send()
-        .await?;
-    let cookie = response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .collect::<Vec<_>>()
-        .join("; ");
-    if cookie.is_empty() {
-        return Err(format!("bench sign-in failed: {}", response.status()).into());
-    }
-    Ok(cookie)
 }
 
 struct Round {

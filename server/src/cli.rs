@@ -45,6 +45,10 @@ pub enum Command {
     /// REST call on two instances, with a Sentry DSN and METRICS_TOKEN and
     /// without, in the bench database.
     BenchTelemetry,
+    /// Measure live updates: delivery from commit to 1,000 open streams on
+    /// two instances (p50, p99), memory per stream, and what the outbox
+    /// write adds to a booking, in the bench database.
+    BenchLive,
     /// Measure the inbox: the first sync of a mailbox, a sync with nothing
     /// new, and the inbox with 100,000 more messages stored (needs the IMAP
     /// server of scripts/bench-inbox.sh: BENCH_IMAP_PORT, _USER, _PASSWORD).

@@ -6,6 +6,7 @@ pub mod bench_files;
 pub mod bench_inbox;
 pub mod bench_jobs;
 pub mod bench_limiter;
+pub mod bench_live;
 pub mod bench_scale;
 pub mod bench_telemetry;
 pub mod blocks_cli;

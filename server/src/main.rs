@@ -43,6 +43,7 @@ async fn main() -> ExitCode {
         Command::BenchFiles => server::bench_files::run(config).await,
         Command::BenchJobs => server::bench_jobs::run(config).await,
         Command::BenchTelemetry => server::bench_telemetry::run(config).await,
+        Command::BenchLive => server::bench_live::run(config).await,
         Command::BenchInbox => server::bench_inbox::run(config).await,
         Command::Seed(args) => server::seed::run(config, args).await,
         Command::Storage(StorageCommand::Migrate {

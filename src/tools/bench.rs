@@ -52,6 +52,25 @@ pub async fn fill_queue(pool: &Pool, kind: &str, n: i64) -> Result<(), AppError>
     Ok(())
 }
 
+/// `n` change events of `tenant` in one commit, with the notification the
+/// listeners wait for (a flood for the live-updates benchmark).
+pub async fn fill_changes(pool: &Pool, tenant: Uuid, n: i64) -> Result<(), AppError> {
+    let mut tx = crate::db::begin_system(pool, "bench").await?;
+    sqlx::query!(
+        "INSERT INTO change_events (tenant_id, topic, record_id, action)
+         SELECT $1, 'clients', gen_random_uuid(), 'client.update' FROM generate_series(1, $2::bigint)",
+        tenant,
+        n
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("SELECT pg_notify($1, '')", crate::live::outbox::CHANNEL)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn done_jobs(pool: &Pool) -> Result<i64, AppError> {
     Ok(
         sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM jobs WHERE status = 'done'"#)
