@@ -76,6 +76,7 @@ impl Section {
 pub fn AppLayout() -> impl IntoView {
     let me: Me = Resource::new(|| (), |_| whoami());
     provide_context(me);
+    crate::live::provide_live();
     let pathname = use_location().pathname;
     let current = move |s: Section| (Section::of(&pathname.read()) == Some(s)).then_some("page");
     // Effects run only in the browser: the attribute tells users' tools and the
@@ -127,6 +128,7 @@ pub fn AppLayout() -> impl IntoView {
                 </button>
                 <a class="brand" href="/">"Frontdesk"</a>
                 <GlobalSearch />
+                <crate::live::LiveNote />
                 <Suspense>
                     {move || Suspend::new(async move {
                         me.await.ok().flatten().map(|m| view! { <AccountBar me=m /> })

@@ -8,6 +8,7 @@ mod error_reporting;
 pub mod errors;
 pub mod fns;
 mod layout;
+mod live;
 mod pages;
 pub mod routes;
 mod url;

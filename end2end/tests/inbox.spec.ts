@@ -1,42 +1,10 @@
 import { expect, test, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { addClient, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
-
-// scripts/e2e.sh starts a Dovecot with this user; mail is delivered with doveadm.
-const imapPort = process.env.E2E_IMAP_PORT ?? "";
-const dovecotConf = process.env.E2E_DOVECOT_CONF ?? "";
-const DESK = "desk@example.com";
-
-function deliver(raw: string, folder = "INBOX"): void {
-  execFileSync("doveadm", ["-c", dovecotConf, "save", "-u", DESK, "-m", folder], { input: raw.replace(/\n/g, "\r\n") });
-}
+import { addClient, connectMailbox, deliver, DESK, dovecotConf, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
 
 function countIn(folder: string, subject: string): number {
   const out = execFileSync("doveadm", ["-c", dovecotConf, "search", "-u", DESK, "mailbox", folder, "header", "subject", subject]).toString();
   return out.split("\n").filter((line) => line.trim()).length;
-}
-
-async function connectMailbox(page: Page): Promise<void> {
-  await page.goto("/settings/mailboxes");
-  await waitForHydration(page);
-  // The form is filled once the page has settled, and seen saved before the sync is awaited.
-  await page.waitForLoadState("networkidle");
-  await page.getByLabel("Name", { exact: true }).fill("Front desk");
-  await page.getByLabel("Email address").fill(DESK);
-  const imap = page.getByRole("group", { name: "Incoming mail (IMAP)" });
-  await imap.getByLabel("Server").fill("127.0.0.1");
-  await imap.getByLabel("Security").selectOption("none");
-  await imap.getByLabel("Port (empty: the usual one)").fill(imapPort);
-  await imap.getByLabel("User name").fill(DESK);
-  await imap.getByLabel("Password", { exact: true }).fill("e2e-imap-password");
-  await page.getByRole("button", { name: "Connect" }).click();
-  await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
-  const row = page.getByRole("table", { name: "Mailboxes" }).getByRole("row").filter({ hasText: "Front desk" });
-  // The first sync runs in the background; the table says when it is done.
-  await expect(async () => {
-    await page.reload();
-    await expect(row.getByText("In sync")).toBeVisible({ timeout: 1000 });
-  }).toPass({ timeout: 20_000 });
 }
 
 /** Opens the inbox and waits for a conversation naming `text`. */

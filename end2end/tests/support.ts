@@ -1,4 +1,5 @@
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -100,4 +101,38 @@ export async function book(
     },
   });
   expect(booked.status(), await booked.text()).toBe(200);
+}
+
+// scripts/e2e.sh starts a Dovecot with this user; mail is delivered with doveadm.
+const imapPort = process.env.E2E_IMAP_PORT ?? "";
+export const dovecotConf = process.env.E2E_DOVECOT_CONF ?? "";
+export const DESK = "desk@example.com";
+
+/** Delivers `raw` (lines ending in \n) to the desk's `folder`. */
+export function deliver(raw: string, folder = "INBOX"): void {
+  execFileSync("doveadm", ["-c", dovecotConf, "save", "-u", DESK, "-m", folder], { input: raw.replace(/\n/g, "\r\n") });
+}
+
+/** Connects the desk's mailbox in Settings > Mailboxes and waits for its first sync. */
+export async function connectMailbox(page: Page): Promise<void> {
+  await page.goto("/settings/mailboxes");
+  await waitForHydration(page);
+  // The form is filled once the page has settled, and seen saved before the sync is awaited.
+  await page.waitForLoadState("networkidle");
+  await page.getByLabel("Name", { exact: true }).fill("Front desk");
+  await page.getByLabel("Email address").fill(DESK);
+  const imap = page.getByRole("group", { name: "Incoming mail (IMAP)" });
+  await imap.getByLabel("Server").fill("127.0.0.1");
+  await imap.getByLabel("Security").selectOption("none");
+  await imap.getByLabel("Port (empty: the usual one)").fill(imapPort);
+  await imap.getByLabel("User name").fill(DESK);
+  await imap.getByLabel("Password", { exact: true }).fill("e2e-imap-password");
+  await page.getByRole("button", { name: "Connect" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
+  const row = page.getByRole("table", { name: "Mailboxes" }).getByRole("row").filter({ hasText: "Front desk" });
+  // The first sync runs in the background; the table says when it is done.
+  await expect(async () => {
+    await page.reload();
+    await expect(row.getByText("In sync")).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
 }

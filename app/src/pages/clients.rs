@@ -3,6 +3,7 @@
 
 use frontdesk::domain::{
     files::human_size,
+    live::Topic,
     records::ClientSort,
     roles::{Action, Permission, RecordKind},
     time_format::Clock,
@@ -24,6 +25,7 @@ use crate::{
         files::DeleteClientFile,
     },
     layout::use_me,
+    live::use_live,
     url::encode,
 };
 
@@ -44,9 +46,10 @@ pub fn ClientsPage() -> impl IntoView {
             archived,
         )
     });
+    let live = use_live();
     let page = Resource::new(
-        move || params.get(),
-        |(q, after, sort, archived)| search_clients(q, after, Some(archived), Some(sort)),
+        move || (params.get(), live.version(Topic::Clients)),
+        |((q, after, sort, archived), _)| search_clients(q, after, Some(archived), Some(sort)),
     );
     view! {
         <Title text="Clients" />
@@ -69,7 +72,7 @@ pub fn ClientsPage() -> impl IntoView {
             </label>
             <button type="submit">"Search"</button>
         </form>
-        <Suspense fallback=|| view! { <p>"Loading clients…"</p> }>
+        <Transition fallback=|| view! { <p>"Loading clients…"</p> }>
             {move || Suspend::new(async move {
                 let (q, _, sort, archived) = params.get_untracked();
                 match page.await {
@@ -104,7 +107,7 @@ pub fn ClientsPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
@@ -185,6 +188,8 @@ pub fn ClientPage() -> impl IntoView {
     let files_changed = RwSignal::new(0u32);
     let uploads = Uploads::new();
     let on_change = Callback::new(move |()| files_changed.update(|n| *n += 1));
+    // The page holds forms (edit, compose): changes wait while one is typed in.
+    let held = use_live().held(&[Topic::Clients, Topic::Appointments, Topic::Files]);
     let client = Resource::new(
         move || {
             (
@@ -192,9 +197,10 @@ pub fn ClientPage() -> impl IntoView {
                 files_changed.get(),
                 delete_file.version().get(),
                 archive.version().get() + restore.version().get(),
+                held.key(),
             )
         },
-        |(id, _, _, _)| async move {
+        |(id, _, _, _, _)| async move {
             match id {
                 Some(id) => load_client(id).await.map(Some),
                 None => Ok(None),

@@ -3,7 +3,7 @@
 //! appointments per day for the week behind and ahead, new clients and the
 //! busiest providers.
 
-use frontdesk::domain::{time_format::TimeFormat, views::DashboardView};
+use frontdesk::domain::{live::Topic, time_format::TimeFormat, views::DashboardView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -11,13 +11,23 @@ use crate::{
     components::time::clock_of,
     fns::scheduling::{load_dashboard, SetStatus},
     layout::use_me,
+    live::use_live,
     pages::today::TodayBoard,
 };
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let set_status = ServerAction::<SetStatus>::new();
-    let dashboard = Resource::new(move || set_status.version().get(), |_| load_dashboard());
+    let live = use_live();
+    let dashboard = Resource::new(
+        move || {
+            (
+                set_status.version().get(),
+                live.versions(&[Topic::Appointments, Topic::Clients, Topic::Catalog]),
+            )
+        },
+        |_| load_dashboard(),
+    );
     view! {
         <Title text="Dashboard" />
         <h1>"Dashboard"</h1>
@@ -27,14 +37,15 @@ pub fn DashboardPage() -> impl IntoView {
                 <LocalClock />
             </article>
         </section>
-        <Suspense fallback=|| view! { <p>"Loading the dashboard…"</p> }>
+        // A Transition: live changes redraw the figures in place.
+        <Transition fallback=|| view! { <p>"Loading the dashboard…"</p> }>
             {move || Suspend::new(async move {
                 match dashboard.await {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
                     Ok(d) => view! { <Overview d set_status /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

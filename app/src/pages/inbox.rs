@@ -5,6 +5,7 @@
 
 use frontdesk::domain::{
     inbox::{ConversationSummary, ConversationView, Direction, MailboxView, SendState},
+    live::Topic,
     roles::Permission,
     time_format::Clock,
 };
@@ -25,6 +26,7 @@ use crate::{
         SaveAttachment, SendReply, SplitMessage, TakeConversation,
     },
     layout::use_me,
+    live::use_live,
     url::encode,
 };
 
@@ -98,13 +100,23 @@ pub fn InboxPage() -> impl IntoView {
             adopted(),
         )
     };
+    let live = use_live();
+    // The list follows at once; the open conversation waits while a reply
+    // is being typed.
+    let open_live = live.held(&[Topic::Inbox, Topic::Clients]);
     let list = Resource::new(
-        move || (params.get(), changes()),
-        |(p, _)| load_conversations(Some(p.show), p.mailbox, None, Some(p.q)),
+        move || {
+            (
+                params.get(),
+                changes(),
+                live.versions(&[Topic::Inbox, Topic::Clients]),
+            )
+        },
+        |(p, _, _)| load_conversations(Some(p.show), p.mailbox, None, Some(p.q)),
     );
     let open = Resource::new(
-        move || (params.get().open, changes()),
-        |(id, _)| async move {
+        move || (params.get().open, changes(), open_live.key()),
+        |(id, _, _)| async move {
             match id {
                 Some(id) => load_conversation(id).await.map(Some),
                 None => Ok(None),
@@ -154,7 +166,7 @@ pub fn InboxPage() -> impl IntoView {
                     </Suspense>
                     <button type="submit">"Search"</button>
                 </form>
-                <Suspense fallback=|| view! { <p>"Loading conversations…"</p> }>
+                <Transition fallback=|| view! { <p>"Loading conversations…"</p> }>
                     {move || Suspend::new(async move {
                         let clock = session_clock(me.await.ok().flatten().as_ref());
                         let p = params.get_untracked();
@@ -166,10 +178,13 @@ pub fn InboxPage() -> impl IntoView {
                             Ok(items) => view! { <ConversationList items p clock /> }.into_any(),
                         }
                     })}
-                </Suspense>
+                </Transition>
             </section>
             <section class="inbox-open" aria-label="Conversation">
-                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                <Show when=move || open_live.waiting.get()>
+                    <p class="live-waiting muted" role="status">"New activity here; it shows once you have sent or cleared your reply."</p>
+                </Show>
+                <Transition fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         let clock = session_clock(me.await.ok().flatten().as_ref());
                         let p = params.get_untracked();
@@ -179,7 +194,7 @@ pub fn InboxPage() -> impl IntoView {
                             Ok(Some(c)) => view! { <Conversation c p clock mark archive reply adopt take /> }.into_any(),
                         }
                     })}
-                </Suspense>
+                </Transition>
             </section>
         </div>
     }
@@ -493,9 +508,10 @@ pub fn ClientMail(
 ) -> impl IntoView {
     let compose = ServerAction::<ComposeMessage>::new();
     let composed = move || compose.value().get().and_then(|r| r.ok());
+    let live = use_live();
     let found = Resource::new(
-        move || (client_id, composed()),
-        |(id, _)| load_conversations(None, None, Some(id), None),
+        move || (client_id, composed(), live.version(Topic::Inbox)),
+        |(id, _, _)| load_conversations(None, None, Some(id), None),
     );
     let mailboxes = Resource::new(|| (), |_| load_mailboxes());
     view! {

@@ -4,6 +4,7 @@
 
 use frontdesk::domain::{
     background::{JobView, ScheduleView},
+    live::Topic,
     time_format::Clock,
 };
 use leptos::prelude::*;
@@ -13,6 +14,7 @@ use crate::{
     components::time::session_clock,
     fns::background::{dev_outbox, load_jobs, DiscardJob, RetryJob},
     layout::use_me,
+    live::use_live,
 };
 
 #[component]
@@ -20,8 +22,15 @@ pub fn JobsPage() -> impl IntoView {
     let me = use_me();
     let retry = ServerAction::<RetryJob>::new();
     let discard = ServerAction::<DiscardJob>::new();
+    let live = use_live();
     let overview = Resource::new(
-        move || (retry.version().get(), discard.version().get()),
+        move || {
+            (
+                retry.version().get(),
+                discard.version().get(),
+                live.version(Topic::Jobs),
+            )
+        },
         |_| load_jobs(),
     );
     view! {

@@ -16,6 +16,7 @@ mod remember;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use frontdesk::domain::{
+    live::Topic,
     records::{AppointmentStatus, Scope},
     views::{AppointmentView, CalendarView},
 };
@@ -30,6 +31,7 @@ use crate::{
         load_calendar, Book, Cancel, EditAppointment, EditForm, Reschedule, SetStatus, UndoCancel,
     },
     layout::use_me,
+    live::use_live,
 };
 
 /// The ways of looking at the calendar.
@@ -251,6 +253,7 @@ pub fn CalendarPage() -> impl IntoView {
     provide_context(desk);
     // On the server, the request's cookies; the browser reads its own when it loads.
     let request_cookies = remember::cookies();
+    let live = use_live();
     let calendar = Resource::new(
         move || {
             (
@@ -261,6 +264,7 @@ pub fn CalendarPage() -> impl IntoView {
                 desk.set_status.version().get(),
                 desk.edit.version().get(),
                 desk.undo_cancel.version().get(),
+                live.versions(&[Topic::Appointments, Topic::Catalog, Topic::Settings]),
             )
         },
         move |(q, ..)| {
@@ -349,7 +353,9 @@ pub fn CalendarPage() -> impl IntoView {
             </div>
         })}
         <UndoToast />
-        <Suspense fallback=|| view! { <p>"Loading the calendar…"</p> }>
+        // A Transition: changes (live ones too) redraw the grid in place;
+        // the dialogs sit outside it and keep what is typed.
+        <Transition fallback=|| view! { <p>"Loading the calendar…"</p> }>
             {move || Suspend::new(async move {
                 let q = query.get_untracked();
                 match calendar.await {
@@ -367,7 +373,7 @@ pub fn CalendarPage() -> impl IntoView {
                     }
                 }
             })}
-        </Suspense>
+        </Transition>
         {dialogs}
     }
 }
