@@ -493,3 +493,27 @@ async fn streams_end_with_sign_out_removal_and_shutdown_and_are_limited() {
     );
     assert!(started.elapsed() < SOON);
 }
+
+#[tokio::test]
+async fn the_daily_cleanup_removes_changes_older_than_a_day() {
+    let app = TestApp::spawn().await;
+    let north = desk(&app, "North Clinic", "owner@north.example").await;
+    let old = new_client(&app, &north, "Bea").await;
+    let recent = new_client(&app, &north, "Cem").await;
+    sqlx::query("UPDATE change_events SET created_at = now() - interval '25 hours' WHERE record_id = $1::uuid")
+        .bind(&old)
+        .execute(&app.deps.pool)
+        .await
+        .unwrap();
+    frontdesk::services::maintenance::clean_up(&app.deps)
+        .await
+        .unwrap();
+    let left: Vec<Option<Uuid>> = sqlx::query_scalar(
+        "SELECT record_id FROM change_events WHERE topic = 'clients' ORDER BY id",
+    )
+    .fetch_all(&app.deps.pool)
+    .await
+    .unwrap();
+    assert!(!left.contains(&Some(old.parse().unwrap())), "{left:?}");
+    assert!(left.contains(&Some(recent.parse().unwrap())), "{left:?}");
+}
