@@ -70,9 +70,9 @@ impl Live {
 
 impl Live {
     /// A key for a resource whose view holds forms: it follows `topics`,
-    /// but while the person is typing in the page (focus in a text field,
-    /// or unsent text in a text area) changes wait, and `waiting` says so;
-    /// they apply once the typing stops.
+    /// but while the person is working in the page (focus in a text field,
+    /// unsent text in a text area, an open disclosure) changes
+    /// wait, and `waiting` says so; they apply once that stops.
     pub fn held(&self, topics: &'static [Topic]) -> Held {
         let live = *self;
         let held = Held {
@@ -125,7 +125,7 @@ impl Held {
     }
 }
 
-/// Whether the person is typing in the page's main area.
+/// Whether the person is working in a form of the page's main area.
 fn typing() -> bool {
     #[cfg(feature = "hydrate")]
     {
@@ -148,7 +148,14 @@ fn typing() -> bool {
                 })
             })
             .unwrap_or(false);
-        focused || unsent
+        // An open disclosure: choosing files to attach, or a
+        // conversation to merge into.
+        let choosing = document
+            .query_selector("main details[open]")
+            .ok()
+            .flatten()
+            .is_some();
+        focused || unsent || choosing
     }
     #[cfg(not(feature = "hydrate"))]
     false

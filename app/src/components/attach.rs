@@ -42,14 +42,19 @@ pub fn AttachFiles(
     let known = StoredValue::new(None::<BTreeSet<Uuid>>);
     let uploads = Uploads::new();
     let on_change = Callback::new(move |()| refresh.update(|n| *n += 1));
+    // Sent: the files are cleared and the list folds away.
+    let disclosure = NodeRef::<leptos::html::Details>::new();
     Effect::new(move |_| {
         if sent.get().is_some() {
             ticked.set(BTreeSet::new());
+            if let Some(details) = disclosure.get_untracked() {
+                details.set_open(false);
+            }
         }
     });
     let open = move || error.with(|e| e.as_ref().is_some_and(|e| e.field("attachments").is_some()));
     view! {
-        <details class="attach" open=open>
+        <details class="attach" open=open node_ref=disclosure>
             <summary>{move || match ticked.with(BTreeSet::len) {
                 0 => "Attach files".to_string(),
                 1 => "Attach files (1 chosen)".to_string(),

@@ -182,7 +182,7 @@ pub fn InboxPage() -> impl IntoView {
             </section>
             <section class="inbox-open" aria-label="Conversation">
                 <Show when=move || open_live.waiting.get()>
-                    <p class="live-waiting muted" role="status">"New activity here; it shows once you have sent or cleared your reply."</p>
+                    <p class="live-waiting muted" role="status">"There is new activity here; it shows when you are done with your reply."</p>
                 </Show>
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
