@@ -25,10 +25,16 @@ pub async fn listen(pool: PgPool, hub: Hub) {
                     hub.send(Signal::Resync);
                 }
                 connected_before = true;
-                if let Err(err) = follow(&pool, &hub, &mut listener, &mut cursor).await {
-                    tracing::warn!(error = %err, "live updates: the listener lost its connection");
+                match follow(&pool, &hub, &mut listener, &mut cursor).await {
+                    // The instance is shutting down.
+                    Err(sqlx::Error::PoolClosed) => return,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "live updates: the listener lost its connection")
+                    }
+                    Ok(()) => {}
                 }
             }
+            Err(sqlx::Error::PoolClosed) => return,
             Err(err) => tracing::warn!(error = %err, "live updates: cannot listen for changes"),
         }
         tokio::time::sleep(delay).await;
@@ -57,7 +63,9 @@ async fn follow(
     loop {
         // `None`: the connection was lost (sqlx would reconnect quietly).
         if listener.try_recv().await?.is_none() {
-            return Err(sqlx::Error::PoolClosed);
+            return Err(sqlx::Error::Protocol(
+                "the LISTEN connection was lost".into(),
+            ));
         }
         loop {
             let events = outbox::after(pool, *cursor, BATCH).await?;
