@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { addClient, connectMailbox, deliver, DESK, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
 
@@ -58,6 +59,13 @@ test("split a reply off, merge two conversations, and reply with a client's file
   await expect(page.getByText("Attach files (1 chosen)")).toBeVisible({ timeout: 15_000 });
   await expect(conversation.getByRole("checkbox", { name: /invoice\.pdf/ })).toBeChecked();
   await page.getByLabel("Reply to Mia Novak").fill("Here it is again.");
+  // The open conversation's controls, with both disclosures open, pass axe.
+  await page.getByText("Merge into another conversation").click();
+  const axe = await new AxeBuilder({ page }).include("main").analyze();
+  const serious = axe.violations
+    .filter((v) => v.impact === "critical" || v.impact === "serious")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(" | ")}`);
+  expect(serious).toEqual([]);
   await page.screenshot({ path: test.info().outputPath("attach-desktop.png"), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: test.info().outputPath("attach-phone.png"), fullPage: true });
