@@ -28,22 +28,25 @@ pub(crate) async fn write(
     let topics: Vec<&str> = changes.iter().map(|c| c.topic.as_str()).collect();
     let ids: Vec<Option<Uuid>> = changes.iter().map(|c| c.id).collect();
     let actions: Vec<&str> = changes.iter().map(|c| c.action.as_str()).collect();
-    sqlx::query!("SELECT pg_advisory_xact_lock($1)", ORDER_LOCK)
-        .execute(&mut *conn)
-        .await?;
+    // One round trip: the lock (the insert's rows wait for it, so their ids
+    // are drawn under it), the rows, and the notification sent on commit.
     sqlx::query!(
-        "INSERT INTO change_events (tenant_id, topic, record_id, action)
-         SELECT b, t, r, a FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS x(b, t, r, a)",
+        "WITH locked AS (SELECT pg_advisory_xact_lock($5)),
+              added AS (
+                  INSERT INTO change_events (tenant_id, topic, record_id, action)
+                  SELECT b, t, r, a
+                  FROM locked, unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS x(b, t, r, a)
+                  RETURNING id)
+         SELECT pg_notify($6, '') FROM (SELECT count(*) FROM added) AS n",
         &tenants,
         &topics as &[&str],
         &ids as &[Option<Uuid>],
         &actions as &[&str],
+        ORDER_LOCK,
+        CHANNEL,
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!("SELECT pg_notify($1, '')", CHANNEL)
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }
 
