@@ -1,7 +1,8 @@
-//! One listener per instance: after each notification it reads the new
-//! outbox rows and hands them to the hub, in order.
+//! One listener per instance: each notification carries the new outbox
+//! rows (or, when they did not fit, says to read them); they go to the hub
+//! in order, and a gap before them is read from the table first.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use sqlx::{postgres::PgListener, PgPool};
 
@@ -53,6 +54,21 @@ async fn connect(pool: &PgPool) -> Result<(PgListener, i64), sqlx::Error> {
     Ok((listener, cursor))
 }
 
+/// Sends what the outbox holds after `cursor`, in order.
+async fn read_after(pool: &PgPool, hub: &Hub, cursor: &mut i64) -> Result<(), sqlx::Error> {
+    loop {
+        let events = outbox::after(pool, *cursor, BATCH).await?;
+        let full = events.len() as i64 == BATCH;
+        for event in events {
+            *cursor = event.id;
+            hub.send(Signal::Change(Arc::new(event)));
+        }
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
 /// Reads notifications until the connection fails.
 async fn follow(
     pool: &PgPool,
@@ -62,21 +78,24 @@ async fn follow(
 ) -> Result<(), sqlx::Error> {
     loop {
         // `None`: the connection was lost (sqlx would reconnect quietly).
-        if listener.try_recv().await?.is_none() {
+        let Some(notification) = listener.try_recv().await? else {
             return Err(sqlx::Error::Protocol(
                 "the LISTEN connection was lost".into(),
             ));
-        }
-        loop {
-            let events = outbox::after(pool, *cursor, BATCH).await?;
-            let full = events.len() as i64 == BATCH;
-            for event in events {
-                *cursor = event.id;
-                hub.send(Signal::Change(std::sync::Arc::new(event)));
+        };
+        let carried = outbox::carried(notification.payload()).unwrap_or_default();
+        match carried.first().map(|e| e.id) {
+            // Sent already (read from the table after an earlier gap).
+            Some(_) if carried.iter().all(|e| e.id <= *cursor) => {}
+            // The very next ones: no need to read them back.
+            Some(first) if first == *cursor + 1 => {
+                for event in carried {
+                    *cursor = event.id;
+                    hub.send(Signal::Change(Arc::new(event)));
+                }
             }
-            if !full {
-                break;
-            }
+            // Not carried, or some are missing before them: read in order.
+            _ => read_after(pool, hub, cursor).await?,
         }
     }
 }

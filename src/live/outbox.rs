@@ -10,6 +10,9 @@ use crate::domain::live::{Change, Topic};
 /// The channel the listeners LISTEN on; PostgreSQL delivers on commit.
 pub const CHANNEL: &str = "frontdesk_changes";
 
+/// The largest notification that carries its rows (NOTIFY allows 8000 bytes).
+const PAYLOAD_LIMIT: i32 = 7900;
+
 /// Held from the write to the commit, so ids follow commit order.
 const ORDER_LOCK: i64 = 0x6672_6f6e_7464_6c76;
 
@@ -30,24 +33,49 @@ pub(crate) async fn write(
     let actions: Vec<&str> = changes.iter().map(|c| c.action.as_str()).collect();
     // One round trip: the lock (the insert's rows wait for it, so their ids
     // are drawn under it), the rows, and the notification sent on commit.
+    // The notification carries the rows when they fit (NOTIFY's limit is
+    // 8000 bytes), so listeners need not read them back.
     sqlx::query!(
         "WITH locked AS (SELECT pg_advisory_xact_lock($5)),
               added AS (
                   INSERT INTO change_events (tenant_id, topic, record_id, action)
                   SELECT b, t, r, a
                   FROM locked, unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS x(b, t, r, a)
-                  RETURNING id)
-         SELECT pg_notify($6, '') FROM (SELECT count(*) FROM added) AS n",
+                  RETURNING id, tenant_id, topic, record_id, action),
+              rows AS (
+                  SELECT json_agg(json_build_array(id, tenant_id, topic, record_id, action) ORDER BY id)::text AS p
+                  FROM added)
+         SELECT pg_notify($6, CASE WHEN octet_length(p) <= $7 THEN p ELSE '' END) FROM rows",
         &tenants,
         &topics as &[&str],
         &ids as &[Option<Uuid>],
         &actions as &[&str],
         ORDER_LOCK,
         CHANNEL,
+        PAYLOAD_LIMIT,
     )
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The rows a notification carries, oldest first; `None` when it carries
+/// none (too many to fit, or sent by hand) and they must be read.
+pub fn carried(payload: &str) -> Option<Vec<Event>> {
+    type Carried = (i64, Uuid, String, Option<Uuid>, String);
+    let rows: Vec<Carried> = serde_json::from_str(payload).ok()?;
+    rows.into_iter()
+        .map(|(id, tenant_id, topic, record_id, action)| {
+            Row {
+                id,
+                tenant_id,
+                topic,
+                record_id,
+                action,
+            }
+            .into_event()
+        })
+        .collect()
 }
 
 struct Row {
@@ -155,4 +183,28 @@ pub(crate) async fn clean(conn: &mut PgConnection, days: i32) -> Result<u64, sql
     .execute(conn)
     .await?
     .rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notification_carries_its_rows_or_says_to_read_them() {
+        let tenant = Uuid::now_v7();
+        let record = Uuid::now_v7();
+        let payload = format!(
+            r#"[[7,"{tenant}","appointments","{record}","appointment.booked"],[8,"{tenant}","team",null,"member.remove"]]"#
+        );
+        let events = carried(&payload).unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].id, 7);
+        assert_eq!(events[0].change.topic, Topic::Appointments);
+        assert_eq!(events[0].change.id, Some(record));
+        assert_eq!(events[1].change.id, None);
+        assert_eq!(carried(""), None);
+        // A kind this build does not know: read from the table instead.
+        let unknown = format!(r#"[[9,"{tenant}","weather",null,"rain"]]"#);
+        assert_eq!(carried(&unknown), None);
+    }
 }
