@@ -25,7 +25,7 @@ async function stillMarked(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true);
 }
 
-test("one receptionist books, the other sees it at once and keeps the dialog she is filling in", async ({ page, browser }) => {
+test("one receptionist books, the other sees it at once and keeps her dialog and scroll position", async ({ page, browser }) => {
   const owner = uniqueEmail("live");
   await signUpQuickly(page.request, `Live Clinic ${Date.now()}`, owner);
   await addProvider(page.request, "Dana", "00:00-23:59");
@@ -44,6 +44,10 @@ test("one receptionist books, the other sees it at once and keeps the dialog she
   await other.page.locator('button.cal-slot[aria-label$=" 15:00"]').click();
   const typing = other.page.getByRole("dialog").getByLabel("Find a client");
   await typing.fill("Le");
+  // And has scrolled the day to the afternoon.
+  const grid = other.page.locator(".cal-grid");
+  await grid.evaluate((el) => { el.scrollTop = 400; });
+  await expect.poll(() => grid.evaluate((el) => el.scrollTop)).toBe(400);
 
   // The first desk books 10:00 for Mia.
   await page.locator('button.cal-slot[aria-label$=" 10:00"]').click();
@@ -61,6 +65,7 @@ test("one receptionist books, the other sees it at once and keeps the dialog she
   expect(await stillMarked(other.page)).toBe(true);
   await expect(other.page.getByRole("dialog")).toBeVisible();
   await expect(typing).toHaveValue("Le");
+  expect(await other.page.locator(".cal-grid").evaluate((el) => el.scrollTop)).toBe(400);
   await other.context.close();
 });
 
