@@ -145,12 +145,12 @@ pub async fn missed(
 ) -> Result<Missed, sqlx::Error> {
     let mut tx = crate::db::begin_system(pool, "live updates").await?;
     // Every event up to `last` still kept means nothing after it is gone.
-    let oldest = sqlx::query_scalar!("SELECT min(id) FROM change_events")
-        .fetch_one(&mut *tx)
-        .await?;
-    let newest = sqlx::query_scalar!(r#"SELECT coalesce(max(id), 0) AS "id!" FROM change_events"#)
-        .fetch_one(&mut *tx)
-        .await?;
+    let kept = sqlx::query!(
+        r#"SELECT min(id) AS oldest, coalesce(max(id), 0) AS "newest!" FROM change_events"#
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let (oldest, newest) = (kept.oldest, kept.newest);
     if last > newest || (last < newest && oldest.is_none_or(|oldest| oldest > last + 1)) {
         tx.commit().await?;
         return Ok(Missed::TooMany);
