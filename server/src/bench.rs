@@ -258,6 +258,37 @@ pub(crate) fn rss_kib(field: &str) -> Option<u64> {
         .ok()
 }
 
+/// Signs up a business named `business` (owner verified, as API keys
+/// need); its owner and the owner's email.
+pub(crate) async fn bench_owner(
+    deps: &Deps,
+    business: &str,
+    password: &str,
+) -> Result<(frontdesk::auth::Staff, String), Box<dyn std::error::Error>> {
+    let email = format!("bench-{}@example.com", Uuid::now_v7().simple());
+    let session = accounts::sign_up(
+        deps,
+        accounts::SignUp {
+            business_name: business.into(),
+            slug: format!("bench-{}", Uuid::now_v7().simple()),
+            time_zone: "Europe/Berlin".into(),
+            time_format: Default::default(),
+            name: "Bench".into(),
+            email: email.clone(),
+            password: password.into(),
+        },
+        &Origin::default(),
+    )
+    .await?;
+    bench::mark_verified(&deps.pool, &email).await?;
+    let owner = frontdesk::auth::Staff {
+        user_id: session.user_id,
+        tenant_id: session.tenant_id,
+        role: frontdesk::domain::roles::Role::Owner,
+    };
+    Ok((owner, email))
+}
+
 /// Signs in through the app; the session cookie to send with requests.
 pub(crate) async fn sign_in_over_http(
     client: &reqwest::Client,

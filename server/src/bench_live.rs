@@ -18,16 +18,16 @@ use frontdesk::{
     auth::Staff,
     config::Config,
     db,
-    domain::{roles::Role, scheduling::WorkingSpan},
+    domain::scheduling::WorkingSpan,
     secrecy::ExposeSecret,
-    services::{accounts, appointments, catalog, clients, Deps},
+    services::{appointments, catalog, clients, Deps},
     tools::bench,
 };
 use futures_util::StreamExt;
 use uuid::Uuid;
 
 use crate::{
-    bench::{bench_database_url, ms, reset_peak, rss_kib, sign_in_over_http, Running},
+    bench::{bench_database_url, bench_owner, ms, reset_peak, rss_kib, sign_in_over_http, Running},
     AppState,
 };
 
@@ -212,28 +212,8 @@ struct Desk {
 }
 
 async fn business(deps: &Deps) -> Result<(Staff, String, Desk), Box<dyn std::error::Error>> {
-    let email = format!("bench-{}@example.com", Uuid::now_v7().simple());
     let origin = Origin::default();
-    let session = accounts::sign_up(
-        deps,
-        accounts::SignUp {
-            business_name: "Live Bench".into(),
-            slug: format!("bench-{}", Uuid::now_v7().simple()),
-            time_zone: "Europe/Berlin".into(),
-            time_format: Default::default(),
-            name: "Bench".into(),
-            email: email.clone(),
-            password: PASSWORD.into(),
-        },
-        &origin,
-    )
-    .await?;
-    bench::mark_verified(&deps.pool, &email).await?;
-    let owner = Staff {
-        user_id: session.user_id,
-        tenant_id: session.tenant_id,
-        role: Role::Owner,
-    };
+    let (owner, email) = bench_owner(deps, "Live Bench", PASSWORD).await?;
     let hours = (0..7u8)
         .map(|d| WorkingSpan {
             weekday: chrono::Weekday::try_from(d).expect("a weekday"),

@@ -8,18 +8,16 @@ use std::{sync::Arc, time::Duration};
 
 use frontdesk::{
     audit::Origin,
-    auth::Staff,
     config::Config,
     db,
-    domain::roles::Role,
     secrecy::{ExposeSecret, SecretString},
-    services::{accounts, api_keys},
-    tools::bench,
+    services::api_keys,
 };
-use uuid::Uuid;
 
 use crate::{
-    bench::{bench_database_url, check_response, http_load, ms, sign_in_over_http, Running},
+    bench::{
+        bench_database_url, bench_owner, check_response, http_load, ms, sign_in_over_http, Running,
+    },
     AppState,
 };
 
@@ -53,27 +51,7 @@ pub async fn run(mut config: Config) -> Outcome {
     let off_state = AppState::new(off, pool.clone())?;
     let on_state = AppState::new(on, pool.clone())?;
     let deps = off_state.deps.clone();
-    let email = format!("bench-{}@example.com", Uuid::now_v7().simple());
-    let session = accounts::sign_up(
-        &deps,
-        accounts::SignUp {
-            business_name: "Telemetry Bench".into(),
-            slug: format!("bench-{}", Uuid::now_v7().simple()),
-            time_zone: "Europe/Berlin".into(),
-            time_format: Default::default(),
-            name: "Bench".into(),
-            email: email.clone(),
-            password: PASSWORD.into(),
-        },
-        &Origin::default(),
-    )
-    .await?;
-    bench::mark_verified(&pool, &email).await?;
-    let owner = Staff {
-        user_id: session.user_id,
-        tenant_id: session.tenant_id,
-        role: Role::Owner,
-    };
+    let (owner, email) = bench_owner(&deps, "Telemetry Bench", PASSWORD).await?;
     let key = api_keys::create(
         &deps,
         &owner,
