@@ -1,16 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
-import { addClient, connectMailbox, deliver, DESK, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
-
-async function open(page: Page, subject: string): Promise<void> {
-  await expect(async () => {
-    await page.goto("/inbox");
-    await expect(page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: subject })).toBeVisible({ timeout: 1000 });
-  }).toPass({ timeout: 20_000 });
-  await waitForHydration(page);
-  await page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: subject }).click();
-  await expect(page.getByRole("heading", { level: 2 })).toContainText(subject);
-}
+import { expect, test } from "@playwright/test";
+import { addClient, connectMailbox, deliver, DESK, openConversation, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
 
 test("split a reply off, merge two conversations, and reply with a client's file", async ({ page }) => {
   test.setTimeout(120_000);
@@ -32,7 +22,7 @@ test("split a reply off, merge two conversations, and reply with a client's file
   await page.getByRole("button", { name: "Sync now" }).first().click();
 
   // Split the reply off: it opens as a conversation of its own.
-  await open(page, first);
+  await openConversation(page, first);
   const conversation = page.getByRole("region", { name: "Conversation", exact: true });
   await expect(conversation.getByRole("listitem").filter({ hasText: "Hauptstr. 5" })).toBeVisible();
   await conversation.getByRole("button", { name: /^Split off the message of / }).last().click();
@@ -41,7 +31,7 @@ test("split a reply off, merge two conversations, and reply with a client's file
   await expect(conversation.getByText("Can we move Tuesday?")).toHaveCount(0);
 
   // Merge the invoice question into the Tuesday conversation.
-  await open(page, other);
+  await openConversation(page, other);
   await page.getByText("Merge into another conversation").click();
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.screenshot({ path: test.info().outputPath("merge-desktop.png") });

@@ -1,21 +1,10 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { addClient, connectMailbox, deliver, DESK, dovecotConf, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
+import { addClient, connectMailbox, deliver, DESK, dovecotConf, openConversation, signUpQuickly, uniqueEmail, waitForHydration } from "./support";
 
 function countIn(folder: string, subject: string): number {
   const out = execFileSync("doveadm", ["-c", dovecotConf, "search", "-u", DESK, "mailbox", folder, "header", "subject", subject]).toString();
   return out.split("\n").filter((line) => line.trim()).length;
-}
-
-/** Opens the inbox and waits for a conversation naming `text`. */
-async function openConversation(page: Page, text: string): Promise<void> {
-  await expect(async () => {
-    await page.goto("/inbox");
-    await expect(page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: text })).toBeVisible({ timeout: 1000 });
-  }).toPass({ timeout: 20_000 });
-  await waitForHydration(page);
-  await page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: text }).click();
-  await expect(page.getByRole("heading", { level: 2 })).toContainText(text);
 }
 
 test("connect a mailbox, read a client's mail, reply, and see it sent", async ({ page }) => {

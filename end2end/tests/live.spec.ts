@@ -66,6 +66,10 @@ test("one receptionist books, the other sees it at once and keeps her dialog and
   await expect(other.page.getByRole("dialog")).toBeVisible();
   await expect(typing).toHaveValue("Le");
   expect(await other.page.locator(".cal-grid").evaluate((el) => el.scrollTop)).toBe(400);
+  for (const [name, width, height] of [["desktop", 1440, 900], ["phone", 390, 844]] as const) {
+    await other.page.setViewportSize({ width, height });
+    await other.page.screenshot({ path: test.info().outputPath(`other-desk-${name}.png`) });
+  }
   await other.context.close();
 });
 

@@ -136,3 +136,14 @@ export async function connectMailbox(page: Page): Promise<void> {
     await expect(row.getByText("In sync")).toBeVisible({ timeout: 1000 });
   }).toPass({ timeout: 20_000 });
 }
+
+/** Opens the inbox and waits for a conversation naming `text`. */
+export async function openConversation(page: Page, text: string): Promise<void> {
+  await expect(async () => {
+    await page.goto("/inbox");
+    await expect(page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: text })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await waitForHydration(page);
+  await page.getByRole("region", { name: "Conversations" }).getByRole("link").filter({ hasText: text }).click();
+  await expect(page.getByRole("heading", { level: 2 })).toContainText(text);
+}
