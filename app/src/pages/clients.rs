@@ -185,6 +185,8 @@ pub fn ClientPage() -> impl IntoView {
     let archive = ServerAction::<ArchiveClient>::new();
     let restore = ServerAction::<RestoreClient>::new();
     let delete_file = ServerAction::<DeleteClientFile>::new();
+    // Outside the redrawn part: "on its way" survives a redraw of the client.
+    let compose = ServerAction::<crate::fns::inbox::ComposeMessage>::new();
     let files_changed = RwSignal::new(0u32);
     let uploads = Uploads::new();
     let on_change = Callback::new(move |()| files_changed.update(|n| *n += 1));
@@ -251,7 +253,7 @@ pub fn ClientPage() -> impl IntoView {
                             <p class="form-error" role="alert">{e.message}</p>
                         })}
                         <crate::pages::inbox::ClientMail client_id=c.id client_name=c.name.clone()
-                            email=c.email.clone() archived=c.archived clock />
+                            email=c.email.clone() archived=c.archived clock compose />
                         <h2>"Timeline"</h2>
                         <Timeline timeline files reminders mail clock />
                         <details class="edit">

@@ -505,8 +505,9 @@ pub fn ClientMail(
     email: Option<String>,
     archived: bool,
     clock: Clock,
+    /// Owned by the page, so that a redraw of the client keeps the outcome.
+    compose: ServerAction<ComposeMessage>,
 ) -> impl IntoView {
-    let compose = ServerAction::<ComposeMessage>::new();
     let composed = move || compose.value().get().and_then(|r| r.ok());
     let live = use_live();
     let found = Resource::new(
