@@ -75,9 +75,12 @@ impl Live {
     /// wait, and `waiting` says so; they apply once that stops.
     pub fn held(&self, topics: &'static [Topic]) -> Held {
         let live = *self;
+        // From the versions as they are now: a page opened after changes
+        // were seen has nothing to catch up on.
+        let now = untrack(|| live.versions(topics));
         let held = Held {
-            applied: RwSignal::new(0),
-            target: RwSignal::new(0),
+            applied: RwSignal::new(now),
+            target: RwSignal::new(now),
             waiting: RwSignal::new(false),
         };
         Effect::new(move |_| {
