@@ -1,16 +1,17 @@
 //! Rate limits that hold across instances.
 //!
-//! With Redis, each decision is one `EVALSHA` of a sliding-window script
-//! (exact across instances: the script runs atomically on Redis's clock).
+//! With Redis, each decision is one `EVALSHA` of a GCRA script (exact
+//! across instances: the script runs atomically on Redis's clock, and keeps
+//! one number per window of a key, whatever the traffic).
 //! Without Redis, or when it fails or takes longer than the configured
 //! timeout, the same policy is enforced in-process. A key denied until T is
 //! denied locally until T without asking Redis again.
 
 pub mod auto_block;
 mod config;
+mod gcra;
 mod local;
 pub mod policy;
-mod window;
 
 use std::{
     sync::{
@@ -24,13 +25,13 @@ use fred::types::scripts::Script;
 use moka::sync::Cache;
 
 pub use config::RateLimitConfig;
+pub use gcra::Outcome;
 pub use policy::{Policies, Policy, PolicyKind, Tier};
-pub use window::Outcome;
 
 use self::local::LocalWindows;
 use crate::{error::AppError, redis::Redis, telemetry::metrics::Metrics};
 
-const SCRIPT: &str = include_str!("sliding_window.lua");
+const SCRIPT: &str = include_str!("gcra.lua");
 
 /// Marks a request from an allow-listed address or key: no limit applies.
 #[derive(Debug, Clone, Copy)]
@@ -148,9 +149,14 @@ impl std::fmt::Debug for Limiter {
 
 /// Milliseconds since the epoch: the limiter's and the blocker's clock.
 pub(super) fn now_ms() -> u64 {
+    now_us() / 1000
+}
+
+/// Microseconds since the epoch: GCRA's unit.
+fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 impl Limiter {
@@ -222,7 +228,8 @@ impl Limiter {
     pub async fn check(&self, policy: &Policy, key: &str) -> Decision {
         let inner = &self.inner;
         let id = format!("{}:{key}", policy.name);
-        let now = now_ms();
+        let now_us = now_us();
+        let now = now_us / 1000;
         if let Some((until, tier)) = inner.denied.get(&id).filter(|(until, _)| *until > now) {
             let wait = Duration::from_millis(until - now);
             return Decision {
@@ -239,7 +246,7 @@ impl Limiter {
             Some(shared) if shared.allowed && self.recovering(policy, now) => {
                 // Back from an outage: what this instance admitted alone is
                 // not in Redis's count, so the local count must allow too.
-                let local = inner.local.decide(policy, &id, now);
+                let local = inner.local.decide(policy, &id, now_us);
                 if local.allowed {
                     (shared, Source::Shared)
                 } else {
@@ -248,13 +255,13 @@ impl Limiter {
             }
             Some(shared) => {
                 if shared.allowed {
-                    inner.local.record(policy, &id, now);
+                    inner.local.record(policy, &id, now_us);
                 }
                 (shared, Source::Shared)
             }
             None => {
                 inner.last_local_ms.store(now, Ordering::Relaxed);
-                (inner.local.decide(policy, &id, now), Source::Local)
+                (inner.local.decide(policy, &id, now_us), Source::Local)
             }
         };
         if !outcome.allowed {
@@ -289,14 +296,10 @@ impl Limiter {
             .iter()
             .map(|t| format!("fd:rl:{{{id}}}:{}", t.window_ms()))
             .collect();
-        let mut args: Vec<String> = vec![format!(
-            "{:016x}{:016x}",
-            rand::random::<u64>(),
-            rand::random::<u64>()
-        )];
+        let mut args: Vec<String> = Vec::with_capacity(2 * policy.tiers.len());
         for tier in &policy.tiers {
-            args.push(tier.limit.to_string());
-            args.push(tier.window_ms().to_string());
+            args.push(tier.interval_us().to_string());
+            args.push(tier.window_us().to_string());
         }
         let client = redis.pool().next();
         let call = inner
@@ -378,7 +381,9 @@ mod tests {
         );
         let denied = limiter.check(&policies[PolicyKind::Write], "t:u:ip").await;
         assert!(!denied.allowed);
-        assert!(denied.retry_after.unwrap() > Duration::from_secs(59));
+        // The bucket refills one request every 30 s.
+        let wait = denied.retry_after.unwrap();
+        assert!(wait > Duration::from_secs(29) && wait <= Duration::from_secs(30));
         // Another key has its own budget.
         assert!(
             limiter
@@ -391,7 +396,7 @@ mod tests {
         assert_eq!(again.source, Source::Remembered);
         let message = denied.error().to_string();
         assert!(
-            message.contains("write limit is 2 per minute") && message.contains("Try again in 60"),
+            message.contains("write limit is 2 per minute") && message.contains("Try again in 30"),
             "{message}"
         );
         let headers = denied.headers();

@@ -1076,7 +1076,7 @@ async fn a_new_message_starts_a_conversation_and_sending_is_limited_per_business
         c.mail.smtp_url = crate::support::secret(&url);
         c.jobs.poll_interval = std::time::Duration::from_millis(50);
         crate::support::schedules(c, &[]);
-        crate::support::limit(c, frontdesk::ratelimit::PolicyKind::MailSend, "2/min");
+        crate::support::limit(c, frontdesk::ratelimit::PolicyKind::MailSend, "2/h");
     })
     .await;
     let mia = client(&app, &owner, "Mia Novak", "Mia@Example.com").await;
