@@ -245,7 +245,7 @@ impl Follow {
             address: None,
         };
         let now = self.state.deps.clock.now();
-        match session::resolve(&self.session, &self.state.pool, now, &meta).await {
+        match session::resolve(&self.session, self.state.deps.sessions(), now, &meta).await {
             Ok(Some((staff, _))) => staff == self.staff,
             Ok(None) => false,
             // The database is away: keep the stream; the next check decides.

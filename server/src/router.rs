@@ -43,6 +43,7 @@ use crate::{
             X_REQUEST_ID,
         },
         security_headers::{security_headers, SecurityPolicy},
+        session_cache::CachedStore,
         session_outage::{session_outage, OutageAwareStore},
         static_cache::static_cache,
         text_input::refuse_control_characters,
@@ -224,10 +225,17 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 
 /// Sessions in PostgreSQL, behind an HttpOnly, SameSite=Lax cookie that is
 /// Secure (and `__Host-` prefixed) when the app is served over HTTPS.
-fn session_layer(state: &AppState) -> SessionManagerLayer<OutageAwareStore<PostgresStore>> {
+fn session_layer(
+    state: &AppState,
+) -> SessionManagerLayer<OutageAwareStore<CachedStore<PostgresStore>>> {
     let https = state.config.http.is_https();
     let idle = state.config.auth.session_idle;
-    SessionManagerLayer::new(OutageAwareStore(PostgresStore::new(state.pool.clone())))
+    let store = CachedStore::new(
+        PostgresStore::new(state.pool.clone()),
+        state.deps.cache.clone(),
+        state.config.auth.session_refresh,
+    );
+    SessionManagerLayer::new(OutageAwareStore(store))
         .with_name(if https {
             "__Host-frontdesk"
         } else {
@@ -237,7 +245,8 @@ fn session_layer(state: &AppState) -> SessionManagerLayer<OutageAwareStore<Postg
         .with_secure(https)
         .with_same_site(SameSite::Lax)
         .with_path("/")
-        // Saved on every request, so the idle timeout counts from the last one.
+        // Saved on every request, so the idle timeout counts from the last
+        // one; the store writes it only every SESSION_REFRESH_SECS.
         .with_always_save(true)
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
             i64::try_from(idle.as_secs()).unwrap_or(i64::MAX),

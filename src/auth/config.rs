@@ -10,6 +10,9 @@ use crate::config::{ConfigError, Env};
 pub struct AuthConfig {
     /// A session ends after this long without a request.
     pub session_idle: Duration,
+    /// How often a session that is only being used has its idle expiry and
+    /// "last seen" written: requests in between write nothing.
+    pub session_refresh: Duration,
     /// Failed sign-ins for one email within `lockout` before it is locked.
     pub max_failures_per_account: u32,
     /// Failed sign-ins from one client address within `lockout` before it is locked.
@@ -45,6 +48,7 @@ impl AuthConfig {
         };
         Ok(AuthConfig {
             session_idle: env.minutes("SESSION_IDLE_MINUTES", 7 * 24 * 60)?,
+            session_refresh: env.seconds("SESSION_REFRESH_SECS", 300)?,
             max_failures_per_account: env.parse_positive(
                 "SIGN_IN_MAX_FAILURES",
                 5,

@@ -55,6 +55,11 @@ pub enum Entity {
     Resources,
     /// The business's own settings (its time zone).
     Settings,
+    /// What a person's sessions may do: their session generation, their
+    /// memberships, their sessions' records and two-factor standing. Its
+    /// counters are keyed by the person, not a business, and it is not in
+    /// [`Entity::ALL`] (no business view is built on it).
+    Access,
 }
 
 impl Entity {
@@ -75,6 +80,7 @@ impl Entity {
             Entity::Providers => "providers",
             Entity::Resources => "resources",
             Entity::Settings => "settings",
+            Entity::Access => "access",
         }
     }
 }
@@ -94,10 +100,13 @@ pub enum Namespace {
     Dashboard,
     /// The business's time zone.
     Tenant,
+    /// A signed-in session's standing, keyed by the person (see
+    /// [`crate::auth::session`]).
+    Session,
 }
 
 impl Namespace {
-    pub const ALL: [Namespace; 8] = [
+    pub const ALL: [Namespace; 9] = [
         Namespace::Appointments,
         Namespace::Clients,
         Namespace::Services,
@@ -106,6 +115,7 @@ impl Namespace {
         Namespace::Catalog,
         Namespace::Dashboard,
         Namespace::Tenant,
+        Namespace::Session,
     ];
 
     pub fn name(self) -> &'static str {
@@ -118,12 +128,13 @@ impl Namespace {
             Namespace::Catalog => "catalog",
             Namespace::Dashboard => "dashboard",
             Namespace::Tenant => "tenant",
+            Namespace::Session => "session",
         }
     }
 
     pub fn ttl(self) -> Duration {
         let minutes = match self {
-            Namespace::Appointments => 5,
+            Namespace::Appointments | Namespace::Session => 5,
             Namespace::Clients => 10,
             Namespace::Dashboard => 15,
             Namespace::Services
@@ -147,6 +158,7 @@ impl Namespace {
             Namespace::Resources => &[E::Resources],
             Namespace::Catalog => &[E::Services, E::Providers, E::Resources],
             Namespace::Tenant => &[E::Settings],
+            Namespace::Session => &[E::Access],
         }
     }
 }
@@ -163,6 +175,8 @@ struct Inner {
     stats: Stats,
     /// Generation counters whose bump failed (Redis down), retried first.
     pending: Mutex<HashSet<String>>,
+    /// Keyed values whose removal failed: misses until it is retried.
+    pending_removals: Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -207,6 +221,7 @@ impl Cache {
                 flight: SingleFlight::default(),
                 stats: Stats::default(),
                 pending: Mutex::default(),
+                pending_removals: Mutex::default(),
             }),
         }
     }
@@ -277,6 +292,84 @@ impl Cache {
             None => decode(&bytes)
                 .ok_or_else(|| AppError::internal("cache: shared value did not decode")),
         }
+    }
+
+    /// A value kept under a key of its own (no business, no generation;
+    /// `ns` only counts it), such as a session's record. `None` on a miss,
+    /// when the cache is off or unusable, and while an earlier removal of
+    /// the key is still to be retried.
+    pub async fn get_keyed(&self, ns: Namespace, key: &str) -> Option<Arc<[u8]>> {
+        if !self.inner.enabled || !self.usable() || !self.retry_removals(key).await {
+            return None;
+        }
+        match self.inner.store.get(key).await {
+            Ok(found) => {
+                self.store_ok();
+                match found {
+                    Some(_) => self.inner.stats.hit(ns),
+                    None => self.inner.stats.miss(ns),
+                }
+                found
+            }
+            Err(err) => {
+                self.store_failed(&err);
+                self.inner.stats.error(ns);
+                None
+            }
+        }
+    }
+
+    /// Keeps `bytes` under `key` for `ttl` (see [`Cache::get_keyed`]).
+    pub async fn set_keyed(&self, ns: Namespace, key: &str, bytes: &[u8], ttl: Duration) {
+        if !self.inner.enabled || !self.usable() || !self.retry_removals(key).await {
+            return;
+        }
+        match self.inner.store.set(key, Arc::from(bytes), ttl).await {
+            Ok(()) => self.store_ok(),
+            Err(err) => {
+                self.store_failed(&err);
+                self.inner.stats.error(ns);
+            }
+        }
+    }
+
+    /// Removes `key` on all instances; when the store fails, the removal is
+    /// retried before the key is read or written again here.
+    pub async fn remove_keyed(&self, key: &str) {
+        if !self.inner.enabled {
+            return;
+        }
+        if self.usable() {
+            match self.inner.store.delete(key).await {
+                Ok(()) => return self.store_ok(),
+                Err(err) => self.store_failed(&err),
+            }
+        }
+        self.lock_removals().insert(key.to_string());
+    }
+
+    /// Retries failed removals; `false` while `key`'s is still to be done.
+    async fn retry_removals(&self, key: &str) -> bool {
+        let pending: Vec<String> = self.lock_removals().iter().cloned().collect();
+        for pending_key in pending {
+            match self.inner.store.delete(&pending_key).await {
+                Ok(()) => {
+                    self.lock_removals().remove(&pending_key);
+                }
+                Err(err) => {
+                    self.store_failed(&err);
+                    break;
+                }
+            }
+        }
+        !self.lock_removals().contains(key)
+    }
+
+    fn lock_removals(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.inner
+            .pending_removals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Drops every cached value built on `entity` in `tenant`, on all instances.

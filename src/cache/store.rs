@@ -141,6 +141,24 @@ impl Store {
         }
     }
 
+    pub async fn delete(&self, key: &str) -> StoreResult<()> {
+        match self {
+            Store::Local(local) => {
+                local.values.invalidate(key).await;
+                Ok(())
+            }
+            Store::Shared(redis) => {
+                let _: i64 = redis
+                    .pool()
+                    .next()
+                    .del(key)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        }
+    }
+
     pub async fn set(&self, key: &str, bytes: Arc<[u8]>, ttl: Duration) -> StoreResult<()> {
         match self {
             Store::Local(local) => {

@@ -1,7 +1,6 @@
 //! Signing up, signing in, passwords and their reset.
 
 use chrono::{Duration, Utc};
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::jobs::SendEmail;
@@ -264,7 +263,7 @@ pub async fn change_password(
     let hash = password::hash(&new_password)
         .await
         .map_err(AppError::internal)?;
-    let generation = set_password(tx.conn(), staff.user_id, &hash).await?;
+    let generation = set_password(&mut tx, staff.user_id, &hash).await?;
     audit_password(
         &mut tx,
         staff.tenant_id,
@@ -293,6 +292,7 @@ pub async fn sign_out_everywhere(
     )
     .execute(tx.conn())
     .await?;
+    tx.access_changed(staff.user_id);
     tx.enter_tenant(staff.tenant_id, Actor::User(staff.user_id))
         .await?;
     tx.audit(Entry {
@@ -376,7 +376,7 @@ pub async fn reset_password(
     let hash = password::hash(&new_password)
         .await
         .map_err(AppError::internal)?;
-    set_password(tx.conn(), user_id, &hash).await?;
+    set_password(&mut tx, user_id, &hash).await?;
     let account = sqlx::query!(
         r#"SELECT u.email::text AS "email!",
                   coalesce(array_agg(m.tenant_id) FILTER (WHERE m.tenant_id IS NOT NULL), '{}') AS "tenants!"
@@ -393,15 +393,18 @@ pub async fn reset_password(
     Ok(())
 }
 
-async fn set_password(conn: &mut PgConnection, user_id: Uuid, hash: &str) -> Result<i32, AppError> {
-    Ok(sqlx::query_scalar!(
+/// Sets the password and ends every session of the user (a new generation).
+async fn set_password(tx: &mut Work<'_>, user_id: Uuid, hash: &str) -> Result<i32, AppError> {
+    let generation = sqlx::query_scalar!(
         "UPDATE users SET password_hash = $2, session_generation = session_generation + 1 \
          WHERE id = $1 RETURNING session_generation",
         user_id,
         hash,
     )
-    .fetch_one(&mut *conn)
-    .await?)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.access_changed(user_id);
+    Ok(generation)
 }
 
 /// Checks `password_text` against the person's stored password (system path);

@@ -62,6 +62,15 @@ pub struct Deps {
 }
 
 impl Deps {
+    /// What resolving and ending sessions needs.
+    pub fn sessions(&self) -> crate::auth::session::Sessions<'_> {
+        crate::auth::session::Sessions {
+            pool: &self.pool,
+            cache: &self.cache,
+            refresh: self.config.auth.session_refresh,
+        }
+    }
+
     /// An absolute link into the app, for emails.
     pub fn link(&self, path_and_query: &str) -> String {
         format!("{}{path_and_query}", self.config.http.public_url)

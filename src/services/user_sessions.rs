@@ -81,6 +81,7 @@ pub async fn end(deps: &Deps, staff: &Staff, id: Uuid, origin: &Origin) -> Resul
             "no such session of yours is open".into(),
         ));
     }
+    tx.access_changed(staff.user_id);
     audit_own_account(
         &mut tx,
         staff,

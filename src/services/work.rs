@@ -259,6 +259,12 @@ impl<'a> Work<'a> {
         self.changed.insert((tenant, entity));
     }
 
+    /// Drops, after commit, the cached standing of `user`'s sessions (see
+    /// `auth::session`) on every instance: what they may do has changed.
+    pub fn access_changed(&mut self, user: Uuid) {
+        self.changed.insert((user, Entity::Access));
+    }
+
     /// Drops, after commit, everything cached for this business.
     pub fn changed_everything(&mut self) {
         let tenant = self.tenant();

@@ -191,7 +191,7 @@ pub async fn save_two_factor_policy(
 #[server(prefix = "/api", endpoint = "sign-out")]
 pub async fn sign_out() -> Result<(), UiError> {
     let deps = deps()?;
-    sessions::sign_out(&session().await?, &deps.pool, deps.clock.now())
+    sessions::sign_out(&session().await?, deps.sessions(), deps.clock.now())
         .await
         .map_err(ui_error)?;
     leptos_axum::redirect(crate::routes::SIGN_IN);
@@ -205,7 +205,7 @@ pub async fn sign_out_everywhere() -> Result<(), UiError> {
     accounts::sign_out_everywhere(&deps, &staff, &origin())
         .await
         .map_err(ui_error)?;
-    sessions::sign_out(&session().await?, &deps.pool, deps.clock.now())
+    sessions::sign_out(&session().await?, deps.sessions(), deps.clock.now())
         .await
         .map_err(ui_error)?;
     leptos_axum::redirect(crate::routes::SIGN_IN);

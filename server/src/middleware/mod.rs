@@ -12,6 +12,7 @@ pub mod principal;
 pub mod rate_limit;
 pub mod request_id;
 pub mod security_headers;
+pub mod session_cache;
 pub mod session_outage;
 pub mod static_cache;
 pub mod text_input;

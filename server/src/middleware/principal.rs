@@ -58,7 +58,14 @@ pub async fn load_principal(
                     .to_string(),
                 address: ip,
             };
-            match session::resolve(&session, &state.pool, state.deps.clock.now(), &meta).await {
+            match session::resolve(
+                &session,
+                state.deps.sessions(),
+                state.deps.clock.now(),
+                &meta,
+            )
+            .await
+            {
                 Ok(resolved) => resolved,
                 Err(err) => return err.into_response(),
             }

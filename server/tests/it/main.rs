@@ -33,6 +33,7 @@ mod rest_clients;
 mod s3_storage;
 mod schedules;
 mod series;
+mod session_cache;
 mod shared_cache;
 mod shared_limits;
 mod storage_cli;

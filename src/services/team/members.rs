@@ -88,6 +88,7 @@ pub async fn change_role(
     )
     .execute(tx.conn())
     .await?;
+    tx.access_changed(user);
     tx.audit(Entry {
         action: "member.role_changed",
         entity_type: "member",
@@ -123,6 +124,7 @@ pub async fn remove_member(
     )
     .execute(tx.conn())
     .await?;
+    tx.access_changed(user);
     tx.audit(Entry {
         action: "member.removed",
         entity_type: "member",

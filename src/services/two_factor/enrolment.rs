@@ -104,6 +104,7 @@ pub async fn enable(
     .execute(tx.conn())
     .await?;
     let codes = replace_recovery_codes(tx.conn(), staff.user_id).await?;
+    tx.access_changed(staff.user_id);
     audit_own_account(&mut tx, staff, "user.two_factor_enabled", Changes::new()).await?;
     tx.commit().await?;
     Ok(codes)
@@ -121,6 +122,7 @@ pub async fn disable(
     sqlx::query!("DELETE FROM user_totp WHERE user_id = $1", staff.user_id)
         .execute(tx.conn())
         .await?;
+    tx.access_changed(staff.user_id);
     sqlx::query!(
         "DELETE FROM recovery_codes WHERE user_id = $1",
         staff.user_id

@@ -67,6 +67,16 @@ pub async fn set_policy(
     )
     .execute(tx.conn())
     .await?;
+    // Every member's standing depends on the requirement.
+    let members = sqlx::query_scalar!(
+        "SELECT user_id FROM memberships WHERE tenant_id = $1",
+        staff.tenant_id
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    for member in members {
+        tx.access_changed(member);
+    }
     tx.audit(Entry {
         action: "tenant.two_factor_policy_changed",
         entity_type: "tenant",
