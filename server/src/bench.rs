@@ -15,7 +15,10 @@ use frontdesk::{
 };
 use uuid::Uuid;
 
-use crate::AppState;
+use crate::{
+    baseline::{self, Better},
+    AppState,
+};
 
 const SIGN_INS: usize = 100;
 const TRANSACTIONS: usize = 2000;
@@ -127,11 +130,18 @@ fn median(sorted: &[Duration]) -> Duration {
 
 fn report(what: &str, sorted: &[Duration]) {
     let p99 = sorted[(sorted.len() * 99 / 100).min(sorted.len() - 1)];
+    let p50 = median(sorted).as_secs_f64() * 1e3;
     println!(
-        "{what}: median {:.3} ms, p99 {:.3} ms ({} runs)",
-        median(sorted).as_secs_f64() * 1e3,
+        "{what}: median {p50:.3} ms, p99 {:.3} ms ({} runs)",
         p99.as_secs_f64() * 1e3,
         sorted.len()
+    );
+    baseline::record(
+        "bench-auth",
+        &format!("{what}, median"),
+        p50,
+        "ms",
+        Better::Lower,
     );
 }
 

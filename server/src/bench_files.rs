@@ -28,6 +28,10 @@ use crate::{
     AppState,
 };
 
+use crate::baseline::{self, Better};
+
+const BENCH: &str = "bench-files";
+
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
 const FILE_BYTES: usize = 25 * 1024 * 1024;
@@ -177,6 +181,20 @@ async fn measure(name: &str, mut config: Config) -> Outcome {
     up.sort();
     down.sort();
     peaks.sort();
+    baseline::record(
+        BENCH,
+        &format!("{name} upload"),
+        mbps(up[up.len() / 2]),
+        "MB/s",
+        Better::Higher,
+    );
+    baseline::record(
+        BENCH,
+        &format!("{name} download"),
+        mbps(down[down.len() / 2]),
+        "MB/s",
+        Better::Higher,
+    );
     println!(
         "{:<8} {:>14.1} {:>16.1} {:>22}",
         name,

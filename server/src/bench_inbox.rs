@@ -26,6 +26,10 @@ use crate::{
     AppState,
 };
 
+use crate::baseline::{self, Better};
+
+const BENCH: &str = "bench-inbox";
+
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
 /// Messages stored beside the synced ones for the page figures.
@@ -114,6 +118,13 @@ pub async fn run(mut config: Config) -> Outcome {
     };
     let took = started.elapsed();
     let (_, peak) = memory();
+    baseline::record(
+        BENCH,
+        "first sync, messages/s",
+        first.stored as f64 / took.as_secs_f64(),
+        "1/s",
+        Better::Higher,
+    );
     println!(
         "first sync: {} messages in {:.1} s = {:.0} messages/s; {} IMAP commands; {} unreadable",
         first.stored,
@@ -202,11 +213,12 @@ pub async fn run(mut config: Config) -> Outcome {
         measure_requests(RUNS, || client.get(format!("{base}/inbox")).send()).await?,
     ));
     for (what, times) in &results {
-        println!(
-            "{what}: p50 {:.1} ms, p95 {:.1} ms ({RUNS} runs)",
+        let (p50, p95) = (
             ms(times[times.len() / 2]),
-            ms(times[times.len() * 95 / 100])
+            ms(times[times.len() * 95 / 100]),
         );
+        println!("{what}: p50 {p50:.1} ms, p95 {p95:.1} ms ({RUNS} runs)");
+        baseline::record(BENCH, &format!("{what}, p50"), p50, "ms", Better::Lower);
     }
     server.stop().await;
     Ok(())

@@ -17,6 +17,10 @@ use frontdesk::{
 };
 use frontdesk::{db::Pool as PgPool, tools::bench};
 
+use crate::baseline::{self, Better};
+
+const BENCH: &str = "bench-jobs";
+
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
 /// Jobs per throughput run.
@@ -68,6 +72,23 @@ pub async fn run(mut config: Config) -> Outcome {
             drain,
             delay.p50,
             delay.p99
+        );
+        let figure = |what: &str| format!("{processes} process(es), {what}");
+        let rate = JOBS as f64 / drain;
+        baseline::record(BENCH, &figure("jobs/s"), rate, "1/s", Better::Higher);
+        baseline::record(
+            BENCH,
+            &figure("start delay p50"),
+            delay.p50,
+            "ms",
+            Better::Lower,
+        );
+        baseline::record(
+            BENCH,
+            &figure("start delay p99"),
+            delay.p99,
+            "ms",
+            Better::Lower,
         );
     }
     pool.close().await;

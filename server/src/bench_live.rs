@@ -31,6 +31,10 @@ use crate::{
     AppState,
 };
 
+use crate::baseline::{self, Better};
+
+const BENCH: &str = "bench-live";
+
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
 const STREAMS: usize = 1_000;
@@ -137,16 +141,21 @@ pub async fn run(mut config: Config) -> Outcome {
             .collect()
     };
     latencies.sort();
-    println!(
-        "delivery from commit to stream, {DELIVERIES} bookings × {STREAMS} streams on two instances: \
-         p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+    let (p50, p99) = (
         ms(latencies[latencies.len() / 2]),
         ms(latencies[latencies.len() * 99 / 100]),
+    );
+    println!(
+        "delivery from commit to stream, {DELIVERIES} bookings × {STREAMS} streams on two instances: \
+         p50 {p50:.2} ms, p99 {p99:.2} ms, max {:.2} ms",
         ms(*latencies.last().expect("latencies"))
     );
     println!(
         "resident memory per open stream (server and client in this one process): {per_stream:.1} KiB"
     );
+    baseline::record(BENCH, "delivery p50", p50, "ms", Better::Lower);
+    baseline::record(BENCH, "delivery p99", p99, "ms", Better::Lower);
+    baseline::record(BENCH, "memory per stream", per_stream, "KiB", Better::Lower);
     for reader in readers {
         reader.abort();
     }
@@ -196,6 +205,13 @@ pub async fn run(mut config: Config) -> Outcome {
             ms(on),
             ms(off),
             on.as_secs_f64() / off.as_secs_f64()
+        );
+        baseline::record(
+            BENCH,
+            &format!("booking with the outbox, {concurrency} at once, median"),
+            ms(on),
+            "ms",
+            Better::Lower,
         );
     }
     for server in servers {

@@ -20,9 +20,12 @@ use frontdesk::{
 };
 
 use crate::{
+    baseline::{self, Better},
     bench::{bench_database_url, check_response, http_load, measure_requests, ms, Running},
     seed, AppState,
 };
+
+const BENCH: &str = "bench-scale";
 
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
@@ -137,14 +140,110 @@ pub async fn run(mut config: Config) -> Outcome {
     .await?;
     results.push(("GET /api/v1/appointments, a week (first page of 200)", api));
     for (what, times) in &results {
-        println!(
-            "{what}: p50 {:.1} ms, p95 {:.1} ms ({RUNS} runs)",
+        let (p50, p95) = (
             ms(times[times.len() / 2]),
-            ms(times[times.len() * 95 / 100])
+            ms(times[times.len() * 95 / 100]),
         );
+        println!("{what}: p50 {p50:.1} ms, p95 {p95:.1} ms ({RUNS} runs)");
+        baseline::record(BENCH, &format!("{what}, p50"), p50, "ms", Better::Lower);
+        baseline::record(BENCH, &format!("{what}, p95"), p95, "ms", Better::Lower);
     }
     server.stop().await;
-    cache_comparison(&comparison_config, monday).await
+    cache_comparison(&comparison_config, monday).await?;
+    signed_in_cost(&comparison_config).await
+}
+
+/// Requests per measurement of the cost of being signed in, and at once.
+const SESSION_REQUESTS: usize = 4_000;
+const SESSION_CONCURRENCY: usize = 16;
+
+/// What being signed in costs: `/api/health/live` with and without a
+/// session cookie, and the cached dashboard, at 16 connections on one
+/// instance (cache on, through Redis when it answers).
+async fn signed_in_cost(config: &Config) -> Outcome {
+    let mut c = config.clone();
+    c.cache.enabled = true;
+    c.rate_limit.enabled = false;
+    c.redis.url = Some(
+        config
+            .redis
+            .url
+            .clone()
+            .unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
+    );
+    let pool = db::pool(&c.database)?;
+    let state = AppState::new(c, pool)?;
+    let store = match &state.deps.redis {
+        Some(redis) if redis.wait_until_connected(Duration::from_secs(3)).await => "Redis",
+        _ => "in-process (no Redis)",
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server = Running::start(listener, state);
+    let signed = reqwest::Client::builder().cookie_store(true).build()?;
+    check_response(
+        signed
+            .post(format!("{base}/api/sign-in"))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("email", seed::SCALE_EMAIL), ("password", PASSWORD)])
+            .send()
+            .await?,
+    )
+    .await?;
+    let anonymous = reqwest::Client::new();
+    println!(
+        "\nbeing signed in: {SESSION_REQUESTS} requests, {SESSION_CONCURRENCY} at a time, sessions cached in {store}"
+    );
+    println!(
+        "{:<32} {:>9} {:>9} {:>9}",
+        "request", "p50 ms", "p99 ms", "req/s"
+    );
+    let mut rates = Vec::new();
+    for (what, client, dashboard) in [
+        ("health, no cookie", &anonymous, false),
+        ("health, signed in", &signed, false),
+        ("dashboard (cached), signed in", &signed, true),
+    ] {
+        let (client, base) = (client.clone(), base.clone());
+        let request = move |_: usize, _: usize| {
+            if dashboard {
+                client
+                    .post(format!("{base}/api/dashboard"))
+                    .header("sec-fetch-site", "same-origin")
+            } else {
+                client.get(format!("{base}/api/health/live"))
+            }
+        };
+        // Warm-up: connections, the cache, the session.
+        http_load(SESSION_CONCURRENCY, 20, request.clone()).await?;
+        let (times, elapsed) = http_load(
+            SESSION_CONCURRENCY,
+            SESSION_REQUESTS / SESSION_CONCURRENCY,
+            request,
+        )
+        .await?;
+        let rate = times.len() as f64 / elapsed.as_secs_f64();
+        let (p50, p99) = (
+            ms(times[times.len() / 2]),
+            ms(times[times.len() * 99 / 100]),
+        );
+        println!("{what:<32} {p50:>9.2} {p99:>9.2} {rate:>9.0}");
+        baseline::record(
+            BENCH,
+            &format!("{what}, req/s"),
+            rate,
+            "1/s",
+            Better::Higher,
+        );
+        baseline::record(BENCH, &format!("{what}, p99"), p99, "ms", Better::Lower);
+        rates.push(rate);
+    }
+    println!(
+        "signed in / no cookie: {:.2}x the requests per second",
+        rates[1] / rates[0]
+    );
+    server.stop().await;
+    Ok(())
 }
 
 /// Requests per measurement of the cache comparison, and how many at once.
@@ -208,11 +307,19 @@ async fn cache_comparison(config: &Config, monday: NaiveDate) -> Outcome {
                 ("calendar week", "calendar", week),
             ] {
                 let (times, elapsed) = load(&client, &bases, endpoint, &form).await?;
+                let rate = times.len() as f64 / elapsed.as_secs_f64();
                 println!(
-                    "{what:<15} {store:<22} {instances:>9} {:>9.1} {:>9.1} {:>9.0}",
+                    "{what:<15} {store:<22} {instances:>9} {:>9.1} {:>9.1} {rate:>9.0}",
                     ms(times[times.len() / 2]),
                     ms(times[times.len() * 99 / 100]),
-                    times.len() as f64 / elapsed.as_secs_f64()
+                );
+                let cache = if cached { "cache on" } else { "cache off" };
+                baseline::record(
+                    BENCH,
+                    &format!("{what}, {cache}, {instances} instance(s), req/s"),
+                    rate,
+                    "1/s",
+                    Better::Higher,
                 );
             }
             for server in running {

@@ -21,6 +21,10 @@ use crate::{
     AppState,
 };
 
+use crate::baseline::{self, Better};
+
+const BENCH: &str = "bench-telemetry";
+
 type Outcome = Result<(), Box<dyn std::error::Error>>;
 
 /// Requests per round and how many are in flight at once.
@@ -100,6 +104,11 @@ pub async fn run(mut config: Config) -> Outcome {
             on.per_second / off.per_second,
             on.p99.as_secs_f64() / off.p99.as_secs_f64()
         );
+        for (side, s) in [("off", &off), ("on", &on)] {
+            let figure = |what: &str| format!("{}, telemetry {side}, {what}", kind.name());
+            baseline::record(BENCH, &figure("req/s"), s.per_second, "1/s", Better::Higher);
+            baseline::record(BENCH, &figure("p99"), ms(s.p99), "ms", Better::Lower);
+        }
     }
     let exported = client
         .get(format!("{}{}", bases[1], crate::metrics::PATH))

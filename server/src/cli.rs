@@ -11,6 +11,9 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// For the bench commands: save or compare their figures.
+    #[command(flatten)]
+    pub baseline: crate::baseline::BaselineArgs,
 }
 
 #[derive(Debug, Clone, Subcommand, PartialEq, Eq)]

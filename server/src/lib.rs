@@ -1,6 +1,7 @@
 //! The Frontdesk HTTP server: router, middleware, health and the command line.
 
 pub mod api;
+pub mod baseline;
 pub mod bench;
 pub mod bench_files;
 pub mod bench_inbox;

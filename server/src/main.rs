@@ -57,6 +57,7 @@ async fn main() -> ExitCode {
         }
         Command::Serve | Command::CheckConfig => run_server(config).await,
     };
+    let outcome = outcome.and_then(|()| Ok(server::baseline::settle(&cli.baseline)?));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
