@@ -306,15 +306,33 @@ pub async fn complete(
     Ok(done.rows_affected() == 1)
 }
 
-/// [`complete`] in a transaction of its own.
-pub async fn complete_now(
+/// Marks many jobs done in one statement, each `(id, scrub)` as
+/// [`complete`] would; returns the ids `owner` still held (the others were
+/// reclaimed, and their new owner completes them).
+pub async fn complete_batch(
     pool: &PgPool,
-    id: Uuid,
+    jobs: &[(Uuid, bool)],
     owner: &str,
-    scrub: bool,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let ids: Vec<Uuid> = jobs.iter().map(|(id, _)| *id).collect();
+    let scrubbed: Vec<Uuid> = jobs
+        .iter()
+        .filter(|(_, scrub)| *scrub)
+        .map(|(id, _)| *id)
+        .collect();
     let mut tx = system(pool).await?;
-    let done = complete(&mut tx, id, owner, scrub).await?;
+    let done = sqlx::query_scalar!(
+        "UPDATE jobs SET status = 'done', finished_at = now(), updated_at = now(), \
+             lease_owner = NULL, lease_expires_at = NULL, \
+             payload = CASE WHEN id = ANY($3) THEN '{}'::jsonb ELSE payload END \
+         WHERE id = ANY($1) AND lease_owner = $2 AND status = 'running' \
+         RETURNING id",
+        &ids,
+        owner,
+        &scrubbed
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(done)
 }

@@ -11,7 +11,10 @@ use std::{
 };
 
 use sentry::SentryFutureExt;
-use tokio::{sync::watch, task::JoinSet};
+use tokio::{
+    sync::{mpsc, oneshot, watch},
+    task::JoinSet,
+};
 use uuid::Uuid;
 
 use super::{
@@ -119,6 +122,12 @@ async fn run<C: Clone + Send + Sync + 'static>(
     mut stopped: watch::Receiver<bool>,
 ) {
     let owner: Arc<str> = owner.into();
+    let (completer, completions) = Completer::new();
+    let completing = tokio::spawn(complete_in_batches(
+        env.pool.clone(),
+        owner.clone(),
+        completions,
+    ));
     let kinds = registry.kinds();
     let wake = Arc::new(tokio::sync::Notify::new());
     let listener = tokio::spawn(listen(env.pool.clone(), wake.clone()));
@@ -179,9 +188,12 @@ async fn run<C: Clone + Send + Sync + 'static>(
                                 ctx.clone(),
                                 handler,
                                 job,
-                                owner.clone(),
-                                options.clone(),
-                                held.clone(),
+                                PoolShare {
+                                    owner: owner.clone(),
+                                    options: options.clone(),
+                                    held: held.clone(),
+                                    completer: completer.clone(),
+                                },
                             )
                             .bind_hub(hub),
                         );
@@ -240,7 +252,73 @@ async fn run<C: Clone + Send + Sync + 'static>(
             }
         }
     }
+    // The last completions are written before the pool reports it stopped.
+    drop(completer);
+    let _ = completing.await;
     tracing::info!(worker = %owner, "job worker stopped");
+}
+
+/// What a job's task shares with its pool.
+struct PoolShare {
+    owner: Arc<str>,
+    options: WorkerOptions,
+    held: Arc<Mutex<HashSet<Uuid>>>,
+    completer: Completer,
+}
+
+/// Hands finished jobs to [`complete_in_batches`] and waits for the answer:
+/// whether this pool still held the job.
+#[derive(Clone)]
+struct Completer(mpsc::UnboundedSender<Completion>);
+
+type Completion = (Uuid, bool, oneshot::Sender<Result<bool, String>>);
+
+impl Completer {
+    fn new() -> (Self, mpsc::UnboundedReceiver<Completion>) {
+        let (send, receive) = mpsc::unbounded_channel();
+        (Completer(send), receive)
+    }
+
+    async fn complete(&self, id: Uuid, scrub: bool) -> Result<bool, String> {
+        let (reply, answer) = oneshot::channel();
+        self.0
+            .send((id, scrub, reply))
+            .map_err(|_| "the pool is stopping".to_string())?;
+        answer
+            .await
+            .map_err(|_| "the pool is stopping".to_string())?
+    }
+}
+
+/// Most jobs completed in one statement.
+const COMPLETION_BATCH: usize = 256;
+
+/// Marks finished jobs done: every job that finished while the previous
+/// statement ran goes into the next one, so a busy pool pays one round of
+/// statements per batch rather than per job, and an idle one waits for none.
+/// Ends when every [`Completer`] is gone.
+async fn complete_in_batches(
+    pool: sqlx::PgPool,
+    owner: Arc<str>,
+    mut completions: mpsc::UnboundedReceiver<Completion>,
+) {
+    let mut batch = Vec::with_capacity(COMPLETION_BATCH);
+    while completions.recv_many(&mut batch, COMPLETION_BATCH).await > 0 {
+        let jobs: Vec<(Uuid, bool)> = batch.iter().map(|(id, scrub, _)| (*id, *scrub)).collect();
+        match queue::complete_batch(&pool, &jobs, &owner).await {
+            Ok(done) => {
+                for (id, _, reply) in batch.drain(..) {
+                    let _ = reply.send(Ok(done.contains(&id)));
+                }
+            }
+            Err(err) => {
+                let err = err.to_string();
+                for (_, _, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(err.clone()));
+                }
+            }
+        }
+    }
 }
 
 async fn run_one<C: Clone + Send + Sync + 'static>(
@@ -248,10 +326,14 @@ async fn run_one<C: Clone + Send + Sync + 'static>(
     deps: C,
     handler: Handler<C>,
     job: ClaimedJob,
-    owner: Arc<str>,
-    options: WorkerOptions,
-    held: Arc<Mutex<HashSet<Uuid>>>,
+    share: PoolShare,
 ) {
+    let PoolShare {
+        owner,
+        options,
+        held,
+        completer,
+    } = share;
     let id = job.id;
     let kind = job.kind.clone();
     let completed = Arc::new(AtomicBool::new(false));
@@ -276,7 +358,7 @@ async fn run_one<C: Clone + Send + Sync + 'static>(
     match outcome {
         Ok(()) => {
             if !completed.load(std::sync::atomic::Ordering::SeqCst) {
-                match queue::complete_now(&env.pool, id, &owner, handler.scrub).await {
+                match completer.complete(id, handler.scrub).await {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::warn!(job = %id, kind, "finished after its lease was lost; another worker may run it again")
