@@ -127,14 +127,31 @@ async fn template() -> &'static str {
                     .await
                     .expect("the migrations apply to an empty database");
                 pool.close().await;
-                let renamed = sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}"))
-                    .execute(&mut conn)
-                    .await;
-                if renamed.is_err() {
-                    // Another run made it meanwhile.
-                    let _ = sqlx::query(&format!("DROP DATABASE {building} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
+                // A rename waits for every session to leave the database
+                // (an autovacuum worker may have just entered it).
+                for attempt in 0.. {
+                    let renamed =
+                        sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                            .execute(&mut conn)
+                            .await;
+                    if renamed.is_ok() {
+                        break;
+                    }
+                    let made_meanwhile: bool = sqlx::query_scalar(
+                        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
+                    )
+                    .bind(&name)
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+                    if made_meanwhile || attempt == 50 {
+                        let _ = sqlx::query(&format!("DROP DATABASE {building} WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
+                        assert!(made_meanwhile, "could not rename {building}: {renamed:?}");
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
             }
             name
