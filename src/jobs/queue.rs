@@ -208,30 +208,23 @@ pub async fn claim(
     lease: std::time::Duration,
     now: DateTime<Utc>,
 ) -> Result<Vec<ClaimedJob>, sqlx::Error> {
-    let mut tx = system(pool).await?;
-    let claimed = sqlx::query_as!(
+    // One statement: the function sets the system path and keeps the
+    // plan on the due index (see its migration).
+    tracing::debug!(target: "frontdesk::system_path", reason = "job queue", "claim");
+    sqlx::query_as!(
         ClaimedJob,
-        "WITH picked AS ( \
-             SELECT id FROM jobs \
-             WHERE status = 'pending' AND run_at <= $1 AND kind = ANY($2) \
-             ORDER BY priority, run_at \
-             LIMIT $3 FOR UPDATE SKIP LOCKED) \
-         UPDATE jobs j SET status = 'running', lease_owner = $4, \
-             lease_expires_at = now() + make_interval(secs => $5), \
-             attempts = j.attempts + 1, started_at = now(), updated_at = now() \
-         FROM picked WHERE j.id = picked.id \
-         RETURNING j.id, j.tenant_id, j.kind, j.payload, j.attempts, j.max_attempts",
+        r#"SELECT id AS "id!", tenant_id, kind AS "kind!", payload AS "payload!",
+                  attempts AS "attempts!", max_attempts AS "max_attempts!"
+           FROM job_queue_claim($1, $2, $3, $4, $5)"#,
+        kinds,
+        i32::try_from(limit).unwrap_or(i32::MAX),
+        owner,
+        lease.as_secs_f64(),
         // chrono's time for the timestamptz (sqlx would expect `time`'s).
         now as _,
-        kinds,
-        limit,
-        owner,
-        lease.as_secs_f64()
     )
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(claimed)
+    .fetch_all(pool)
+    .await
 }
 
 /// Makes jobs whose lease ran out (their worker died or hung) pending again,
@@ -320,20 +313,16 @@ pub async fn complete_batch(
         .filter(|(_, scrub)| *scrub)
         .map(|(id, _)| *id)
         .collect();
-    let mut tx = system(pool).await?;
+    // One statement: the function sets the system path for itself.
+    tracing::debug!(target: "frontdesk::system_path", reason = "job queue", "complete");
     let done = sqlx::query_scalar!(
-        "UPDATE jobs SET status = 'done', finished_at = now(), updated_at = now(), \
-             lease_owner = NULL, lease_expires_at = NULL, \
-             payload = CASE WHEN id = ANY($3) THEN '{}'::jsonb ELSE payload END \
-         WHERE id = ANY($1) AND lease_owner = $2 AND status = 'running' \
-         RETURNING id",
+        r#"SELECT job_queue_complete AS "id!" FROM job_queue_complete($1, $2, $3)"#,
         &ids,
         owner,
         &scrubbed
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(pool)
     .await?;
-    tx.commit().await?;
     Ok(done)
 }
 
