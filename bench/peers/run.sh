@@ -17,8 +17,11 @@ frontdesk="${CARGO_TARGET_DIR:-$HOME/.cache/frontdesk/target}/release/frontdesk"
 
 # json FIELD TEXT: a field of the peer's JSON line.
 json() { node -e 'console.log(JSON.parse(process.argv[2])[process.argv[1]])' "$1" "$2"; }
-# ratio NAME OURS THEIRS: how many times better ours is (higher is better).
-ratio() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%-44s %12.1f %12.1f %7.2fx\n", n, a, b, a / b }'; }
+# ratio NAME OURS THEIRS higher|lower: how many times better ours is.
+ratio() {
+  awk -v n="$1" -v a="$2" -v b="$3" -v better="$4" \
+    'BEGIN { r = better == "higher" ? a / b : b / a; printf "%-40s %12.1f %12.1f %7.2fx\n", n, a, b, r }'
+}
 
 if [[ "$what" == all || "$what" == limiter ]]; then
   peer="$(node "$PEERS/limiter.mjs")"
@@ -29,10 +32,10 @@ if [[ "$what" == all || "$what" == limiter ]]; then
   their_p99="$(json p99_us "$peer")"
   echo
   echo "rate limits, 64 callers, all allowed: Frontdesk vs rate-limiter-flexible (RateLimiterRedis, ioredis)"
-  printf "%-44s %12s %12s %8s\n" figure frontdesk peer ratio
-  ratio "decisions/s (higher is better)" "$our_rate" "$their_rate"
-  ratio "p50 µs (peer / ours)" "$their_p50" "$our_p50"
-  ratio "p99 µs (peer / ours)" "$their_p99" "$our_p99"
+  printf "%-40s %12s %12s %8s\n" figure frontdesk peer "better by"
+  ratio "decisions/s" "$our_rate" "$their_rate" higher
+  ratio "p50 µs" "$our_p50" "$their_p50" lower
+  ratio "p99 µs" "$our_p99" "$their_p99" lower
 fi
 
 if [[ "$what" == all || "$what" == jobs ]]; then
@@ -44,7 +47,7 @@ if [[ "$what" == all || "$what" == jobs ]]; then
   read -r our_rate our_p50 <<<"$ours"
   echo
   echo "job queue, one process, concurrency 8, no-op jobs: Frontdesk vs graphile-worker"
-  printf "%-44s %12s %12s %8s\n" figure frontdesk peer ratio
-  ratio "jobs/s (higher is better)" "$our_rate" "$(json jobs_per_s "$peer")"
-  ratio "enqueue-to-start p50 ms (peer / ours)" "$(json start_delay_p50_ms "$peer")" "$our_p50"
+  printf "%-40s %12s %12s %8s\n" figure frontdesk peer "better by"
+  ratio "jobs/s" "$our_rate" "$(json jobs_per_s "$peer")" higher
+  ratio "enqueue-to-start p50 ms" "$our_p50" "$(json start_delay_p50_ms "$peer")" lower
 fi
