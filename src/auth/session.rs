@@ -84,13 +84,7 @@ pub async fn sign_out(
 ) -> Result<(), AppError> {
     if let Some(sid) = current_id(session).await? {
         let mut tx = db::begin_system(deps.pool, "sign out").await?;
-        sqlx::query!(
-            "UPDATE user_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL",
-            sid,
-            now as _
-        )
-        .execute(&mut *tx)
-        .await?;
+        end_record(&mut tx, sid, now).await?;
         tx.commit().await?;
     }
     if let Some(auth) = session
@@ -355,18 +349,24 @@ async fn record(
                 .await
                 .map_err(session_error)?
             {
-                sqlx::query!(
-                    "UPDATE user_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL",
-                    previous,
-                    now as _
-                )
-                .execute(&mut *tx)
-                .await?;
+                end_record(&mut tx, previous, now).await?;
             }
             session.insert(SID, id).await.map_err(session_error)?;
         }
     }
     tx.commit().await?;
     deps.cache.invalidate(auth.user_id, Entity::Access).await;
+    Ok(())
+}
+
+/// Marks the session record `sid` ended (for the profile's list).
+async fn end_record(tx: &mut db::SystemTx, sid: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE user_sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL",
+        sid,
+        now as _
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

@@ -350,11 +350,27 @@ impl Cache {
 
     /// Retries failed removals; `false` while `key`'s is still to be done.
     async fn retry_removals(&self, key: &str) -> bool {
-        let pending: Vec<String> = self.lock_removals().iter().cloned().collect();
-        for pending_key in pending {
-            match self.inner.store.delete(&pending_key).await {
+        let store = &self.inner.store;
+        self.retry_deferred(&self.inner.pending_removals, |k| async move {
+            store.delete(&k).await
+        })
+        .await;
+        !self.lock_removals().contains(key)
+    }
+
+    /// Retries the operations deferred in `deferred` (`op` on each key), in
+    /// turn, until one fails again.
+    async fn retry_deferred<F, Fut>(&self, deferred: &Mutex<HashSet<String>>, op: F)
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = store::StoreResult<()>>,
+    {
+        let lock = || deferred.lock().unwrap_or_else(|e| e.into_inner());
+        let keys: Vec<String> = lock().iter().cloned().collect();
+        for key in keys {
+            match op(key.clone()).await {
                 Ok(()) => {
-                    self.lock_removals().remove(&pending_key);
+                    lock().remove(&key);
                 }
                 Err(err) => {
                     self.store_failed(&err);
@@ -362,7 +378,6 @@ impl Cache {
                 }
             }
         }
-        !self.lock_removals().contains(key)
     }
 
     fn lock_removals(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
@@ -465,18 +480,9 @@ impl Cache {
 
     /// Retries deferred invalidations; `false` while one of `keys` is still pending.
     async fn flush_pending(&self, keys: &[String]) -> bool {
-        let pending: Vec<String> = self.lock_pending().iter().cloned().collect();
-        for key in pending {
-            match self.inner.store.bump(&key).await {
-                Ok(()) => {
-                    self.lock_pending().remove(&key);
-                }
-                Err(err) => {
-                    self.store_failed(&err);
-                    break;
-                }
-            }
-        }
+        let store = &self.inner.store;
+        self.retry_deferred(&self.inner.pending, |k| async move { store.bump(&k).await })
+            .await;
         let pending = self.lock_pending();
         !keys.iter().any(|k| pending.contains(k))
     }
