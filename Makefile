@@ -7,6 +7,7 @@ test:
 # Like run, with a demo business created first (it prints how to sign in).
 demo:
 	@scripts/run.sh --demo
-# Latency on the large data set (100k appointments), release build.
+# Latency on the large data set (100k appointments), the job queue, live
+# updates and rate limits, release build. ARGS="--save NAME" or "--compare NAME".
 bench:
-	@scripts/bench.sh
+	@scripts/bench.sh $(ARGS)
