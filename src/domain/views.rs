@@ -282,6 +282,10 @@ pub struct CalendarView {
     pub resources: Vec<ResourceView>,
     pub services: Vec<ServiceView>,
     pub appointments: Vec<AppointmentView>,
+    /// The provider a one-provider view (a week) shows; its appointments
+    /// are the only ones loaded.
+    #[serde(default)]
+    pub shown_provider: Option<Uuid>,
 }
 
 /// The first free time the finder found: when, and with whom.

@@ -31,12 +31,17 @@ pub async fn load_calendar(
     days: i64,
     provider: Option<Uuid>,
     resource: Option<Uuid>,
+    /// One provider's appointments only (a week): `provider`, or the
+    /// reader's own, else the first.
+    #[server(default)]
+    one_provider: bool,
 ) -> Result<CalendarView, UiError> {
     let range = Range {
         from,
         days,
         provider_id: provider,
         resource_id: resource,
+        one_provider,
     };
     calendar::range(&deps()?, &reader().await?, range)
         .await

@@ -33,7 +33,9 @@ pub fn DaySheetPage() -> impl IntoView {
                     .unwrap_or_default(),
             );
             let date = date.unwrap_or_else(|| now().with_timezone(&tz).date_naive());
-            load_calendar(date, 1, None, None).await.map(|v| (date, v))
+            load_calendar(date, 1, None, None, false)
+                .await
+                .map(|v| (date, v))
         },
     );
     view! {

@@ -172,6 +172,7 @@ async fn the_dashboard_counts_a_fortnight_by_local_day_and_follows_every_change(
             days: 7,
             provider_id: Some(providers[0]),
             resource_id: None,
+            one_provider: false,
         },
     )
     .await
@@ -182,6 +183,26 @@ async fn the_dashboard_counts_a_fortnight_by_local_day_and_follows_every_change(
         .iter()
         .all(|a| a.provider_id == providers[0]));
     assert_eq!(week.time_zone, "Europe/Berlin");
+    assert_eq!(week.shown_provider, None, "several providers are shown");
+    // A one-provider week loads that provider's appointments only: the
+    // one named, else (the owner is no provider) the first.
+    let one = |provider_id| Range {
+        from: NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+        days: 7,
+        provider_id,
+        resource_id: None,
+        one_provider: true,
+    };
+    let eli = calendar::range(deps, &owner, one(Some(providers[1])))
+        .await
+        .unwrap();
+    assert_eq!(eli.shown_provider, Some(providers[1]));
+    assert_eq!(eli.appointments.len(), 1);
+    assert_eq!(eli.appointments[0].provider_id, providers[1]);
+    assert_eq!(eli.providers.len(), 2, "every provider can still be chosen");
+    let first = calendar::range(deps, &owner, one(None)).await.unwrap();
+    assert_eq!(first.shown_provider, Some(providers[0]));
+    assert_eq!(first.appointments.len(), 4);
     let err = calendar::range(
         deps,
         &owner,
@@ -190,6 +211,7 @@ async fn the_dashboard_counts_a_fortnight_by_local_day_and_follows_every_change(
             days: 400,
             provider_id: None,
             resource_id: None,
+            one_provider: false,
         },
     )
     .await

@@ -289,19 +289,10 @@ pub fn CalendarPage() -> impl IntoView {
                     .date
                     .unwrap_or_else(|| now().with_timezone(&tz).date_naive());
                 let (from, days) = mode.range(date);
-                let view = load_calendar(from, days, q.provider, q.resource).await?;
-                let week_of = (mode == Mode::Week)
-                    .then(|| {
-                        q.provider
-                            .or_else(|| {
-                                view.providers
-                                    .iter()
-                                    .find(|p| p.user_id.is_some() && p.user_id == user)
-                                    .map(|p| p.id)
-                            })
-                            .or_else(|| view.providers.first().map(|p| p.id))
-                    })
-                    .flatten();
+                // A week is one provider's: only their appointments are loaded.
+                let week = mode == Mode::Week;
+                let view = load_calendar(from, days, q.provider, q.resource, week).await?;
+                let week_of = if week { view.shown_provider } else { None };
                 Ok::<_, crate::errors::UiError>(Shown {
                     mode,
                     date,
