@@ -175,7 +175,7 @@ fn is_narrow() -> bool {
     #[cfg(feature = "hydrate")]
     {
         window()
-            .match_media("(max-width: 720px)")
+            .match_media(crate::components::screen::NARROW)
             .ok()
             .flatten()
             .is_some_and(|m| m.matches())

@@ -4,6 +4,7 @@ pub mod focus;
 pub mod forms;
 pub mod modal;
 pub mod reminder;
+pub mod screen;
 pub mod search;
 pub mod shortcuts;
 pub mod time;

@@ -8,10 +8,19 @@ use leptos::prelude::*;
 use super::Desk;
 use crate::components::modal::Modal;
 
-/// Lane geometry: `left` and `width` in percent of the column.
-fn across(lane: usize, lanes: usize) -> String {
-    let width = 100.0 / lanes.max(1) as f64;
-    format!("left:{}%;width:calc({width}% - 4px)", width * lane as f64)
+/// Where something sits in its column, as the variables the stylesheet
+/// positions it by: minutes from the top, its length in minutes, and its
+/// lane when it shares the column. A heavy week draws thousands of these,
+/// so they stay this short.
+pub fn placement(top: u32, minutes: Option<u32>, lane: usize, lanes: usize) -> String {
+    let mut style = format!("--t:{top}");
+    if let Some(minutes) = minutes {
+        style.push_str(&format!(";--h:{minutes}"));
+    }
+    if lanes > 1 {
+        style.push_str(&format!(";--lane:{lane};--lanes:{lanes}"));
+    }
+    style
 }
 
 fn times(a: &AppointmentView, clock: Clock) -> String {
@@ -32,17 +41,40 @@ pub fn Block(
     let id = a.id;
     let card_id = format!("card-{}", id.simple());
     let style = format!(
-        "top:{top}px;height:{minutes}px;{};--colour:{}",
-        across(lane, lanes),
+        "{};--colour:{}",
+        placement(top, Some(minutes), lane, lanes),
         a.colour
     );
     let label = format!("{} {}, {}", times(&a, clock), a.client_name, a.service_name);
-    let card_style = format!("top:{}px;{}", top + minutes, across(lane, lanes.min(2)));
-    let notes = (!a.notes.trim().is_empty()).then(|| a.notes.clone());
+    // The card is drawn the first time its block is hovered or focused:
+    // the block's label already says what a screen reader needs, and a
+    // week of cards would double the page.
+    let wanted = RwSignal::new(false);
+    let card = {
+        let a = a.clone();
+        let card_id = card_id.clone();
+        move || {
+            wanted.get().then(|| {
+                let notes = (!a.notes.trim().is_empty()).then(|| a.notes.clone());
+                view! {
+                    <div class="cal-card" id=card_id.clone() role="tooltip"
+                        style=placement(top + minutes, None, lane, lanes.min(2))>
+                        <strong>{a.client_name.clone()}</strong>
+                        <span>{times(&a, clock)}</span>
+                        <span>{format!("{} with {}", a.service_name, a.provider_name)}</span>
+                        <span class=format!("badge status-{}", a.status.as_str())>{a.status.label()}</span>
+                        {notes.map(|n| view! { <span class="muted">{n}</span> })}
+                    </div>
+                }
+            })
+        }
+    };
     let open = a.clone();
     view! {
         <button type="button" class=format!("cal-appt status-{}", a.status.as_str()) class:short=minutes < 45 style=style
-            draggable="true" data-appointment=id.to_string() aria-label=label aria-describedby=card_id.clone()
+            draggable="true" data-appointment=id.to_string() aria-label=label aria-describedby=card_id
+            on:mouseenter=move |_| wanted.set(true)
+            on:focus=move |_| wanted.set(true)
             on:dragstart=move |_| desk.dragging.set(Some(id))
             on:dragend=move |_| desk.dragging.set(None)
             on:click=move |_| desk.selected.set(Some(open.clone()))
@@ -51,13 +83,7 @@ pub fn Block(
             <span class="cal-client">{a.client_name.clone()}</span>
             <span class="cal-service">{a.service_name.clone()}</span>
         </button>
-        <div class="cal-card" id=card_id role="tooltip" style=card_style>
-            <strong>{a.client_name.clone()}</strong>
-            <span>{times(&a, clock)}</span>
-            <span>{format!("{} with {}", a.service_name, a.provider_name)}</span>
-            <span class=format!("badge status-{}", a.status.as_str())>{a.status.label()}</span>
-            {notes.map(|n| view! { <span class="muted">{n}</span> })}
-        </div>
+        {card}
     }
 }
 
@@ -80,7 +106,7 @@ pub fn More(
     let hidden = StoredValue::new(hidden);
     let title = format!("{count} more from {from}");
     view! {
-        <button type="button" class="cal-more" style=format!("top:{top}px;{}", across(lane, lanes))
+        <button type="button" class="cal-more" style=placement(top, None, lane, lanes)
             aria-label=format!("{count} more appointments from {from}")
             on:click=move |_| open.set(true)>{format!("+{count}")}</button>
         {move || { let title = title.clone(); open.get().then(move || view! {

@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::{
-    cards::{Block, More},
+    cards::{placement, Block, More},
     keys::grid_keys,
     lanes::{place, Placed},
     Desk, Slot,
@@ -26,12 +26,15 @@ use crate::components::time::{clock_of, now, zone};
 /// What the columns are.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Columns {
-    /// Providers side by side for one day (one of them, when chosen).
-    Providers(Option<Uuid>),
+    /// Providers side by side for one day: one of them when chosen, else
+    /// those who work that day or have appointments on it (everyone when
+    /// asked, or when nobody does).
+    Providers { only: Option<Uuid>, everyone: bool },
     /// One provider's days.
     Days(Uuid),
 }
 
+#[derive(Clone)]
 struct Column {
     date: NaiveDate,
     provider: ProviderView,
@@ -102,13 +105,24 @@ pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, layout: Columns) -> 
     let clock = clock_of(&view.time_zone, view.time_format);
     let tz = clock.zone;
     let (first, last) = hours(&view, tz);
-    let height = (last - first) * 60;
     let step = view.step_minutes.clamp(5, 60);
+    let booked_on = |p: &ProviderView, date: NaiveDate| {
+        view.appointments
+            .iter()
+            .any(|a| a.provider_id == p.id && a.starts_at.with_timezone(&tz).date_naive() == date)
+    };
+    let working = |p: &ProviderView| {
+        p.hours.iter().any(|h| h.weekday == from.weekday()) || booked_on(p, from)
+    };
+    let anyone_working = view.providers.iter().any(working);
     let mut columns: Vec<Column> = match layout {
-        Columns::Providers(only) => view
+        Columns::Providers { only, everyone } => view
             .providers
             .iter()
-            .filter(|p| only.is_none_or(|id| id == p.id))
+            .filter(|p| match only {
+                Some(id) => id == p.id,
+                None => everyone || !anyone_working || working(p),
+            })
             .map(|p| Column {
                 date: from,
                 provider: p.clone(),
@@ -140,8 +154,45 @@ pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, layout: Columns) -> 
         }
     }
     let by_day = matches!(layout, Columns::Days(_));
-    let agenda = agenda(&columns, clock, by_day);
-    let today = now().with_timezone(&tz).date_naive();
+    // Only the layout the screen shows is drawn (both while that is not
+    // known yet). The calendar redraws when the screen changes; reading it
+    // here untracked keeps a refresh redrawing the grid in place.
+    let screen = expect_context::<Desk>().screen.get_untracked();
+    let phone = screen.narrow().then(|| agenda(&columns, clock, by_day));
+    let grid = screen.wide().then(|| {
+        let geometry = Geometry {
+            clock,
+            first,
+            last,
+            step,
+            by_day,
+        };
+        time_grid(columns, geometry)
+    });
+    view! { {grid} {phone} }.into_any()
+}
+
+/// What the time grid's columns share.
+#[derive(Clone, Copy)]
+struct Geometry {
+    clock: Clock,
+    first: u32,
+    last: u32,
+    step: u32,
+    by_day: bool,
+}
+
+/// Times down the side, a column per provider (or day) across.
+fn time_grid(columns: Vec<Column>, geometry: Geometry) -> AnyView {
+    let Geometry {
+        clock,
+        first,
+        last,
+        step,
+        by_day,
+    } = geometry;
+    let height = (last - first) * 60;
+    let today = now().with_timezone(&clock.zone).date_naive();
     let count = columns.len().max(1);
     view! {
         <div class="cal-grid" style=format!("--columns:{count}") role="region" aria-label="Calendar"
@@ -164,7 +215,7 @@ pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, layout: Columns) -> 
                     }
                 }).collect_view()}
             </div>
-            <div class="cal-body" style=format!("height:{height}px")>
+            <div class="cal-body" style=format!("height:{height}px;--step:{step}")>
                 <div class="cal-hours" aria-hidden="true">
                     {(first..last).map(|h| view! {
                         <div class="cal-hour" style=format!("top:{}px", (h - first) * 60)>{clock.format.hour(h)}</div>
@@ -176,7 +227,6 @@ pub fn Grid(from: NaiveDate, days: i64, view: CalendarView, layout: Columns) -> 
                 }).collect_view()}
             </div>
         </div>
-        {agenda}
     }
     .into_any()
 }
@@ -250,7 +300,7 @@ fn shading(provider: &ProviderView, scale: Scale) -> Vec<AnyView> {
         let (top, bottom) = (scale.offset(g.start), scale.offset(g.end));
         view! {
             <div class="cal-off" aria-hidden="true"
-                style=format!("top:{top}px;height:{}px", bottom.saturating_sub(top))></div>
+                style=placement(top, Some(bottom.saturating_sub(top)), 0, 1)></div>
         }
         .into_any()
     });
@@ -268,7 +318,7 @@ fn shading(provider: &ProviderView, scale: Scale) -> Vec<AnyView> {
                 format!("Time off: {reason}")
             };
             view! {
-                <div class="cal-away" style=format!("top:{top}px;height:{}px", bottom.saturating_sub(top))>
+                <div class="cal-away" style=placement(top, Some(bottom.saturating_sub(top)), 0, 1)>
                     <span>{text}</span>
                 </div>
             }
@@ -292,7 +342,8 @@ fn DayColumn(column: Column, index: usize, scale: Scale, step: u32) -> AnyView {
     let provider_id = provider.id;
     let who = provider.name.clone();
     let shades = shading(&provider, scale);
-    let rows = (last - first) * 60 / step;
+    // The stylesheet stacks the steps in the column's grid rows (the
+    // body sets `--step`), so each button carries only what it says.
     let slots = (first * 60..last * 60)
         .step_by(step as usize)
         .enumerate()
@@ -305,14 +356,15 @@ fn DayColumn(column: Column, index: usize, scale: Scale, step: u32) -> AnyView {
                 provider: Some(provider_id),
                 service: None,
             };
-            let label = format!("Book with {who}, {} {}", date.format("%a %-d %b"), clock.format.time(time));
+            let label = format!(
+                "Book with {who}, {} {}",
+                date.format("%a %-d %b"),
+                clock.format.time(time)
+            );
             // One button of the grid is in the tab order; arrow keys move from it.
             let tab = if index == 0 && row == 0 { "0" } else { "-1" };
             view! {
-                <button type="button" class="cal-slot" class:hour=minute % 60 == 0
-                    style=format!("top:{}px;height:{step}px", minute - first * 60)
-                    aria-label=label tabindex=tab data-col=index.to_string() data-row=row.to_string()
-                    data-last=(row + 1 == rows as usize).then_some("")
+                <button type="button" class="cal-slot" aria-label=label tabindex=tab
                     on:click=move |_| desk.booking.set(Some(slot))
                 ></button>
             }

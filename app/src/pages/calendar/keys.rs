@@ -24,37 +24,46 @@ pub fn grid_keys(ev: KeyboardEvent) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
-        let Some(from) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
-        else {
+        use web_sys::{Element, HtmlElement, NodeList};
+        // Positions come from the page itself: the buttons carry no
+        // coordinates, which keeps a heavy week's markup small.
+        let items = |list: Option<NodeList>| -> Vec<Element> {
+            let Some(list) = list else { return Vec::new() };
+            (0..list.length())
+                .filter_map(|i| list.item(i)?.dyn_into::<Element>().ok())
+                .collect()
+        };
+        let slots_of =
+            |column: &Element| items(column.query_selector_all(":scope > .cal-slot").ok());
+        let (Some(from), Some(grid)) = (
+            ev.target().and_then(|t| t.dyn_into::<HtmlElement>().ok()),
+            ev.current_target()
+                .and_then(|t| t.dyn_into::<Element>().ok()),
+        ) else {
             return;
         };
-        let data = |name: &str| {
-            from.get_attribute(name)
-                .and_then(|v| v.parse::<usize>().ok())
+        let columns = items(grid.query_selector_all(".cal-col").ok());
+        let Some(parent) = from.parent_element() else {
+            return;
         };
-        let (Some(column), Some(row)) = (data("data-col"), data("data-row")) else {
+        let Some(column) = columns.iter().position(|c| c.is_same_node(Some(&parent))) else {
+            return;
+        };
+        let Some(row) = slots_of(&parent)
+            .iter()
+            .position(|s| s.is_same_node(Some(&from)))
+        else {
             return;
         };
         let Some((to_column, to_row)) = target(&ev.key(), column, row) else {
             return;
         };
-        let Some(grid) = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
-            return;
-        };
-        let selector = match to_row {
-            Some(r) => format!(".cal-slot[data-col=\"{to_column}\"][data-row=\"{r}\"]"),
-            None => format!(".cal-slot[data-col=\"{to_column}\"][data-last]"),
-        };
-        let next = grid
-            .query_selector(&selector)
-            .ok()
-            .flatten()
-            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+        let slots = columns.get(to_column).map(slots_of).unwrap_or_default();
+        let next = match to_row {
+            Some(r) => slots.get(r).cloned(),
+            None => slots.last().cloned(),
+        }
+        .and_then(|el| el.dyn_into::<HtmlElement>().ok());
         if let Some(next) = next {
             ev.prevent_default();
             let _ = from.set_attribute("tabindex", "-1");

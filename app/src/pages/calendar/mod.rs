@@ -26,7 +26,10 @@ use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 use crate::{
-    components::time::{now, zone},
+    components::{
+        screen::{cookies, use_screen, Screen},
+        time::{now, zone},
+    },
     fns::scheduling::{
         load_calendar, Book, Cancel, EditAppointment, EditForm, Reschedule, SetStatus, UndoCancel,
     },
@@ -111,6 +114,8 @@ pub struct Query {
     pub view: Option<Mode>,
     pub date: Option<NaiveDate>,
     pub provider: Option<Uuid>,
+    /// Every provider's column in the day view, working that day or not.
+    pub everyone: bool,
     pub resource: Option<Uuid>,
     pub client: Option<Uuid>,
 }
@@ -120,6 +125,8 @@ impl Query {
         let mut href = format!("/calendar?view={}&date={date}", mode.key());
         if let Some(p) = self.provider {
             href.push_str(&format!("&provider={p}"));
+        } else if self.everyone {
+            href.push_str("&provider=all");
         }
         if let Some(r) = self.resource {
             href.push_str(&format!("&resource={r}"));
@@ -159,6 +166,9 @@ pub struct Desk {
     /// The last cancellation or no-show, while it can be taken back.
     pub undo: RwSignal<Option<Undo>>,
     pub undo_cancel: ServerAction<UndoCancel>,
+    /// A phone's or not: the grid and the phone's agenda are drawn only
+    /// for the screen that shows them.
+    pub screen: Signal<Screen>,
 }
 
 /// What "Undo" takes back: a cancellation, or a status change.
@@ -231,6 +241,7 @@ pub fn CalendarPage() -> impl IntoView {
             view: q.get("view").as_deref().and_then(Mode::parse),
             date: q.get("date").and_then(|d| d.parse().ok()),
             provider: id("provider"),
+            everyone: q.get("provider").as_deref() == Some("all"),
             resource: id("resource"),
             client: id("client"),
         }
@@ -249,10 +260,11 @@ pub fn CalendarPage() -> impl IntoView {
         latest: RwSignal::new(None),
         undo: RwSignal::new(None),
         undo_cancel: ServerAction::new(),
+        screen: use_screen(),
     };
     provide_context(desk);
     // On the server, the request's cookies; the browser reads its own when it loads.
-    let request_cookies = remember::cookies();
+    let request_cookies = cookies();
     let live = use_live();
     let calendar = Resource::new(
         move || {
@@ -269,7 +281,7 @@ pub fn CalendarPage() -> impl IntoView {
         },
         move |(q, ..)| {
             let cookies = if cfg!(feature = "hydrate") {
-                remember::cookies()
+                cookies()
             } else {
                 request_cookies.clone()
             };
@@ -347,7 +359,7 @@ pub fn CalendarPage() -> impl IntoView {
         // A Transition: changes (live ones too) redraw the grid in place;
         // the dialogs sit outside it and keep what is typed.
         <Transition fallback=|| view! { <p>"Loading the calendar…"</p> }>
-            {move || Suspend::new(async move {
+            {move || { desk.screen.track(); Suspend::new(async move {
                 let q = query.get_untracked();
                 match calendar.await {
                     Err(e) => view! { <p class="form-error" role="alert">{e.message}</p> }.into_any(),
@@ -363,7 +375,7 @@ pub fn CalendarPage() -> impl IntoView {
                         }.into_any()
                     }
                 }
-            })}
+            })}}
         </Transition>
         {dialogs}
     }
@@ -480,7 +492,11 @@ fn Toolbar(q: Query, shown: Shown) -> AnyView {
                 <input type="hidden" name="date" value=date.to_string() />
                 <label for="cal-provider">"Provider"</label>
                 <select id="cal-provider" name="provider">
-                    {(mode != Mode::Week).then(|| view! { <option value="">"All providers"</option> })}
+                    {(mode == Mode::Day).then(|| view! {
+                        <option value="">"Working that day"</option>
+                        <option value="all" selected=q.everyone>"All providers"</option>
+                    })}
+                    {(mode == Mode::Month).then(|| view! { <option value="">"All providers"</option> })}
                     {view.providers.iter().map(|p| view! {
                         <option value=p.id.to_string() selected=chosen == Some(p.id)>{p.name.clone()}</option>
                     }).collect_view()}
@@ -519,7 +535,7 @@ fn Body(q: Query, shown: Shown) -> AnyView {
             (Mode::Month, _) => view! { <month::Month q=q.clone() date from view /> }.into_any(),
             (Mode::Week, Some(provider)) => view! { <grid::Grid from days view layout=grid::Columns::Days(provider) /> }.into_any(),
             (Mode::Week, None) => ().into_any(),
-            (Mode::Day, _) => view! { <grid::Grid from days view layout=grid::Columns::Providers(q.provider) /> }.into_any(),
+            (Mode::Day, _) => view! { <grid::Grid from days view layout=grid::Columns::Providers { only: q.provider, everyone: q.everyone } /> }.into_any(),
         }}
     }
     .into_any()

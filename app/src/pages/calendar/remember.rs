@@ -20,33 +20,6 @@ pub fn remembered(cookies: &str, user: Uuid) -> Option<Mode> {
         .and_then(|(_, value)| Mode::parse(value.trim()))
 }
 
-/// The cookies of the request being rendered (on the server) or of the page.
-pub fn cookies() -> String {
-    #[cfg(feature = "ssr")]
-    {
-        leptos::prelude::use_context::<http::request::Parts>()
-            .and_then(|parts| {
-                parts
-                    .headers
-                    .get(http::header::COOKIE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string)
-            })
-            .unwrap_or_default()
-    }
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-    {
-        use wasm_bindgen::JsCast;
-        leptos::prelude::document()
-            .dyn_into::<web_sys::HtmlDocument>()
-            .ok()
-            .and_then(|d| d.cookie().ok())
-            .unwrap_or_default()
-    }
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    String::new()
-}
-
 /// Remembers `mode` for `user` in this browser for a year.
 pub fn remember(user: Uuid, mode: Mode) {
     #[cfg(feature = "hydrate")]
