@@ -42,6 +42,7 @@ step "clippy: server target" cargo clippy -p frontdesk -p server --features fron
 step "clippy: wasm target" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "alert rules: promtool" promtool test rules deploy/prometheus/alerts.test.yml
 step "end-to-end: Playwright in Chromium" "$ROOT/scripts/e2e.sh"
+step "bundle: release wasm within its budget" "$ROOT/scripts/bundle.sh"
 
 # Totals from the runners' own summaries.
 passed=0; failed=0
