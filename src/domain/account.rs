@@ -5,6 +5,8 @@ use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
+use super::zone::Zone;
+
 /// An email address as staff type it: trimmed, one `@`, a dotted domain.
 /// Compared case-insensitively by the database.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -152,7 +154,7 @@ impl Slug {
 
 /// An IANA time zone name such as `Europe/Berlin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TimeZoneName(chrono_tz::Tz);
+pub struct TimeZoneName(Zone);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeZoneError {
@@ -168,12 +170,12 @@ impl TimeZoneName {
         if text.is_empty() {
             return Err(TimeZoneError::Empty);
         }
-        chrono_tz::Tz::from_str(text)
+        Zone::from_str(text)
             .map(Self)
             .map_err(|_| TimeZoneError::Unknown(text.chars().take(64).collect()))
     }
 
-    pub fn tz(self) -> chrono_tz::Tz {
+    pub fn tz(self) -> Zone {
         self.0
     }
 
@@ -183,11 +185,7 @@ impl TimeZoneName {
 
     /// The canonical zone names (no legacy aliases), for pickers.
     pub fn choices() -> impl Iterator<Item = &'static str> {
-        chrono_tz::TZ_VARIANTS
-            .iter()
-            .map(|tz| tz.name())
-            .filter(|name| name.contains('/') && !name.starts_with("Etc/"))
-            .chain(std::iter::once("UTC"))
+        super::zone::names::NAMES.iter().copied()
     }
 }
 

@@ -19,3 +19,4 @@ pub mod time_format;
 pub mod today;
 pub mod two_factor;
 pub mod views;
+pub mod zone;

@@ -3,11 +3,11 @@
 //! times are local to a zone; instants are UTC. Daylight-saving changes are
 //! handled where local times are turned into instants.
 
+use super::zone::Zone as Tz;
 use chrono::{
     DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
     Weekday,
 };
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::time_format::Clock;

@@ -4,8 +4,8 @@
 //! audit log and the emails clients get all write times the same way, and a
 //! page rendered on the server hydrates to the same text in the browser.
 
+use super::zone::Zone as Tz;
 use chrono::{DateTime, Timelike, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! Times as staff read them: in the business's zone, not the server's or the browser's.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
+use frontdesk::domain::zone::{utc, Zone as Tz};
 use frontdesk::domain::{
     time_format::{Clock, TimeFormat},
     views::SessionView,
@@ -9,7 +9,7 @@ use frontdesk::domain::{
 
 /// The zone named by an IANA name; UTC if the name is unknown.
 pub fn zone(name: &str) -> Tz {
-    name.parse().unwrap_or(Tz::UTC)
+    name.parse().unwrap_or_else(|_| utc())
 }
 
 /// The business's clock, from its zone's name and its time format.
@@ -19,7 +19,7 @@ pub fn clock_of(zone_name: &str, format: TimeFormat) -> Clock {
 
 /// The clock of the business the person works in now; UTC before sign-in.
 pub fn session_clock(me: Option<&SessionView>) -> Clock {
-    me.map_or(Clock::new(Tz::UTC, TimeFormat::H24), |m| {
+    me.map_or(Clock::new(utc(), TimeFormat::H24), |m| {
         clock_of(&m.tenant.time_zone, m.tenant.time_format)
     })
 }

@@ -5,7 +5,7 @@
 //! on top, with a card on hover or focus.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Timelike, Utc};
-use chrono_tz::Tz;
+use frontdesk::domain::zone::Zone as Tz;
 use frontdesk::domain::{
     free_time::{gaps, snap},
     scheduling::{instant, working_spans, Span},
