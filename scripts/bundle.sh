@@ -7,7 +7,7 @@ source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
 # The budget, in KB of gzipped wasm. The goal is 350; it only ever goes down.
-budget_kb="${BUNDLE_BUDGET_KB:-1200}"
+budget_kb="${BUNDLE_BUDGET_KB:-1100}"
 
 "$ROOT/scripts/bootstrap.sh" release >&2
 export PATH="$HOME/.local/bin:$PATH"
