@@ -148,9 +148,64 @@ pub async fn run(mut config: Config) -> Outcome {
         baseline::record(BENCH, &format!("{what}, p50"), p50, "ms", Better::Lower);
         baseline::record(BENCH, &format!("{what}, p95"), p95, "ms", Better::Lower);
     }
+    calendar_pages(&client, &base, monday).await?;
     server.stop().await;
     cache_comparison(&comparison_config, monday).await?;
     signed_in_cost(&comparison_config).await
+}
+
+/// Connections of the calendar pages' load.
+const PAGE_CONCURRENCY: usize = 16;
+
+/// The calendar as staff open it: whole server-rendered pages (markup,
+/// hydration data and all), their size, one at a time and at 16
+/// connections.
+async fn calendar_pages(client: &reqwest::Client, base: &str, monday: NaiveDate) -> Outcome {
+    println!("\ncalendar pages (server-rendered HTML, signed in)");
+    println!(
+        "{:<40} {:>9} {:>8} {:>8} {:>10}",
+        "page", "HTML KB", "p50 ms", "p95 ms", "p99 ms x16"
+    );
+    for (what, path) in [
+        (
+            "calendar week page",
+            format!("/calendar?view=week&date={monday}"),
+        ),
+        (
+            "calendar day page, 25 providers",
+            format!("/calendar?view=day&date={monday}"),
+        ),
+    ] {
+        let url = format!("{base}{path}");
+        let page = client.get(&url).send().await?;
+        if !page.status().is_success() {
+            return Err(format!("{path}: {}", page.status()).into());
+        }
+        let kb = page.bytes().await?.len() as f64 / 1024.0;
+        let times = measure_requests(RUNS, || client.get(&url).send()).await?;
+        let (p50, p95) = (
+            ms(times[times.len() / 2]),
+            ms(times[times.len() * 95 / 100]),
+        );
+        let (client, url) = (client.clone(), url.clone());
+        let (loaded, _) = http_load(PAGE_CONCURRENCY, RUNS / PAGE_CONCURRENCY, move |_, _| {
+            client.get(&url)
+        })
+        .await?;
+        let p99 = ms(loaded[loaded.len() * 99 / 100]);
+        println!("{what:<40} {kb:>9.0} {p50:>8.1} {p95:>8.1} {p99:>10.1}");
+        baseline::record(BENCH, &format!("{what}, HTML"), kb, "KB", Better::Lower);
+        baseline::record(BENCH, &format!("{what}, p50"), p50, "ms", Better::Lower);
+        baseline::record(BENCH, &format!("{what}, p95"), p95, "ms", Better::Lower);
+        baseline::record(
+            BENCH,
+            &format!("{what}, p99 at {PAGE_CONCURRENCY} connections"),
+            p99,
+            "ms",
+            Better::Lower,
+        );
+    }
+    Ok(())
 }
 
 /// Requests per measurement of the cost of being signed in, and at once.
