@@ -108,4 +108,14 @@ if $want_test; then
     "$bugsink/bin/pip" install --quiet --only-binary=:all: bugsink \
       || die "could not install Bugsink with pip ($bugsink/bin/pip install bugsink)"
   fi
+  # Instruction counts: Valgrind, and the Gungraun runner of the library's version.
+  if ! command -v valgrind >/dev/null; then
+    apt_install valgrind || die "could not install valgrind (apt-get install valgrind); the instruction-count benchmarks run under it"
+  fi
+  gungraun_version="$(awk '/^name = "gungraun"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"
+  if [ "$(gungraun-runner --version 2>/dev/null | awk '{ print $NF }')" != "$gungraun_version" ]; then
+    say "installing gungraun-runner $gungraun_version (the instruction-count benchmarks' runner)"
+    cargo install gungraun-runner --version "$gungraun_version" --locked --force \
+      || die "could not install gungraun-runner $gungraun_version from crates.io"
+  fi
 fi

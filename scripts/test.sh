@@ -43,6 +43,7 @@ step "clippy: wasm target" cargo clippy -p frontend --target wasm32-unknown-unkn
 step "alert rules: promtool" promtool test rules deploy/prometheus/alerts.test.yml
 step "end-to-end: Playwright in Chromium" "$ROOT/scripts/e2e.sh"
 step "bundle: release wasm within its budget" "$ROOT/scripts/bundle.sh"
+step "instructions: hot spots against bench/instructions" "$ROOT/scripts/instructions.sh"
 
 # Totals from the runners' own summaries.
 passed=0; failed=0
