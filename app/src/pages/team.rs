@@ -25,11 +25,20 @@ pub fn TeamPage() -> impl IntoView {
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let revoke = ServerAction::<RevokeInvitation>::new();
+    // A refused role change leaves its row as the person left it (the role
+    // chosen, the box ticked): the team reloads only after a change that
+    // went through.
+    let changes = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if matches!(change.value().get(), Some(Ok(_))) {
+            changes.update(|n| *n += 1);
+        }
+    });
     let team = Resource::new(
         move || {
             (
                 invite.version().get(),
-                change.version().get(),
+                changes.get(),
                 remove.version().get(),
                 revoke.version().get(),
             )
