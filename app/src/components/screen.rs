@@ -88,6 +88,10 @@ pub fn use_screen() -> Signal<Screen> {
             if screen.get_untracked() != now {
                 screen.set(now);
             }
+            // Written only when it would change: resizing fires this often.
+            if Screen::from_cookies(&cookies()) == now {
+                return;
+            }
             if let Ok(doc) = document().dyn_into::<web_sys::HtmlDocument>() {
                 let value = if narrow { "narrow" } else { "wide" };
                 let _ = doc.set_cookie(&format!(
