@@ -34,7 +34,6 @@ pub enum Columns {
     Days(Uuid),
 }
 
-#[derive(Clone)]
 struct Column {
     date: NaiveDate,
     provider: ProviderView,
