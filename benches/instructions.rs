@@ -24,23 +24,16 @@ use gungraun::{library_benchmark, library_benchmark_group, main};
 /// A provider's week: Monday to Saturday 09:00–17:00 with a lunch break.
 fn week() -> Vec<WorkingSpan> {
     let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).expect("time");
-    [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-    ]
-    .into_iter()
-    .flat_map(|weekday| {
-        [(at(9, 0), at(12, 30)), (at(13, 30), at(17, 0))].map(|(starts, ends)| WorkingSpan {
-            weekday,
-            starts,
-            ends,
+    std::iter::successors(Some(Weekday::Mon), |day| Some(day.succ()))
+        .take(6)
+        .flat_map(|weekday| {
+            [(at(9, 0), at(12, 30)), (at(13, 30), at(17, 0))].map(|(starts, ends)| WorkingSpan {
+                weekday,
+                starts,
+                ends,
+            })
         })
-    })
-    .collect()
+        .collect()
 }
 
 /// A month of bookings: eight 30-minute appointments a working day.
