@@ -13,7 +13,8 @@ port="${E2E_PORT:-3199}"
 # The server binary from plain cargo shares its build with `cargo test -p server`;
 # cargo-leptos builds only the browser side (wasm, JS, CSS, assets).
 say "building the site: the browser side with cargo-leptos, the server with cargo"
-cargo leptos build --frontend-only
+# `--split`: each page is its own wasm chunk, as in a release build.
+cargo leptos build --frontend-only --split
 cargo build -p server --bin frontdesk
 
 outbox="$(mktemp -d)"

@@ -20,4 +20,4 @@ if [ "${1:-}" = "--demo" ]; then
 fi
 say "building and starting Frontdesk; it will be at http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 # The server creates the database and applies migrations as it starts.
-exec cargo leptos serve
+exec cargo leptos serve --split

@@ -8,6 +8,7 @@ mod error_reporting;
 pub mod errors;
 pub mod fns;
 mod layout;
+mod lazy_pages;
 mod live;
 mod pages;
 pub mod routes;
@@ -17,28 +18,13 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 use crate::{
     layout::AppLayout,
-    pages::{
-        auth::{
-            AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage, SignInCodePage,
-            SignInPage, SignUpPage, VerifyEmailPage,
-        },
-        calendar::CalendarPage,
-        catalog::{ProvidersPage, ResourcesPage, ServicesPage},
-        clients::{ClientPage, ClientsPage, NewClientPage},
-        dashboard::DashboardPage,
-        day_sheet::DaySheetPage,
-        inbox::InboxPage,
-        jobs::{JobsPage, OutboxPage},
-        not_found::NotFoundPage,
-        profile::ProfilePage,
-        settings::{ApiKeysPage, AuditLogPage, MailboxesPage, SettingsFrame, SettingsPage},
-        team::TeamPage,
-    },
+    lazy_pages::*,
+    pages::{not_found::NotFoundPage, settings::SettingsFrame},
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -72,39 +58,39 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| format!("{page} · Frontdesk") />
         <Router>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("signin") view=SignInPage />
-                <Route path=path!("signin/code") view=SignInCodePage />
-                <Route path=path!("verify-email") view=VerifyEmailPage />
-                <Route path=path!("signup") view=SignUpPage />
-                <Route path=path!("forgot-password") view=ForgotPasswordPage />
-                <Route path=path!("reset-password") view=ResetPasswordPage />
-                <Route path=path!("accept-invitation") view=AcceptInvitationPage ssr=SsrMode::Async />
+                <Route path=path!("signin") view={Lazy::<SignIn>::new()} />
+                <Route path=path!("signin/code") view={Lazy::<SignInCode>::new()} />
+                <Route path=path!("verify-email") view={Lazy::<VerifyEmail>::new()} />
+                <Route path=path!("signup") view={Lazy::<SignUp>::new()} />
+                <Route path=path!("forgot-password") view={Lazy::<ForgotPassword>::new()} />
+                <Route path=path!("reset-password") view={Lazy::<ResetPassword>::new()} />
+                <Route path=path!("accept-invitation") view={Lazy::<AcceptInvitation>::new()} ssr=SsrMode::Async />
                 // Data is loaded before the page is sent, so it reads the same without JavaScript.
                 <ParentRoute path=path!("") view=AppLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=DashboardPage />
-                    <Route path=path!("calendar") view=CalendarPage />
-                    <Route path=path!("day-sheet") view=DaySheetPage />
-                    <Route path=path!("inbox") view=InboxPage />
-                    <Route path=path!("clients") view=ClientsPage />
-                    <Route path=path!("clients/new") view=NewClientPage />
-                    <Route path=path!("clients/:id") view=ClientPage />
-                    <Route path=path!("dev/outbox") view=OutboxPage />
+                    <Route path=path!("") view={Lazy::<Dashboard>::new()} />
+                    <Route path=path!("calendar") view={Lazy::<Calendar>::new()} />
+                    <Route path=path!("day-sheet") view={Lazy::<DaySheet>::new()} />
+                    <Route path=path!("inbox") view={Lazy::<Inbox>::new()} />
+                    <Route path=path!("clients") view={Lazy::<Clients>::new()} />
+                    <Route path=path!("clients/new") view={Lazy::<NewClient>::new()} />
+                    <Route path=path!("clients/:id") view={Lazy::<Client>::new()} />
+                    <Route path=path!("dev/outbox") view={Lazy::<Outbox>::new()} />
                     <ParentRoute path=path!("settings") view=SettingsFrame>
-                        <Route path=path!("") view=SettingsPage />
-                        <Route path=path!("audit-log") view=AuditLogPage />
-                        <Route path=path!("api-keys") view=ApiKeysPage />
-                        <Route path=path!("jobs") view=JobsPage />
-                        <Route path=path!("mailboxes") view=MailboxesPage />
-                        <Route path=path!("services") view=ServicesPage />
-                        <Route path=path!("providers") view=ProvidersPage />
-                        <Route path=path!("resources") view=ResourcesPage />
+                        <Route path=path!("") view={Lazy::<Settings>::new()} />
+                        <Route path=path!("audit-log") view={Lazy::<AuditLog>::new()} />
+                        <Route path=path!("api-keys") view={Lazy::<ApiKeys>::new()} />
+                        <Route path=path!("jobs") view={Lazy::<Jobs>::new()} />
+                        <Route path=path!("mailboxes") view={Lazy::<Mailboxes>::new()} />
+                        <Route path=path!("services") view={Lazy::<Services>::new()} />
+                        <Route path=path!("providers") view={Lazy::<Providers>::new()} />
+                        <Route path=path!("resources") view={Lazy::<Resources>::new()} />
                     </ParentRoute>
                     // Team and profile keep their short addresses inside the settings frame.
                     <ParentRoute path=path!("team") view=SettingsFrame>
-                        <Route path=path!("") view=TeamPage />
+                        <Route path=path!("") view={Lazy::<Team>::new()} />
                     </ParentRoute>
                     <ParentRoute path=path!("profile") view=SettingsFrame>
-                        <Route path=path!("") view=ProfilePage />
+                        <Route path=path!("") view={Lazy::<Profile>::new()} />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

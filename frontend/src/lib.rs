@@ -12,5 +12,6 @@ pub fn hydrate() {
     } else {
         console_error_panic_hook::set_once();
     }
-    leptos::mount::hydrate_body(app::App);
+    // Loads the chunk of the page at hand before taking the page over.
+    leptos::mount::hydrate_lazy(app::App);
 }
