@@ -198,33 +198,75 @@ impl ClaimedJob {
     }
 }
 
-/// Claims up to `limit` due jobs of the given kinds for `owner`, holding each
-/// for `lease`. `now` is the clock due times are compared with.
-pub async fn claim(
+/// What one [`complete_and_claim`] did.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// The finished jobs marked done: those `owner` still held (the others
+    /// were reclaimed, and their new owner completes them).
+    pub done: Vec<Uuid>,
+    pub claimed: Vec<ClaimedJob>,
+}
+
+/// In one statement: marks the `finished` jobs `owner` still holds done
+/// (each `(id, scrub)`, as [`complete`] would), and claims up to `limit` due
+/// jobs of `kinds` for `owner`, holding each for `lease`. `now` is the clock
+/// due times are compared with.
+pub async fn complete_and_claim(
     pool: &PgPool,
     owner: &str,
+    finished: &[(Uuid, bool)],
     kinds: &[String],
-    limit: i64,
+    limit: usize,
     lease: std::time::Duration,
     now: DateTime<Utc>,
-) -> Result<Vec<ClaimedJob>, sqlx::Error> {
+) -> Result<Round, sqlx::Error> {
+    let ids: Vec<Uuid> = finished.iter().map(|(id, _)| *id).collect();
+    let scrubbed: Vec<Uuid> = finished
+        .iter()
+        .filter(|(_, scrub)| *scrub)
+        .map(|(id, _)| *id)
+        .collect();
     // One statement: the function sets the system path and keeps the
-    // plan on the due index (see its migration).
-    tracing::debug!(target: "frontdesk::system_path", reason = "job queue", "claim");
-    sqlx::query_as!(
-        ClaimedJob,
-        r#"SELECT id AS "id!", tenant_id, kind AS "kind!", payload AS "payload!",
-                  attempts AS "attempts!", max_attempts AS "max_attempts!"
-           FROM job_queue_claim($1, $2, $3, $4, $5)"#,
+    // claim's plan on the due index (see its migration).
+    tracing::debug!(target: "frontdesk::system_path", reason = "job queue", "complete and claim");
+    let rows = sqlx::query!(
+        r#"SELECT done AS "done!", id AS "id!", tenant_id, kind, payload, attempts, max_attempts
+           FROM job_queue_complete_and_claim($1, $2, $3, $4, $5, $6, $7)"#,
+        &ids,
+        &scrubbed,
+        owner,
         kinds,
         i32::try_from(limit).unwrap_or(i32::MAX),
-        owner,
         lease.as_secs_f64(),
         // chrono's time for the timestamptz (sqlx would expect `time`'s).
         now as _,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    let mut round = Round::default();
+    for row in rows {
+        if row.done {
+            round.done.push(row.id);
+            continue;
+        }
+        let (Some(kind), Some(payload), Some(attempts), Some(max_attempts)) =
+            (row.kind, row.payload, row.attempts, row.max_attempts)
+        else {
+            return Err(sqlx::Error::Protocol(format!(
+                "the claimed job {} came back without its row",
+                row.id
+            )));
+        };
+        round.claimed.push(ClaimedJob {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            kind,
+            payload,
+            attempts,
+            max_attempts,
+        });
+    }
+    Ok(round)
 }
 
 /// Makes jobs whose lease ran out (their worker died or hung) pending again,
@@ -297,33 +339,6 @@ pub async fn complete(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Marks many jobs done in one statement, each `(id, scrub)` as
-/// [`complete`] would; returns the ids `owner` still held (the others were
-/// reclaimed, and their new owner completes them).
-pub async fn complete_batch(
-    pool: &PgPool,
-    jobs: &[(Uuid, bool)],
-    owner: &str,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    let ids: Vec<Uuid> = jobs.iter().map(|(id, _)| *id).collect();
-    let scrubbed: Vec<Uuid> = jobs
-        .iter()
-        .filter(|(_, scrub)| *scrub)
-        .map(|(id, _)| *id)
-        .collect();
-    // One statement: the function sets the system path for itself.
-    tracing::debug!(target: "frontdesk::system_path", reason = "job queue", "complete");
-    let done = sqlx::query_scalar!(
-        r#"SELECT job_queue_complete AS "id!" FROM job_queue_complete($1, $2, $3)"#,
-        &ids,
-        owner,
-        &scrubbed
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(done)
 }
 
 /// What became of a failed attempt.

@@ -12,7 +12,7 @@ use std::{
 
 use sentry::SentryFutureExt;
 use tokio::{
-    sync::{mpsc, oneshot, watch},
+    sync::{mpsc, watch},
     task::JoinSet,
 };
 use uuid::Uuid;
@@ -113,6 +113,18 @@ pub fn spawn<C: Clone + Send + Sync + 'static>(
     WorkerHandle { owner, stop, task }
 }
 
+/// How long a finished job waits for others to share its completion
+/// statement when no claim is due.
+const LINGER: Duration = Duration::from_millis(5);
+
+/// A job that ran to success and awaits its completion statement.
+struct Finished {
+    id: Uuid,
+    kind: String,
+    scrub: bool,
+    at: tokio::time::Instant,
+}
+
 async fn run<C: Clone + Send + Sync + 'static>(
     env: QueueEnv,
     ctx: C,
@@ -122,60 +134,63 @@ async fn run<C: Clone + Send + Sync + 'static>(
     mut stopped: watch::Receiver<bool>,
 ) {
     let owner: Arc<str> = owner.into();
-    let (completer, completions) = Completer::new();
-    let completing = tokio::spawn(complete_in_batches(
-        env.pool.clone(),
-        owner.clone(),
-        completions,
-    ));
+    let (finisher, mut finishing) = mpsc::unbounded_channel::<Finished>();
     let kinds = registry.kinds();
     let wake = Arc::new(tokio::sync::Notify::new());
     let listener = tokio::spawn(listen(env.pool.clone(), wake.clone()));
+    // Claimed and not yet settled: running, or finished and awaiting completion.
     let held: Arc<Mutex<HashSet<Uuid>>> = Arc::default();
+    let mut finished: Vec<Finished> = Vec::new();
     let mut running = JoinSet::new();
     let mut last_reclaim = tokio::time::Instant::now() - options.poll_interval;
     let mut failures = 0u32;
     let mut last_claim = tokio::time::Instant::now();
+    // The last claim got all it asked for: more may be waiting.
+    let mut full = false;
     tracing::info!(worker = %owner, concurrency = options.concurrency, kinds = ?kinds, "job worker started");
 
     while !*stopped.borrow() {
         if last_reclaim.elapsed() >= options.poll_interval {
             last_reclaim = tokio::time::Instant::now();
-            match queue::reclaim_expired(&env.pool).await {
-                Ok(dead) => {
-                    for (id, kind) in dead {
-                        super::alert::job_dead(
-                            &env,
-                            id,
-                            &kind,
-                            "the worker stopped answering (its lease expired)",
-                        );
-                    }
-                }
-                Err(err) => tracing::warn!(error = %err, "could not reclaim expired leases"),
-            }
+            reclaim_expired(&env).await;
         }
-        // Finished tasks leave room; claim in batches (at least half the
-        // slots, or whatever is free when idle) so that a busy worker does
-        // not pay a claim per job.
         while running.try_join_next().is_some() {}
-        let free = options.concurrency.saturating_sub(running.len());
+        while let Ok(job) = finishing.try_recv() {
+            finished.push(job);
+        }
+        let busy = held.lock().unwrap().len().saturating_sub(finished.len());
+        let free = options.concurrency.saturating_sub(busy);
+        // Claim in batches (at least half the slots, or whatever is free when
+        // idle) so that a busy pool does not pay a statement per job. A
+        // single free slot is filled once a poll interval has passed, so
+        // long-running jobs do not keep it idle; a finished job waits at
+        // most LINGER for others to share its statement.
         let batch = (options.concurrency / 2).max(1);
-        let mut full = false;
-        // A single free slot is filled too once a poll interval has passed,
-        // so long-running jobs do not keep it idle.
-        let claim_now = free >= batch
-            || (free > 0 && (running.is_empty() || last_claim.elapsed() >= options.poll_interval));
-        if claim_now {
+        let due = free >= batch
+            || (free > 0 && (busy == 0 || last_claim.elapsed() >= options.poll_interval))
+            || finished
+                .first()
+                .is_some_and(|job| job.at.elapsed() >= LINGER);
+        if due {
             last_claim = tokio::time::Instant::now();
+            let done: Vec<(Uuid, bool)> = finished.iter().map(|job| (job.id, job.scrub)).collect();
             let now = env.clock.now();
-            let claimed =
-                queue::claim(&env.pool, &owner, &kinds, free as i64, options.lease, now).await;
-            match claimed {
-                Ok(jobs) => {
+            let round = queue::complete_and_claim(
+                &env.pool,
+                &owner,
+                &done,
+                &kinds,
+                free,
+                options.lease,
+                now,
+            )
+            .await;
+            match round {
+                Ok(round) => {
                     failures = 0;
-                    full = jobs.len() == free;
-                    for job in jobs {
+                    settle(&held, finished.drain(..), &round.done);
+                    full = free > 0 && round.claimed.len() == free;
+                    for job in round.claimed {
                         let Some(handler) = registry.handlers.get(job.kind.as_str()).cloned()
                         else {
                             continue;
@@ -192,7 +207,7 @@ async fn run<C: Clone + Send + Sync + 'static>(
                                     owner: owner.clone(),
                                     options: options.clone(),
                                     held: held.clone(),
-                                    completer: completer.clone(),
+                                    finisher: finisher.clone(),
                                 },
                             )
                             .bind_hub(hub),
@@ -200,33 +215,32 @@ async fn run<C: Clone + Send + Sync + 'static>(
                     }
                 }
                 Err(err) => {
+                    // The finished jobs stay held and go into the next try.
                     failures += 1;
                     if failures == 1 {
-                        tracing::warn!(error = %err, "could not claim jobs; retrying");
+                        tracing::warn!(error = %err, "could not complete and claim jobs; retrying");
                     }
                 }
             }
         }
-        if full || !claim_now {
-            // More may be waiting: claim again once enough slots are free.
-            tokio::select! {
-                _ = running.join_next() => {}
-                () = tokio::time::sleep(options.poll_interval) => {}
-                _ = stopped.changed() => {}
-            }
-            continue;
-        }
-        let pause = if failures > 0 {
+        let mut pause = if failures > 0 {
             options
                 .poll_interval
                 .min(Duration::from_millis(200) * failures.min(25))
         } else {
             options.poll_interval
         };
+        if failures == 0 {
+            if let Some(first) = finished.first() {
+                pause = pause.min(LINGER.saturating_sub(first.at.elapsed()));
+            }
+        }
         tokio::select! {
-            () = wake.notified() => {}
-            () = tokio::time::sleep(pause) => {}
+            Some(job) = finishing.recv() => finished.push(job),
             Some(_) = running.join_next(), if !running.is_empty() => {}
+            // While the last claim was full, a notification says nothing new.
+            () = wake.notified(), if !full => {}
+            () = tokio::time::sleep(pause) => {}
             _ = stopped.changed() => {}
         }
     }
@@ -241,21 +255,64 @@ async fn run<C: Clone + Send + Sync + 'static>(
         if drained.is_err() {
             running.abort_all();
             while running.join_next().await.is_some() {}
-            let ids: Vec<Uuid> = held.lock().unwrap().drain().collect();
-            match queue::release(&env.pool, &ids, &owner).await {
-                Ok(n) => {
-                    tracing::warn!(worker = %owner, released = n, "jobs still running at the end of the grace period were released")
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "could not release leases; they expire on their own")
-                }
-            }
         }
     }
     // The last completions are written before the pool reports it stopped.
-    drop(completer);
-    let _ = completing.await;
+    while let Ok(job) = finishing.try_recv() {
+        finished.push(job);
+    }
+    if !finished.is_empty() {
+        let done: Vec<(Uuid, bool)> = finished.iter().map(|job| (job.id, job.scrub)).collect();
+        let now = env.clock.now();
+        match queue::complete_and_claim(&env.pool, &owner, &done, &kinds, 0, options.lease, now)
+            .await
+        {
+            Ok(round) => settle(&held, finished.drain(..), &round.done),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not mark finished jobs done; they run again")
+            }
+        }
+    }
+    let ids: Vec<Uuid> = held.lock().unwrap().drain().collect();
+    if !ids.is_empty() {
+        match queue::release(&env.pool, &ids, &owner).await {
+            Ok(n) => {
+                tracing::warn!(worker = %owner, released = n, "jobs still running at the end of the grace period were released")
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not release leases; they expire on their own")
+            }
+        }
+    }
     tracing::info!(worker = %owner, "job worker stopped");
+}
+
+async fn reclaim_expired(env: &QueueEnv) {
+    match queue::reclaim_expired(&env.pool).await {
+        Ok(dead) => {
+            for (id, kind) in dead {
+                super::alert::job_dead(
+                    env,
+                    id,
+                    &kind,
+                    "the worker stopped answering (its lease expired)",
+                );
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "could not reclaim expired leases"),
+    }
+}
+
+/// Lets go of finished jobs once their completion statement ran; `done`
+/// lists those it marked done.
+fn settle(held: &Mutex<HashSet<Uuid>>, finished: impl Iterator<Item = Finished>, done: &[Uuid]) {
+    let mut held = held.lock().unwrap();
+    for job in finished {
+        held.remove(&job.id);
+        if !done.contains(&job.id) {
+            tracing::warn!(job = %job.id, kind = job.kind, "finished after its lease was lost; another worker may run it again");
+        }
+    }
 }
 
 /// What a job's task shares with its pool.
@@ -263,62 +320,7 @@ struct PoolShare {
     owner: Arc<str>,
     options: WorkerOptions,
     held: Arc<Mutex<HashSet<Uuid>>>,
-    completer: Completer,
-}
-
-/// Hands finished jobs to [`complete_in_batches`] and waits for the answer:
-/// whether this pool still held the job.
-#[derive(Clone)]
-struct Completer(mpsc::UnboundedSender<Completion>);
-
-type Completion = (Uuid, bool, oneshot::Sender<Result<bool, String>>);
-
-impl Completer {
-    fn new() -> (Self, mpsc::UnboundedReceiver<Completion>) {
-        let (send, receive) = mpsc::unbounded_channel();
-        (Completer(send), receive)
-    }
-
-    async fn complete(&self, id: Uuid, scrub: bool) -> Result<bool, String> {
-        let (reply, answer) = oneshot::channel();
-        self.0
-            .send((id, scrub, reply))
-            .map_err(|_| "the pool is stopping".to_string())?;
-        answer
-            .await
-            .map_err(|_| "the pool is stopping".to_string())?
-    }
-}
-
-/// Most jobs completed in one statement.
-const COMPLETION_BATCH: usize = 256;
-
-/// Marks finished jobs done: every job that finished while the previous
-/// statement ran goes into the next one, so a busy pool pays one round of
-/// statements per batch rather than per job, and an idle one waits for none.
-/// Ends when every [`Completer`] is gone.
-async fn complete_in_batches(
-    pool: sqlx::PgPool,
-    owner: Arc<str>,
-    mut completions: mpsc::UnboundedReceiver<Completion>,
-) {
-    let mut batch = Vec::with_capacity(COMPLETION_BATCH);
-    while completions.recv_many(&mut batch, COMPLETION_BATCH).await > 0 {
-        let jobs: Vec<(Uuid, bool)> = batch.iter().map(|(id, scrub, _)| (*id, *scrub)).collect();
-        match queue::complete_batch(&pool, &jobs, &owner).await {
-            Ok(done) => {
-                for (id, _, reply) in batch.drain(..) {
-                    let _ = reply.send(Ok(done.contains(&id)));
-                }
-            }
-            Err(err) => {
-                let err = err.to_string();
-                for (_, _, reply) in batch.drain(..) {
-                    let _ = reply.send(Err(err.clone()));
-                }
-            }
-        }
-    }
+    finisher: mpsc::UnboundedSender<Finished>,
 }
 
 async fn run_one<C: Clone + Send + Sync + 'static>(
@@ -332,7 +334,7 @@ async fn run_one<C: Clone + Send + Sync + 'static>(
         owner,
         options,
         held,
-        completer,
+        finisher,
     } = share;
     let id = job.id;
     let kind = job.kind.clone();
@@ -357,18 +359,19 @@ async fn run_one<C: Clone + Send + Sync + 'static>(
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match outcome {
         Ok(()) => {
+            tracing::debug!(job = %id, kind, elapsed_ms, "job done");
             if !completed.load(std::sync::atomic::Ordering::SeqCst) {
-                match completer.complete(id, handler.scrub).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(job = %id, kind, "finished after its lease was lost; another worker may run it again")
-                    }
-                    Err(err) => {
-                        tracing::warn!(job = %id, kind, error = %err, "could not mark the job done; it runs again when its lease expires")
-                    }
+                // The pool writes the completion, and lets go of the job then.
+                let finished = Finished {
+                    id,
+                    kind,
+                    scrub: handler.scrub,
+                    at: tokio::time::Instant::now(),
+                };
+                if finisher.send(finished).is_ok() {
+                    return;
                 }
             }
-            tracing::debug!(job = %id, kind, elapsed_ms, "job done");
         }
         Err(JobError::LeaseLost) => {
             tracing::warn!(job = %id, kind, "lost the job's lease; another worker runs it");

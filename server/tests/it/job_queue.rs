@@ -556,6 +556,54 @@ async fn shutdown_lets_short_jobs_finish_and_releases_the_rest() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_finished_job_is_marked_done_at_once_while_its_pool_stays_busy() {
+    let app = app(|_| {}).await;
+    let mut long = Vec::new();
+    for _ in 0..6 {
+        long.push(
+            enqueue(&app, NewJob::new(Hold { hold_ms: 30_000 }))
+                .await
+                .unwrap(),
+        );
+    }
+    let short = enqueue(&app, NewJob::new(Hold { hold_ms: 200 }))
+        .await
+        .unwrap();
+    let mut registry = Registry::default();
+    registry.add::<Hold>();
+    // Six of eight slots stay busy and polling is far off: no claim is due
+    // when the short job finishes, yet its completion must not wait for one.
+    let pool = spawn(
+        &app,
+        "w",
+        registry,
+        WorkerOptions {
+            poll_interval: Duration::from_secs(20),
+            shutdown_grace: Duration::from_millis(500),
+            ..options(8)
+        },
+    );
+    let db = app.deps.pool.clone();
+    wait_until("all seven claimed", Duration::from_secs(10), async || {
+        count(&db, "SELECT count(*) FROM jobs WHERE attempts = 1").await == 7
+    })
+    .await;
+    wait_until(
+        "the short job done while the long ones run",
+        Duration::from_secs(3),
+        async || status_of(&app, short).await.0 == "done",
+    )
+    .await;
+    for id in &long {
+        assert_eq!(status_of(&app, *id).await, ("running".into(), 1));
+    }
+    pool.shutdown().await;
+    for id in long {
+        assert_eq!(status_of(&app, id).await, ("pending".into(), 0));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_job_whose_notification_was_lost_is_found_by_polling() {
     let app = app(|_| {}).await;
     let w = counting("w", &app);
