@@ -173,24 +173,21 @@ async fn run<C: Clone + Send + Sync + 'static>(
                 .is_some_and(|job| job.at.elapsed() >= LINGER);
         if due {
             last_claim = tokio::time::Instant::now();
-            let done: Vec<(Uuid, bool)> = finished.iter().map(|job| (job.id, job.scrub)).collect();
-            let now = env.clock.now();
-            let round = queue::complete_and_claim(
-                &env.pool,
+            let round = complete_and_claim(
+                &env,
                 &owner,
-                &done,
                 &kinds,
+                &mut finished,
+                &held,
                 free,
                 options.lease,
-                now,
             )
             .await;
             match round {
-                Ok(round) => {
+                Ok(claimed) => {
                     failures = 0;
-                    settle(&held, finished.drain(..), &round.done);
-                    full = free > 0 && round.claimed.len() == free;
-                    for job in round.claimed {
+                    full = free > 0 && claimed.len() == free;
+                    for job in claimed {
                         let Some(handler) = registry.handlers.get(job.kind.as_str()).cloned()
                         else {
                             continue;
@@ -223,18 +220,17 @@ async fn run<C: Clone + Send + Sync + 'static>(
                 }
             }
         }
-        let mut pause = if failures > 0 {
+        let pause = if failures > 0 {
             options
                 .poll_interval
                 .min(Duration::from_millis(200) * failures.min(25))
         } else {
-            options.poll_interval
+            finished.first().map_or(options.poll_interval, |first| {
+                options
+                    .poll_interval
+                    .min(LINGER.saturating_sub(first.at.elapsed()))
+            })
         };
-        if failures == 0 {
-            if let Some(first) = finished.first() {
-                pause = pause.min(LINGER.saturating_sub(first.at.elapsed()));
-            }
-        }
         tokio::select! {
             Some(job) = finishing.recv() => finished.push(job),
             Some(_) = running.join_next(), if !running.is_empty() => {}
@@ -262,15 +258,10 @@ async fn run<C: Clone + Send + Sync + 'static>(
         finished.push(job);
     }
     if !finished.is_empty() {
-        let done: Vec<(Uuid, bool)> = finished.iter().map(|job| (job.id, job.scrub)).collect();
-        let now = env.clock.now();
-        match queue::complete_and_claim(&env.pool, &owner, &done, &kinds, 0, options.lease, now)
-            .await
-        {
-            Ok(round) => settle(&held, finished.drain(..), &round.done),
-            Err(err) => {
-                tracing::warn!(error = %err, "could not mark finished jobs done; they run again")
-            }
+        let written =
+            complete_and_claim(&env, &owner, &kinds, &mut finished, &held, 0, options.lease).await;
+        if let Err(err) = written {
+            tracing::warn!(error = %err, "could not mark finished jobs done; they run again");
         }
     }
     let ids: Vec<Uuid> = held.lock().unwrap().drain().collect();
@@ -303,16 +294,30 @@ async fn reclaim_expired(env: &QueueEnv) {
     }
 }
 
-/// Lets go of finished jobs once their completion statement ran; `done`
-/// lists those it marked done.
-fn settle(held: &Mutex<HashSet<Uuid>>, finished: impl Iterator<Item = Finished>, done: &[Uuid]) {
+/// Marks the `finished` jobs done and claims up to `limit` more, in one
+/// statement; once it ran, lets go of the finished jobs (warning of those
+/// whose lease was lost). On an error they stay, for the next try.
+async fn complete_and_claim(
+    env: &QueueEnv,
+    owner: &str,
+    kinds: &[String],
+    finished: &mut Vec<Finished>,
+    held: &Mutex<HashSet<Uuid>>,
+    limit: usize,
+    lease: Duration,
+) -> Result<Vec<ClaimedJob>, sqlx::Error> {
+    let done: Vec<(Uuid, bool)> = finished.iter().map(|job| (job.id, job.scrub)).collect();
+    let now = env.clock.now();
+    let round =
+        queue::complete_and_claim(&env.pool, owner, &done, kinds, limit, lease, now).await?;
     let mut held = held.lock().unwrap();
-    for job in finished {
+    for job in finished.drain(..) {
         held.remove(&job.id);
-        if !done.contains(&job.id) {
+        if !round.done.contains(&job.id) {
             tracing::warn!(job = %job.id, kind = job.kind, "finished after its lease was lost; another worker may run it again");
         }
     }
+    Ok(round.claimed)
 }
 
 /// What a job's task shares with its pool.
