@@ -164,6 +164,13 @@ impl Job for Hold {
     }
 }
 
+/// A pool named "w" running [`Hold`] jobs.
+fn holding(app: &TestApp, options: WorkerOptions) -> jobs::WorkerHandle {
+    let mut registry = Registry::default();
+    registry.add::<Hold>();
+    spawn(app, "w", registry, options)
+}
+
 /// The queue probe's kind, recording its run at once.
 #[derive(Serialize, Deserialize)]
 struct Survivor {}
@@ -518,12 +525,8 @@ async fn shutdown_lets_short_jobs_finish_and_releases_the_rest() {
     let long = enqueue(&app, NewJob::new(Hold { hold_ms: 30_000 }))
         .await
         .unwrap();
-    let mut registry = Registry::default();
-    registry.add::<Hold>();
-    let pool = spawn(
+    let pool = holding(
         &app,
-        "w",
-        registry,
         WorkerOptions {
             shutdown_grace: Duration::from_secs(2),
             ..options(4)
@@ -569,14 +572,10 @@ async fn a_finished_job_is_marked_done_at_once_while_its_pool_stays_busy() {
     let short = enqueue(&app, NewJob::new(Hold { hold_ms: 200 }))
         .await
         .unwrap();
-    let mut registry = Registry::default();
-    registry.add::<Hold>();
     // Six of eight slots stay busy and polling is far off: no claim is due
     // when the short job finishes, yet its completion must not wait for one.
-    let pool = spawn(
+    let pool = holding(
         &app,
-        "w",
-        registry,
         WorkerOptions {
             poll_interval: Duration::from_secs(20),
             shutdown_grace: Duration::from_millis(500),
