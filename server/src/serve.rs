@@ -49,6 +49,7 @@ pub async fn serve_router(
         tokio::spawn(frontdesk::live::listener::listen(
             state.pool.clone(),
             live.clone(),
+            state.deps.cache.clone(),
         ))
     });
     // Jobs and schedules (sessions, storage cleanup, reminders, email).

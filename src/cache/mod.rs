@@ -6,7 +6,9 @@
 //! A write bumps its entity's per-tenant counter with one `INCR`, after it
 //! commits; from then on every reader builds keys with the new generation,
 //! so all older values of that entity in that tenant are unreachable at
-//! once, on every instance, and expire by their TTL. This needs no `SCAN`
+//! once, on every instance, and expire by their TTL. (Each instance's
+//! live-update listener bumps them too, before its pages hear of the
+//! change: see `live::listener`.) This needs no `SCAN`
 //! over key patterns (which walks the whole keyspace, is not atomic with
 //! concurrent writers and does not work across a cluster's nodes), and an
 //! invalidation costs the same however many pages were cached.
@@ -43,7 +45,7 @@ use self::{
     stats::Stats,
     store::{LocalStore, Store},
 };
-use crate::{error::AppError, redis::Redis};
+use crate::{domain::live::Topic, error::AppError, redis::Redis};
 
 /// What is written: a write to one invalidates every namespace built on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,6 +83,18 @@ impl Entity {
             Entity::Resources => "resources",
             Entity::Settings => "settings",
             Entity::Access => "access",
+        }
+    }
+
+    /// What a change a business's pages hear of under `topic` may have
+    /// written (settings change how everything reads).
+    pub fn of_topic(topic: Topic) -> &'static [Entity] {
+        match topic {
+            Topic::Appointments => &[Entity::Appointments],
+            Topic::Clients => &[Entity::Clients],
+            Topic::Catalog => &[Entity::Services, Entity::Providers, Entity::Resources],
+            Topic::Settings => &Entity::ALL,
+            Topic::Files | Topic::Inbox | Topic::Team | Topic::Jobs => &[],
         }
     }
 }

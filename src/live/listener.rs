@@ -1,12 +1,19 @@
 //! One listener per instance: each notification carries the new outbox
 //! rows (or, when they did not fit, says to read them); they go to the hub
 //! in order, and a gap before them is read from the table first.
+//!
+//! Before the hub hears of a change, the cached values it may have made
+//! stale are dropped. The writer drops them too, but only after its commit,
+//! and PostgreSQL notifies on commit: a page that reloads on hearing of the
+//! change could otherwise be served what was cached before it.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use sqlx::{postgres::PgListener, PgPool};
+use uuid::Uuid;
 
-use super::{outbox, Hub, Signal};
+use super::{outbox, Event, Hub, Signal};
+use crate::cache::{Cache, Entity};
 
 /// Rows read per query; more are read in the next round at once.
 const BATCH: i64 = 500;
@@ -14,7 +21,7 @@ const BATCH: i64 = 500;
 /// Runs until the task is aborted. Reconnects with backoff; every
 /// reconnection after the first sends [`Signal::Resync`], because what was
 /// committed while no one listened is not delivered.
-pub async fn listen(pool: PgPool, hub: Hub) {
+pub async fn listen(pool: PgPool, hub: Hub, cache: Cache) {
     let mut delay = Duration::from_millis(200);
     let mut connected_before = false;
     loop {
@@ -26,7 +33,7 @@ pub async fn listen(pool: PgPool, hub: Hub) {
                     hub.send(Signal::Resync);
                 }
                 connected_before = true;
-                match follow(&pool, &hub, &mut listener, &mut cursor).await {
+                match follow(&pool, &hub, &cache, &mut listener, &mut cursor).await {
                     // The instance is shutting down.
                     Err(sqlx::Error::PoolClosed) => return,
                     Err(err) => {
@@ -54,15 +61,37 @@ async fn connect(pool: &PgPool) -> Result<(PgListener, i64), sqlx::Error> {
     Ok((listener, cursor))
 }
 
+/// Drops what `events` may have made stale in the cache, then sends them
+/// to the hub in order, moving `cursor` past them.
+async fn deliver(hub: &Hub, cache: &Cache, events: Vec<Event>, cursor: &mut i64) {
+    let stale: BTreeSet<(Uuid, Entity)> = events
+        .iter()
+        .flat_map(|e| {
+            Entity::of_topic(e.change.topic)
+                .iter()
+                .map(|&x| (e.tenant, x))
+        })
+        .collect();
+    for (tenant, entity) in stale {
+        cache.invalidate(tenant, entity).await;
+    }
+    for event in events {
+        *cursor = event.id;
+        hub.send(Signal::Change(Arc::new(event)));
+    }
+}
+
 /// Sends what the outbox holds after `cursor`, in order.
-async fn read_after(pool: &PgPool, hub: &Hub, cursor: &mut i64) -> Result<(), sqlx::Error> {
+async fn read_after(
+    pool: &PgPool,
+    hub: &Hub,
+    cache: &Cache,
+    cursor: &mut i64,
+) -> Result<(), sqlx::Error> {
     loop {
         let events = outbox::after(pool, *cursor, BATCH).await?;
         let full = events.len() as i64 == BATCH;
-        for event in events {
-            *cursor = event.id;
-            hub.send(Signal::Change(Arc::new(event)));
-        }
+        deliver(hub, cache, events, cursor).await;
         if !full {
             return Ok(());
         }
@@ -73,6 +102,7 @@ async fn read_after(pool: &PgPool, hub: &Hub, cursor: &mut i64) -> Result<(), sq
 async fn follow(
     pool: &PgPool,
     hub: &Hub,
+    cache: &Cache,
     listener: &mut PgListener,
     cursor: &mut i64,
 ) -> Result<(), sqlx::Error> {
@@ -88,14 +118,9 @@ async fn follow(
             // Sent already (read from the table after an earlier gap).
             Some(_) if carried.iter().all(|e| e.id <= *cursor) => {}
             // The very next ones: no need to read them back.
-            Some(first) if first == *cursor + 1 => {
-                for event in carried {
-                    *cursor = event.id;
-                    hub.send(Signal::Change(Arc::new(event)));
-                }
-            }
+            Some(first) if first == *cursor + 1 => deliver(hub, cache, carried, cursor).await,
             // Not carried, or some are missing before them: read in order.
-            _ => read_after(pool, hub, cursor).await?,
+            _ => read_after(pool, hub, cache, cursor).await?,
         }
     }
 }

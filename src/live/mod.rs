@@ -4,7 +4,8 @@
 //! The unit of work writes a row per change to the outbox
 //! ([`outbox::write`]) and notifies, both in the change's transaction. Each
 //! instance runs one [`listener::listen`], which reads the new rows after a
-//! notification and hands them to its [`Hub`]; the hub fans them out in
+//! notification, drops the cached values they may have made stale, and
+//! hands them to its [`Hub`]; the hub fans them out in
 //! memory to the instance's streams. After the listener loses its
 //! connection it sends [`Signal::Resync`]: what was committed meanwhile is
 //! not pretended away.

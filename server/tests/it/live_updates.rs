@@ -15,6 +15,7 @@ use crate::support::{
     staff_of, Browser, TestApp, EVERY_DAY,
 };
 use axum::{extract::State, routing::get, Router};
+use frontdesk::cache::Namespace;
 use futures::{Stream, StreamExt};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -251,6 +252,60 @@ async fn a_booking_through_one_instance_reaches_pages_on_another_and_only_those_
     let first_seen = south_page.expect_change(SOON).await;
     assert_eq!(first_seen.json()["id"], own, "{first_seen:?}");
     assert_eq!(first_seen.json()["topic"], "clients");
+}
+
+#[tokio::test]
+async fn a_page_that_hears_of_a_change_is_not_served_what_was_cached_before_it() {
+    let app = TestApp::spawn().await;
+    let north = desk(&app, "North Clinic", "owner@north.example").await;
+    let key = api_key(&north.browser, &["clients:read"]).await;
+    let names = || async {
+        let (status, listed) = rest(&app, &key, Method::GET, "/api/v1/clients", None).await;
+        assert_eq!(status, StatusCode::OK, "{listed}");
+        listed["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names().await, ["Ann"]);
+    let hits = app.deps.cache.counts(Namespace::Clients).hits;
+    assert_eq!(names().await, ["Ann"]);
+    assert_eq!(
+        app.deps.cache.counts(Namespace::Clients).hits,
+        hits + 1,
+        "cached"
+    );
+
+    // A change committed by a writer that has not dropped its cached values
+    // yet (or never will: it died just after its commit).
+    let mut page = Sse::open(&north.browser.client, &app.url("/api/live"), None).await;
+    let mut tx = app.deps.pool.begin().await.unwrap();
+    let renamed = sqlx::query("UPDATE clients SET name = 'Anna Berg' WHERE id = $1")
+        .bind(north.client)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(renamed.rows_affected(), 1);
+    sqlx::query(
+        "INSERT INTO change_events (tenant_id, topic, record_id, action)
+         SELECT tenant_id, 'clients', id, 'client.updated' FROM clients WHERE id = $1",
+    )
+    .bind(north.client)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    sqlx::query("SELECT pg_notify('frontdesk_changes', '')")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let heard = page.expect_change(SOON).await;
+    assert_eq!(heard.json()["id"], north.client.to_string(), "{heard:?}");
+    // The page reloads at once, and gets the change.
+    assert_eq!(names().await, ["Anna Berg"]);
 }
 
 #[tokio::test]
