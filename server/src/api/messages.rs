@@ -142,7 +142,7 @@ pub struct NewConversationBody {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*\\S[^\\x00-\\x1f\\x7f-\\x9f]*$"
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
     )]
     subject: String,
     /// Plain text.
