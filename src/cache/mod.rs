@@ -2,7 +2,9 @@
 //! this process (moka) when Redis is not configured.
 //!
 //! Keys are tenant-scoped and carry the *generations* of the entities the
-//! value was computed from: `fd:c1:{tenant}:{namespace}:{generations}:{params}`.
+//! value was computed from: `fd:c2:{tenant}:{namespace}:{generations}:{params}`
+//! (the business as hash tag). A hit is one call: a script reads the
+//! counters and the value they lead to.
 //! A write bumps its entity's per-tenant counter with one `INCR`, after it
 //! commits; from then on every reader builds keys with the new generation,
 //! so all older values of that entity in that tenant are unreachable at
@@ -43,7 +45,7 @@ pub use stats::Counts;
 use self::{
     single_flight::SingleFlight,
     stats::Stats,
-    store::{LocalStore, Store},
+    store::{Found, LocalStore, Store},
 };
 use crate::{domain::live::Topic, error::AppError, redis::Redis};
 
@@ -197,7 +199,7 @@ impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cache")
             .field("enabled", &self.inner.enabled)
-            .field("shared", &matches!(self.inner.store, Store::Shared(_)))
+            .field("shared", &matches!(self.inner.store, Store::Shared(..)))
             .finish()
     }
 }
@@ -225,7 +227,7 @@ impl Cache {
     /// Shared through `redis` when given, else in this process.
     pub fn new(config: &CacheConfig, redis: Option<Redis>) -> Self {
         let store = match redis {
-            Some(redis) => Store::Shared(redis),
+            Some(redis) => Store::shared(redis),
             None => Store::Local(LocalStore::new(config.local_max_bytes)),
         };
         Self {
@@ -258,14 +260,13 @@ impl Cache {
         if !inner.enabled {
             return compute().await;
         }
-        let Some(key) = self.key(ns, tenant, params).await else {
+        let Some((key, found)) = self.lookup(ns, tenant, params).await else {
             inner.stats.error(ns);
             return compute().await;
         };
-        match inner.store.get(&key).await {
-            Ok(Some(bytes)) => match decode::<T>(&bytes) {
+        if let Some(bytes) = found {
+            match decode::<T>(&bytes) {
                 Some(value) => {
-                    self.store_ok();
                     inner.stats.hit(ns);
                     return Ok(value);
                 }
@@ -276,12 +277,6 @@ impl Cache {
                         "cached value did not decode; recomputing"
                     );
                 }
-            },
-            Ok(None) => self.store_ok(),
-            Err(err) => {
-                self.store_failed(&err);
-                inner.stats.error(ns);
-                return compute().await;
             }
         }
         inner.stats.miss(ns);
@@ -457,39 +452,55 @@ impl Cache {
         }
     }
 
-    /// The key for `ns`/`params` at the current generations, or `None` when
-    /// the store cannot be used (or an invalidation it depends on is pending).
-    async fn key(&self, ns: Namespace, tenant: Uuid, params: &str) -> Option<String> {
+    /// The key for `ns`/`params` at the current generations, with the value
+    /// stored under it; `None` when the store cannot be used (or an
+    /// invalidation it depends on is pending).
+    async fn lookup(&self, ns: Namespace, tenant: Uuid, params: &str) -> Option<Found> {
         if !self.usable() {
             return None;
         }
-        let keys: Vec<String> = ns
+        let counters: Vec<String> = ns
             .depends_on()
             .iter()
             .map(|&e| generation_key(tenant, e))
             .collect();
-        if !self.flush_pending(&keys).await {
+        if !self.flush_pending(&counters).await {
             return None;
         }
-        let generations = match self.inner.store.generations(&keys).await {
-            Ok(g) => g,
-            Err(err) => {
-                self.store_failed(&err);
-                return None;
-            }
-        };
-        let generations: Vec<String> = generations.iter().map(u64::to_string).collect();
         // Long parameters (search text) are hashed to keep keys short.
         let params = if params.len() > 96 {
             hex::encode(sha2::Sha256::digest(params.as_bytes()))
         } else {
             params.to_string()
         };
-        Some(format!(
-            "fd:c1:{tenant}:{}:{}:{params}",
-            ns.name(),
-            generations.join(".")
-        ))
+        // The business as hash tag: the value shares its counters' slot, so
+        // one call reads both.
+        let prefix = format!("fd:c2:{{{tenant}}}:{}:", ns.name());
+        let suffix = format!(":{params}");
+        let store = &self.inner.store;
+        let found = match store.lookup(&counters, &prefix, &suffix).await {
+            Ok(Some(found)) => Ok(found),
+            // A counter is missing: seed it, then read.
+            Ok(None) => match store.generations(&counters).await {
+                Ok(generations) => {
+                    let generations: Vec<String> = generations.iter().map(u64::to_string).collect();
+                    let key = format!("{prefix}{}{suffix}", generations.join("."));
+                    store.get(&key).await.map(|value| (key, value))
+                }
+                Err(err) => Err(err),
+            },
+            Err(err) => Err(err),
+        };
+        match found {
+            Ok(found) => {
+                self.store_ok();
+                Some(found)
+            }
+            Err(err) => {
+                self.store_failed(&err);
+                None
+            }
+        }
     }
 
     /// Retries deferred invalidations; `false` while one of `keys` is still pending.
@@ -507,19 +518,19 @@ impl Cache {
 
     fn usable(&self) -> bool {
         match &self.inner.store {
-            Store::Shared(redis) => redis.usable(),
+            Store::Shared(redis, _) => redis.usable(),
             Store::Local(_) => true,
         }
     }
 
     fn store_ok(&self) {
-        if let Store::Shared(redis) = &self.inner.store {
+        if let Store::Shared(redis, _) = &self.inner.store {
             redis.succeeded();
         }
     }
 
     fn store_failed(&self, err: &str) {
-        if let Store::Shared(redis) = &self.inner.store {
+        if let Store::Shared(redis, _) = &self.inner.store {
             redis.failed("cache", &err);
         }
     }

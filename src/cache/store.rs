@@ -10,16 +10,22 @@ use std::{
 use fred::{
     bytes::Bytes,
     prelude::KeysInterface,
-    types::{Expiration, SetOptions},
+    types::{scripts::Script, Expiration, SetOptions, Value},
 };
 use moka::{future::Cache as Moka, Expiry};
 
 use crate::redis::Redis;
 
 pub(super) enum Store {
-    Shared(Redis),
+    Shared(Redis, Script),
     Local(LocalStore),
 }
+
+/// Reads the counters and the value they lead to in one call.
+const LOOKUP: &str = include_str!("lookup.lua");
+
+/// A value's key at the current generations, and the value when stored.
+pub(super) type Found = (String, Option<Arc<[u8]>>);
 
 pub(super) type StoreResult<T> = Result<T, String>;
 
@@ -65,6 +71,56 @@ fn now_ms() -> u64 {
 }
 
 impl Store {
+    pub fn shared(redis: Redis) -> Self {
+        Store::Shared(redis, Script::from_lua(LOOKUP))
+    }
+
+    /// The value stored under `prefix`, the generations of `counters` joined
+    /// by ".", then `suffix`; `None` when a counter is missing (see
+    /// [`Store::generations`], which seeds it).
+    pub async fn lookup(
+        &self,
+        counters: &[String],
+        prefix: &str,
+        suffix: &str,
+    ) -> StoreResult<Option<Found>> {
+        match self {
+            Store::Local(local) => {
+                let generations = self.generations(counters).await?;
+                let generations: Vec<String> = generations.iter().map(u64::to_string).collect();
+                let key = format!("{prefix}{}{suffix}", generations.join("."));
+                let value = local.values.get(&key).await.map(|e| e.bytes);
+                Ok(Some((key, value)))
+            }
+            Store::Shared(redis, script) => {
+                let reply: Vec<Value> = script
+                    .evalsha_with_reload(
+                        redis.pool().next(),
+                        counters.to_vec(),
+                        vec![prefix, suffix],
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let mut reply = reply.into_iter();
+                let Some(key) = reply.next() else {
+                    return Ok(None);
+                };
+                let key = key
+                    .into_string()
+                    .ok_or_else(|| "lookup: the key is not text".to_string())?;
+                let value = match reply.next() {
+                    None | Some(Value::Null) => None,
+                    Some(value) => Some(Arc::from(
+                        &value
+                            .into_bytes()
+                            .ok_or_else(|| "lookup: the value is not bytes".to_string())?[..],
+                    )),
+                };
+                Ok(Some((key, value)))
+            }
+        }
+    }
+
     /// The current generation of each counter.
     pub async fn generations(&self, keys: &[String]) -> StoreResult<Vec<u64>> {
         match self {
@@ -75,7 +131,7 @@ impl Store {
                     .map(|k| map.get(k).copied().unwrap_or(0))
                     .collect())
             }
-            Store::Shared(redis) => {
+            Store::Shared(redis, _) => {
                 let client = redis.pool().next();
                 let mut found: Vec<Option<u64>> = client
                     .mget(keys.to_vec())
@@ -113,7 +169,7 @@ impl Store {
                     .or_default() += 1;
                 Ok(())
             }
-            Store::Shared(redis) => {
+            Store::Shared(redis, _) => {
                 let client = redis.pool().next();
                 // INCR of a missing counter would restart it at 1; seed it first.
                 let _: Option<String> = client
@@ -129,7 +185,7 @@ impl Store {
     pub async fn get(&self, key: &str) -> StoreResult<Option<Arc<[u8]>>> {
         match self {
             Store::Local(local) => Ok(local.values.get(key).await.map(|e| e.bytes)),
-            Store::Shared(redis) => {
+            Store::Shared(redis, _) => {
                 let value: Option<Bytes> = redis
                     .pool()
                     .next()
@@ -147,7 +203,7 @@ impl Store {
                 local.values.invalidate(key).await;
                 Ok(())
             }
-            Store::Shared(redis) => {
+            Store::Shared(redis, _) => {
                 let _: i64 = redis
                     .pool()
                     .next()
@@ -168,7 +224,7 @@ impl Store {
                     .await;
                 Ok(())
             }
-            Store::Shared(redis) => {
+            Store::Shared(redis, _) => {
                 let ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
                 let _: Option<String> = redis
                     .pool()

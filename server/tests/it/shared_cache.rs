@@ -117,7 +117,7 @@ async fn a_corrupt_value_is_a_miss() {
     let runs = AtomicUsize::new(0);
     read(&cache, tenant, 1, &runs).await.unwrap();
     let client = redis::client(&url).await;
-    let keys = redis::keys(&client, &format!("fd:c1:{tenant}:*")).await;
+    let keys = redis::keys(&client, &format!("fd:c2:{{{tenant}}}:*")).await;
     assert_eq!(keys.len(), 1, "{keys:?}");
     for garbage in [&b"\xff\xff\xff\xff\xff\xff"[..], b"", b"\x03\x01x"] {
         redis::overwrite(&client, &keys[0], garbage).await;
@@ -129,6 +129,34 @@ async fn a_corrupt_value_is_a_miss() {
     let before = runs.load(Ordering::SeqCst);
     assert_eq!(read(&cache, tenant, 3, &runs).await.unwrap()[0], "value 2");
     assert_eq!(runs.load(Ordering::SeqCst), before);
+}
+
+#[tokio::test]
+async fn a_lost_counter_never_brings_back_an_older_value() {
+    let url = redis::shared_url();
+    let cache = shared_cache(&url).await;
+    let tenant = Uuid::now_v7();
+    let runs = AtomicUsize::new(0);
+    read(&cache, tenant, 1, &runs).await.unwrap();
+    let client = redis::client(&url).await;
+    // Values of two generations, the newer one current.
+    cache.invalidate(tenant, Entity::Clients).await;
+    assert_eq!(read(&cache, tenant, 2, &runs).await.unwrap()[0], "value 2");
+    assert_eq!(
+        redis::keys(&client, &format!("fd:c2:{{{tenant}}}:*"))
+            .await
+            .len(),
+        2
+    );
+
+    // The counter is lost (evicted, or Redis restarted without it) while
+    // the values stay: the next read computes and caches afresh.
+    let counters = redis::keys(&client, &format!("fd:gen:{{{tenant}}}:*")).await;
+    assert_eq!(counters.len(), 1, "{counters:?}");
+    redis::remove(&client, &counters[0]).await;
+    assert_eq!(read(&cache, tenant, 3, &runs).await.unwrap()[0], "value 3");
+    assert_eq!(read(&cache, tenant, 4, &runs).await.unwrap()[0], "value 3");
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
 }
 
 #[tokio::test]

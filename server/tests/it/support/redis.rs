@@ -28,6 +28,11 @@ pub async fn keys(client: &fred::prelude::Client, pattern: &str) -> Vec<String> 
     client.custom(cmd, vec![pattern.to_string()]).await.unwrap()
 }
 
+pub async fn remove(client: &fred::prelude::Client, key: &str) {
+    let removed: i64 = client.del(key).await.unwrap();
+    assert_eq!(removed, 1, "{key} was not there");
+}
+
 pub async fn overwrite(client: &fred::prelude::Client, key: &str, bytes: &[u8]) {
     let _: () = client
         .set(
