@@ -481,14 +481,7 @@ impl Cache {
         let found = match store.lookup(&counters, &prefix, &suffix).await {
             Ok(Some(found)) => Ok(found),
             // A counter is missing: seed it, then read.
-            Ok(None) => match store.generations(&counters).await {
-                Ok(generations) => {
-                    let generations: Vec<String> = generations.iter().map(u64::to_string).collect();
-                    let key = format!("{prefix}{}{suffix}", generations.join("."));
-                    store.get(&key).await.map(|value| (key, value))
-                }
-                Err(err) => Err(err),
-            },
+            Ok(None) => store.read_at_generations(&counters, &prefix, &suffix).await,
             Err(err) => Err(err),
         };
         match found {

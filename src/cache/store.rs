@@ -76,8 +76,8 @@ impl Store {
     }
 
     /// The value stored under `prefix`, the generations of `counters` joined
-    /// by ".", then `suffix`; `None` when a counter is missing (see
-    /// [`Store::generations`], which seeds it).
+    /// by ".", then `suffix`, in one call; `None` when a counter is missing
+    /// (see [`Store::read_at_generations`], which seeds it).
     pub async fn lookup(
         &self,
         counters: &[String],
@@ -85,13 +85,10 @@ impl Store {
         suffix: &str,
     ) -> StoreResult<Option<Found>> {
         match self {
-            Store::Local(local) => {
-                let generations = self.generations(counters).await?;
-                let generations: Vec<String> = generations.iter().map(u64::to_string).collect();
-                let key = format!("{prefix}{}{suffix}", generations.join("."));
-                let value = local.values.get(&key).await.map(|e| e.bytes);
-                Ok(Some((key, value)))
-            }
+            Store::Local(_) => self
+                .read_at_generations(counters, prefix, suffix)
+                .await
+                .map(Some),
             Store::Shared(redis, script) => {
                 let reply: Vec<Value> = script
                     .evalsha_with_reload(
@@ -119,6 +116,25 @@ impl Store {
                 Ok(Some((key, value)))
             }
         }
+    }
+
+    /// What [`Store::lookup`] finds, in two calls: the generations (seeding
+    /// missing counters), then the value.
+    pub async fn read_at_generations(
+        &self,
+        counters: &[String],
+        prefix: &str,
+        suffix: &str,
+    ) -> StoreResult<Found> {
+        let generations: Vec<String> = self
+            .generations(counters)
+            .await?
+            .iter()
+            .map(u64::to_string)
+            .collect();
+        let key = format!("{prefix}{}{suffix}", generations.join("."));
+        let value = self.get(&key).await?;
+        Ok((key, value))
     }
 
     /// The current generation of each counter.
