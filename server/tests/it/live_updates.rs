@@ -204,6 +204,16 @@ async fn new_client(app: &TestApp, desk: &Desk, name: &str) -> String {
     made["client"]["id"].as_str().unwrap().to_string()
 }
 
+/// Commits outbox rows written by hand, with a notification that carries
+/// none of them (the listeners read them from the table).
+async fn commit_notifying(mut tx: sqlx::Transaction<'_, sqlx::Postgres>) {
+    sqlx::query("SELECT pg_notify('frontdesk_changes', '')")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_booking_through_one_instance_reaches_pages_on_another_and_only_those_allowed() {
     let first = TestApp::spawn().await;
@@ -296,11 +306,7 @@ async fn a_page_that_hears_of_a_change_is_not_served_what_was_cached_before_it()
     .execute(&mut *tx)
     .await
     .unwrap();
-    sqlx::query("SELECT pg_notify('frontdesk_changes', '')")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    commit_notifying(tx).await;
 
     let heard = page.expect_change(SOON).await;
     assert_eq!(heard.json()["id"], north.client.to_string(), "{heard:?}");
@@ -446,11 +452,7 @@ async fn a_page_that_never_reads_is_dropped() {
         .execute(&mut *tx)
         .await
         .unwrap();
-        sqlx::query("SELECT pg_notify('frontdesk_changes', '')")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        commit_notifying(tx).await;
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     while count().await != "0" {
