@@ -65,7 +65,8 @@ fn parse(input: &ClientInput) -> Result<Parsed, AppError> {
         .collect();
     tags.sort();
     tags.dedup();
-    if tags.iter().any(|t| t.chars().count() > 40) || tags.len() > 20 {
+    // Counted as sent too: the API's schema allows at most 20 items.
+    if input.tags.len() > 20 || tags.iter().any(|t| t.chars().count() > 40) || tags.len() > 20 {
         errors.add("tags", "at most 20 tags of at most 40 characters each");
     }
     match (name, email, phone) {
