@@ -30,7 +30,15 @@ const CREATE_CLIENT: Permission = Permission::Record(RecordKind::Client, Action:
 /// A business with its owner, on a server whose workers do not run (the
 /// tests look at the jobs a unit leaves).
 async fn business() -> (TestApp, Staff) {
-    let app = TestApp::spawn_with(|c| c.jobs.in_serve = false, Router::new()).await;
+    // Only the unit's own bumps: no live-update listener bumping as well.
+    let app = TestApp::spawn_with(
+        |c| {
+            c.jobs.in_serve = false;
+            c.live.enabled = false;
+        },
+        Router::new(),
+    )
+    .await;
     let owner = sign_up(&app, "North Clinic", "owner@north.example").await;
     let staff = staff_of(&owner).await;
     (app, staff)
